@@ -1,0 +1,121 @@
+"""Cache folders and verified downloads for data set files.
+
+Files live in `$SHENDU_DATA/<name>/` or `~/.cache/shendu/<name>/`. A download goes to a temporary
+file in the same folder, its SHA-256 is checked, and only then is it moved into place with
+`os.replace` (atomic), so the cache never holds a partial or unverified file.
+"""
+from __future__ import annotations
+
+import hashlib
+import os
+import tempfile
+import urllib.error
+import urllib.request
+from pathlib import Path
+
+__all__ = ["data_home", "sha256_file", "download_file", "fetch_files", "ChecksumError", "DatasetNotFoundError"]
+
+ENV_VAR = "SHENDU_DATA"
+_CHUNK = 1 << 20
+
+
+class ChecksumError(ValueError):
+    """A file's SHA-256 digest differs from the known one."""
+
+
+class DatasetNotFoundError(FileNotFoundError):
+    """Data set files are missing and could not be downloaded."""
+
+
+def data_home(name: str, root=None) -> Path:
+    """Folder holding data set `name`: `root` if given, else `$SHENDU_DATA/<name>` or `~/.cache/shendu/<name>`."""
+    if root is not None:
+        return Path(root).expanduser()
+    base = os.environ.get(ENV_VAR)
+    return (Path(base).expanduser() if base else Path.home() / ".cache" / "shendu") / name
+
+
+def sha256_file(path) -> str:
+    """Hex SHA-256 digest of the file at `path`."""
+    h = hashlib.sha256()
+    with open(path, "rb") as f:
+        for chunk in iter(lambda: f.read(_CHUNK), b""):
+            h.update(chunk)
+    return h.hexdigest()
+
+
+def download_file(url: str, dest, sha256: str | None, timeout: float = 60.0) -> Path:
+    """Download `url` to `dest` via a temp file in the same folder; verify SHA-256; `os.replace` into place.
+
+    Raises ChecksumError (and leaves nothing behind) if the digest differs from `sha256`.
+    """
+    dest = Path(dest)
+    dest.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=f".{dest.name}.", suffix=".part", dir=dest.parent)
+    try:
+        h = hashlib.sha256()
+        with os.fdopen(fd, "wb") as out, urllib.request.urlopen(url, timeout=timeout) as response:
+            for chunk in iter(lambda: response.read(_CHUNK), b""):
+                h.update(chunk)
+                out.write(chunk)
+            out.flush()
+            os.fsync(out.fileno())
+        digest = h.hexdigest()
+        if sha256 is not None and digest != sha256.lower():
+            raise ChecksumError(f"download of {url} has SHA-256 {digest}, expected {sha256.lower()}; "
+                                f"the file was discarded and {dest} was not written")
+        os.replace(tmp, dest)
+    except BaseException:
+        try:
+            os.unlink(tmp)
+        except FileNotFoundError:
+            pass
+        raise
+    return dest
+
+
+def fetch_files(name: str, files: dict, mirrors, root=None, download=True, verify=True,
+                timeout: float = 60.0) -> dict:
+    """Return {filename: Path} for `files` ({filename: sha256}) in the cache of data set `name`.
+
+    Missing files are downloaded from `mirrors` (base URLs, tried in order) when `download` is true.
+    With `verify`, files already present are checked against their SHA-256 as well.
+    Raises DatasetNotFoundError naming every missing file, the folder and the URLs.
+    """
+    folder = data_home(name, root)
+    paths = {fname: folder / fname for fname in files}
+    failures: dict[str, list[str]] = {}
+    for fname, path in paths.items():
+        expected = files[fname]
+        if path.is_file():
+            if verify and expected is not None and sha256_file(path) != expected.lower():
+                raise ChecksumError(f"{path} has SHA-256 {sha256_file(path)}, expected {expected.lower()}; "
+                                    "delete it to download it again, or pass verify=False to use it anyway")
+            continue
+        if not download:
+            continue
+        for base in mirrors:
+            url = base if base.endswith(fname) else base.rstrip("/") + "/" + fname
+            try:
+                download_file(url, path, expected if verify else None, timeout=timeout)
+                break
+            except ChecksumError as exc:
+                failures.setdefault(fname, []).append(str(exc))
+            except (OSError, urllib.error.URLError, ValueError) as exc:
+                failures.setdefault(fname, []).append(f"{url}: {exc}")
+    missing = [f for f, p in paths.items() if not p.is_file()]
+    if missing:
+        lines = [f"data set '{name}': missing file(s) in {folder}:"]
+        for fname in missing:
+            urls = [b if b.endswith(fname) else b.rstrip("/") + "/" + fname for b in mirrors]
+            lines.append(f"  {folder / fname}  (get it from {' or '.join(urls)})")
+            for err in failures.get(fname, []):
+                lines.append(f"    download failed: {err}")
+        if not download:
+            lines.append("download=False: put the files there yourself, or pass download=True")
+        lines.append(f"(set ${ENV_VAR} or pass root= to use another folder)")
+        message = "\n".join(lines)
+        if any("SHA-256" in e for f in missing for e in failures.get(f, [])):
+            raise ChecksumError(message)
+        raise DatasetNotFoundError(message)
+    return paths

@@ -1,0 +1,200 @@
+"""`DataLoader`: minibatches of a data set, shuffled each epoch (textbook 8.1.3, minibatch algorithms).
+
+Examples are drawn in a fresh random order every epoch ("shuffle once, then pass through",
+textbook 8.1.3). Array-backed data sets (those with `get_batch`, e.g. `TensorDataset`) are
+batched with one fancy-indexing operation per array; other data sets are collated sample by
+sample. Batches are tuples of shendu Tensors (or NumPy arrays with `as_tensor=False`).
+"""
+from __future__ import annotations
+
+import math
+import numbers
+import queue
+import threading
+
+import numpy as np
+
+__all__ = ["DataLoader", "default_collate", "as_generator"]
+
+# Source of seeds for every random object in shendu.data created without an explicit seed.
+# TODO(core): wire to the global shendu generator (sd.manual_seed) once the core lands.
+_SEED_SOURCE = np.random.default_rng()
+
+
+def _draw_seed() -> int:
+    """Draw a fresh 63-bit seed from the module-level seed source."""
+    return int(_SEED_SOURCE.integers(2**63))
+
+
+def as_generator(rng=None, name="rng") -> np.random.Generator:
+    """Return a `numpy.random.Generator` from None (fresh seed), an int seed or a Generator."""
+    if rng is None:
+        return np.random.default_rng(_draw_seed())
+    if isinstance(rng, np.random.Generator):
+        return rng
+    if isinstance(rng, numbers.Integral) and not isinstance(rng, bool):
+        return np.random.default_rng(int(rng))
+    raise TypeError(f"{name} must be None, an int seed or a numpy.random.Generator, got {type(rng).__name__}")
+
+
+def _stack(values, field):
+    first = values[0]
+    if isinstance(first, (bool, np.bool_)):
+        return np.asarray(values, dtype=np.bool_)
+    if isinstance(first, numbers.Integral) and not isinstance(first, np.generic):
+        return np.asarray(values, dtype=np.int64)
+    if isinstance(first, numbers.Real) and not isinstance(first, np.generic):
+        return np.asarray(values, dtype=np.float32)  # Python floats -> float32 (shendu default)
+    arrays = []
+    for v in values:
+        if not isinstance(v, (np.ndarray, np.generic)):
+            from .dataset import to_numpy
+
+            v = to_numpy(v, name=f"sample field {field}")
+        arrays.append(v)
+    shapes = {a.shape for a in arrays}
+    if len(shapes) > 1:
+        raise ValueError(
+            f"default_collate: field {field} has samples of different shapes {sorted(shapes)}; "
+            "pass a collate_fn to batch variable-size samples"
+        )
+    return np.stack(arrays)
+
+
+def default_collate(samples):
+    """Stack a list of samples into a batch tuple: field j -> array (B, ...) of `sample[j]`.
+
+    Samples are tuples/lists of arrays or numbers, or single arrays/numbers (-> 1-tuple).
+    Python ints -> int64, Python floats -> float32, bools -> bool, arrays keep their dtype.
+    """
+    if not samples:
+        raise ValueError("default_collate: got an empty list of samples")
+    first = samples[0]
+    if isinstance(first, dict):
+        raise TypeError("default_collate: dict samples are not supported; pass a collate_fn")
+    if isinstance(first, (tuple, list)):
+        width = len(first)
+        if any(len(s) != width for s in samples):
+            raise ValueError("default_collate: samples have different numbers of fields")
+        return tuple(_stack([s[j] for s in samples], j) for j in range(width))
+    return (_stack(list(samples), 0),)
+
+
+def _to_tensors(batch):
+    import shendu
+
+    as_tensor = getattr(shendu, "as_tensor", None)
+    if as_tensor is None:
+        raise RuntimeError("DataLoader(as_tensor=True) needs shendu.as_tensor, which is not available; "
+                           "pass as_tensor=False to get NumPy arrays")
+    return tuple(as_tensor(b) if isinstance(b, np.ndarray) else b for b in batch)
+
+
+class DataLoader:
+    """Iterate over `dataset` in minibatches of `batch_size`; `len(loader)` = number of batches.
+
+    shuffle: new permutation each epoch from the loader's own Generator (seeded by `seed`).
+    transform: callable applied to the input batch (field 0, an array) before conversion.
+    collate_fn: list of samples -> batch; when given, samples are always fetched one by one.
+    prefetch: number of batches prepared ahead in a background thread (0 = none).
+    """
+
+    def __init__(self, dataset, batch_size=1, shuffle=False, drop_last=False, collate_fn=None,
+                 transform=None, seed=None, prefetch=0, as_tensor=True):
+        if not isinstance(batch_size, numbers.Integral) or isinstance(batch_size, bool) or batch_size < 1:
+            raise ValueError(f"DataLoader: batch_size must be a positive int, got {batch_size!r}")
+        if not isinstance(prefetch, numbers.Integral) or prefetch < 0:
+            raise ValueError(f"DataLoader: prefetch must be an int >= 0, got {prefetch!r}")
+        if collate_fn is not None and not callable(collate_fn):
+            raise TypeError("DataLoader: collate_fn must be callable")
+        if transform is not None and not callable(transform):
+            raise TypeError("DataLoader: transform must be callable")
+        if not hasattr(dataset, "__len__") or not hasattr(dataset, "__getitem__"):
+            raise TypeError(f"DataLoader: dataset must define __len__ and __getitem__, got {type(dataset).__name__}")
+        self.dataset = dataset
+        self.batch_size = int(batch_size)
+        self.shuffle = bool(shuffle)
+        self.drop_last = bool(drop_last)
+        self.collate_fn = collate_fn
+        self.transform = transform
+        self.prefetch = int(prefetch)
+        self.as_tensor = bool(as_tensor)
+        self.seed = _draw_seed() if seed is None else int(seed)
+        self._rng = np.random.default_rng(self.seed)
+
+    def __len__(self) -> int:
+        n = len(self.dataset)
+        return n // self.batch_size if self.drop_last else math.ceil(n / self.batch_size)
+
+    def _index_batches(self):
+        """The epoch's list of index arrays (the permutation is drawn now, not lazily)."""
+        n = len(self.dataset)
+        order = self._rng.permutation(n) if self.shuffle else np.arange(n)
+        stop = (n // self.batch_size) * self.batch_size if self.drop_last else n
+        return [order[start:start + self.batch_size] for start in range(0, stop, self.batch_size)]
+
+    def _make_batch(self, idx):
+        get_batch = None if self.collate_fn is not None else getattr(self.dataset, "get_batch", None)
+        if get_batch is not None:
+            batch = tuple(get_batch(idx))
+        else:
+            samples = [self.dataset[int(i)] for i in idx]
+            batch = (self.collate_fn or default_collate)(samples)
+            if isinstance(batch, np.ndarray):
+                batch = (batch,)
+            elif isinstance(batch, list):
+                batch = tuple(batch)
+        if self.transform is not None:
+            if not isinstance(batch, tuple) or not batch:
+                raise TypeError("DataLoader: transform needs batches that are non-empty tuples")
+            batch = (self.transform(batch[0]),) + batch[1:]
+        if self.as_tensor and isinstance(batch, tuple):
+            batch = _to_tensors(batch)
+        return batch
+
+    def __iter__(self):
+        batches = (self._make_batch(idx) for idx in self._index_batches())
+        if self.prefetch == 0:
+            return batches
+        return _prefetch(batches, self.prefetch)
+
+
+_DONE = object()
+
+
+def _prefetch(batches, depth):
+    """Yield from `batches`, produced `depth` ahead by a daemon thread; errors re-raised here."""
+    q: queue.Queue = queue.Queue(maxsize=depth)
+    stop = threading.Event()
+
+    def put(item):
+        while not stop.is_set():
+            try:
+                q.put(item, timeout=0.05)
+                return True
+            except queue.Full:
+                continue
+        return False
+
+    def work():
+        try:
+            for b in batches:
+                if not put((b, None)):
+                    return
+            put((_DONE, None))
+        except BaseException as exc:  # forwarded to the consumer
+            put((_DONE, exc))
+
+    thread = threading.Thread(target=work, name="shendu-DataLoader-prefetch", daemon=True)
+    thread.start()
+    try:
+        while True:
+            item, exc = q.get()
+            if item is _DONE:
+                if exc is not None:
+                    raise exc
+                return
+            yield item
+    finally:
+        stop.set()
+        thread.join(timeout=5.0)

@@ -1,0 +1,12 @@
+"""Batch image transforms for (N, C, H, W) arrays: augmentation and per-image normalization."""
+from .base import Compose, Transform
+from .crop import CenterCrop, RandomCrop, RandomTranslation
+from .flip import RandomHorizontalFlip
+from .noise import GaussianNoise
+from .normalize import PerImageStandardization
+from .rotation import RandomRotation, rotate
+
+__all__ = [
+    "Transform", "Compose", "RandomCrop", "CenterCrop", "RandomTranslation", "RandomHorizontalFlip",
+    "RandomRotation", "rotate", "PerImageStandardization", "GaussianNoise",
+]
