@@ -1,0 +1,31 @@
+"""shendu: a deep-learning framework that implements the textbook end to end.
+
+    import shendu as sd
+    x = sd.tensor([1.0, 2.0], requires_grad=True)
+    (x * x).sum().backward()   # x.grad == [2, 4]
+"""
+import numpy as _np
+
+from . import ops  # noqa: F401  (installs Tensor operators)
+from .autograd import (  # noqa: F401
+    Function, Tensor, as_tensor, detect_anomaly, enable_grad, grad, is_grad_enabled, is_tensor, no_grad,
+    set_grad_enabled, tensor,
+)
+from .backend import get_default_dtype, manual_seed, set_default_dtype  # noqa: F401
+from .ops import *  # noqa: F401,F403
+from .ops import max, min, abs, pow, round, sum  # noqa: F401,A004  (shadow builtins on purpose, like torch)
+from . import autograd  # noqa: F401
+
+__version__ = "0.1.0"
+
+float32 = _np.dtype(_np.float32)
+float64 = _np.dtype(_np.float64)
+float16 = _np.dtype(_np.float16)
+int64 = _np.dtype(_np.int64)
+int32 = _np.dtype(_np.int32)
+int8 = _np.dtype(_np.int8)
+uint8 = _np.dtype(_np.uint8)
+bool_ = _np.dtype(_np.bool_)
+float = float32  # noqa: A001  (torch.float)
+double = float64
+long = int64

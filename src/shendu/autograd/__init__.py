@@ -1,0 +1,7 @@
+"""Reverse-mode automatic differentiation (textbook 6.5): Tensor, Function, the engine, gradcheck."""
+from .engine import backward, grad  # noqa: F401
+from .function import Function  # noqa: F401
+from .functional import hessian, hvp, jacobian  # noqa: F401
+from .grad_mode import detect_anomaly, enable_grad, is_grad_enabled, no_grad, set_grad_enabled  # noqa: F401
+from .gradcheck import GradcheckError, gradcheck, gradgradcheck, numerical_grad  # noqa: F401
+from .tensor import Tensor, as_tensor, is_tensor, tensor  # noqa: F401

@@ -1,0 +1,108 @@
+"""``Function``: one node of the computational graph (textbook 6.5.6, op.f and op.bprop).
+
+A Function's ``forward`` works on backend arrays and returns an array (or a tuple of
+arrays for a multi-output op). Its ``backward`` receives one gradient per output as
+Tensors and returns one gradient per input (or None), written with shendu's own
+differentiable ops, so the gradient is itself a graph when ``create_graph=True`` and
+second derivatives come for free (textbook 6.5.6: "insert G into the graph").
+
+A hot op may also define ``backward_array`` on raw arrays; the engine uses it when no
+graph is being recorded. Ops keep what backward needs in ``self.saved``; the inputs
+are kept in ``self.inputs``. ``backward`` must treat all inputs as distinct even when
+they are the same tensor (textbook 6.5.6: mul(x, x) gives x to each slot).
+
+User-defined ops subclass Function and call it as ``MyOp.apply(*tensors)`` (or
+``MyOp()(*tensors)``); ``forward``/``backward`` may be instance methods or
+PyTorch-style static methods taking ``ctx`` first (ctx is the Function instance).
+"""
+from __future__ import annotations
+
+from .grad_mode import _Mode
+from .tensor import Tensor, _wrap, _wrap_grad
+
+
+class Function:
+    """Base class of every differentiable operation."""
+
+    # Per-node state; class-level defaults so a fresh node needs no __init__ call.
+    inputs = None  # the input Tensors (None once the graph is freed, or when nothing needs grad)
+    needs_input_grad = None
+    saved = None
+    _versions = None
+    _out_meta = None  # (shape, dtype) per output, for multi-output ops
+    _out_hooks = None
+    backward_array = None  # optional array-level fast path, same signature as backward
+
+    #: False for ops whose backward never reads the input values (add, neg, reshape...);
+    #: those skip the in-place version check.
+    needs_input_values = True
+
+    # --- user-facing helpers (PyTorch ctx API) -------------------------------------------
+    def save_for_backward(self, *tensors):
+        """Keep tensors (or arrays) for backward; read them back as ``self.saved_tensors``."""
+        self.saved = tensors
+
+    @property
+    def saved_tensors(self):
+        saved = self.saved
+        if saved is None:
+            raise RuntimeError(
+                f"{type(self).__name__}: saved values were freed by a previous backward; "
+                "call backward(retain_graph=True) to backward through the graph twice"
+            )
+        return tuple(_wrap(s) if not isinstance(s, Tensor) and hasattr(s, "shape") else s for s in saved)
+
+    def mark_non_differentiable(self, *tensors):  # pragma: no cover - compatibility no-op
+        pass
+
+    # --- calling ------------------------------------------------------------------------
+    @classmethod
+    def apply(cls, *inputs, **kwargs):
+        """Run the op on ``inputs`` (PyTorch-style entry point for custom Functions)."""
+        return cls(**kwargs)(*inputs)
+
+    def __call__(self, *inputs):
+        try:
+            arrays = [x._data for x in inputs]
+        except AttributeError:
+            from .tensor import as_tensor
+
+            inputs = tuple(x if isinstance(x, Tensor) else as_tensor(x) for x in inputs)
+            arrays = [x._data for x in inputs]
+        cls = type(self)
+        ys = cls.forward(self, *arrays)
+        multi = type(ys) is tuple
+        if _Mode.anomaly:
+            from .anomaly import check_forward
+
+            check_forward(self, ys if multi else (ys,))
+        if _Mode.grad_enabled:
+            needs = tuple([x._requires_grad for x in inputs])
+            if True in needs:
+                self.inputs = inputs
+                self.needs_input_grad = needs
+                if cls.needs_input_values:
+                    self._versions = tuple([x._version for x in inputs])
+                if multi:
+                    self._out_meta = tuple([(y.shape, y.dtype) for y in ys])
+                    return tuple([_wrap_grad(y, self, i) for i, y in enumerate(ys)])
+                return _wrap_grad(ys, self, 0)
+        if multi:
+            return tuple([_wrap(y) for y in ys])
+        return _wrap(ys)
+
+    # --- the op itself ------------------------------------------------------------------
+    def forward(self, *arrays):  # pragma: no cover - abstract
+        raise NotImplementedError(f"{type(self).__name__}.forward is not defined")
+
+    def backward(self, *grad_outputs):  # pragma: no cover - abstract
+        raise NotImplementedError(f"{type(self).__name__}.backward is not defined")
+
+    # --- helpers for subclasses -----------------------------------------------------------
+    def output(self, i: int = 0) -> Tensor:
+        """The i-th output as a graph Tensor rebuilt from ``self.saved`` (for backward rules
+        that use the output, e.g. exp and tanh, when a graph is being recorded)."""
+        return _wrap_grad(self.saved if not isinstance(self.saved, tuple) else self.saved[i], self, i)
+
+    def __repr__(self):
+        return f"<{type(self).__name__}Backward>"

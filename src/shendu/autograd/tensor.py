@@ -1,0 +1,479 @@
+"""``Tensor``: a backend array plus its place in the computational graph (textbook 6.5.1).
+
+Operator overloads and most methods are installed by ``shendu.ops`` (they are
+differentiable ops); this module keeps the data model, conversion and in-place rules.
+"""
+from __future__ import annotations
+
+import numbers
+
+import numpy as np
+
+from ..backend import check_device, get_default_dtype, to_dtype, xp
+from .grad_mode import _Mode
+
+
+class Tensor:
+    """An n-dimensional array that can record the operations applied to it.
+
+    ``requires_grad=True`` makes shendu build the graph of every op that uses it, so that
+    ``backward()`` can fill ``.grad`` by back-propagation (textbook 6.5).
+    """
+
+    __slots__ = ("_data", "_requires_grad", "grad", "_grad_fn", "_out_idx", "_version", "_hooks", "_retains_grad", "name", "__weakref__")
+    __array_ufunc__ = None  # ndarray <op> Tensor defers to Tensor's reflected operator
+    __array_priority__ = 1000
+
+    def __init__(self, data, dtype=None, requires_grad: bool = False, device=None):
+        check_device(device)
+        self._data = _to_array(data, dtype, copy=True)
+        self._requires_grad = False
+        self.grad = None
+        self._grad_fn = None
+        self._out_idx = 0
+        self._version = 0
+        self._hooks = None
+        self._retains_grad = False
+        self.name = None
+        if requires_grad:
+            self.requires_grad = True
+
+    # --- graph properties -----------------------------------------------------------------
+    @property
+    def requires_grad(self) -> bool:
+        return self._requires_grad
+
+    @requires_grad.setter
+    def requires_grad(self, flag: bool) -> None:
+        flag = bool(flag)
+        if self._grad_fn is not None and not flag:
+            raise RuntimeError(
+                "requires_grad: you can only change requires_grad of leaf tensors; "
+                "use tensor.detach() to get a tensor that does not require grad"
+            )
+        if flag and self._data.dtype.kind not in "fc":
+            raise TypeError(
+                f"requires_grad: only floating-point tensors can require gradients, got dtype {self._data.dtype}"
+            )
+        self._requires_grad = flag
+
+    def requires_grad_(self, flag: bool = True) -> "Tensor":
+        """Set requires_grad in place and return self."""
+        self.requires_grad = flag
+        return self
+
+    @property
+    def grad_fn(self):
+        """The Function that produced this tensor (None for leaves)."""
+        return self._grad_fn
+
+    @property
+    def is_leaf(self) -> bool:
+        """True for tensors created by the user (not by an op that records the graph)."""
+        return self._grad_fn is None
+
+    def retain_grad(self) -> None:
+        """Keep ``.grad`` on this non-leaf tensor after backward."""
+        if self._grad_fn is None:
+            return
+        self._retains_grad = True
+        self._out_hooks().append(("retain", _weak(self)))
+
+    def register_hook(self, hook):
+        """Register ``hook(grad) -> grad or None`` called with this tensor's gradient during backward.
+
+        Returns a handle whose ``remove()`` unregisters it."""
+        if not self._requires_grad:
+            raise RuntimeError("register_hook: cannot register a hook on a tensor that does not require grad")
+        if self._grad_fn is None:
+            if self._hooks is None:
+                self._hooks = []
+            lst = self._hooks
+        else:
+            lst = self._out_hooks()
+        entry = ("hook", hook)
+        lst.append(entry)
+        return _HookHandle(lst, entry)
+
+    def _out_hooks(self) -> list:
+        fn = self._grad_fn
+        hooks = getattr(fn, "_out_hooks", None)
+        if hooks is None:
+            hooks = {}
+            fn._out_hooks = hooks
+        return hooks.setdefault(self._out_idx, [])
+
+    def backward(self, gradient=None, retain_graph=None, create_graph: bool = False, inputs=None) -> None:
+        """Back-propagate from this tensor, accumulating d(self)/d(leaf) into each leaf's ``.grad``.
+
+        A non-scalar tensor needs ``gradient`` (the vector of the vector-Jacobian product).
+        """
+        from .engine import backward
+
+        backward(self, gradient, retain_graph=retain_graph, create_graph=create_graph, inputs=inputs)
+
+    def detach(self) -> "Tensor":
+        """A tensor sharing this data but cut from the graph."""
+        return _wrap(self._data)
+
+    def detach_(self) -> "Tensor":
+        """Cut this tensor from the graph in place."""
+        self._grad_fn = None
+        self._requires_grad = False
+        return self
+
+    # --- data access ---------------------------------------------------------------------
+    @property
+    def data(self) -> "Tensor":
+        """A detached tensor sharing storage (PyTorch's ``.data``); assigning replaces the array."""
+        t = _wrap(self._data)
+        return t
+
+    @data.setter
+    def data(self, value) -> None:
+        arr = value._data if isinstance(value, Tensor) else _to_array(value, None, copy=False)
+        self._data = arr
+        self._version += 1
+
+    @property
+    def shape(self) -> tuple:
+        return self._data.shape
+
+    @property
+    def dtype(self):
+        return self._data.dtype
+
+    @property
+    def ndim(self) -> int:
+        return self._data.ndim
+
+    @property
+    def device(self) -> str:
+        return "cpu"
+
+    def size(self, dim=None):
+        """The shape (PyTorch style), or the length of dimension ``dim``."""
+        if dim is None:
+            return self._data.shape
+        return self._data.shape[dim]
+
+    def numel(self) -> int:
+        """Number of elements."""
+        return int(self._data.size)
+
+    def dim(self) -> int:
+        return self._data.ndim
+
+    def __len__(self) -> int:
+        if self._data.ndim == 0:
+            raise TypeError("len() of a 0-d tensor")
+        return self._data.shape[0]
+
+    def numpy(self) -> np.ndarray:
+        """The underlying NumPy array (shared, not copied)."""
+        return self._data
+
+    def __array__(self, dtype=None, copy=None):
+        if dtype is not None:
+            return self._data.astype(dtype, copy=False)
+        return self._data
+
+    def item(self):
+        """The single value of a one-element tensor as a Python number."""
+        if self._data.size != 1:
+            raise ValueError(f"item(): only one-element tensors can be converted to a Python scalar, got shape {self.shape}")
+        return self._data.item()
+
+    def tolist(self):
+        return self._data.tolist()
+
+    def __float__(self):
+        return float(self.item())
+
+    def __int__(self):
+        return int(self.item())
+
+    def __bool__(self):
+        if self._data.size != 1:
+            raise RuntimeError(f"the truth value of a tensor with {self._data.size} elements is ambiguous")
+        return bool(self._data.item())
+
+    def __index__(self):
+        if self._data.dtype.kind not in "iu" or self._data.size != 1:
+            raise TypeError("only integer tensors of a single element can be converted to an index")
+        return int(self._data.item())
+
+    def __hash__(self):
+        return id(self)
+
+    def __repr__(self):
+        body = np.array2string(self._data, separator=", ", precision=4, prefix="tensor(")
+        extras = []
+        if self._data.dtype != get_default_dtype() and self._data.dtype.kind == "f" or self._data.dtype.kind not in "fb" and self._data.dtype != np.int64:
+            extras.append(f"dtype={self._data.dtype}")
+        if self._grad_fn is not None:
+            extras.append(f"grad_fn=<{type(self._grad_fn).__name__}Backward>")
+        elif self._requires_grad:
+            extras.append("requires_grad=True")
+        return "tensor(" + body + "".join(", " + e for e in extras) + ")"
+
+    # --- dtype conversion -----------------------------------------------------------------
+    def to(self, *args, **kwargs) -> "Tensor":
+        """Convert dtype (``t.to(sd.float64)``) or device (only 'cpu')."""
+        dtype = kwargs.get("dtype")
+        for a in args:
+            if isinstance(a, str) and (a == "cpu" or a.startswith("cuda")):
+                check_device(a)
+            else:
+                dtype = a
+        check_device(kwargs.get("device"))
+        if dtype is None:
+            return self
+        return self.type(dtype)
+
+    def type(self, dtype) -> "Tensor":
+        dt = to_dtype(dtype)
+        if dt == self._data.dtype:
+            return self
+        from ..ops.elementwise import Cast
+
+        return Cast(dt)(self)
+
+    def float(self):
+        return self.type(np.float32)
+
+    def double(self):
+        return self.type(np.float64)
+
+    def long(self):
+        return self.type(np.int64)
+
+    def int(self):
+        return self.type(np.int32)
+
+    def bool(self):
+        return self.type(np.bool_)
+
+    def half(self):
+        return self.type(np.float16)
+
+    def cpu(self):
+        return self
+
+    def contiguous(self):
+        return self
+
+    def clone(self) -> "Tensor":
+        """A copy that stays in the graph (gradient flows back to self)."""
+        from ..ops.elementwise import Clone
+
+        return Clone()(self)
+
+    # --- in-place ops (no autograd through them) ------------------------------------------
+    def _check_inplace(self, opname: str) -> None:
+        if self._requires_grad and _Mode.grad_enabled:
+            kind = "a leaf tensor that requires grad" if self._grad_fn is None else "a tensor that is part of the graph"
+            raise RuntimeError(
+                f"{opname}: in-place operation on {kind}; wrap it in `with sd.no_grad():` "
+                "or use the out-of-place op"
+            )
+        if not self._data.flags.writeable:
+            self._data = self._data.copy()
+
+    def _inplace_result(self, value) -> "Tensor":
+        arr = value._data if isinstance(value, Tensor) else value
+        self._data[...] = arr
+        self._version += 1
+        return self
+
+    def __setitem__(self, key, value):
+        self._check_inplace("__setitem__")
+        if isinstance(key, Tensor):
+            key = key._data
+        elif isinstance(key, tuple):
+            key = tuple(k._data if isinstance(k, Tensor) else k for k in key)
+        self._data[key] = value._data if isinstance(value, Tensor) else value
+        self._version += 1
+
+    def zero_(self):
+        self._check_inplace("zero_")
+        self._data.fill(0)
+        self._version += 1
+        return self
+
+    def fill_(self, value):
+        self._check_inplace("fill_")
+        self._data.fill(value._data.item() if isinstance(value, Tensor) else value)
+        self._version += 1
+        return self
+
+    def copy_(self, src):
+        self._check_inplace("copy_")
+        arr = src._data if isinstance(src, Tensor) else xp.asarray(src)
+        xp.copyto(self._data, xp.broadcast_to(arr, self._data.shape), casting="unsafe")
+        self._version += 1
+        return self
+
+    def add_(self, other, alpha=1):
+        self._check_inplace("add_")
+        o = other._data if isinstance(other, Tensor) else other
+        if alpha != 1:
+            o = o * alpha
+        xp.add(self._data, o, out=self._data, casting="unsafe")
+        self._version += 1
+        return self
+
+    def sub_(self, other, alpha=1):
+        o = other._data if isinstance(other, Tensor) else other
+        return self.add_(-o if alpha == 1 else o * -alpha)
+
+    def mul_(self, other):
+        self._check_inplace("mul_")
+        o = other._data if isinstance(other, Tensor) else other
+        xp.multiply(self._data, o, out=self._data, casting="unsafe")
+        self._version += 1
+        return self
+
+    def div_(self, other):
+        self._check_inplace("div_")
+        o = other._data if isinstance(other, Tensor) else other
+        xp.divide(self._data, o, out=self._data, casting="unsafe")
+        self._version += 1
+        return self
+
+    def clamp_(self, min=None, max=None):
+        self._check_inplace("clamp_")
+        xp.clip(self._data, min, max, out=self._data)
+        self._version += 1
+        return self
+
+    def normal_(self, mean=0.0, std=1.0, generator=None):
+        from ..backend import get_generator
+
+        g = generator or get_generator()
+        self._check_inplace("normal_")
+        self._data[...] = g.normal(mean, std, self._data.shape)
+        self._version += 1
+        return self
+
+    def uniform_(self, a=0.0, b=1.0, generator=None):
+        from ..backend import get_generator
+
+        g = generator or get_generator()
+        self._check_inplace("uniform_")
+        self._data[...] = g.uniform(a, b, self._data.shape)
+        self._version += 1
+        return self
+
+
+class _HookHandle:
+    __slots__ = ("_lst", "_entry")
+
+    def __init__(self, lst, entry):
+        self._lst, self._entry = lst, entry
+
+    def remove(self):
+        try:
+            self._lst.remove(self._entry)
+        except ValueError:
+            pass
+
+
+def _weak(t):
+    import weakref
+
+    return weakref.ref(t)
+
+
+# --- fast constructors used by ops (no validation) ------------------------------------------
+_new = object.__new__
+
+
+def _wrap(arr) -> Tensor:
+    """A leaf Tensor around ``arr`` (no copy, no grad)."""
+    t = _new(Tensor)
+    t._data = arr
+    t._requires_grad = False
+    t.grad = None
+    t._grad_fn = None
+    t._out_idx = 0
+    t._version = 0
+    t._hooks = None
+    t._retains_grad = False
+    t.name = None
+    return t
+
+
+def _wrap_grad(arr, fn, idx) -> Tensor:
+    """A non-leaf Tensor produced by Function ``fn`` (output ``idx``)."""
+    t = _new(Tensor)
+    t._data = arr
+    t._requires_grad = True
+    t.grad = None
+    t._grad_fn = fn
+    t._out_idx = idx
+    t._version = 0
+    t._hooks = None
+    t._retains_grad = False
+    t.name = None
+    return t
+
+
+def _to_array(data, dtype, copy: bool):
+    """Convert ``data`` to a backend array; Python floats and lists of floats become the default float dtype."""
+    if isinstance(data, Tensor):
+        arr = data._data
+        if dtype is not None:
+            return arr.astype(to_dtype(dtype), copy=copy)
+        return arr.copy() if copy else arr
+    if isinstance(data, np.ndarray) or (hasattr(data, "__array__") and not isinstance(data, (list, tuple))):
+        arr = xp.asarray(data)
+        if dtype is not None:
+            return arr.astype(to_dtype(dtype), copy=copy)
+        return arr.copy() if copy else arr
+    if dtype is not None:
+        return xp.array(data, dtype=to_dtype(dtype))
+    arr = xp.array(data)
+    if arr.dtype.kind == "f" and arr.dtype != get_default_dtype():
+        arr = arr.astype(get_default_dtype())
+    elif arr.dtype.kind == "O":
+        raise TypeError(f"tensor: cannot convert {type(data).__name__} with ragged or non-numeric entries to a tensor")
+    return arr
+
+
+def tensor(data, dtype=None, requires_grad: bool = False, device=None) -> Tensor:
+    """Create a tensor by copying ``data`` (list, number, ndarray or Tensor).
+
+    Python floats become float32 (the default dtype); NumPy arrays keep their dtype."""
+    return Tensor(data, dtype=dtype, requires_grad=requires_grad, device=device)
+
+
+def as_tensor(data, dtype=None, device=None) -> Tensor:
+    """Wrap ``data`` as a tensor without copying when possible (shares NumPy memory)."""
+    check_device(device)
+    if isinstance(data, Tensor) and (dtype is None or to_dtype(dtype) == data.dtype):
+        return data
+    return _wrap(_to_array(data, dtype, copy=False))
+
+
+def is_tensor(obj) -> bool:
+    return isinstance(obj, Tensor)
+
+
+def scalar_like(value, ref: Tensor) -> Tensor:
+    """A 0-d constant tensor for a Python number in an op with ``ref``, keeping ref's dtype
+    where NumPy's weak-scalar rule does (float32 tensor * 2.0 stays float32)."""
+    dt = ref._data.dtype
+    if isinstance(value, bool):
+        arr = xp.asarray(value, dtype=dt if dt.kind != "b" else np.bool_)
+    elif isinstance(value, numbers.Integral):
+        arr = xp.asarray(value, dtype=dt if dt.kind in "fciu" else np.int64)
+    elif isinstance(value, numbers.Real):
+        arr = xp.asarray(value, dtype=dt if dt.kind in "fc" else get_default_dtype())
+    elif isinstance(value, numbers.Complex):
+        arr = xp.asarray(value, dtype=dt if dt.kind == "c" else np.complex64)
+    elif isinstance(value, np.ndarray):
+        arr = value
+    else:
+        raise TypeError(f"unsupported operand type {type(value).__name__} for a tensor operation")
+    return _wrap(arr)

@@ -1,0 +1,19 @@
+"""Differentiable operations by family; importing this package installs Tensor's operators."""
+from . import _methods  # noqa: F401  (installs operators on Tensor)
+from .creation import *  # noqa: F401,F403
+from .elementwise import (  # noqa: F401
+    abs, add, allclose, ceil, clamp, clip, cos, div, eq, exp, expm1, floor, ge, gt, isfinite, isinf, isnan, le,
+    log, log1p, logical_and, logical_not, logical_or, logical_xor, lt, maximum, minimum, mul, ne, neg, pow,
+    relu, round, rsqrt, sigmoid, sign, sin, softplus, sqrt, square, sub, tanh, where,
+)
+from .index import gather, getitem, index_add, index_select, masked_fill, one_hot, scatter_add  # noqa: F401
+from .linalg import dot, einsum, matmul, outer  # noqa: F401
+from .nn import log_softmax, softmax  # noqa: F401
+from .reduce import (  # noqa: F401
+    amax, amin, argmax, argmin, clamp_max, clamp_min, cumsum, logsumexp, max, mean, min, norm, prod, std, sum, var,
+)
+from .shape import (  # noqa: F401
+    broadcast_to, cat, chunk, concat, concatenate, expand, flatten, flip, narrow, pad, permute, repeat,
+    repeat_interleave, reshape, roll, split, squeeze, stack, sum_to, swapaxes, tile, transpose, unbind,
+    unsqueeze, view,
+)

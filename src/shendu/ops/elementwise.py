@@ -1,0 +1,697 @@
+"""Elementwise ops with broadcasting: arithmetic, powers, exp/log family, trigonometric,
+and the activation nonlinearities tanh, sigmoid, ReLU and softplus (textbook 6.3).
+
+Each op states its local derivative in ``backward`` (differentiable, for higher-order
+gradients) and, for hot ops, in ``backward_array`` (raw arrays, used when no graph is
+recorded). Broadcast gradients are summed back to each input's shape.
+"""
+from __future__ import annotations
+
+import numbers
+
+import numpy as np
+
+from ..autograd.function import Function
+from ..autograd.tensor import Tensor, as_tensor, scalar_like
+from ..backend import get_default_dtype, xp
+from ._arr import sum_to as _st
+from .shape import sum_to
+
+
+def _pair(a, b):
+    """Turn the operands of a binary op into Tensors (Python numbers keep the tensor's dtype)."""
+    if isinstance(a, Tensor):
+        if isinstance(b, Tensor):
+            return a, b
+        if isinstance(b, numbers.Number):
+            return a, scalar_like(b, a)
+        return a, as_tensor(b)
+    if isinstance(b, Tensor):
+        if isinstance(a, numbers.Number):
+            return scalar_like(a, b), b
+        return as_tensor(a), b
+    return as_tensor(a), as_tensor(b)
+
+
+def _bcast_error(name, a, b):
+    return ValueError(f"{name}: operands of shapes {a.shape} and {b.shape} cannot be broadcast together")
+
+
+# --- arithmetic -----------------------------------------------------------------------------
+class Add(Function):
+    needs_input_values = False
+
+    def forward(self, a, b):
+        try:
+            return a + b
+        except ValueError:
+            raise _bcast_error("add", a, b) from None
+
+    def backward(self, gy):
+        a, b = self.inputs
+        na, nb = self.needs_input_grad
+        return (sum_to(gy, a.shape) if na else None, sum_to(gy, b.shape) if nb else None)
+
+    def backward_array(self, gy):
+        a, b = self.inputs
+        return _st(gy, a._data.shape), _st(gy, b._data.shape)
+
+
+class Sub(Function):
+    needs_input_values = False
+
+    def forward(self, a, b):
+        try:
+            return a - b
+        except ValueError:
+            raise _bcast_error("sub", a, b) from None
+
+    def backward(self, gy):
+        a, b = self.inputs
+        na, nb = self.needs_input_grad
+        return (sum_to(gy, a.shape) if na else None, sum_to(-gy, b.shape) if nb else None)
+
+    def backward_array(self, gy):
+        a, b = self.inputs
+        return _st(gy, a._data.shape), (_st(-gy, b._data.shape) if self.needs_input_grad[1] else None)
+
+
+class Mul(Function):
+    def forward(self, a, b):
+        try:
+            return a * b
+        except ValueError:
+            raise _bcast_error("mul", a, b) from None
+
+    def backward(self, gy):
+        a, b = self.inputs
+        na, nb = self.needs_input_grad
+        return (sum_to(gy * b, a.shape) if na else None, sum_to(gy * a, b.shape) if nb else None)
+
+    def backward_array(self, gy):
+        a, b = self.inputs
+        na, nb = self.needs_input_grad
+        a, b = a._data, b._data
+        return (_st(gy * b, a.shape) if na else None, _st(gy * a, b.shape) if nb else None)
+
+
+class Div(Function):
+    def forward(self, a, b):
+        try:
+            return a / b
+        except ValueError:
+            raise _bcast_error("div", a, b) from None
+
+    def backward(self, gy):
+        a, b = self.inputs
+        na, nb = self.needs_input_grad
+        ga = sum_to(gy / b, a.shape) if na else None
+        gb = sum_to(-gy * a / (b * b), b.shape) if nb else None
+        return ga, gb
+
+    def backward_array(self, gy):
+        a, b = self.inputs
+        na, nb = self.needs_input_grad
+        a, b = a._data, b._data
+        ga = _st(gy / b, a.shape) if na else None
+        gb = _st(-gy * a / (b * b), b.shape) if nb else None
+        return ga, gb
+
+
+class Neg(Function):
+    needs_input_values = False
+
+    def forward(self, x):
+        return -x
+
+    def backward(self, gy):
+        return -gy
+
+    def backward_array(self, gy):
+        return -gy
+
+
+class PowScalar(Function):
+    """x ** c for a constant exponent c: d/dx = c x^(c-1)."""
+
+    def __init__(self, c):
+        self.c = c
+
+    def forward(self, x):
+        return x ** self.c
+
+    def backward(self, gy):
+        (x,) = self.inputs
+        c = self.c
+        if c == 2:
+            return gy * (x * 2)
+        return gy * (x ** (c - 1) * c)
+
+    def backward_array(self, gy):
+        x = self.inputs[0]._data
+        c = self.c
+        if c == 2:
+            return gy * (x * 2)
+        return gy * (x ** (c - 1) * c)
+
+
+class Pow(Function):
+    """a ** b for tensors: d/da = b a^(b-1), d/db = a^b ln a (taken as 0 where a == 0)."""
+
+    def forward(self, a, b):
+        return a ** b
+
+    def backward(self, gy):
+        a, b = self.inputs
+        na, nb = self.needs_input_grad
+        ga = sum_to(gy * b * a ** (b - 1), a.shape) if na else None
+        gb = None
+        if nb:
+            safe = where(a > 0, a, ones_like_value(a))
+            gb = sum_to(gy * (a ** b) * log(safe), b.shape)
+        return ga, gb
+
+
+def ones_like_value(x):
+    return as_tensor(xp.ones_like(x._data))
+
+
+def pow(a, b):
+    """Elementwise power a ** b."""
+    if isinstance(a, Tensor) and isinstance(b, numbers.Number) and not isinstance(b, bool):
+        if b == 1:
+            return a
+        return PowScalar(b)(a)
+    a, b = _pair(a, b)
+    return Pow()(a, b)
+
+
+def add(a, b, alpha=1):
+    """a + alpha * b with broadcasting."""
+    a, b = _pair(a, b)
+    if alpha != 1:
+        b = mul(b, alpha)
+    return Add()(a, b)
+
+
+def sub(a, b, alpha=1):
+    """a - alpha * b with broadcasting."""
+    a, b = _pair(a, b)
+    if alpha != 1:
+        b = mul(b, alpha)
+    return Sub()(a, b)
+
+
+def mul(a, b):
+    """Elementwise product with broadcasting."""
+    a, b = _pair(a, b)
+    return Mul()(a, b)
+
+
+def div(a, b):
+    """Elementwise true division with broadcasting."""
+    a, b = _pair(a, b)
+    if a._data.dtype.kind in "iub" and b._data.dtype.kind in "iub":
+        a = a.type(get_default_dtype())
+    return Div()(a, b)
+
+
+def neg(x):
+    return Neg()(x)
+
+
+# --- unary math -----------------------------------------------------------------------------
+class Exp(Function):
+    def forward(self, x):
+        y = xp.exp(x)
+        self.saved = y
+        return y
+
+    def backward(self, gy):
+        return gy * self.output()
+
+    def backward_array(self, gy):
+        return gy * self.saved
+
+
+class Log(Function):
+    def forward(self, x):
+        return xp.log(x)
+
+    def backward(self, gy):
+        return gy / self.inputs[0]
+
+    def backward_array(self, gy):
+        return gy / self.inputs[0]._data
+
+
+class Log1p(Function):
+    def forward(self, x):
+        return xp.log1p(x)
+
+    def backward(self, gy):
+        return gy / (self.inputs[0] + 1)
+
+    def backward_array(self, gy):
+        return gy / (self.inputs[0]._data + 1)
+
+
+class Expm1(Function):
+    def forward(self, x):
+        return xp.expm1(x)
+
+    def backward(self, gy):
+        return gy * exp(self.inputs[0])
+
+    def backward_array(self, gy):
+        return gy * xp.exp(self.inputs[0]._data)
+
+
+class Sqrt(Function):
+    def forward(self, x):
+        y = xp.sqrt(x)
+        self.saved = y
+        return y
+
+    def backward(self, gy):
+        return gy / (self.output() * 2)
+
+    def backward_array(self, gy):
+        return gy / (self.saved * 2)
+
+
+class Rsqrt(Function):
+    def forward(self, x):
+        y = 1 / xp.sqrt(x)
+        self.saved = y
+        return y
+
+    def backward(self, gy):
+        y = self.output()
+        return gy * (y * y * y) * -0.5
+
+    def backward_array(self, gy):
+        y = self.saved
+        return gy * (y * y * y) * -0.5
+
+
+class Square(Function):
+    def forward(self, x):
+        return x * x
+
+    def backward(self, gy):
+        return gy * (self.inputs[0] * 2)
+
+    def backward_array(self, gy):
+        return gy * (self.inputs[0]._data * 2)
+
+
+class Abs(Function):
+    """|x|; the subgradient at 0 is 0 (sign(0) = 0, textbook 7.1.2)."""
+
+    def forward(self, x):
+        return xp.abs(x)
+
+    def backward(self, gy):
+        return gy * sign(self.inputs[0])
+
+    def backward_array(self, gy):
+        return gy * xp.sign(self.inputs[0]._data)
+
+
+class Sin(Function):
+    def forward(self, x):
+        return xp.sin(x)
+
+    def backward(self, gy):
+        return gy * cos(self.inputs[0])
+
+    def backward_array(self, gy):
+        return gy * xp.cos(self.inputs[0]._data)
+
+
+class Cos(Function):
+    def forward(self, x):
+        return xp.cos(x)
+
+    def backward(self, gy):
+        return -gy * sin(self.inputs[0])
+
+    def backward_array(self, gy):
+        return -gy * xp.sin(self.inputs[0]._data)
+
+
+class Tanh(Function):
+    """tanh(x); d/dx = 1 - tanh(x)^2 (textbook 6.3.2)."""
+
+    def forward(self, x):
+        y = xp.tanh(x)
+        self.saved = y
+        return y
+
+    def backward(self, gy):
+        y = self.output()
+        return gy * (1 - y * y)
+
+    def backward_array(self, gy):
+        y = self.saved
+        return gy * (1 - y * y)
+
+
+def _sigmoid_array(x):
+    """Numerically stable logistic sigmoid 1/(1+e^-x) on arrays (no overflow for |x| large)."""
+    e = xp.exp(-xp.abs(x))
+    pos = 1 / (1 + e)
+    return xp.where(x >= 0, pos, e * pos)
+
+
+class Sigmoid(Function):
+    """sigma(x) = 1/(1+e^-x); d/dx = sigma(x)(1 - sigma(x)) (textbook 6.2.2.2)."""
+
+    def forward(self, x):
+        y = _sigmoid_array(x).astype(x.dtype, copy=False)
+        self.saved = y
+        return y
+
+    def backward(self, gy):
+        y = self.output()
+        return gy * (y * (1 - y))
+
+    def backward_array(self, gy):
+        y = self.saved
+        return gy * (y * (1 - y))
+
+
+class Relu(Function):
+    """max(0, x); the derivative at 0 is taken as 0 (textbook 6.3.1)."""
+
+    def forward(self, x):
+        y = xp.maximum(x, 0)
+        self.saved = y
+        return y
+
+    def backward(self, gy):
+        return gy * (self.inputs[0] > 0).type(gy.dtype)
+
+    def backward_array(self, gy):
+        return gy * (self.saved > 0)
+
+
+class Softplus(Function):
+    """zeta(x) = log(1 + e^x) computed as max(x, 0) + log1p(e^-|x|) (textbook 6.2.2.2, stable);
+    d/dx = sigma(x)."""
+
+    def forward(self, x):
+        return xp.maximum(x, 0) + xp.log1p(xp.exp(-xp.abs(x)))
+
+    def backward(self, gy):
+        return gy * sigmoid(self.inputs[0])
+
+    def backward_array(self, gy):
+        x = self.inputs[0]._data
+        return gy * _sigmoid_array(x).astype(x.dtype, copy=False)
+
+
+class Clamp(Function):
+    """clip(x, lo, hi); the gradient passes where lo <= x <= hi (one-sided at the bounds)."""
+
+    def __init__(self, lo, hi):
+        self.lo, self.hi = lo, hi
+
+    def forward(self, x):
+        return xp.clip(x, self.lo, self.hi)
+
+    def _mask(self, x):
+        m = xp.ones(x.shape, dtype=bool)
+        if self.lo is not None:
+            m &= x >= self.lo
+        if self.hi is not None:
+            m &= x <= self.hi
+        return m
+
+    def backward(self, gy):
+        return gy * as_tensor(self._mask(self.inputs[0]._data).astype(gy.dtype))
+
+    def backward_array(self, gy):
+        return gy * self._mask(self.inputs[0]._data)
+
+
+class Maximum(Function):
+    """max(a, b) elementwise; ties send half the gradient to each side (as PyTorch)."""
+
+    def forward(self, a, b):
+        return xp.maximum(a, b)
+
+    def _masks(self):
+        a, b = self.inputs[0]._data, self.inputs[1]._data
+        gt = (a > b).astype(self._dt)
+        eq = (a == b).astype(self._dt) * 0.5
+        return gt + eq, 1 - gt - eq
+
+    def backward(self, gy):
+        self._dt = gy.dtype
+        a, b = self.inputs
+        ma, mb = self._masks()
+        return sum_to(gy * as_tensor(ma), a.shape), sum_to(gy * as_tensor(mb), b.shape)
+
+    def backward_array(self, gy):
+        self._dt = gy.dtype
+        a, b = self.inputs
+        ma, mb = self._masks()
+        return _st(gy * ma, a._data.shape), _st(gy * mb, b._data.shape)
+
+
+class Minimum(Maximum):
+    def forward(self, a, b):
+        return xp.minimum(a, b)
+
+    def _masks(self):
+        ma, mb = super()._masks()
+        return mb, ma
+
+
+class Where(Function):
+    """where(cond, a, b); the gradient goes to a where cond holds and to b elsewhere."""
+
+    def __init__(self, cond):
+        self.cond = cond
+
+    def forward(self, a, b):
+        return xp.where(self.cond, a, b)
+
+    def backward(self, gy):
+        a, b = self.inputs
+        zero = as_tensor(xp.zeros((), dtype=gy.dtype))
+        c = as_tensor(self.cond)
+        return sum_to(where(c, gy, zero), a.shape), sum_to(where(c, zero, gy), b.shape)
+
+    def backward_array(self, gy):
+        a, b = self.inputs
+        z = xp.zeros((), dtype=gy.dtype)
+        return _st(xp.where(self.cond, gy, z), a._data.shape), _st(xp.where(self.cond, z, gy), b._data.shape)
+
+
+class Cast(Function):
+    """Change dtype; the gradient is cast back (no gradient into integer dtypes)."""
+
+    needs_input_values = False
+
+    def __init__(self, dtype):
+        self.dtype = np.dtype(dtype)
+
+    def forward(self, x):
+        self.in_dtype = x.dtype
+        return x.astype(self.dtype)
+
+    def backward(self, gy):
+        return gy.type(self.in_dtype)
+
+    def backward_array(self, gy):
+        return gy.astype(self.in_dtype)
+
+
+class Clone(Function):
+    needs_input_values = False
+
+    def forward(self, x):
+        return x.copy()
+
+    def backward(self, gy):
+        return gy
+
+    def backward_array(self, gy):
+        return gy
+
+
+def exp(x):
+    """e^x elementwise."""
+    return Exp()(x)
+
+
+def log(x):
+    """Natural logarithm elementwise."""
+    return Log()(x)
+
+
+def log1p(x):
+    """log(1 + x), accurate for small x."""
+    return Log1p()(x)
+
+
+def expm1(x):
+    """e^x - 1, accurate for small x."""
+    return Expm1()(x)
+
+
+def sqrt(x):
+    return Sqrt()(x)
+
+
+def rsqrt(x):
+    """1 / sqrt(x)."""
+    return Rsqrt()(x)
+
+
+def square(x):
+    return Square()(x)
+
+
+def abs(x):  # noqa: A001 - PyTorch name
+    return Abs()(x)
+
+
+def sign(x):
+    """sign(x) in {-1, 0, 1}; not differentiable (returns a constant)."""
+    return as_tensor(xp.sign(x._data))
+
+
+def sin(x):
+    return Sin()(x)
+
+
+def cos(x):
+    return Cos()(x)
+
+
+def tanh(x):
+    """Hyperbolic tangent (textbook 6.3.2)."""
+    return Tanh()(x)
+
+
+def sigmoid(x):
+    """Logistic sigmoid 1/(1+exp(-x)), stable for any x (textbook 6.2.2.2)."""
+    return Sigmoid()(x)
+
+
+def relu(x):
+    """Rectified linear unit max(0, x) (textbook 6.3.1)."""
+    return Relu()(x)
+
+
+def softplus(x, beta=1.0, threshold=20.0):
+    """(1/beta) log(1 + exp(beta x)), linear above ``threshold`` like PyTorch (textbook 6.2.2.2)."""
+    if beta == 1 and threshold is None:
+        return Softplus()(x)
+    bx = x * beta if beta != 1 else x
+    sp = Softplus()(bx)
+    if beta != 1:
+        sp = sp / beta
+    if threshold is not None:
+        sp = where(bx > threshold, x, sp)
+    return sp
+
+
+def clamp(x, min=None, max=None):  # noqa: A002 - PyTorch names
+    """Clip values to [min, max]; either bound may be None or a tensor."""
+    if min is None and max is None:
+        raise ValueError("clamp: at least one of min and max must be given")
+    if isinstance(min, Tensor) or isinstance(max, Tensor):
+        out = x
+        if min is not None:
+            out = maximum(out, min)
+        if max is not None:
+            out = minimum(out, max)
+        return out
+    return Clamp(min, max)(x)
+
+
+clip = clamp
+
+
+def maximum(a, b):
+    """Elementwise maximum with broadcasting."""
+    a, b = _pair(a, b)
+    return Maximum()(a, b)
+
+
+def minimum(a, b):
+    """Elementwise minimum with broadcasting."""
+    a, b = _pair(a, b)
+    return Minimum()(a, b)
+
+
+def where(cond, a, b):
+    """Elements of ``a`` where ``cond`` is true, else of ``b`` (broadcasting all three)."""
+    c = cond._data if isinstance(cond, Tensor) else xp.asarray(cond)
+    if c.dtype != np.bool_:
+        c = c.astype(bool)
+    if not isinstance(a, Tensor) and not isinstance(b, Tensor):
+        a, b = as_tensor(a), as_tensor(b)
+    a, b = _pair(a, b)
+    return Where(c)(a, b)
+
+
+# --- comparisons (no gradient) --------------------------------------------------------------
+def _cmp(ufunc):
+    def op(a, b):
+        a, b = _pair(a, b)
+        return as_tensor(ufunc(a._data, b._data))
+
+    op.__name__ = ufunc.__name__
+    op.__doc__ = f"Elementwise {ufunc.__name__} (boolean result, no gradient)."
+    return op
+
+
+eq = _cmp(np.equal)
+ne = _cmp(np.not_equal)
+lt = _cmp(np.less)
+le = _cmp(np.less_equal)
+gt = _cmp(np.greater)
+ge = _cmp(np.greater_equal)
+logical_and = _cmp(np.logical_and)
+logical_or = _cmp(np.logical_or)
+logical_xor = _cmp(np.logical_xor)
+
+
+def logical_not(x):
+    return as_tensor(np.logical_not(x._data))
+
+
+def isnan(x):
+    return as_tensor(xp.isnan(x._data))
+
+
+def isinf(x):
+    return as_tensor(xp.isinf(x._data))
+
+
+def isfinite(x):
+    return as_tensor(xp.isfinite(x._data))
+
+
+def floor(x):
+    """Floor (piecewise constant: no gradient)."""
+    return as_tensor(xp.floor(x._data))
+
+
+def ceil(x):
+    return as_tensor(xp.ceil(x._data))
+
+
+def round(x, decimals=0):  # noqa: A001
+    return as_tensor(xp.round(x._data, decimals))
+
+
+def allclose(a, b, rtol=1e-5, atol=1e-8):
+    a, b = _pair(a, b)
+    return bool(xp.allclose(a._data, b._data, rtol=rtol, atol=atol))

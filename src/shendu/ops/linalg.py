@@ -1,0 +1,201 @@
+"""Matrix products: matmul (1-D, 2-D, batched with broadcasting), dot, outer, einsum.
+
+MatMul rule (textbook 6.5.6): for C = AB with upstream gradient G, grad_A = G B^T and
+grad_B = A^T G, summed over broadcast batch dimensions.
+"""
+from __future__ import annotations
+
+import re
+
+from ..autograd.function import Function
+from ..autograd.tensor import Tensor, as_tensor
+from ..backend import xp
+from ._arr import sum_to as _st
+from .shape import broadcast_to, reshape, sum_to, transpose, unsqueeze
+
+
+class MatMul(Function):
+    def forward(self, a, b):
+        try:
+            return a @ b
+        except ValueError:
+            raise ValueError(
+                f"matmul: shapes {a.shape} and {b.shape} are not aligned "
+                f"(the last dim of the first, {a.shape[-1] if a.ndim else None}, must equal "
+                f"the {'only' if b.ndim == 1 else 'second-to-last'} dim of the second, "
+                f"{b.shape[-1] if b.ndim == 1 else (b.shape[-2] if b.ndim >= 2 else None)})"
+            ) from None
+
+    def backward(self, gy):
+        a, b = self.inputs
+        na, nb = self.needs_input_grad
+        ga = gb = None
+        if a.ndim == 1 and b.ndim == 1:
+            return (gy * b if na else None, gy * a if nb else None)
+        if a.ndim == 1:
+            g2 = unsqueeze(gy, -2)  # (..., 1, m)
+            if na:
+                ga = sum_to(reshape(g2 @ transpose(b), g2.shape[:-2] + (a.shape[0],)), a.shape)
+            if nb:
+                gb = sum_to(unsqueeze(a, -1) @ g2, b.shape)
+            return ga, gb
+        if b.ndim == 1:
+            g2 = unsqueeze(gy, -1)  # (..., n, 1)
+            if na:
+                ga = sum_to(g2 @ unsqueeze(b, 0), a.shape)
+            if nb:
+                gb = sum_to(reshape(transpose(a) @ g2, g2.shape[:-2] + (b.shape[0],)), b.shape)
+            return ga, gb
+        if na:
+            ga = sum_to(gy @ transpose(b), a.shape)
+        if nb:
+            gb = sum_to(transpose(a) @ gy, b.shape)
+        return ga, gb
+
+    def backward_array(self, gy):
+        a, b = self.inputs[0]._data, self.inputs[1]._data
+        na, nb = self.needs_input_grad
+        if a.ndim == 2 and b.ndim == 2:
+            return (gy @ b.T if na else None, a.T @ gy if nb else None)
+        ga = gb = None
+        if a.ndim == 1 and b.ndim == 1:
+            return (gy * b if na else None, gy * a if nb else None)
+        if a.ndim == 1:
+            g2 = gy[..., None, :]
+            if na:
+                ga = _st((g2 @ xp.swapaxes(b, -1, -2))[..., 0, :], a.shape)
+            if nb:
+                gb = _st(a[:, None] * g2, b.shape)
+            return ga, gb
+        if b.ndim == 1:
+            g2 = gy[..., :, None]
+            if na:
+                ga = _st(g2 * b, a.shape)
+            if nb:
+                gb = _st((xp.swapaxes(a, -1, -2) @ g2)[..., 0], b.shape)
+            return ga, gb
+        if na:
+            ga = _st(gy @ xp.swapaxes(b, -1, -2), a.shape)
+        if nb:
+            gb = _st(xp.swapaxes(a, -1, -2) @ gy, b.shape)
+        return ga, gb
+
+
+def matmul(a, b):
+    """Matrix product with NumPy's matmul semantics (1-D, 2-D and batched)."""
+    if not isinstance(a, Tensor):
+        a = as_tensor(a)
+    if not isinstance(b, Tensor):
+        b = as_tensor(b)
+    if a.ndim == 0 or b.ndim == 0:
+        raise ValueError(f"matmul: both operands need at least 1 dimension, got shapes {a.shape} and {b.shape}")
+    return MatMul()(a, b)
+
+
+def dot(a, b):
+    """Inner product of two 1-D tensors."""
+    if a.ndim != 1 or b.ndim != 1:
+        raise ValueError(f"dot: expected two 1-D tensors, got shapes {a.shape} and {b.shape}")
+    if a.shape != b.shape:
+        raise ValueError(f"dot: inconsistent sizes {a.shape[0]} and {b.shape[0]}")
+    return MatMul()(a, b)
+
+
+def outer(a, b):
+    """Outer product a b^T of two 1-D tensors."""
+    if a.ndim != 1 or b.ndim != 1:
+        raise ValueError(f"outer: expected two 1-D tensors, got shapes {a.shape} and {b.shape}")
+    return reshape(a, (-1, 1)) * reshape(b, (1, -1))
+
+
+_LETTERS = "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ"
+
+
+def _parse_einsum(eq, shapes):
+    eq = eq.replace(" ", "")
+    if "->" in eq:
+        lhs, out = eq.split("->")
+    else:
+        lhs, out = eq, None
+    terms = lhs.split(",")
+    if len(terms) != len(shapes):
+        raise ValueError(f"einsum: equation {eq!r} names {len(terms)} operands but {len(shapes)} were given")
+    used = set(re.sub(r"[^A-Za-z]", "", eq))
+    free = [c for c in _LETTERS if c not in used]
+    ell_nd = 0
+    for t, s in zip(terms, shapes):
+        if "..." in t:
+            ell_nd = max(ell_nd, len(s) - (len(t) - 3))
+    ell = "".join(free[:ell_nd])
+    new_terms = []
+    for t, s in zip(terms, shapes):
+        if "..." in t:
+            k = len(s) - (len(t) - 3)
+            t = t.replace("...", ell[ell_nd - k :] if k else "")
+        if len(t) != len(s):
+            raise ValueError(f"einsum: operand with subscripts {t!r} has {len(s)} dimensions")
+        new_terms.append(t)
+    if out is None:
+        counts = {}
+        for t in new_terms:
+            for c in t:
+                counts[c] = counts.get(c, 0) + 1
+        out = ell + "".join(sorted(c for c, n in counts.items() if n == 1 and c not in ell))
+    else:
+        out = out.replace("...", ell)
+    return new_terms, out
+
+
+class Einsum(Function):
+    def __init__(self, terms, out):
+        self.terms, self.out = terms, out
+
+    def forward(self, *xs):
+        return xp.asarray(xp.einsum(",".join(self.terms) + "->" + self.out, *xs, optimize=len(xs) > 2))
+
+    def _grad_spec(self, k, shapes):
+        term = self.terms[k]
+        if len(set(term)) != len(term):
+            raise RuntimeError(f"einsum: cannot differentiate operand {k} with repeated subscripts {term!r} (a trace/diagonal)")
+        avail = set(self.out) | set("".join(t for i, t in enumerate(self.terms) if i != k))
+        kept = "".join(c for c in term if c in avail)
+        others = [self.out] + [t for i, t in enumerate(self.terms) if i != k]
+        eq = ",".join(others) + "->" + kept
+        kept_shape = tuple(1 if c not in avail else shapes[k][term.index(c)] for c in term)
+        return eq, kept_shape
+
+    def backward(self, gy):
+        xs = self.inputs
+        shapes = [x.shape for x in xs]
+        out = []
+        for k in range(len(xs)):
+            if not self.needs_input_grad[k]:
+                out.append(None)
+                continue
+            eq, kshape = self._grad_spec(k, shapes)
+            terms, o = eq.split("->")
+            g = Einsum(terms.split(","), o)(gy, *[x for i, x in enumerate(xs) if i != k])
+            out.append(broadcast_to(reshape(g, kshape), shapes[k]))
+        return tuple(out)
+
+    def backward_array(self, gy):
+        xs = [x._data for x in self.inputs]
+        shapes = [x.shape for x in xs]
+        out = []
+        for k in range(len(xs)):
+            if not self.needs_input_grad[k]:
+                out.append(None)
+                continue
+            eq, kshape = self._grad_spec(k, shapes)
+            g = xp.einsum(eq, gy, *[x for i, x in enumerate(xs) if i != k], optimize=len(xs) > 2)
+            out.append(xp.broadcast_to(g.reshape(kshape), shapes[k]))
+        return tuple(out)
+
+
+def einsum(equation, *operands):
+    """Einstein summation (``sd.einsum('bij,bjk->bik', a, b)``), differentiable in every operand."""
+    if len(operands) == 1 and isinstance(operands[0], (list, tuple)):
+        operands = tuple(operands[0])
+    ops = [o if isinstance(o, Tensor) else as_tensor(o) for o in operands]
+    terms, out = _parse_einsum(equation, [o.shape for o in ops])
+    return Einsum(terms, out)(*ops)

@@ -1,0 +1,60 @@
+"""Softmax and log-softmax, computed stably by subtracting the maximum (textbook 6.2.2.3, eq. 6.33)."""
+from __future__ import annotations
+
+from ..autograd.function import Function
+from ..backend import xp
+from .elementwise import exp
+from .reduce import sum as _sum
+
+
+class Softmax(Function):
+    """softmax(z)_i = exp(z_i - max z) / sum_j exp(z_j - max z); backward: y * (g - sum(g * y))."""
+
+    def __init__(self, axis):
+        self.axis = axis
+
+    def forward(self, x):
+        e = xp.exp(x - x.max(axis=self.axis, keepdims=True))
+        e /= e.sum(axis=self.axis, keepdims=True)
+        self.saved = e
+        return e
+
+    def backward(self, gy):
+        y = self.output()
+        return y * (gy - _sum(gy * y, self.axis, keepdim=True))
+
+    def backward_array(self, gy):
+        y = self.saved
+        gyy = gy * y
+        return gyy - y * gyy.sum(axis=self.axis, keepdims=True)
+
+
+class LogSoftmax(Function):
+    """log softmax(z) = z - logsumexp(z); backward: g - softmax(z) * sum(g)."""
+
+    def __init__(self, axis):
+        self.axis = axis
+
+    def forward(self, x):
+        s = x - x.max(axis=self.axis, keepdims=True)
+        y = s - xp.log(xp.exp(s).sum(axis=self.axis, keepdims=True))
+        self.saved = y
+        return y
+
+    def backward(self, gy):
+        return gy - exp(self.output()) * _sum(gy, self.axis, keepdim=True)
+
+    def backward_array(self, gy):
+        return gy - xp.exp(self.saved) * gy.sum(axis=self.axis, keepdims=True)
+
+
+def softmax(x, dim=-1, *, axis=None):
+    """Softmax along ``dim`` (default the last)."""
+    d = axis if axis is not None else dim
+    return Softmax(d % x.ndim)(x)
+
+
+def log_softmax(x, dim=-1, *, axis=None):
+    """Log-softmax along ``dim`` (default the last), without overflow or log(0)."""
+    d = axis if axis is not None else dim
+    return LogSoftmax(d % x.ndim)(x)
