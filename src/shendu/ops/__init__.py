@@ -8,7 +8,7 @@ from .elementwise import (  # noqa: F401
 )
 from .index import gather, getitem, index_add, index_select, masked_fill, one_hot, scatter_add  # noqa: F401
 from .linalg import dot, einsum, matmul, outer  # noqa: F401
-from .nn import log_softmax, softmax  # noqa: F401
+from .softmax import log_softmax, softmax  # noqa: F401
 from .reduce import (  # noqa: F401
     amax, amin, argmax, argmin, clamp_max, clamp_min, cumsum, logsumexp, max, mean, min, norm, prod, std, sum, var,
 )
@@ -17,3 +17,7 @@ from .shape import (  # noqa: F401
     repeat_interleave, reshape, roll, split, squeeze, stack, sum_to, swapaxes, tile, transpose, unbind,
     unsqueeze, view,
 )
+
+import types as _types
+
+__all__ = [n for n, v in list(globals().items()) if not n.startswith("_") and not isinstance(v, _types.ModuleType)]

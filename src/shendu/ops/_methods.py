@@ -7,7 +7,7 @@ from ..autograd.tensor import Tensor
 from . import elementwise as E
 from . import index as I
 from . import linalg as L
-from . import nn as N
+from . import softmax as N
 from . import reduce as R
 from . import shape as S
 
