@@ -3,3 +3,4 @@ activations, losses and initializers."""
 from .containers import ModuleDict, ModuleList, Sequential  # noqa: F401
 from .module import Module  # noqa: F401
 from .parameter import Parameter  # noqa: F401
+from . import functional  # noqa: F401

@@ -1,0 +1,1 @@
+"""Layer Modules by family (linear, norm, dropout, conv, pool, recurrent, attention, embedding)."""
