@@ -44,7 +44,7 @@ def sha256_file(path) -> str:
     return h.hexdigest()
 
 
-def download_file(url: str, dest, sha256: str | None, timeout: float = 60.0) -> Path:
+def download_file(url: str, dest, sha256: str | None, timeout: float = 30.0) -> Path:
     """Download `url` to `dest` via a temp file in the same folder; verify SHA-256; `os.replace` into place.
 
     Raises ChecksumError (and leaves nothing behind) if the digest differs from `sha256`.
@@ -75,7 +75,7 @@ def download_file(url: str, dest, sha256: str | None, timeout: float = 60.0) -> 
 
 
 def fetch_files(name: str, files: dict, mirrors, root=None, download=True, verify=True,
-                timeout: float = 60.0) -> dict:
+                timeout: float = 30.0) -> dict:
     """Return {filename: Path} for `files` ({filename: sha256}) in the cache of data set `name`.
 
     Missing files are downloaded from `mirrors` (base URLs, tried in order) when `download` is true.
@@ -85,6 +85,7 @@ def fetch_files(name: str, files: dict, mirrors, root=None, download=True, verif
     folder = data_home(name, root)
     paths = {fname: folder / fname for fname in files}
     failures: dict[str, list[str]] = {}
+    unreachable: set[str] = set()  # mirrors that refused or timed out: not retried for the other files
     for fname, path in paths.items():
         expected = files[fname]
         if path.is_file():
@@ -96,13 +97,18 @@ def fetch_files(name: str, files: dict, mirrors, root=None, download=True, verif
             continue
         for base in mirrors:
             url = base if base.endswith(fname) else base.rstrip("/") + "/" + fname
+            if base in unreachable:
+                failures.setdefault(fname, []).append(f"{url}: skipped, server unreachable")
+                continue
             try:
                 download_file(url, path, expected if verify else None, timeout=timeout)
                 break
             except ChecksumError as exc:
                 failures.setdefault(fname, []).append(str(exc))
-            except (OSError, urllib.error.URLError, ValueError) as exc:
+            except (OSError, ValueError) as exc:  # URLError and HTTPError are OSErrors
                 failures.setdefault(fname, []).append(f"{url}: {exc}")
+                if not isinstance(exc, urllib.error.HTTPError):
+                    unreachable.add(base)
     missing = [f for f, p in paths.items() if not p.is_file()]
     if missing:
         lines = [f"data set '{name}': missing file(s) in {folder}:"]
