@@ -84,7 +84,9 @@ def run_backward(roots, root_grads, *, retain_graph, create_graph, leaf_targets=
     """
     captured = {}
     buffers = {}
-    stored = set()  # ids of arrays handed to a leaf's .grad in this pass (never hand one out twice)
+    # ids of arrays handed to a leaf's .grad in this pass, and of the caller's seed gradients:
+    # such an array is copied before another leaf gets it (no two .grad share memory).
+    stored = {id(g) for g in root_grads}
     for r, g in zip(roots, root_grads):
         fn = r._grad_fn
         if fn is None:
@@ -98,6 +100,7 @@ def run_backward(roots, root_grads, *, retain_graph, create_graph, leaf_targets=
         prune = _useful(order, leaf_targets or (), node_targets or {})
     prev_mode = _Mode.grad_enabled
     _Mode.grad_enabled = bool(create_graph)
+    anomaly = _Mode.anomaly
     try:
         for fn in reversed(order):
             slot = buffers.pop(fn, None)
@@ -114,14 +117,18 @@ def run_backward(roots, root_grads, *, retain_graph, create_graph, leaf_targets=
             inputs = fn.inputs
             if inputs is None:
                 raise RuntimeError(_FREED)
-            needs = fn.needs_input_grad
             versions = fn._versions
             if versions is not None:
                 for i, x in enumerate(inputs):
                     if x._version != versions[i]:
                         raise _version_error(fn, i, x, versions[i])
-            gxs = _call_backward(fn, slot, create_graph)
-            if _Mode.anomaly:
+            if create_graph or fn._out_meta is not None or type(fn).backward_array is None:
+                gxs = _call_backward(fn, slot, create_graph)
+            else:
+                gxs = type(fn).backward_array(fn, slot[0])
+                if type(gxs) is not tuple:
+                    gxs = (gxs,)
+            if anomaly:
                 from .anomaly import check_backward
 
                 check_backward(fn, gxs)
@@ -132,24 +139,33 @@ def run_backward(roots, root_grads, *, retain_graph, create_graph, leaf_targets=
                 raise RuntimeError(
                     f"{type(fn).__name__}.backward returned {len(gxs)} gradients, expected {len(inputs)} (one per input)"
                 )
+            needs = fn.needs_input_grad
             for i, x in enumerate(inputs):
-                if not needs[i]:
-                    continue
                 gx = gxs[i]
-                if gx is None:
+                if gx is None or not needs[i]:
                     continue
-                if gx.shape != x._data.shape:
+                xd = x._data
+                if gx.shape != xd.shape:
                     raise RuntimeError(
                         f"{type(fn).__name__}.backward returned a gradient of shape {tuple(gx.shape)} "
-                        f"for input {i} of shape {x._data.shape}"
+                        f"for input {i} of shape {xd.shape}"
                     )
-                if gx.dtype != x._data.dtype:
-                    gx = gx.type(x._data.dtype) if create_graph else gx.astype(x._data.dtype)
+                if gx.dtype != xd.dtype:
+                    gx = gx.type(xd.dtype) if create_graph else gx.astype(xd.dtype)
                 g = x._grad_fn
                 if g is None:
                     _to_leaf(x, gx, create_graph, accumulate, leaf_targets, captured, stored)
                 else:
-                    _add(buffers, g, x._out_idx, gx)
+                    slot2 = buffers.get(g)
+                    if slot2 is None:
+                        meta = g._out_meta
+                        if meta is None:
+                            buffers[g] = [gx]
+                            continue
+                        slot2 = buffers[g] = [None] * len(meta)
+                    j = x._out_idx
+                    cur = slot2[j]
+                    slot2[j] = gx if cur is None else cur + gx
     finally:
         _Mode.grad_enabled = prev_mode
     return captured
@@ -167,7 +183,7 @@ def _add(buffers, fn, idx, g):
 
 def _call_backward(fn, slot, create_graph):
     meta = fn._out_meta
-    if meta is not None and None in slot:
+    if meta is not None and any(g is None for g in slot):
         for i, g in enumerate(slot):
             if g is None:
                 z = xp.zeros(meta[i][0], dtype=meta[i][1])
@@ -239,8 +255,8 @@ def _accumulate_grad(x, g, create_graph, stored):
         x.grad = g if x.grad is None else x.grad + g
         return
     if x.grad is None:
-        if g.base is not None or id(g) in stored or not g.flags.writeable:
-            g = g.copy()
+        if type(g) is not xp.ndarray or g.base is not None or id(g) in stored or not g.flags.writeable:
+            g = xp.array(g)
         stored.add(id(g))
         x.grad = _wrap(g)
     else:
@@ -263,7 +279,8 @@ def _root_grad(t, gradient, create_graph, what="backward"):
             raise RuntimeError(f"{what}: gradient has shape {g.shape} but the output has shape {t.shape}")
         if create_graph and isinstance(gradient, Tensor):
             return gradient
-        g = g.astype(t._data.dtype, copy=True)
+        if g.dtype != t._data.dtype:
+            g = g.astype(t._data.dtype)
     return _wrap(g) if create_graph else g
 
 

@@ -10,7 +10,7 @@ import numpy as np
 
 from ..backend import xp
 from .engine import grad as _grad
-from .grad_mode import no_grad
+from .grad_mode import enable_grad, no_grad
 from .tensor import Tensor, _wrap
 
 
@@ -78,7 +78,10 @@ def gradcheck(fn, inputs, eps: float = 1e-6, atol: float = 1e-5, rtol: float = 1
     out = L(*inputs)
     if out is None:
         raise ValueError("gradcheck: fn produced no floating-point output")
-    analytic = _grad(out, [inputs[i] for i in wrt], allow_unused=True)
+    if out.requires_grad:
+        analytic = _grad(out, [inputs[i] for i in wrt], allow_unused=True)
+    else:  # the function does not depend on its inputs through the graph: its gradient must be 0
+        analytic = [None] * len(wrt)
     for k, i in enumerate(wrt):
         num = numerical_grad(L, inputs[i], eps, inputs=inputs, index=i)
         ana = np.zeros_like(num) if analytic[k] is None else np.asarray(analytic[k]._data, dtype=np.float64)
@@ -102,7 +105,8 @@ def gradgradcheck(fn, inputs, eps: float = 1e-6, atol: float = 1e-5, rtol: float
     wrt = [i for i, x in enumerate(inputs) if isinstance(x, Tensor) and x.requires_grad]
 
     def first_grads(*xs):
-        gs = _grad(L(*xs), [xs[i] for i in wrt], create_graph=True, allow_unused=True)
-        return tuple(g for g in gs if g is not None and g.requires_grad)
+        with enable_grad():  # numerical_grad evaluates under no_grad; the first gradient needs the graph
+            gs = _grad(L(*xs), [xs[i] for i in wrt], create_graph=True, allow_unused=True)
+        return tuple(g for g in gs if g is not None)
 
     return gradcheck(first_grads, inputs, eps=eps, atol=atol, rtol=rtol, raise_exception=raise_exception, seed=seed + 1)

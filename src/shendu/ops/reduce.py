@@ -5,6 +5,7 @@ logsumexp is computed stably as m + log sum exp(x - m) with m = max x (textbook 
 """
 from __future__ import annotations
 
+import builtins as _builtins
 from collections import namedtuple
 
 from ..autograd.function import Function
@@ -87,7 +88,7 @@ def var(x, dim=None, keepdim=False, *, unbiased=None, correction=None, axis=None
     n = _count(x.shape, ax)
     mu = Mean(ax, True)(x)
     d = x - mu
-    return Sum(ax, k)(d * d) / max(n - correction, 0)
+    return Sum(ax, k)(d * d) / _builtins.max(n - correction, 0)
 
 
 def std(x, dim=None, keepdim=False, *, unbiased=None, correction=None, axis=None, keepdims=None):

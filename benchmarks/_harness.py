@@ -1,0 +1,48 @@
+"""Shared timing helpers for the side-by-side benchmarks (shendu vs NumPy vs PyTorch in one run).
+
+Quote medians, never a single run (DESIGN.md, performance practice)."""
+from __future__ import annotations
+
+import statistics
+import time
+
+
+def bench(fn, warmup: int = 3, repeat: int = 20, number: int = 1) -> float:
+    """Median seconds per call of ``fn`` over ``repeat`` timings of ``number`` calls each."""
+    for _ in range(warmup):
+        fn()
+    times = []
+    for _ in range(repeat):
+        t0 = time.perf_counter()
+        for _ in range(number):
+            fn()
+        times.append((time.perf_counter() - t0) / number)
+    return statistics.median(times)
+
+
+def try_torch():
+    """Import torch if installed, else None (benchmarks then print shendu alone)."""
+    try:
+        import torch
+
+        return torch
+    except Exception:  # pragma: no cover - depends on the machine
+        return None
+
+
+def fmt_time(s: float) -> str:
+    if s < 1e-3:
+        return f"{s * 1e6:8.2f} us"
+    if s < 1:
+        return f"{s * 1e3:8.3f} ms"
+    return f"{s:8.3f} s "
+
+
+def table(rows, headers) -> str:
+    """Render rows (lists of str) as an aligned text table."""
+    widths = [max(len(str(h)), *(len(str(r[i])) for r in rows)) for i, h in enumerate(headers)]
+    line = "  ".join(str(h).ljust(w) for h, w in zip(headers, widths))
+    out = [line, "-" * len(line)]
+    for r in rows:
+        out.append("  ".join(str(c).ljust(w) for c, w in zip(r, widths)))
+    return "\n".join(out)
