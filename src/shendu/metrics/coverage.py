@@ -18,7 +18,7 @@ def _sorted_confidence(probs, y_true, who):
     p = to_numpy(probs, who, "probs").astype(np.float64)
     t = as_labels(y_true, who, "y_true")
     if p.ndim == 1:  # binary: P(y = 1 | x)
-        pred, conf = (p >= 0.5).astype(np.int64), np.maximum(p, 1.0 - p)
+        pred, conf = (p > 0.5).astype(np.int64), np.maximum(p, 1.0 - p)  # a tie at 0.5 -> class 0, as argmax
     elif p.ndim == 2:
         pred, conf = np.argmax(p, axis=1), np.max(p, axis=1)
     else:
