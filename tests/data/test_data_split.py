@@ -60,3 +60,11 @@ def test_random_split_errors():
         random_split(ds, [5, 4])
     with pytest.raises(ValueError, match="sum to 1"):
         random_split(ds, [0.5, 0.2])
+
+
+def test_kfold_shuffled_same_folds_on_every_call():
+    kf = KFold(3, shuffle=True)  # seed drawn once at construction
+    first, second = list(kf.split(12)), list(kf.split(12))
+    for (a, b), (c, d) in zip(first, second):
+        np.testing.assert_array_equal(a, c)
+        np.testing.assert_array_equal(b, d)

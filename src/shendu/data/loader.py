@@ -1,9 +1,10 @@
-"""`DataLoader`: minibatches of a data set, shuffled each epoch (textbook 8.1.3, minibatch algorithms).
+"""`DataLoader`: minibatches of a data set (textbook 8.1.3, batch and minibatch algorithms).
 
-Examples are drawn in a fresh random order every epoch ("shuffle once, then pass through",
-textbook 8.1.3). Array-backed data sets (those with `get_batch`, e.g. `TensorDataset`) are
-batched with one fancy-indexing operation per array; other data sets are collated sample by
-sample. Batches are tuples of shendu Tensors (or NumPy arrays with `as_tensor=False`).
+Minibatches must be drawn at random: not shuffling naturally ordered data hurts badly, and
+shuffling once is usually enough (textbook 8.1.3); the loader reshuffles every epoch with its own
+seeded Generator. Array-backed data sets (those with `get_batch`, e.g. `TensorDataset`) are batched
+with one fancy-indexing operation per array; other data sets are collated sample by sample.
+Batches are tuples of shendu Tensors (or NumPy arrays with `as_tensor=False`).
 """
 from __future__ import annotations
 

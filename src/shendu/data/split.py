@@ -1,7 +1,7 @@
-"""Splitting data: `random_split` (train/validation sets) and `KFold` (textbook 5.3.1, k-fold cross-validation).
+"""Splitting data: `random_split` (train/validation sets) and `KFold` (textbook 003 §1.6.3, k-fold cross-validation).
 
-k-fold cross-validation partitions the data into k disjoint subsets; trial i trains on all
-but subset i and tests on subset i, and the test error is averaged over the k trials.
+k-fold cross-validation splits the data into k disjoint subsets of (nearly) equal size; run i
+holds out subset i for evaluation and trains on the rest, and the k scores are averaged.
 """
 from __future__ import annotations
 
@@ -11,7 +11,7 @@ import numbers
 import numpy as np
 
 from .dataset import Subset
-from .loader import as_generator
+from .loader import _draw_seed, as_generator
 
 __all__ = ["random_split", "KFold"]
 
@@ -46,7 +46,8 @@ class KFold:
     """k-fold cross-validation indices: `split(n)` yields (train_idx, val_idx) k times.
 
     Fold sizes: the first n % k folds have n // k + 1 examples, the rest n // k (as scikit-learn).
-    With shuffle=True the indices are permuted once per `split` call by a Generator seeded by `seed`.
+    With shuffle=True the indices are permuted by a Generator seeded by `seed` (drawn once at
+    construction when None), so every `split` call gives the same folds, as scikit-learn with an int seed.
     """
 
     def __init__(self, n_splits=5, shuffle=False, seed=None):
@@ -54,8 +55,9 @@ class KFold:
             raise ValueError(f"KFold: n_splits must be an int >= 2, got {n_splits!r}")
         self.n_splits = int(n_splits)
         self.shuffle = bool(shuffle)
-        self.seed = seed
-        self._rng = as_generator(seed, name="KFold seed") if shuffle else None
+        if seed is not None and not isinstance(seed, numbers.Integral):
+            raise TypeError(f"KFold: seed must be None or an int, got {type(seed).__name__}")
+        self.seed = int(_draw_seed() if seed is None else seed)
 
     def get_n_splits(self) -> int:
         """Number of folds k."""
@@ -68,7 +70,7 @@ class KFold:
         n = int(n)
         if n < self.n_splits:
             raise ValueError(f"KFold: cannot split {n} examples into {self.n_splits} folds")
-        indices = self._rng.permutation(n) if self.shuffle else np.arange(n)
+        indices = np.random.default_rng(self.seed).permutation(n) if self.shuffle else np.arange(n)
         sizes = np.full(self.n_splits, n // self.n_splits, dtype=np.intp)
         sizes[: n % self.n_splits] += 1
         start = 0

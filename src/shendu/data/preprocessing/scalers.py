@@ -115,7 +115,8 @@ class MinMaxScaler(_AxisScaler):
         self._scale = (hi - lo) / np.where(rng == 0, 1.0, rng)
         self._min = lo - dmin * self._scale
         self.data_min_, self.data_max_ = self._squeeze(dmin), self._squeeze(dmax)
-        self.data_range_, self.scale_, self.min_ = self._squeeze(rng), self._squeeze(self._scale), self._squeeze(self._min)
+        self.data_range_ = self._squeeze(rng)
+        self.scale_, self.min_ = self._squeeze(self._scale), self._squeeze(self._min)
         return self
 
     def transform(self, X):

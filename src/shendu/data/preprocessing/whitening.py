@@ -58,7 +58,7 @@ class _Whitening(Fitted):
         X, flat, who = self._flat(X, what)
         if flat.shape[1] != self.mean_.shape[0]:
             raise ValueError(f"{who}: input shape {X.shape} has {flat.shape[1]} features per example, "
-                             f"the fitted data had {self.mean_.shape[0]} (shape (N, {', '.join(map(str, self._shape))}))")
+                             f"the fitted data (N, *{self._shape}) had {self.mean_.shape[0]}")
         return X, flat
 
 

@@ -41,12 +41,12 @@ class Transform:
     def __call__(self, x):
         who = type(self).__name__
         x = to_numpy(x, name=f"{who} input")
-        if not self.image_only:
-            return self.apply(x.astype(np.float32) if self.needs_float and not np.issubdtype(x.dtype, np.floating) else x)
-        if x.ndim not in (3, 4):
-            raise ValueError(f"{who}: expected images (N, C, H, W) or (C, H, W), got shape {x.shape}")
         if self.needs_float and not np.issubdtype(x.dtype, np.floating):
             x = x.astype(np.float32)
+        if not self.image_only:
+            return self.apply(x)
+        if x.ndim not in (3, 4):
+            raise ValueError(f"{who}: expected images (N, C, H, W) or (C, H, W), got shape {x.shape}")
         single = x.ndim == 3
         out = self.apply(x[None] if single else x)
         return out[0] if single else out

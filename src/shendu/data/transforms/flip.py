@@ -1,8 +1,6 @@
 """Random horizontal flips (textbook 7.4 and 12.2.1.2: flips are class-preserving for many objects)."""
 from __future__ import annotations
 
-import numpy as np
-
 from .base import Transform
 
 __all__ = ["RandomHorizontalFlip"]
