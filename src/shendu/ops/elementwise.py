@@ -24,11 +24,13 @@ def _pair(a, b):
         if isinstance(b, Tensor):
             return a, b
         if isinstance(b, numbers.Number):
-            return a, scalar_like(b, a)
+            b = scalar_like(b, a)
+            return (a if b._data.dtype == a._data.dtype else a.type(b._data.dtype)), b
         return a, as_tensor(b)
     if isinstance(b, Tensor):
         if isinstance(a, numbers.Number):
-            return scalar_like(a, b), b
+            a = scalar_like(a, b)
+            return a, (b if a._data.dtype == b._data.dtype else b.type(a._data.dtype))
         return as_tensor(a), b
     return as_tensor(a), as_tensor(b)
 
@@ -212,7 +214,7 @@ def div(a, b):
     """Elementwise true division with broadcasting."""
     a, b = _pair(a, b)
     if a._data.dtype.kind in "iub" and b._data.dtype.kind in "iub":
-        a = a.type(get_default_dtype())
+        a, b = a.type(get_default_dtype()), b.type(get_default_dtype())
     return Div()(a, b)
 
 
