@@ -80,8 +80,10 @@ class _QuietHandler(http.server.SimpleHTTPRequestHandler):
 
 
 @pytest.fixture
-def http_root(tmp_path):
+def http_root(tmp_path, monkeypatch):
     """(folder, base_url): files written to `folder` are served at base_url on 127.0.0.1."""
+    for var in ("no_proxy", "NO_PROXY"):  # never send the local requests through a proxy
+        monkeypatch.setenv(var, "127.0.0.1,localhost")
     folder = tmp_path / "served"
     folder.mkdir()
     handler = functools.partial(_QuietHandler, directory=str(folder))

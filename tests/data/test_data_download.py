@@ -71,7 +71,8 @@ def test_mirror_fallback(http_root, tmp_path, fmt):
     assert ytr.shape == (5,)
 
 
-def test_no_network_one_clear_error(tmp_path):
+def test_no_network_one_clear_error(tmp_path, monkeypatch):
+    monkeypatch.setenv("no_proxy", "127.0.0.1,localhost")
     folder = tmp_path / "empty"
     with pytest.raises(DatasetNotFoundError) as info:
         load_mnist(root=folder, mirrors=[_closed_port_url()])
