@@ -72,10 +72,44 @@ def main(n: int = 4, repeat: int = 30, number: int = 2000):
         t_th_add = bench(th_add, repeat=repeat, number=number)
         t_th_mm = bench(th_mm, repeat=repeat, number=number)
 
-    for name, t_sd, t_np, t_th in (("add", t_sd_add, t_np_add, t_th_add), ("matmul", t_sd_mm, t_np_mm, t_th_mm)):
+    # --- a chain of k mul ops and one backward: the per-op cost inside a graph -------------
+    k = 10
+
+    def sd_chain():
+        a.grad = b.grad = None
+        h = a
+        for _ in range(k):
+            h = h * b
+        h.backward(g)
+
+    def np_chain():  # forward products, and per op the two gradient products of backward
+        h = a_np
+        for _ in range(k):
+            h = h * b_np
+        gy = ones
+        for _ in range(k):
+            gy, _ = gy * b_np, gy * a_np
+        return h, gy
+
+    t_sd_ch = bench(sd_chain, repeat=repeat, number=number // 5) / k
+    t_np_ch = bench(np_chain, repeat=repeat, number=number // 5) / k
+    t_th_ch = None
+    if torch is not None:
+        def th_chain():
+            ta.grad = tb.grad = None
+            h = ta
+            for _ in range(k):
+                h = h * tb
+            h.backward(tg)
+
+        t_th_ch = bench(th_chain, repeat=repeat, number=number // 5) / k
+
+    for name, t_sd, t_np, t_th in (("add", t_sd_add, t_np_add, t_th_add), ("matmul", t_sd_mm, t_np_mm, t_th_mm),
+                                   (f"mul, per op in a {k}-op chain", t_sd_ch, t_np_ch, t_th_ch)):
         over = t_sd - t_np
         ratio = f"{t_sd / t_th:.2f}x" if t_th else "n/a"
-        rows.append([f"{name} {n}x{n} fwd+bwd", fmt_time(t_np), fmt_time(t_sd), fmt_time(over),
+        label = f"{name} {n}x{n} fwd+bwd" if "chain" not in name else f"{name} {n}x{n}"
+        rows.append([label, fmt_time(t_np), fmt_time(t_sd), fmt_time(over),
                      fmt_time(t_th) if t_th else "n/a", ratio])
     print(table(rows, ["workload", "numpy", "shendu", "shendu overhead", "pytorch", "shendu/pytorch"]))
     return rows

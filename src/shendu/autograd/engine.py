@@ -8,6 +8,8 @@ gradients from all its consumers (the grad_table of Algorithm 6.6).
 """
 from __future__ import annotations
 
+import heapq
+
 from ..backend import xp
 from .grad_mode import _Mode
 from .tensor import Tensor, _wrap
@@ -93,16 +95,20 @@ def run_backward(roots, root_grads, *, retain_graph, create_graph, leaf_targets=
             _to_leaf(r, g, create_graph, accumulate, leaf_targets, captured, stored)
         else:
             _add(buffers, fn, r._out_idx, g)
-    root_fns = [r._grad_fn for r in roots if r._grad_fn is not None]
-    order = _topo_order(root_fns)
     prune = None
     if leaf_targets is not None or node_targets:
-        prune = _useful(order, leaf_targets or (), node_targets or {})
+        root_fns = [r._grad_fn for r in roots if r._grad_fn is not None]
+        prune = _useful(_topo_order(root_fns), leaf_targets or (), node_targets or {})
+    # Max-heap on creation number: every consumer of a node is processed before the node.
+    heap = [(-fn._seq, id(fn), fn) for fn in buffers]
+    heapq.heapify(heap)
+    push, pop = heapq.heappush, heapq.heappop
     prev_mode = _Mode.grad_enabled
     _Mode.grad_enabled = bool(create_graph)
     anomaly = _Mode.anomaly
     try:
-        for fn in reversed(order):
+        while heap:
+            fn = pop(heap)[2]
             slot = buffers.pop(fn, None)
             if slot is None:
                 continue
@@ -158,6 +164,7 @@ def run_backward(roots, root_grads, *, retain_graph, create_graph, leaf_targets=
                 else:
                     slot2 = buffers.get(g)
                     if slot2 is None:
+                        push(heap, (-g._seq, id(g), g))
                         meta = g._out_meta
                         if meta is None:
                             buffers[g] = [gx]

@@ -17,8 +17,14 @@ PyTorch-style static methods taking ``ctx`` first (ctx is the Function instance)
 """
 from __future__ import annotations
 
+import itertools
+
 from .grad_mode import _Mode
 from .tensor import Tensor, _wrap, _wrap_grad
+
+#: Creation order of recorded nodes: a consumer is always numbered after its producers, so
+#: processing nodes by decreasing number is a topological order (the engine relies on it).
+_SEQ = itertools.count()
 
 
 class Function:
@@ -31,6 +37,7 @@ class Function:
     _versions = None
     _out_meta = None  # (shape, dtype) per output, for multi-output ops
     _out_hooks = None
+    _seq = 0
     backward_array = None  # optional array-level fast path, same signature as backward
 
     #: False for ops whose backward never reads the input values (add, neg, reshape...);
@@ -81,6 +88,7 @@ class Function:
             if True in needs:
                 self.inputs = inputs
                 self.needs_input_grad = needs
+                self._seq = next(_SEQ)
                 if cls.needs_input_values:
                     self._versions = tuple([x._version for x in inputs])
                 if multi:
