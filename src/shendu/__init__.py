@@ -14,7 +14,7 @@ from .autograd import (  # noqa: F401
 from .backend import get_default_dtype, manual_seed, set_default_dtype  # noqa: F401
 from .ops import *  # noqa: F401,F403
 from .ops import max, min, abs, pow, round, sum  # noqa: F401,A004  (shadow builtins on purpose, like torch)
-from . import autograd, nn  # noqa: F401
+from . import autograd, data, metrics, nn  # noqa: F401
 
 __version__ = "0.1.0"
 

@@ -19,12 +19,13 @@ __all__ = ["DataLoader", "default_collate", "as_generator"]
 
 # Source of seeds for every random object in shendu.data created without an explicit seed.
 # TODO(core): wire to the global shendu generator (sd.manual_seed) once the core lands.
-_SEED_SOURCE = np.random.default_rng()
 
 
 def _draw_seed() -> int:
-    """Draw a fresh 63-bit seed from the module-level seed source."""
-    return int(_SEED_SOURCE.integers(2**63))
+    """Draw a fresh 63-bit seed from shendu's global generator (so ``sd.manual_seed`` fixes shuffles)."""
+    from ..backend import get_generator
+
+    return int(get_generator().integers(2**63))
 
 
 def as_generator(rng=None, name="rng") -> np.random.Generator:
