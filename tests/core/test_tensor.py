@@ -145,3 +145,13 @@ def test_iadd_in_place_without_grad_and_out_of_place_in_graph():
     w2 = w2 * 1
     w2 += 1
     assert w.numpy().tolist() == [1.0, 1.0]
+
+
+def test_zero_dim_results_stay_arrays():
+    t = sd.tensor(2.0) * 3
+    assert isinstance(t.numpy(), np.ndarray) and t.numpy().shape == ()
+    t[...] = 5.0
+    assert t.item() == 5.0
+    x = sd.tensor(2.0, requires_grad=True)
+    (x * x).backward()
+    assert isinstance(x.grad.numpy(), np.ndarray) and x.grad.item() == 4.0

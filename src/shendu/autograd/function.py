@@ -19,12 +19,15 @@ from __future__ import annotations
 
 import itertools
 
+from ..backend import xp
+
 from .grad_mode import _Mode
 from .tensor import Tensor, _wrap, _wrap_grad
 
 #: Creation order of recorded nodes: a consumer is always numbered after its producers, so
 #: processing nodes by decreasing number is a topological order (the engine relies on it).
 _SEQ = itertools.count()
+_ndarray = xp.ndarray
 
 
 class Function:
@@ -79,6 +82,10 @@ class Function:
         cls = type(self)
         ys = cls.forward(self, *arrays)
         multi = type(ys) is tuple
+        if multi:
+            ys = tuple([y if type(y) is _ndarray else xp.asarray(y) for y in ys])
+        elif type(ys) is not _ndarray:  # NumPy turns 0-d results into scalars; keep arrays
+            ys = xp.asarray(ys)
         if _Mode.anomaly:
             from .anomaly import check_forward
 
