@@ -268,7 +268,7 @@ def _accumulate_grad(x, g, create_graph, stored):
         x.grad = _wrap(g)
     else:
         cur = x.grad
-        cur._data = cur._data + g
+        cur._data = xp.asarray(cur._data + g)
         cur._version += 1
 
 
