@@ -330,3 +330,26 @@ def test_intermediates_are_freed_after_backward():
     del y
     gc.collect()
     assert fn_ref() is None
+
+
+def test_leaf_hook_sees_the_total_gradient_once():
+    # As PyTorch's AccumulateGrad: a leaf used twice gets its hook called once, on the sum.
+    a = sd.tensor([1.0, 1.0], requires_grad=True)
+    calls = []
+    a.register_hook(lambda g: calls.append(g.numpy().copy()))
+    (a * 2 + a * 3).sum().backward()
+    assert len(calls) == 1
+    np.testing.assert_allclose(calls[0], [5.0, 5.0])
+
+
+def test_shared_leaf_gradient_sums_without_aliasing():
+    # a feeds an Add (whose backward passes one array to both inputs) and two more uses:
+    # in-place summation inside the engine must not corrupt the other consumer's gradient.
+    a = sd.tensor([1.0, 2.0], requires_grad=True)
+    e = sd.tensor([3.0, 4.0], requires_grad=True)
+    h = e * 2
+    z = (a + h) + a * 5 + a * 7
+    z.backward(sd.tensor([1.0, 10.0]))
+    np.testing.assert_allclose(a.grad.numpy(), [13.0, 130.0])
+    np.testing.assert_allclose(e.grad.numpy(), [2.0, 20.0])
+    assert not np.shares_memory(a.grad.numpy(), e.grad.numpy())

@@ -86,13 +86,20 @@ def run_backward(roots, root_grads, *, retain_graph, create_graph, leaf_targets=
     """
     captured = {}
     buffers = {}
-    # ids of arrays handed to a leaf's .grad in this pass, and of the caller's seed gradients:
-    # such an array is copied before another leaf gets it (no two .grad share memory).
+    # Leaf gradients are summed here during the pass and handed to the leaves at the end
+    # (PyTorch's AccumulateGrad: hooks see the total): id(leaf) -> [leaf, gradient].
+    leaves = {}
+    # ids of gradient arrays this pass allocated itself while summing (never aliased
+    # elsewhere): later contributions are added into them in place.
+    owned = set()
+    # ids of arrays handed to a .grad in this pass, and of the caller's seed gradients: such an
+    # array is copied before another tensor's .grad gets it (no two .grad share memory).
     stored = {id(g) for g in root_grads}
     for r, g in zip(roots, root_grads):
         fn = r._grad_fn
         if fn is None:
-            _to_leaf(r, g, create_graph, accumulate, leaf_targets, captured, stored)
+            if leaf_targets is None or id(r) in leaf_targets:
+                _add_leaf(leaves, r, g, create_graph, owned)
         else:
             _add(buffers, fn, r._out_idx, g)
     prune = None
@@ -112,8 +119,11 @@ def run_backward(roots, root_grads, *, retain_graph, create_graph, leaf_targets=
             slot = buffers.pop(fn, None)
             if slot is None:
                 continue
+            if owned:  # the slot's arrays now go to backward, which may alias them
+                for a in slot:
+                    owned.discard(id(a))
             if fn._out_hooks:
-                _run_out_hooks(fn, slot, create_graph)
+                _run_out_hooks(fn, slot, create_graph, stored)
             if node_targets:
                 for idx, gy in enumerate(slot):
                     if gy is not None and (fn, idx) in node_targets:
@@ -156,26 +166,55 @@ def run_backward(roots, root_grads, *, retain_graph, create_graph, leaf_targets=
                         f"{type(fn).__name__}.backward returned a gradient of shape {tuple(gx.shape)} "
                         f"for input {i} of shape {xd.shape}"
                     )
-                if gx.dtype != xd.dtype:
+                if gx.dtype is not xd.dtype and gx.dtype != xd.dtype:
                     gx = gx.type(xd.dtype) if create_graph else gx.astype(xd.dtype)
                 g = x._grad_fn
                 if g is None:
-                    _to_leaf(x, gx, create_graph, accumulate, leaf_targets, captured, stored)
-                else:
-                    slot2 = buffers.get(g)
-                    if slot2 is None:
-                        push(heap, (-g._seq, id(g), g))
-                        meta = g._out_meta
-                        if meta is None:
-                            buffers[g] = [gx]
-                            continue
-                        slot2 = buffers[g] = [None] * len(meta)
-                    j = x._out_idx
-                    cur = slot2[j]
-                    slot2[j] = gx if cur is None else cur + gx
+                    if leaf_targets is None or id(x) in leaf_targets:
+                        _add_leaf(leaves, x, gx, create_graph, owned)
+                    continue
+                slot2 = buffers.get(g)
+                if slot2 is None:
+                    push(heap, (-g._seq, id(g), g))
+                    meta = g._out_meta
+                    if meta is None:
+                        buffers[g] = [gx]
+                        continue
+                    slot2 = buffers[g] = [None] * len(meta)
+                j = x._out_idx
+                cur = slot2[j]
+                slot2[j] = gx if cur is None else _sum(cur, gx, create_graph, owned)
+        # All contributions are in: hand each leaf its total (Algorithm 6.6's grad_table).
+        for x, g in leaves.values():
+            if x._hooks:
+                g = _apply_hooks(x._hooks, g, create_graph)
+            if accumulate:
+                _accumulate_grad(x, g, create_graph, stored)
+            else:
+                captured[id(x)] = g
     finally:
         _Mode.grad_enabled = prev_mode
     return captured
+
+
+def _sum(cur, g, create_graph, owned):
+    """cur + g, in place when ``cur`` is an array this pass allocated (never aliased)."""
+    if create_graph:
+        return cur + g
+    if id(cur) in owned and cur.shape == g.shape:
+        cur += g
+        return cur
+    out = cur + g
+    owned.add(id(out))
+    return out
+
+
+def _add_leaf(leaves, x, g, create_graph, owned):
+    entry = leaves.get(id(x))
+    if entry is None:
+        leaves[id(x)] = [x, g]
+    else:
+        entry[1] = _sum(entry[1], g, create_graph, owned)
 
 
 def _add(buffers, fn, idx, g):
@@ -230,7 +269,7 @@ def _apply_hooks(hooks, g, create_graph):
     return g
 
 
-def _run_out_hooks(fn, slot, create_graph):
+def _run_out_hooks(fn, slot, create_graph, stored):
     for idx, hooks in fn._out_hooks.items():
         g = slot[idx]
         if g is None:
@@ -241,20 +280,7 @@ def _run_out_hooks(fn, slot, create_graph):
             if kind == "retain":
                 t = ref()
                 if t is not None:
-                    _accumulate_grad(t, g, create_graph, set())
-
-
-def _to_leaf(x, g, create_graph, accumulate, leaf_targets, captured, stored):
-    if leaf_targets is not None and id(x) not in leaf_targets:
-        return
-    if x._hooks:
-        g = _apply_hooks(x._hooks, g, create_graph)
-    if not accumulate:
-        key = id(x)
-        cur = captured.get(key)
-        captured[key] = g if cur is None else cur + g
-        return
-    _accumulate_grad(x, g, create_graph, stored)
+                    _accumulate_grad(t, g, create_graph, stored)
 
 
 def _accumulate_grad(x, g, create_graph, stored):
