@@ -293,6 +293,7 @@ def test_inplace_after_use_through_optimizer_style_update_is_detected():
         loss.backward()
 
 
+@pytest.mark.filterwarnings("ignore::RuntimeWarning")
 def test_anomaly_mode_names_the_op():
     x = sd.tensor([0.0, 1.0], requires_grad=True)
     with sd.detect_anomaly():
