@@ -5,3 +5,4 @@ from .functional import hessian, hvp, jacobian  # noqa: F401
 from .grad_mode import detect_anomaly, enable_grad, is_grad_enabled, no_grad, set_grad_enabled  # noqa: F401
 from .gradcheck import GradcheckError, gradcheck, gradgradcheck, numerical_grad  # noqa: F401
 from .tensor import Tensor, as_tensor, is_tensor, tensor  # noqa: F401
+from .profiler import profile  # noqa: F401

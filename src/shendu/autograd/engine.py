@@ -9,6 +9,7 @@ gradients from all its consumers (the grad_table of Algorithm 6.6).
 from __future__ import annotations
 
 import heapq
+from time import perf_counter
 
 from ..backend import xp
 from .grad_mode import _Mode
@@ -113,6 +114,7 @@ def run_backward(roots, root_grads, *, retain_graph, create_graph, leaf_targets=
     prev_mode = _Mode.grad_enabled
     _Mode.grad_enabled = bool(create_graph)
     anomaly = _Mode.anomaly
+    prof = _Mode.profiler
     try:
         while heap:
             fn = pop(heap)[2]
@@ -138,12 +140,16 @@ def run_backward(roots, root_grads, *, retain_graph, create_graph, leaf_targets=
                 for i, x in enumerate(inputs):
                     if x._version != versions[i]:
                         raise _version_error(fn, i, x, versions[i])
+            if prof is not None:
+                t0 = perf_counter()
             if create_graph or fn._out_meta is not None or type(fn).backward_array is None:
                 gxs = _call_backward(fn, slot, create_graph)
             else:
                 gxs = type(fn).backward_array(fn, slot[0])
                 if type(gxs) is not tuple:
                     gxs = (gxs,)
+            if prof is not None:
+                prof._record_backward(fn, perf_counter() - t0)
             if anomaly:
                 from .anomaly import check_backward
 

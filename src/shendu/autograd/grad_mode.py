@@ -12,6 +12,7 @@ class _Mode:
 
     grad_enabled = True
     anomaly = False
+    profiler = None  # the active autograd.profile, if any
 
 
 def is_grad_enabled() -> bool:
