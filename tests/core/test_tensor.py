@@ -155,3 +155,14 @@ def test_zero_dim_results_stay_arrays():
     x = sd.tensor(2.0, requires_grad=True)
     (x * x).backward()
     assert isinstance(x.grad.numpy(), np.ndarray) and x.grad.item() == 4.0
+
+
+def test_backend_info_reports_backend_and_cuda_reason():
+    from shendu.backend.info import info, info_text
+
+    d = info()
+    assert d["backend"] == "numpy (cpu)"
+    assert d["numpy"] == np.__version__
+    ok, why = sd.backend.cuda_available()
+    assert d["cuda"] == ("available" if ok else f"not available: {why}")
+    assert "cuda" in info_text()

@@ -1,0 +1,45 @@
+"""What the array backend is and why a GPU backend is or is not available (``shendu info``)."""
+from __future__ import annotations
+
+import os
+import platform
+
+
+def info() -> dict:
+    """Versions, BLAS, thread count and GPU availability, as a dict of strings."""
+    import numpy as np
+
+    from . import cuda_available, get_default_dtype
+
+    ok, why = cuda_available()
+    blas = "unknown"
+    try:
+        cfg = np.show_config(mode="dicts")
+        deps = cfg.get("Build Dependencies", {})
+        b = deps.get("blas", {})
+        blas = f"{b.get('name', '?')} {b.get('version', '')}".strip()
+    except Exception:  # pragma: no cover - older NumPy without mode="dicts"
+        pass
+    try:
+        from importlib.metadata import version
+
+        shendu_version = version("shendu")
+    except Exception:  # pragma: no cover - running from a source tree that is not installed
+        shendu_version = "unknown (not installed)"
+    return {
+        "shendu": shendu_version,
+        "python": platform.python_version(),
+        "numpy": np.__version__,
+        "blas": blas,
+        "cpu_count": str(os.cpu_count()),
+        "default_dtype": str(get_default_dtype()),
+        "backend": "numpy (cpu)",
+        "cuda": "available" if ok else f"not available: {why}",
+    }
+
+
+def info_text() -> str:
+    """``info()`` as aligned lines, for the command line."""
+    d = info()
+    width = max(map(len, d))
+    return "\n".join(f"{k:<{width}}  {v}" for k, v in d.items())
