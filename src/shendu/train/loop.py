@@ -1,0 +1,333 @@
+"""`fit` / `evaluate` / `predict` and the `Trainer` behind them (textbook 8.1.3 minibatch SGD loop, 7.8 early stopping).
+
+One training step is: forward, loss, `optimizer.zero_grad()`, backward, optional global-norm clipping,
+`optimizer.step()`. Per batch the loop only adds a float conversion of the loss (NumPy is synchronous)
+and, when metrics are asked for, keeps a reference to the output array; metrics are computed once per
+epoch from the concatenated arrays. A batch `(x, y)` calls `model(x)`; `(x1, ..., xk, y)` calls
+`model(x1, ..., xk)`.
+"""
+from __future__ import annotations
+
+import numbers
+
+import numpy as np
+
+from ..autograd import no_grad
+from ..autograd.tensor import Tensor
+from .callbacks.base import CallbackList
+from .history import History
+from .resolve import clip_grad_norm as _clip, get_loss, get_lr, get_metric, get_optimizer
+
+__all__ = ["Trainer", "fit", "evaluate", "predict", "make_loader"]
+
+TRAINING_STATE = "shendu-training-state"
+
+
+def make_loader(data, batch_size, shuffle=False, seed=None, who="fit"):
+    """A DataLoader from a DataLoader, a Dataset, a tuple (x, y[, ...]) of arrays/Tensors, or one array."""
+    from ..data import DataLoader, Dataset, TensorDataset
+
+    if isinstance(data, DataLoader):
+        return data
+    if not isinstance(batch_size, numbers.Integral) or isinstance(batch_size, bool) or batch_size < 1:
+        raise ValueError(f"{who}: batch_size must be a positive int, got {batch_size!r}")
+    if isinstance(data, Dataset):
+        ds = data
+    elif isinstance(data, (tuple, list)):
+        if not data:
+            raise ValueError(f"{who}: got an empty tuple of arrays; expected (x, y)")
+        ds = TensorDataset(*data)
+    elif isinstance(data, (np.ndarray, Tensor)):
+        ds = TensorDataset(data)
+    else:
+        raise TypeError(f"{who}: data must be a DataLoader, a Dataset, a tuple (x, y) of arrays or an array; "
+                        f"got {type(data).__name__}")
+    return DataLoader(ds, batch_size=batch_size, shuffle=shuffle, seed=seed)
+
+
+def _batch_size(t):
+    return t.shape[0] if getattr(t, "ndim", 0) else 1
+
+
+def _metric_logs(named_metrics, outputs, targets, prefix=""):
+    if not named_metrics or not outputs:
+        return {}
+    y_pred = np.concatenate(outputs)
+    y_true = np.concatenate(targets)
+    return {prefix + name: float(fn(y_true, y_pred)) for name, fn in named_metrics}
+
+
+class Trainer:
+    """Runs the training loop for one model: `Trainer(model, loss=..., optimizer=...).fit(data, epochs=...)`.
+
+    Attributes callbacks may use: model, optimizer, history, epoch, global_step, steps_per_epoch,
+    stop_training (set True to stop after the current batch), validate() -> val logs,
+    training_state() -> resumable checkpoint tree.
+    """
+
+    def __init__(self, model, *, loss, optimizer="adam", metrics=(), callbacks=(), scheduler=None,
+                 clip_grad_norm=None, verbose=1, lr=None):
+        if not callable(model):
+            raise TypeError(f"Trainer: model must be a callable Module, got {type(model).__name__}")
+        self.model = model
+        self.loss_fn = get_loss(loss)
+        self.optimizer = get_optimizer(optimizer, model.parameters(), lr=lr)
+        if isinstance(metrics, str) or callable(metrics):
+            metrics = [metrics]
+        self.metrics = [get_metric(m) for m in metrics]
+        self.scheduler = scheduler
+        if clip_grad_norm is not None and not clip_grad_norm > 0:
+            raise ValueError(f"Trainer: clip_grad_norm must be > 0, got {clip_grad_norm!r}")
+        self.clip_grad_norm = clip_grad_norm
+        self.verbose = int(verbose)
+        self.user_callbacks = list(callbacks)
+        self.history = History()
+        self.epoch = 0
+        self.global_step = 0
+        self.steps_per_epoch = 0
+        self.stop_training = False
+        self.val_loader = None
+        self.loader = None
+
+    # ------------------------------------------------------------------ evaluation
+    def _run_eval(self, loader, prefix=""):
+        model = self.model
+        was_training = getattr(model, "training", False)
+        if hasattr(model, "eval"):
+            model.eval()
+        total, count = 0.0, 0
+        outputs, targets = [], []
+        keep = bool(self.metrics)
+        try:
+            with no_grad():
+                for batch in loader:
+                    if len(batch) < 2:
+                        raise ValueError("evaluate: batches must be (x, y) or (x1, ..., y); got a 1-tuple")
+                    *xs, y = batch
+                    out = model(*xs)
+                    n = _batch_size(y)
+                    total += float(self.loss_fn(out, y)._data) * n
+                    count += n
+                    if keep:
+                        outputs.append(out._data)
+                        targets.append(y._data)
+        finally:
+            if was_training and hasattr(model, "train"):
+                model.train()
+        if count == 0:
+            raise ValueError("evaluate: the data are empty")
+        logs = {prefix + "loss": total / count}
+        logs.update(_metric_logs(self.metrics, outputs, targets, prefix))
+        return logs
+
+    def evaluate(self, data, batch_size=256):
+        """{'loss': mean loss, metric: value} over `data` (model in eval mode, no graph)."""
+        return self._run_eval(make_loader(data, batch_size, who="evaluate"))
+
+    def validate(self):
+        """Validation logs {'val_loss', 'val_<metric>'} of the current parameters ({} without val data)."""
+        if self.val_loader is None:
+            return {}
+        return self._run_eval(self.val_loader, prefix="val_")
+
+    # ------------------------------------------------------------------ state
+    def training_state(self):
+        """Everything needed to resume exactly: parameters, optimizer/scheduler/callback state, counters, RNGs."""
+        from ..backend.random import get_generator
+
+        state = {
+            "kind": TRAINING_STATE,
+            "model": self.model.state_dict(),
+            "epoch": self.epoch_done,
+            "global_step": self.global_step,
+            "history": self.history.state_dict(),
+            "global_rng": get_generator().bit_generator.state,
+            "callbacks": self.callbacks.state_dict() if hasattr(self, "callbacks") else {},
+        }
+        if hasattr(self.optimizer, "state_dict"):
+            state["optimizer"] = self.optimizer.state_dict()
+        if self.scheduler is not None and hasattr(self.scheduler, "state_dict"):
+            state["scheduler"] = self.scheduler.state_dict()
+        rng = getattr(self.loader, "_rng", None)
+        if rng is not None:
+            state["loader_rng"] = rng.bit_generator.state
+        return state
+
+    def load_training_state(self, state):
+        """Restore what `training_state` returned (a dict, or a path to a checkpoint file)."""
+        from ..backend.random import get_generator
+        from ..serialization import load
+
+        if not isinstance(state, dict):
+            path = state
+            state = load(path)
+            if not isinstance(state, dict) or state.get("kind") != TRAINING_STATE:
+                raise ValueError(f"resume_from: {path} holds no training state (save it with "
+                                 "ModelCheckpoint(save_weights_only=False))")
+        self.model.load_state_dict(state["model"])
+        if "optimizer" in state and hasattr(self.optimizer, "load_state_dict"):
+            self.optimizer.load_state_dict(state["optimizer"])
+        if "scheduler" in state and self.scheduler is not None:
+            self.scheduler.load_state_dict(state["scheduler"])
+        self.history.load_state_dict(state["history"])
+        self.epoch_done = int(state["epoch"])
+        self.global_step = int(state["global_step"])
+        get_generator().bit_generator.state = state["global_rng"]
+        rng = getattr(self.loader, "_rng", None)
+        if rng is not None and "loader_rng" in state:
+            rng.bit_generator.state = state["loader_rng"]
+        if hasattr(self, "callbacks"):
+            self.callbacks.load_state_dict(state.get("callbacks", {}))
+
+    # ------------------------------------------------------------------ training
+    def _scheduler_step(self, logs):
+        sch = self.scheduler
+        if sch is None:
+            return
+        if type(sch).__name__ == "ReduceLROnPlateau" or getattr(sch, "needs_metrics", False):
+            sch.step(logs.get("val_loss", logs["loss"]))
+        else:
+            sch.step()
+
+    def fit(self, train_data, *, epochs=1, batch_size=32, val_data=None, shuffle=True, max_steps=None,
+            resume_from=None, initial_epoch=0):
+        """Train for `epochs` epochs (or until `max_steps` optimizer steps / a callback stops); returns History."""
+        from .callbacks.progress import ProgressBar
+
+        if not isinstance(epochs, numbers.Integral) or epochs < 0:
+            raise ValueError(f"fit: epochs must be an int >= 0, got {epochs!r}")
+        self.loader = make_loader(train_data, batch_size, shuffle=shuffle, who="fit")
+        self.val_loader = None if val_data is None else make_loader(val_data, max(256, int(batch_size)),
+                                                                    who="fit (val_data)")
+        self.steps_per_epoch = len(self.loader)
+        cbs = list(self.user_callbacks)
+        if self.verbose and not any(isinstance(c, ProgressBar) for c in cbs):
+            cbs.append(ProgressBar(verbose=self.verbose))
+        self.callbacks = CallbackList(cbs, self)
+        self.epoch_done = int(initial_epoch)
+        self.stop_training = False
+        model, opt, loss_fn, cbl = self.model, self.optimizer, self.loss_fn, self.callbacks
+        zero_grad = opt.zero_grad if hasattr(opt, "zero_grad") else model.zero_grad
+        params = list(model.parameters()) if self.clip_grad_norm else None
+        keep = bool(self.metrics)
+        begin_cbs, end_cbs = cbl.batch_begin, cbl.batch_end
+        cbl.on_train_begin({})
+        logs = {}
+        try:
+            if resume_from is not None:  # after on_train_begin, which resets callback state
+                self.load_training_state(resume_from)
+            for epoch in range(self.epoch_done, epochs):
+                if self.stop_training or (max_steps is not None and self.global_step >= max_steps):
+                    break
+                self.epoch = epoch
+                cbl.on_epoch_begin(epoch, {})
+                lr = get_lr(opt) if hasattr(opt, "param_groups") or hasattr(opt, "lr") else None
+                if hasattr(model, "train"):
+                    model.train()
+                total, count = 0.0, 0
+                outputs, targets = [], []
+                for batch in self.loader:
+                    step = self.global_step
+                    for cb in begin_cbs:
+                        cb.on_train_batch_begin(step, None)
+                    *xs, y = batch
+                    out = model(*xs)
+                    loss = loss_fn(out, y)
+                    zero_grad()
+                    loss.backward()
+                    if params is not None:
+                        _clip(params, self.clip_grad_norm)
+                    opt.step()
+                    lv = float(loss._data)
+                    n = _batch_size(y)
+                    total += lv * n
+                    count += n
+                    if keep:
+                        outputs.append(out._data)
+                        targets.append(y._data)
+                    self.global_step = step + 1
+                    if end_cbs:
+                        blogs = {"loss": lv, "size": n}
+                        for cb in end_cbs:
+                            cb.on_train_batch_end(step, blogs)
+                    if self.stop_training or (max_steps is not None and self.global_step >= max_steps):
+                        break
+                if count == 0:
+                    raise ValueError("fit: the training data gave no batches")
+                logs = {"loss": total / count}
+                logs.update(_metric_logs(self.metrics, outputs, targets))
+                del outputs, targets
+                logs.update(self.validate())
+                if lr is not None:
+                    logs["lr"] = lr
+                self._scheduler_step(logs)
+                self.epoch_done = epoch + 1
+                self.history.append(epoch, logs)
+                cbl.on_epoch_end(epoch, logs)
+        finally:
+            cbl.on_train_end(logs)
+        return self.history
+
+    def predict(self, x, batch_size=256):
+        """Model outputs for inputs `x` (array/Tensor or DataLoader of (x,) batches) as one NumPy array."""
+        model = self.model
+        from ..data import DataLoader
+
+        loader = make_loader(x if isinstance(x, (tuple, list, DataLoader)) else (x,), batch_size, who="predict")
+        was_training = getattr(model, "training", False)
+        if hasattr(model, "eval"):
+            model.eval()
+        outs = []
+        try:
+            with no_grad():
+                for batch in loader:
+                    outs.append(model(batch[0])._data)
+        finally:
+            if was_training and hasattr(model, "train"):
+                model.train()
+        if not outs:
+            raise ValueError("predict: the data are empty")
+        return np.concatenate(outs)
+
+
+def fit(model, train_data, *, loss, optimizer="adam", epochs=1, batch_size=32, val_data=None, metrics=(),
+        callbacks=(), scheduler=None, clip_grad_norm=None, shuffle=True, verbose=1, max_steps=None,
+        resume_from=None, lr=None):
+    """Train `model` on `train_data` ((x, y) arrays/Tensors, a Dataset or a DataLoader); returns a History.
+
+    loss: callable (output, target) -> scalar Tensor, or a name ('cross_entropy', 'mse', ...).
+    optimizer: an optimizer, a name ('adam', 'sgd', ...; built with `lr`) or a factory params -> optimizer.
+    metrics: names ('accuracy', 'top5', 'f1', ...) or callables (y_true, y_pred) -> float, on arrays.
+    scheduler: stepped once per epoch (ReduceLROnPlateau gets val_loss). clip_grad_norm: max global L2 norm.
+    max_steps: stop after this many optimizer steps in total. resume_from: a checkpoint written by
+    ModelCheckpoint (full state); with the same seed the run continues exactly as if uninterrupted.
+    """
+    trainer = Trainer(model, loss=loss, optimizer=optimizer, metrics=metrics, callbacks=callbacks,
+                      scheduler=scheduler, clip_grad_norm=clip_grad_norm, verbose=verbose, lr=lr)
+    history = trainer.fit(train_data, epochs=epochs, batch_size=batch_size, val_data=val_data, shuffle=shuffle,
+                          max_steps=max_steps, resume_from=resume_from)
+    history.trainer = trainer
+    return history
+
+
+def evaluate(model, data, *, loss, metrics=(), batch_size=256):
+    """{'loss': mean loss, metric: value, ...} of `model` on `data` (eval mode, no graph recorded)."""
+    t = Trainer(model, loss=loss, optimizer=_NoOptimizer(), metrics=metrics, verbose=0)
+    return t.evaluate(data, batch_size=batch_size)
+
+
+def predict(model, x, *, batch_size=256):
+    """Outputs of `model` on inputs `x` (array, Tensor or DataLoader) as one NumPy array (eval mode)."""
+    t = Trainer(model, loss=lambda o, y: o, optimizer=_NoOptimizer(), verbose=0)
+    return t.predict(x, batch_size=batch_size)
+
+
+class _NoOptimizer:
+    """Placeholder optimizer for evaluation-only trainers."""
+
+    def step(self):
+        raise RuntimeError("evaluation-only Trainer cannot train")
+
+    def zero_grad(self):
+        pass
+

@@ -1,0 +1,132 @@
+"""Names -> objects for the Keras-style API: losses, optimizers, metrics; learning-rate access; gradient clipping.
+
+Losses come from `shendu.nn.functional`, optimizers from `shendu.optim`, metrics from `shendu.metrics`
+(textbook 11.1), all looked up when first used so this module imports nothing above `train`.
+"""
+from __future__ import annotations
+
+import math
+
+import numpy as np
+
+__all__ = ["get_loss", "get_optimizer", "get_metric", "get_lr", "set_lr", "clip_grad_norm"]
+
+LOSSES = {
+    "cross_entropy": "cross_entropy", "crossentropy": "cross_entropy", "ce": "cross_entropy",
+    "categorical_crossentropy": "cross_entropy", "sparse_categorical_crossentropy": "cross_entropy",
+    "nll": "nll_loss", "nll_loss": "nll_loss",
+    "mse": "mse_loss", "mse_loss": "mse_loss", "mean_squared_error": "mse_loss",
+    "mae": "l1_loss", "l1": "l1_loss", "l1_loss": "l1_loss", "mean_absolute_error": "l1_loss",
+    "bce": "binary_cross_entropy", "binary_crossentropy": "binary_cross_entropy",
+    "binary_cross_entropy": "binary_cross_entropy",
+    "bce_with_logits": "binary_cross_entropy_with_logits",
+    "binary_cross_entropy_with_logits": "binary_cross_entropy_with_logits",
+    "huber": "huber_loss", "huber_loss": "huber_loss", "smooth_l1": "smooth_l1_loss",
+}
+
+OPTIMIZERS = {"sgd": "SGD", "adam": "Adam", "adamw": "AdamW", "rmsprop": "RMSprop", "adagrad": "Adagrad",
+              "adadelta": "Adadelta", "nadam": "NAdam", "lbfgs": "LBFGS"}
+
+
+def get_loss(loss):
+    """A callable (output, target) -> scalar Tensor from a callable or a name such as 'cross_entropy', 'mse'."""
+    if callable(loss):
+        return loss
+    if not isinstance(loss, str):
+        raise TypeError(f"loss must be a callable or a name, got {type(loss).__name__}")
+    key = LOSSES.get(loss.lower())
+    if key is None:
+        raise ValueError(f"unknown loss {loss!r}; known names: {sorted(LOSSES)}")
+    from ..nn import functional as F
+
+    fn = getattr(F, key, None)
+    if fn is None:
+        raise ValueError(f"loss {loss!r} needs shendu.nn.functional.{key}, which this build does not have")
+    return fn
+
+
+def get_optimizer(optimizer, params, lr=None, **kwargs):
+    """An optimizer instance from an instance or a name ('sgd', 'adam', ...) built on `params`."""
+    if not isinstance(optimizer, str):
+        if callable(optimizer) and not hasattr(optimizer, "step"):
+            return optimizer(params)  # a factory params -> optimizer
+        if not hasattr(optimizer, "step"):
+            raise TypeError(f"optimizer must have a step() method or be a name, got {type(optimizer).__name__}")
+        if lr is not None:
+            set_lr(optimizer, lr)
+        return optimizer
+    cls_name = OPTIMIZERS.get(optimizer.lower())
+    if cls_name is None:
+        raise ValueError(f"unknown optimizer {optimizer!r}; known names: {sorted(OPTIMIZERS)}")
+    from .. import optim
+
+    cls = getattr(optim, cls_name, None)
+    if cls is None:
+        raise ValueError(f"optimizer {optimizer!r} needs shendu.optim.{cls_name}, which this build does not have")
+    if lr is not None:
+        kwargs["lr"] = lr
+    return cls(list(params), **kwargs)
+
+
+def _binary_accuracy(y_true, y_pred, threshold=0.5):
+    p = np.asarray(y_pred).reshape(len(y_pred), -1)
+    if p.shape[1] != 1:
+        raise ValueError(f"binary_accuracy: expected outputs (N,) or (N, 1), got {np.shape(y_pred)}")
+    t = np.asarray(y_true).reshape(-1)
+    return float(np.mean((p[:, 0] > threshold) == (t > 0.5)))
+
+
+def get_metric(metric):
+    """(name, fn(y_true, y_pred) -> float) from a callable or a name: 'accuracy', 'top5', 'f1', 'precision', ..."""
+    from .. import metrics as M
+
+    if callable(metric):
+        return getattr(metric, "__name__", type(metric).__name__), metric
+    if not isinstance(metric, str):
+        raise TypeError(f"metric must be a callable or a name, got {type(metric).__name__}")
+    name = metric.lower()
+    if name in ("accuracy", "acc"):
+        return "accuracy", M.accuracy
+    if name == "binary_accuracy":
+        return "binary_accuracy", _binary_accuracy
+    if name.startswith("top") and name[3:].isdigit():
+        k = int(name[3:])
+        return name, lambda t, p: M.top_k_accuracy(t, p, k=k)
+    for short, fn in (("f1", M.f1_score), ("precision", M.precision), ("recall", M.recall)):
+        if name in (short, f"{short}_macro", f"{short}_micro", f"{short}_weighted"):
+            avg = name.split("_")[1] if "_" in name else "macro"
+            return name, (lambda f, a: (lambda t, p: f(t, np.asarray(p).argmax(1) if np.ndim(p) == 2 else p,
+                                                         average=a)))(fn, avg)
+    raise ValueError(f"unknown metric {metric!r}; known: accuracy, binary_accuracy, topK, f1, precision, recall "
+                     "(with _macro/_micro/_weighted), or a callable (y_true, y_pred) -> float")
+
+
+def get_lr(optimizer):
+    """Learning rate of the first parameter group (or the optimizer's `lr` attribute)."""
+    groups = getattr(optimizer, "param_groups", None)
+    if groups:
+        return float(groups[0]["lr"])
+    return float(getattr(optimizer, "lr"))
+
+
+def set_lr(optimizer, lr):
+    """Set the learning rate of every parameter group (or the `lr` attribute)."""
+    groups = getattr(optimizer, "param_groups", None)
+    if groups:
+        for g in groups:
+            g["lr"] = float(lr)
+    else:
+        optimizer.lr = float(lr)
+
+
+def clip_grad_norm(parameters, max_norm):
+    """Scale gradients in place so their global L2 norm is at most max_norm (textbook 10.11.1); returns the norm."""
+    params = [p for p in parameters if p.grad is not None]
+    if not params:
+        return 0.0
+    total = math.sqrt(sum(float(np.vdot(p.grad._data, p.grad._data).real) for p in params))
+    scale = max_norm / (total + 1e-6)
+    if scale < 1.0:  # new arrays: the engine may share one gradient buffer between tensors
+        for p in params:
+            p.grad._data = p.grad._data * p.grad._data.dtype.type(scale)
+    return total
