@@ -53,7 +53,7 @@ def _encode(obj, path, tensors, where):
             while f"{name}#{i}" in tensors:
                 i += 1
             name = f"{name}#{i}"
-        tensors[name] = np.ascontiguousarray(arr)
+        tensors[name] = arr if arr.flags.c_contiguous else np.array(arr, order="C")  # keeps 0-d shapes
         return {"__array__": name, "kind": kind}
     if obj is None or isinstance(obj, (bool, str)):
         return obj
