@@ -54,7 +54,8 @@ def early_stopping_retrain(model_fn, train_data, *, loss, optimizer="adam", lr=N
                            match="steps", patience=5, every_n_steps=None, max_epochs=100, batch_size=32,
                            split_seed=None, verbose=0, **fit_kwargs):
     """Algorithm 7.2. model_fn() -> a freshly initialised model. Returns (model, info) where info has
-    best_step (i*), best_epoch, best_value, and the first run's `early_stopping` callback."""
+    best_step (i*), best_epoch, best_value, retrain_steps, the retraining History and the first run's
+    `early_stopping` callback."""
     if match not in ("steps", "epochs"):
         raise ValueError(f"early_stopping_retrain: match must be 'steps' or 'epochs', got {match!r}")
     _check_factory(optimizer)
@@ -66,13 +67,16 @@ def early_stopping_retrain(model_fn, train_data, *, loss, optimizer="adam", lr=N
     info = {"best_step": es.best_step, "best_epoch": es.best_epoch, "best_value": es.best_value,
             "early_stopping": es}
     model = model_fn()  # re-initialise theta
+    h = None
     if match == "steps":
         if es.best_step > 0:
-            fit(model, train_data, loss=loss, optimizer=optimizer, lr=lr, epochs=_FOREVER, max_steps=es.best_step,
-                batch_size=batch_size, verbose=verbose, **fit_kwargs)
+            h = fit(model, train_data, loss=loss, optimizer=optimizer, lr=lr, epochs=_FOREVER, max_steps=es.best_step,
+                    batch_size=batch_size, verbose=verbose, **fit_kwargs)
     elif es.best_epoch > 0:
-        fit(model, train_data, loss=loss, optimizer=optimizer, lr=lr, epochs=es.best_epoch, batch_size=batch_size,
-            verbose=verbose, **fit_kwargs)
+        h = fit(model, train_data, loss=loss, optimizer=optimizer, lr=lr, epochs=es.best_epoch,
+                batch_size=batch_size, verbose=verbose, **fit_kwargs)
+    info["retrain_steps"] = 0 if h is None else h.trainer.global_step
+    info["history"] = h
     return model, info
 
 
