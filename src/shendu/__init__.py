@@ -29,3 +29,6 @@ bool_ = _np.dtype(_np.bool_)
 float = float32  # noqa: A001  (torch.float)
 double = float64
 long = int64
+
+from . import serialization, train  # noqa: E402,F401  (train installs model.compile/fit on nn.Module)
+from .serialization import load, save  # noqa: E402,F401

@@ -14,6 +14,7 @@ class Callback:
     """Base class; override the hooks you need. `state_dict`/`load_state_dict` make resumable callbacks."""
 
     trainer = None
+    run_last = False  # True: hooks run after the other callbacks' (ModelCheckpoint)
 
     def set_trainer(self, trainer) -> None:
         self.trainer = trainer
@@ -55,7 +56,9 @@ class CallbackList:
     """Dispatch each hook to a list of callbacks in order."""
 
     def __init__(self, callbacks=(), trainer=None):
-        self.callbacks = list(callbacks)
+        callbacks = list(callbacks)  # `run_last` ones (checkpoints) see every other callback's epoch-end state
+        self.callbacks = [c for c in callbacks if not getattr(c, "run_last", False)] + \
+            [c for c in callbacks if getattr(c, "run_last", False)]
         for cb in self.callbacks:
             if not isinstance(cb, Callback):
                 raise TypeError(f"callbacks must be shendu.train.Callback instances, got {type(cb).__name__}")

@@ -16,7 +16,9 @@ __all__ = ["ModelCheckpoint"]
 class ModelCheckpoint(Callback):
     """save_best_only: save only when `monitor` improves (strictly); save_weights_only: model.state_dict()
     instead of the full training state (which `fit(resume_from=...)` needs); metadata: JSON-able dict
-    stored under "meta"; every_n_epochs: save period."""
+    stored under "meta"; every_n_epochs: save period. Runs after the other callbacks, so their state is saved."""
+
+    run_last = True
 
     def __init__(self, filepath, monitor="val_loss", mode="auto", save_best_only=False, save_weights_only=False,
                  every_n_epochs=1, metadata=None, verbose=0):
