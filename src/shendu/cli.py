@@ -1,0 +1,99 @@
+"""The `shendu` command: `shendu train [RECIPE]`, `shendu list`, `shendu evaluate CHECKPOINT`, `shendu info`.
+
+Bad arguments and missing data print one line `shendu: error: ...` and exit with code 2 (no traceback;
+set SHENDU_DEBUG=1 to see it).
+"""
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+
+__all__ = ["main", "build_parser"]
+
+
+class _Parser(argparse.ArgumentParser):
+    def error(self, message):  # one line, exit 2 (argparse prints usage as well)
+        self.exit(2, f"{self.prog}: error: {message} (see {self.prog} --help)\n")
+
+
+def build_parser():
+    from .recipes import DEFAULT
+
+    p = _Parser(prog="shendu", description="shendu: a deep-learning framework that implements the textbook.")
+    sub = p.add_subparsers(dest="command", metavar="COMMAND")
+    t = sub.add_parser("train", help="train a named recipe (default: %s)" % DEFAULT,
+                       description="Train a recipe, print its test metrics and write checkpoint, history CSV and "
+                                   "plot into --out.")
+    t.add_argument("recipe", nargs="?", default=DEFAULT, help=f"recipe name (default {DEFAULT}; see 'shendu list')")
+    t.add_argument("--epochs", type=int, help="number of epochs (recipe default otherwise)")
+    t.add_argument("--batch-size", type=int, help="minibatch size")
+    t.add_argument("--lr", type=float, help="learning rate")
+    t.add_argument("--seed", type=int, help="random seed (default 0)")
+    t.add_argument("--out", help="output folder (default runs/RECIPE)")
+    t.add_argument("--data-dir", help="folder holding the data set files (default $SHENDU_DATA or ~/.cache/shendu)")
+    t.add_argument("--no-download", action="store_true", help="never download data sets")
+    t.add_argument("--verbose", type=int, default=1, choices=(0, 1, 2),
+                   help="0 silent, 1 progress bar on a terminal, 2 one line per epoch")
+    sub.add_parser("list", help="list the recipes", description="List the available recipes.")
+    e = sub.add_parser("evaluate", help="evaluate a checkpoint written by 'shendu train'",
+                       description="Rebuild the checkpoint's recipe, load its weights and print test metrics.")
+    e.add_argument("checkpoint", help="path to checkpoint.safetensors")
+    e.add_argument("--data-dir", help="folder holding the data set files")
+    e.add_argument("--no-download", action="store_true", help="never download data sets")
+    sub.add_parser("info", help="versions, backend, threads", description="Print versions, backend and threads.")
+    return p
+
+
+def _train(args):
+    from .recipes import run
+
+    run(args.recipe, epochs=args.epochs, batch_size=args.batch_size, lr=args.lr, seed=args.seed, out=args.out,
+        download=not args.no_download, data_dir=args.data_dir, verbose=args.verbose)
+
+
+def _list(args):
+    from .recipes import DEFAULT, get, names
+
+    for name in names():
+        r = get(name)
+        d = r.defaults
+        mark = " (default)" if name == DEFAULT else ""
+        print(f"{name:20s} {r.description}{mark}  [epochs {d['epochs']}, batch {d['batch_size']}, lr {d['lr']:g}]")
+
+
+def _evaluate(args):
+    from .recipes import evaluate_checkpoint
+
+    evaluate_checkpoint(args.checkpoint, download=not args.no_download, data_dir=args.data_dir)
+
+
+def _info(args):
+    from .backend.info import info_text
+
+    print(info_text())
+
+
+def main(argv=None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    if args.command is None:
+        parser.print_help()
+        return 0
+    handler = {"train": _train, "list": _list, "evaluate": _evaluate, "info": _info}[args.command]
+    try:
+        handler(args)
+    except KeyboardInterrupt:
+        print("shendu: interrupted", file=sys.stderr)
+        return 130
+    except (ValueError, OSError, KeyError) as e:  # RecipeError, CheckpointError, missing files and data
+        if os.environ.get("SHENDU_DEBUG"):
+            raise
+        msg = " ".join(str(e.args[0] if isinstance(e, KeyError) and e.args else e).split())
+        print(f"shendu {args.command}: error: {msg}", file=sys.stderr)
+        return 2
+    return 0
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main())

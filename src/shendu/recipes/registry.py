@@ -1,0 +1,73 @@
+"""Recipe registry: named, seeded training set-ups runnable with `shendu train NAME`.
+
+A recipe is a function `build(cfg) -> Setup` registered with `@register(name, description=..., epochs=...,
+batch_size=..., lr=...)`. `cfg` is a dict with epochs, batch_size, lr, seed, download and data_dir.
+Other packages add recipes by registering theirs (e.g. `cifar10-cnn`, `lenet-mnist`, `chatbot`) in a
+module listed in `recipes.__init__.BUILTIN_MODULES`, or at runtime before calling `run`.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any, Callable
+
+__all__ = ["Recipe", "Setup", "register", "get", "names", "REGISTRY", "RecipeError"]
+
+
+class RecipeError(ValueError):
+    """Unknown recipe, bad recipe argument or missing data (the CLI prints it on one line, exit code 2)."""
+
+
+@dataclass
+class Setup:
+    """What a recipe's build returns: a model with its training objects and data splits (arrays or loaders)."""
+
+    model: Any
+    loss: Any
+    optimizer: Any
+    train: Any
+    test: Any
+    val: Any = None
+    metrics: tuple = ("accuracy",)
+    callbacks: list = field(default_factory=list)
+    scheduler: Any = None
+    fit_kwargs: dict = field(default_factory=dict)
+
+
+@dataclass
+class Recipe:
+    name: str
+    description: str
+    build: Callable[[dict], Setup]
+    defaults: dict
+
+
+REGISTRY: dict[str, Recipe] = {}
+
+
+def register(name, *, description, epochs, batch_size, lr, seed=0):
+    """Decorator registering `build(cfg) -> Setup` as recipe `name` with its default hyperparameters."""
+
+    def deco(build):
+        if name in REGISTRY and REGISTRY[name].build is not build:
+            raise ValueError(f"recipe {name!r} is already registered")
+        REGISTRY[name] = Recipe(name, description, build,
+                                {"epochs": epochs, "batch_size": batch_size, "lr": lr, "seed": seed})
+        return build
+
+    return deco
+
+
+def names():
+    from . import _load_builtin
+
+    _load_builtin()
+    return sorted(REGISTRY)
+
+
+def get(name) -> Recipe:
+    from . import _load_builtin
+
+    _load_builtin()
+    if name not in REGISTRY:
+        raise RecipeError(f"unknown recipe {name!r}; available: {', '.join(sorted(REGISTRY))}")
+    return REGISTRY[name]
