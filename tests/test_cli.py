@@ -1,0 +1,90 @@
+"""The `shendu` command, run as a subprocess (`python -m shendu`) like a user would."""
+import os
+import re
+import subprocess
+import sys
+
+import pytest
+
+import shendu as sd
+
+needs_layers = pytest.mark.skipif(not (hasattr(sd.nn, "Linear") and hasattr(sd, "optim")),
+                                  reason="needs nn.Linear and optim.Adam")
+
+
+def shendu(*args, cwd=None, env=None):
+    e = dict(os.environ, **(env or {}))
+    e.pop("SHENDU_DEBUG", None)
+    return subprocess.run([sys.executable, "-m", "shendu", *args], capture_output=True, text=True, cwd=cwd, env=e,
+                          timeout=120)
+
+
+def _one_line_error(r):
+    assert r.returncode == 2 and r.stdout == ""
+    lines = r.stderr.strip().splitlines()
+    assert len(lines) == 1 and "error" in lines[0] and "Traceback" not in r.stderr
+    return lines[0]
+
+
+def test_help_and_list():
+    r = shendu("--help")
+    assert r.returncode == 0 and all(c in r.stdout for c in ("train", "evaluate", "list", "info"))
+    r = shendu("train", "--help")
+    assert r.returncode == 0 and "--batch-size" in r.stdout and "--out" in r.stdout
+    r = shendu("list")
+    names = [ln.split()[0] for ln in r.stdout.splitlines()]
+    assert r.returncode == 0 and {"digits-mlp", "xor", "mnist-mlp", "mnist-mlp-dropout"} <= set(names)
+    assert "(default)" in next(ln for ln in r.stdout.splitlines() if ln.startswith("digits-mlp"))
+
+
+def test_info():
+    r = shendu("info")
+    assert r.returncode == 0 and "numpy" in r.stdout.lower()
+
+
+@pytest.mark.parametrize("args,needle", [
+    (("train", "--epochs", "x"), "invalid int"),
+    (("train", "no-such-recipe"), "unknown recipe 'no-such-recipe'"),
+    (("train", "xor", "--epochs", "0"), "--epochs must be"),
+    (("train", "xor", "--lr", "-1"), "--lr must be"),
+    (("frobnicate",), "invalid choice"),
+    (("evaluate", "missing.safetensors"), "no checkpoint"),
+])
+def test_bad_arguments_give_one_line_errors(args, needle, tmp_path):
+    assert needle in _one_line_error(shendu(*args, cwd=tmp_path))
+
+
+@needs_layers
+def test_missing_mnist_gives_one_line_error(tmp_path):
+    line = _one_line_error(shendu("train", "mnist-mlp", "--no-download", "--data-dir", str(tmp_path),
+                                  "--out", str(tmp_path / "out")))
+    assert "mnist" in line.lower()
+
+
+def test_corrupted_checkpoint_gives_one_line_error(tmp_path):
+    p = tmp_path / "c.safetensors"
+    sd.save({"kind": "shendu-recipe", "w": sd.zeros(10)}, p)
+    p.write_bytes(p.read_bytes()[:-7])
+    assert "truncated" in _one_line_error(shendu("evaluate", str(p)))
+
+
+@needs_layers
+def test_default_recipe_trains_digits_to_97_percent_and_evaluate_agrees(tmp_path):
+    r = shendu("train", "--out", str(tmp_path / "run"), cwd=tmp_path)
+    assert r.returncode == 0, r.stderr
+    m = re.search(r"digits-mlp: test loss ([\d.]+), accuracy ([\d.]+)", r.stdout)
+    assert m, r.stdout
+    assert float(m.group(2)) >= 0.97
+    assert sorted(os.listdir(tmp_path / "run")) == ["checkpoint.safetensors", "history.csv", "history.png"]
+    e = shendu("evaluate", str(tmp_path / "run" / "checkpoint.safetensors"))
+    assert e.returncode == 0, e.stderr
+    assert f"accuracy {m.group(2)}" in e.stdout
+
+
+@needs_layers
+def test_xor_recipe_with_overrides(tmp_path):
+    r = shendu("train", "xor", "--epochs", "400", "--lr", "0.05", "--seed", "3", "--out", str(tmp_path))
+    assert r.returncode == 0, r.stderr
+    assert "xor: test loss" in r.stdout and "accuracy 1.0000" in r.stdout
+    rows = (tmp_path / "history.csv").read_text().splitlines()
+    assert len(rows) == 401 and rows[0].startswith("epoch,loss,accuracy")
