@@ -4,3 +4,16 @@ from .containers import ModuleDict, ModuleList, Sequential  # noqa: F401
 from .module import Module  # noqa: F401
 from .parameter import Parameter  # noqa: F401
 from . import functional  # noqa: F401
+from . import init  # noqa: F401  (issue 3)
+from .layers.activation import (  # noqa: F401
+    CELU, ELU, GELU, PReLU, RBF, SELU, AbsRectification, CosineUnit, Hardsigmoid, HardSigmoid, Hardswish, Hardtanh,
+    HardTanh, Heaviside, LeakyReLU, LogSigmoid, LogSoftmax, Mish, ReLU, ReLU6, Sigmoid, SiLU, Softmax, Softmin,
+    Softplus, Softsign, Step, Swish, Tanh,
+)
+from .layers.linear import Bilinear, Dense, Linear, LowRankLinear  # noqa: F401
+from .layers.misc import Flatten, Identity, Reshape, Unflatten  # noqa: F401
+from .losses import (  # noqa: F401
+    BCELoss, BCEWithLogitsLoss, CrossEntropyLoss, GaussianNLLLoss, HingeEmbeddingLoss, HingeLoss, HuberLoss, KLDivLoss,
+    L1Loss, LpLoss, MAELoss, MarginRankingLoss, MDNLoss, MSELoss, MultiLabelSoftMarginLoss, MultiMarginLoss, NLLLoss,
+    QuadraticCost, SmoothL1Loss, SoftMarginLoss,
+)

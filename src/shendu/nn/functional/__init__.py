@@ -1,3 +1,15 @@
 """``shendu.nn.functional`` (imported as ``F``): stateless layer functions, activations and losses.
 
 Each family lives in its own module here and is re-exported below."""
+from .activation import (  # noqa: F401  (issue 3: activations)
+    abs_rectification, celu, cosine_unit, elu, erf, gelu, get_activation, hardsigmoid, hardswish, hardtanh,
+    heaviside, identity, leaky_relu, log_softmax, logsigmoid, mish, prelu, rbf, relu, relu6, selu, sigmoid, silu,
+    soft_max_value, softmax, softmin, softplus, softsign, step, swish, tanh,
+)
+from .linear import bilinear, linear  # noqa: F401
+from .loss import (  # noqa: F401  (issue 3: losses)
+    binary_cross_entropy, binary_cross_entropy_with_logits, cross_entropy, gaussian_nll_loss, gaussian_nll_precision,
+    hinge_embedding_loss, hinge_loss, huber_loss, kl_div, l1_loss, lp_loss, margin_ranking_loss, mdn_nll, mse_loss,
+    multi_margin_loss, multilabel_soft_margin_loss, nll_loss, quadratic_cost, sigmoid_cross_entropy, smooth_l1_loss,
+    soft_margin_loss,
+)

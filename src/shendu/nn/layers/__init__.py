@@ -1,1 +1,8 @@
 """Layer Modules by family (linear, norm, dropout, conv, pool, recurrent, attention, embedding)."""
+from .activation import (  # noqa: F401  (issue 3: activation layers)
+    CELU, ELU, GELU, PReLU, RBF, SELU, AbsRectification, CosineUnit, Hardsigmoid, HardSigmoid, Hardswish, Hardtanh,
+    HardTanh, Heaviside, LeakyReLU, LogSigmoid, LogSoftmax, Mish, ReLU, ReLU6, Sigmoid, SiLU, Softmax, Softmin,
+    Softplus, Softsign, Step, Swish, Tanh,
+)
+from .linear import Bilinear, Dense, Linear, LowRankLinear  # noqa: F401
+from .misc import Flatten, Identity, Reshape, Unflatten  # noqa: F401

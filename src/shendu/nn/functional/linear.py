@@ -1,0 +1,77 @@
+"""Affine layers: ``linear`` y = x W^T + b as one fused op, and ``bilinear`` (textbook 6.1, 6.5.7).
+
+Weight layout as PyTorch: W has shape (out_features, in_features)."""
+from __future__ import annotations
+
+from ...autograd.function import Function
+from ...autograd.tensor import Tensor
+from ...ops import einsum, matmul, reshape
+from ...ops import sum as _sum
+
+
+class LinearFn(Function):
+    """y = x W^T (+ b); dx = g W, dW = g^T x (leading dims flattened), db = sum of g over rows."""
+
+    def forward(self, x, w, b=None):
+        y = x @ w.T
+        if b is not None:
+            y += b
+        return y
+
+    def backward_array(self, gy):
+        inputs = self.inputs
+        need = self.needs_input_grad
+        x = inputs[0]._data
+        w = inputs[1]._data
+        gx = gy @ w if need[0] else None
+        if gy.ndim == 2:
+            g2, x2 = gy, x
+        else:
+            g2 = gy.reshape(-1, gy.shape[-1])
+            x2 = x.reshape(-1, x.shape[-1])
+        gw = g2.T @ x2 if need[1] else None
+        if len(inputs) == 2:
+            return gx, gw
+        gb = g2.sum(axis=0) if need[2] else None
+        return gx, gw, gb
+
+    def backward(self, gy):
+        inputs = self.inputs
+        need = self.needs_input_grad
+        x, w = inputs[0], inputs[1]
+        gx = matmul(gy, w) if need[0] else None
+        g2 = gy if gy.ndim == 2 else reshape(gy, (-1, gy.shape[-1]))
+        x2 = x if x.ndim == 2 else reshape(x, (-1, x.shape[-1]))
+        gw = matmul(g2.transpose(0, 1), x2) if need[1] else None
+        if len(inputs) == 2:
+            return gx, gw
+        gb = _sum(g2, 0) if need[2] else None
+        return gx, gw, gb
+
+
+def linear(input: Tensor, weight: Tensor, bias: Tensor | None = None) -> Tensor:
+    """Affine map y = x W^T + b (textbook 6.1). x: (*, in), W: (out, in), b: (out,) -> (*, out)."""
+    if input.shape[-1:] != weight.shape[1:] or weight.ndim != 2:
+        raise ValueError(
+            f"linear: input of shape {tuple(input.shape)} does not match weight of shape "
+            f"{tuple(weight.shape)} (expected input (*, {weight.shape[-1] if weight.ndim else '?'}))"
+        )
+    if bias is None:
+        return LinearFn()(input, weight)
+    if bias.shape != weight.shape[:1]:
+        raise ValueError(f"linear: bias of shape {tuple(bias.shape)}, expected ({weight.shape[0]},)")
+    return LinearFn()(input, weight, bias)
+
+
+def bilinear(input1: Tensor, input2: Tensor, weight: Tensor, bias: Tensor | None = None) -> Tensor:
+    """y_k = x1^T A_k x2 + b_k. x1: (*, in1), x2: (*, in2), A: (out, in1, in2), b: (out,) -> (*, out)."""
+    if weight.ndim != 3 or input1.shape[-1] != weight.shape[1] or input2.shape[-1] != weight.shape[2]:
+        raise ValueError(
+            f"bilinear: inputs {tuple(input1.shape)}, {tuple(input2.shape)} do not match weight "
+            f"{tuple(weight.shape)} (expected (*, in1), (*, in2), (out, in1, in2))"
+        )
+    y = einsum("...i,kij,...j->...k", input1, weight, input2)
+    if bias is not None:
+        y = y + bias
+    return y
+

@@ -1,0 +1,128 @@
+"""Fully connected layers: Linear (Dense), Bilinear, LowRankLinear (textbook 6.1, 6.3.3).
+
+Weight layout as PyTorch: ``weight`` is (out_features, in_features).
+Default init as PyTorch: W ~ U(-1/sqrt(in), 1/sqrt(in)) (kaiming_uniform with a = sqrt 5), b likewise.
+"""
+from __future__ import annotations
+
+import math
+
+import numpy as np
+
+from ...backend import get_default_dtype, to_dtype
+from .. import init as _init
+from ..functional.activation import get_activation
+from ..functional.linear import LinearFn, bilinear
+from ..module import Module
+from ..parameter import Parameter
+
+
+def _empty(shape, dtype):
+    return np.empty(shape, dtype=get_default_dtype() if dtype is None else to_dtype(dtype))
+
+
+def init_params(weight, bias, weight_init, bias_init, default=None):
+    """Apply the default init (PyTorch's) then the ``weight_init``/``bias_init`` overrides (name, number or callable)."""
+    (default or _init.default_linear_init_)(weight, bias)
+    if weight_init is not None:
+        _init.apply_init(weight, weight_init)
+    if bias_init is not None and bias is not None:
+        _init.apply_init(bias, bias_init)
+
+
+class Linear(Module):
+    """y = x W^T + b (textbook 6.1). x: (*, in_features) -> (*, out_features).
+
+    Default init (PyTorch): W, b ~ U(-1/sqrt(in_features), 1/sqrt(in_features)); override with
+    ``weight_init=`` / ``bias_init=`` (name such as 'xavier_uniform' or 'he_normal', a number, or a callable)."""
+
+    def __init__(self, in_features: int, out_features: int, bias: bool = True, dtype=None,
+                 weight_init=None, bias_init=None, device=None):
+        super().__init__()
+        if in_features <= 0 or out_features <= 0:
+            raise ValueError(f"Linear: in_features and out_features must be positive, got {in_features}, {out_features}")
+        self.in_features, self.out_features = int(in_features), int(out_features)
+        self.weight = Parameter(_empty((out_features, in_features), dtype))
+        self.bias = Parameter(_empty((out_features,), dtype)) if bias else None
+        if not bias:
+            self.register_parameter("bias", None)
+        init_params(self.weight, self.bias, weight_init, bias_init)
+
+    def reset_parameters(self):
+        _init.default_linear_init_(self.weight, self.bias)
+
+    def forward(self, x):
+        w = self.weight
+        if x.shape[-1:] != w.shape[1:]:
+            raise ValueError(
+                f"{type(self).__name__}({self.in_features} -> {self.out_features}): expected input of shape "
+                f"(*, {self.in_features}), got {tuple(x.shape)}"
+            )
+        b = self.bias
+        if b is None:
+            return LinearFn()(x, w)
+        return LinearFn()(x, w, b)
+
+    def extra_repr(self):
+        return f"in_features={self.in_features}, out_features={self.out_features}, bias={self.bias is not None}"
+
+
+class Dense(Linear):
+    """Keras-style fully connected layer: ``activation(x W^T + b)``. ``Dense(in, out, activation='relu')``;
+    the activation is a name, a callable or None (identity)."""
+
+    def __init__(self, in_features: int, out_features: int, activation=None, bias: bool = True, dtype=None,
+                 weight_init=None, bias_init=None, device=None):
+        super().__init__(in_features, out_features, bias, dtype, weight_init, bias_init)
+        self.activation = get_activation(activation)
+        self._act_name = activation if isinstance(activation, str) or activation is None else getattr(activation, "__name__", "fn")
+
+    def forward(self, x):
+        return self.activation(super().forward(x))
+
+    def extra_repr(self):
+        return super().extra_repr() + (f", activation={self._act_name}" if self._act_name else "")
+
+
+class Bilinear(Module):
+    """y_k = x1^T A_k x2 + b_k. x1: (*, in1), x2: (*, in2) -> (*, out). Init U(+-1/sqrt(in1)) as PyTorch."""
+
+    def __init__(self, in1_features: int, in2_features: int, out_features: int, bias: bool = True, dtype=None,
+                 weight_init=None, bias_init=None):
+        super().__init__()
+        self.in1_features, self.in2_features, self.out_features = in1_features, in2_features, out_features
+        self.weight = Parameter(_empty((out_features, in1_features, in2_features), dtype))
+        self.bias = Parameter(_empty((out_features,), dtype)) if bias else None
+        if not bias:
+            self.register_parameter("bias", None)
+        bound = 1 / math.sqrt(in1_features)
+
+        def default(w, b):
+            _init.uniform_(w, -bound, bound)
+            if b is not None:
+                _init.uniform_(b, -bound, bound)
+
+        init_params(self.weight, self.bias, weight_init, bias_init, default)
+
+    def forward(self, x1, x2):
+        return bilinear(x1, x2, self.weight, self.bias)
+
+    def extra_repr(self):
+        return f"in1_features={self.in1_features}, in2_features={self.in2_features}, out_features={self.out_features}, bias={self.bias is not None}"
+
+
+class LowRankLinear(Module):
+    """Low-rank factorized affine map y = x U^T V^T + b with rank q: (n+p) q weights instead of n p
+    (textbook 6.3.3). x: (*, n) -> (*, p)."""
+
+    def __init__(self, in_features: int, out_features: int, rank: int, bias: bool = True, dtype=None):
+        super().__init__()
+        self.in_features, self.out_features, self.rank = in_features, out_features, rank
+        self.U = Linear(in_features, rank, bias=False, dtype=dtype)
+        self.V = Linear(rank, out_features, bias=bias, dtype=dtype)
+
+    def forward(self, x):
+        return self.V(self.U(x))
+
+    def extra_repr(self):
+        return f"in_features={self.in_features}, out_features={self.out_features}, rank={self.rank}"

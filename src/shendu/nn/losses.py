@@ -1,0 +1,206 @@
+"""Loss Modules wrapping ``nn.functional`` losses (textbook 6.2.1-6.2.2; seeds ch. 1-3).
+
+Each takes ``reduction='mean'|'sum'|'none'`` and is called as ``loss_fn(input, target)``."""
+from __future__ import annotations
+
+from .functional import loss as L
+from .module import Module
+
+
+class _Loss(Module):
+    def __init__(self, reduction: str = "mean"):
+        super().__init__()
+        if reduction not in ("mean", "sum", "none", "batchmean"):
+            raise ValueError(f"{type(self).__name__}: reduction must be 'mean', 'sum' or 'none', got {reduction!r}")
+        self.reduction = reduction
+
+    def extra_repr(self):
+        return f"reduction={self.reduction!r}"
+
+
+class MSELoss(_Loss):
+    """mean((y_hat - y)^2)."""
+
+    def forward(self, input, target):
+        return L.mse_loss(input, target, self.reduction)
+
+
+class QuadraticCost(Module):
+    """The seeds' quadratic cost 1/(2N) sum ||y - a||^2 (seeds eq. 1.6)."""
+
+    def forward(self, input, target):
+        return L.quadratic_cost(input, target)
+
+
+class L1Loss(_Loss):
+    """mean(|y_hat - y|)."""
+
+    def forward(self, input, target):
+        return L.l1_loss(input, target, self.reduction)
+
+
+MAELoss = L1Loss
+
+
+class LpLoss(_Loss):
+    """mean(|y_hat - y|^p)."""
+
+    def __init__(self, p: float = 2.0, reduction: str = "mean"):
+        super().__init__(reduction)
+        self.p = p
+
+    def forward(self, input, target):
+        return L.lp_loss(input, target, self.p, self.reduction)
+
+
+class HuberLoss(_Loss):
+    """0.5 d^2 if |d| < delta else delta (|d| - delta / 2)."""
+
+    def __init__(self, reduction: str = "mean", delta: float = 1.0):
+        super().__init__(reduction)
+        self.delta = delta
+
+    def forward(self, input, target):
+        return L.huber_loss(input, target, self.reduction, self.delta)
+
+
+class SmoothL1Loss(_Loss):
+    """Huber / beta."""
+
+    def __init__(self, reduction: str = "mean", beta: float = 1.0):
+        super().__init__(reduction)
+        self.beta = beta
+
+    def forward(self, input, target):
+        return L.smooth_l1_loss(input, target, self.reduction, self.beta)
+
+
+class CrossEntropyLoss(_Loss):
+    """Softmax cross-entropy from logits; targets are class indices or probabilities (textbook 6.2.2.3)."""
+
+    def __init__(self, weight=None, ignore_index: int = -100, reduction: str = "mean", label_smoothing: float = 0.0):
+        super().__init__(reduction)
+        self.weight, self.ignore_index, self.label_smoothing = weight, ignore_index, label_smoothing
+
+    def forward(self, input, target):
+        return L.cross_entropy(input, target, self.weight, self.ignore_index, self.reduction, self.label_smoothing)
+
+
+class NLLLoss(_Loss):
+    """-log p_y on log-probabilities."""
+
+    def __init__(self, weight=None, ignore_index: int = -100, reduction: str = "mean"):
+        super().__init__(reduction)
+        self.weight, self.ignore_index = weight, ignore_index
+
+    def forward(self, input, target):
+        return L.nll_loss(input, target, self.weight, self.ignore_index, self.reduction)
+
+
+class BCELoss(_Loss):
+    """Binary cross-entropy on probabilities."""
+
+    def __init__(self, weight=None, reduction: str = "mean"):
+        super().__init__(reduction)
+        self.weight = weight
+
+    def forward(self, input, target):
+        return L.binary_cross_entropy(input, target, self.weight, self.reduction)
+
+
+class BCEWithLogitsLoss(_Loss):
+    """Sigmoid cross-entropy from logits via softplus (textbook 6.2.2.2)."""
+
+    def __init__(self, weight=None, reduction: str = "mean", pos_weight=None):
+        super().__init__(reduction)
+        self.weight, self.pos_weight = weight, pos_weight
+
+    def forward(self, input, target):
+        return L.binary_cross_entropy_with_logits(input, target, self.weight, self.reduction, self.pos_weight)
+
+
+class MultiLabelSoftMarginLoss(_Loss):
+    """Multi-label sigmoid cross-entropy averaged over labels."""
+
+    def __init__(self, weight=None, reduction: str = "mean"):
+        super().__init__(reduction)
+        self.weight = weight
+
+    def forward(self, input, target):
+        return L.multilabel_soft_margin_loss(input, target, self.weight, self.reduction)
+
+
+class KLDivLoss(_Loss):
+    """t (log t - input) with input = log q; reduction may also be 'batchmean'."""
+
+    def __init__(self, reduction: str = "mean", log_target: bool = False):
+        super().__init__(reduction)
+        self.log_target = log_target
+
+    def forward(self, input, target):
+        return L.kl_div(input, target, self.reduction, self.log_target)
+
+
+class GaussianNLLLoss(_Loss):
+    """0.5 (log var + (y - mu)^2 / var) with a predicted variance (textbook 6.2.2.4)."""
+
+    def __init__(self, full: bool = False, eps: float = 1e-6, reduction: str = "mean"):
+        super().__init__(reduction)
+        self.full, self.eps = full, eps
+
+    def forward(self, input, target, var):
+        return L.gaussian_nll_loss(input, target, var, self.full, self.eps, self.reduction)
+
+
+class MDNLoss(_Loss):
+    """Mixture-density NLL; forward(logits (N,K), means (N,K,D), log_std (N,K,D), target (N,D))."""
+
+    def forward(self, logits, means, log_std, target):
+        return L.mdn_nll(logits, means, log_std, target, self.reduction)
+
+
+class HingeLoss(_Loss):
+    """max(0, margin - y f(x)), y in {-1, +1}."""
+
+    def __init__(self, margin: float = 1.0, reduction: str = "mean"):
+        super().__init__(reduction)
+        self.margin = margin
+
+    def forward(self, input, target):
+        return L.hinge_loss(input, target, self.margin, self.reduction)
+
+
+class HingeEmbeddingLoss(HingeLoss):
+    """x if y = 1 else max(0, margin - x)."""
+
+    def forward(self, input, target):
+        return L.hinge_embedding_loss(input, target, self.margin, self.reduction)
+
+
+class MultiMarginLoss(_Loss):
+    """Multi-class hinge loss."""
+
+    def __init__(self, p: int = 1, margin: float = 1.0, weight=None, reduction: str = "mean"):
+        super().__init__(reduction)
+        self.p, self.margin, self.weight = p, margin, weight
+
+    def forward(self, input, target):
+        return L.multi_margin_loss(input, target, self.p, self.margin, self.weight, self.reduction)
+
+
+class MarginRankingLoss(_Loss):
+    """max(0, -y (x1 - x2) + margin)."""
+
+    def __init__(self, margin: float = 0.0, reduction: str = "mean"):
+        super().__init__(reduction)
+        self.margin = margin
+
+    def forward(self, input1, input2, target):
+        return L.margin_ranking_loss(input1, input2, target, self.margin, self.reduction)
+
+
+class SoftMarginLoss(_Loss):
+    """softplus(-y x)."""
+
+    def forward(self, input, target):
+        return L.soft_margin_loss(input, target, self.reduction)
