@@ -12,15 +12,42 @@ def _nn():
     return nn, optim
 
 
-@register("digits-mlp", description="MLP 64-256-10 (ReLU, Adam) on scikit-learn's 8x8 digits; >= 97% test accuracy",
-          epochs=30, batch_size=32, lr=1e-3)
+def shifted_copies(x, y, side=8):
+    """Data set augmentation (textbook 7.4): x plus copies shifted one pixel left/right/up/down (zero fill)."""
+    im = x.reshape(-1, side, side)
+    out = [im]
+    for axis, d in ((1, 1), (1, -1), (2, 1), (2, -1)):
+        s = np.roll(im, d, axis=axis)
+        edge = 0 if d == 1 else -1
+        if axis == 1:
+            s[:, edge, :] = 0
+        else:
+            s[:, :, edge] = 0
+        out.append(s)
+    return np.concatenate(out).reshape(len(out) * len(x), -1), np.tile(y, len(out))
+
+
+def linear_decay(lr0, epochs, final=0.01):
+    """Textbook 8.3.1: eps_k = (1 - a) eps_0 + a eps_tau, a = k / tau, eps_tau = final * eps_0 (per epoch)."""
+    return lambda epoch, lr: lr0 * ((1 - epoch / epochs) + final * epoch / epochs)
+
+
+@register("digits-mlp", description="MLP 64-512-10 (ReLU, Adam, shift augmentation, linear LR decay) on "
+          "scikit-learn's 8x8 digits; >= 97% test accuracy in about a second", epochs=20, batch_size=32, lr=1e-3)
 def digits_mlp(cfg):
     from ..data.datasets import load_digits
+    from ..data.preprocessing import StandardScaler
+    from ..train import LearningRateScheduler
 
     nn, optim = _nn()
-    (x, y), test = load_digits(seed=0)
-    model = nn.Sequential(nn.Linear(64, 256), nn.ReLU(), nn.Linear(256, 10))
-    return Setup(model, "cross_entropy", optim.Adam(model.parameters(), lr=cfg["lr"]), (x, y), test)
+    (x, y), (xt, yt) = load_digits(seed=0)
+    scaler = StandardScaler().fit(x)  # fitted on the training split only
+    xa, ya = shifted_copies(x, y)
+    train = (scaler.transform(xa).astype(np.float32), ya)
+    test = (scaler.transform(xt).astype(np.float32), yt)
+    model = nn.Sequential(nn.Linear(64, 512), nn.ReLU(), nn.Linear(512, 10))
+    return Setup(model, "cross_entropy", optim.Adam(model.parameters(), lr=cfg["lr"]), train, test,
+                 callbacks=[LearningRateScheduler(linear_decay(cfg["lr"], cfg["epochs"]))])
 
 
 @register("xor", description="XOR with a 2-8-2 tanh MLP, full batch (textbook 6.1, learning XOR)",
@@ -40,7 +67,7 @@ def _mnist(cfg):
 
 
 @register("mnist-mlp", description="MLP 784-100-BatchNorm-ReLU-10, Adam, batch 100 on MNIST (the seeds' example)",
-          epochs=10, batch_size=100, lr=1e-3)
+          epochs=20, batch_size=100, lr=1e-3)
 def mnist_mlp(cfg):
     nn, optim = _nn()
     train, test = _mnist(cfg)
