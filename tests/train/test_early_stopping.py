@@ -90,6 +90,8 @@ def test_stops_an_overfitting_run_and_restores_the_best_parameters(store):
     assert es.best_value == min(h["val_loss"])
     restored = evaluate(model, val, loss=cross_entropy)["loss"]
     assert restored == pytest.approx(es.best_value, rel=1e-6)
+    if store == "disk":  # the temp file holding theta* is removed at the end, theta* stays available
+        assert es.path is None and es.best_state_dict() is not None
 
 
 def test_no_restore_keeps_last_parameters():

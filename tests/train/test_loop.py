@@ -218,3 +218,15 @@ def test_keras_style_compile_fit_evaluate_predict(data):
     res = model.evaluate(xt, yt)
     assert res["accuracy"] > 0.9
     assert np.mean(model.predict(xt).argmax(1) == yt) == pytest.approx(res["accuracy"])
+
+
+def test_loader_of_numpy_batches(data):
+    (x, y), _ = data
+    loader = sd.data.DataLoader(sd.data.TensorDataset(x[:64], y[:64]), batch_size=16, as_tensor=False)
+    sd.manual_seed(0)
+    model = MLP(64, 8, 10)
+    h = fit(model, loader, loss=cross_entropy, optimizer=SGD(model.parameters()), epochs=2, verbose=0)
+    assert h.trainer.global_step == 8 and np.isfinite(h["loss"][-1])
+    assert evaluate(model, loader, loss=cross_entropy)["loss"] == pytest.approx(
+        evaluate(model, (x[:64], y[:64]), loss=cross_entropy)["loss"], rel=1e-6)
+    assert predict(model, loader).shape == (64, 10)

@@ -45,6 +45,13 @@ def make_loader(data, batch_size, shuffle=False, seed=None, who="fit"):
     return DataLoader(ds, batch_size=batch_size, shuffle=shuffle, seed=seed)
 
 
+def _as_tensors(batch):
+    """Batches from loaders built with as_tensor=False: wrap arrays as Tensors (no copy)."""
+    from ..autograd import as_tensor
+
+    return tuple(b if isinstance(b, Tensor) else as_tensor(b) for b in batch)
+
+
 def _batch_size(t):
     return t.shape[0] if getattr(t, "ndim", 0) else 1
 
@@ -103,6 +110,8 @@ class Trainer:
                 for batch in loader:
                     if len(batch) < 2:
                         raise ValueError("evaluate: batches must be (x, y) or (x1, ..., y); got a 1-tuple")
+                    if type(batch[-1]) is not Tensor:
+                        batch = _as_tensors(batch)
                     *xs, y = batch
                     out = model(*xs)
                     n = _batch_size(y)
@@ -230,6 +239,8 @@ class Trainer:
                     step = self.global_step
                     for cb in begin_cbs:
                         cb.on_train_batch_begin(step, None)
+                    if type(batch[-1]) is not Tensor:
+                        batch = _as_tensors(batch)
                     *xs, y = batch
                     out = model(*xs)
                     loss = loss_fn(out, y)
@@ -281,7 +292,8 @@ class Trainer:
         try:
             with no_grad():
                 for batch in loader:
-                    outs.append(model(batch[0])._data)
+                    x = batch[0]
+                    outs.append(model(x if isinstance(x, Tensor) else _as_tensors((x,))[0])._data)
         finally:
             if was_training and hasattr(model, "train"):
                 model.train()

@@ -66,9 +66,11 @@ class EarlyStopping(Callback):
 
     def on_train_begin(self, logs=None):
         self._reset()
+        self._temp = None
         if self.store == "disk" and self.path is None:
-            fd, self.path = tempfile.mkstemp(prefix="shendu-best-", suffix=".safetensors")
+            fd, self._temp = tempfile.mkstemp(prefix="shendu-best-", suffix=".safetensors")
             os.close(fd)
+            self.path = self._temp
 
     # ---------------------------------------------------------------- the algorithm's body
     def _keep_best(self):
@@ -127,8 +129,13 @@ class EarlyStopping(Callback):
         return self._best_state
 
     def on_train_end(self, logs=None):
-        if self.restore_best and self._best_state is not None:
-            self.trainer.model.load_state_dict(self.best_state_dict())
+        best = self.best_state_dict()
+        if self.restore_best and best is not None:
+            self.trainer.model.load_state_dict(best)
+        if getattr(self, "_temp", None) is not None:  # our own temp file: keep theta* in memory from now on
+            self._best_state = best
+            os.unlink(self._temp)
+            self.path = self._temp = None
 
     # ---------------------------------------------------------------- resume
     def state_dict(self):
