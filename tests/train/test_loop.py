@@ -230,3 +230,18 @@ def test_loader_of_numpy_batches(data):
     assert evaluate(model, loader, loss=cross_entropy)["loss"] == pytest.approx(
         evaluate(model, (x[:64], y[:64]), loss=cross_entropy)["loss"], rel=1e-6)
     assert predict(model, loader).shape == (64, 10)
+
+
+def test_progress_bar_on_a_terminal_shows_a_bar_per_epoch(data):
+    class FakeTTY(io.StringIO):
+        def isatty(self):
+            return True
+
+    (x, y), (xt, yt) = data
+    sd.manual_seed(0)
+    model = MLP(64, 8, 10)
+    buf = FakeTTY()
+    fit(model, (x[:40], y[:40]), loss=cross_entropy, optimizer=SGD(model.parameters()), epochs=2, batch_size=20,
+        val_data=(xt[:20], yt[:20]), callbacks=[ProgressBar(verbose=1, file=buf)])
+    out = buf.getvalue()
+    assert "epoch 1" in out and "epoch 2" in out and "2/2" in out and "val_loss" in out
