@@ -319,14 +319,20 @@ def binary_cross_entropy_with_logits(input: Tensor, target, weight: Tensor | Non
     return _reduce(loss, reduction, "binary_cross_entropy_with_logits")
 
 
+def _safe_log(p: Tensor) -> Tensor:
+    """log p floored at -100 (PyTorch's BCE convention); log(0) gives -100 with a zero gradient, never NaN."""
+    pos = _wrap(p._data > 0)
+    return clamp(where(pos, log(where(pos, p, _wrap(np.ones_like(p._data)))), _wrap(np.full_like(p._data, -100.0))), min=-100.0)
+
+
 def binary_cross_entropy(input: Tensor, target, weight: Tensor | None = None, reduction: str = "mean") -> Tensor:
     """-[y log p + (1 - y) log(1 - p)] on probabilities p, logs clamped at -100 as PyTorch (textbook 6.2.2.2).
 
     Prefer ``binary_cross_entropy_with_logits`` (stable)."""
     target = _as_target(target, input)
     _check_same("binary_cross_entropy", input, target)
-    lo = clamp(log(input), min=-100.0)
-    l1 = clamp(log(1 - input), min=-100.0)
+    lo = _safe_log(input)
+    l1 = _safe_log(1 - input)
     loss = -(target * lo + (1 - target) * l1)
     if weight is not None:
         loss = loss * weight

@@ -1,0 +1,159 @@
+"""Linear/Dense/Bilinear/LowRankLinear/Flatten/Identity: PyTorch oracle, gradcheck, init, errors, XOR (textbook 6.1)."""
+import math
+
+import numpy as np
+import pytest
+
+import shendu as sd
+import shendu.nn.functional as F
+from shendu import nn
+from shendu.autograd import gradcheck, gradgradcheck
+
+from ._oracle import compare
+
+R = np.random.default_rng(5)
+
+
+@pytest.mark.parametrize("xshape", [(5, 3), (2, 4, 3), (3,)])
+@pytest.mark.parametrize("bias", [True, False])
+def test_linear_matches_torch(xshape, bias):
+    torch = pytest.importorskip("torch")
+    x, w, b = R.standard_normal(xshape), R.standard_normal((4, 3)), R.standard_normal(4)
+    if bias:
+        compare(F.linear, torch.nn.functional.linear, [x, w, b])
+    else:
+        compare(F.linear, torch.nn.functional.linear, [x, w])
+
+
+def test_linear_gradcheck_and_double_backward():
+    for xshape in [(5, 3), (2, 4, 3)]:
+        ts = [sd.tensor(a, requires_grad=True) for a in (R.standard_normal(xshape), R.standard_normal((4, 3)), R.standard_normal(4))]
+        assert gradcheck(F.linear, ts)
+        assert gradgradcheck(lambda x, w, b: F.linear(x, w, b) ** 2, ts)
+
+
+def test_linear_partial_requires_grad():
+    x = sd.tensor(R.standard_normal((5, 3)))
+    w = sd.tensor(R.standard_normal((4, 3)), requires_grad=True)
+    F.linear(x, w).sum().backward()
+    np.testing.assert_allclose(w.grad.numpy(), np.ones((4, 5)) @ x.numpy())
+    assert x.grad is None
+
+
+def test_linear_module_state_dict_maps_to_torch():
+    torch = pytest.importorskip("torch")
+    m = nn.Linear(3, 4).double()
+    tm = torch.nn.Linear(3, 4).double()
+    tm.load_state_dict({k: torch.tensor(v.numpy()) for k, v in m.state_dict().items()})
+    x = R.standard_normal((6, 3))
+    np.testing.assert_allclose(m(sd.tensor(x)).numpy(), tm(torch.tensor(x)).detach().numpy(), rtol=1e-12)
+    assert m.weight.shape == (4, 3) and m.weight.dtype == sd.float64
+    assert nn.Linear(3, 4).weight.dtype == sd.float32
+
+
+def test_linear_default_init_is_pytorch_uniform():
+    m = nn.Linear(400, 300)
+    w, b = m.weight.numpy(), m.bias.numpy()
+    bound = 1 / math.sqrt(400)
+    assert np.abs(w).max() <= bound and np.abs(w).max() > 0.98 * bound
+    assert abs(w.var() - bound ** 2 / 3) < 0.03 * bound ** 2 / 3
+    assert np.abs(b).max() <= bound
+    sd.manual_seed(1)
+    a = nn.Linear(3, 2).weight.numpy().copy()
+    sd.manual_seed(1)
+    np.testing.assert_array_equal(nn.Linear(3, 2).weight.numpy(), a)
+
+
+def test_weight_and_bias_init_overrides():
+    m = nn.Linear(50, 40, weight_init="zeros", bias_init=0.1)
+    assert (m.weight.numpy() == 0).all() and np.allclose(m.bias.numpy(), 0.1)
+    m = nn.Linear(50, 40, weight_init=lambda w: nn.init.constant_(w, 2.0))
+    assert (m.weight.numpy() == 2).all()
+    m = nn.Linear(50, 40, weight_init=lambda w: np.full(w.shape, 3.0))
+    assert (m.weight.numpy() == 3).all()
+    m = nn.Linear(200, 100, weight_init="xavier_uniform")
+    assert np.abs(m.weight.numpy()).max() <= math.sqrt(6 / 300)
+    with pytest.raises(ValueError, match="unknown initializer"):
+        nn.Linear(2, 2, weight_init="bogus")
+
+
+def test_dense_activation_and_no_bias():
+    d = nn.Dense(3, 4, activation="relu")
+    x = sd.randn(5, 3)
+    np.testing.assert_array_equal(d(x).numpy(), F.relu(F.linear(x, d.weight, d.bias)).numpy())
+    assert "activation=relu" in repr(d)
+    d2 = nn.Dense(3, 4, activation=F.tanh, bias=False)
+    assert d2.bias is None and [n for n, _ in d2.named_parameters()] == ["weight"]
+    np.testing.assert_allclose(d2(x).numpy(), np.tanh(x.numpy() @ d2.weight.numpy().T), rtol=1e-6)
+
+
+def test_linear_shape_error_names_layer():
+    with pytest.raises(ValueError, match=r"Linear\(3 -> 4\).*\(\*, 3\).*\(5, 2\)"):
+        nn.Linear(3, 4)(sd.randn(5, 2))
+    with pytest.raises(ValueError, match="linear"):
+        F.linear(sd.randn(5, 2), sd.randn(4, 3))
+    with pytest.raises(ValueError, match="bias"):
+        F.linear(sd.randn(5, 3), sd.randn(4, 3), sd.randn(3))
+
+
+def test_bilinear_matches_torch():
+    torch = pytest.importorskip("torch")
+    x1, x2, w, b = R.standard_normal((5, 3)), R.standard_normal((5, 2)), R.standard_normal((4, 3, 2)), R.standard_normal(4)
+    compare(F.bilinear, torch.nn.functional.bilinear, [x1, x2, w, b])
+    m = nn.Bilinear(3, 2, 4)
+    assert m(sd.randn(5, 3), sd.randn(5, 2)).shape == (5, 4)
+
+
+def test_low_rank_linear_parameter_count():
+    # n = p = 1000, q = 10: (n + p) q = 20,000 weights instead of 1,000,000 (textbook 6.3.3)
+    m = nn.LowRankLinear(1000, 1000, 10, bias=False)
+    assert m.num_parameters() == 20000
+    assert nn.Linear(1000, 1000, bias=False).num_parameters() == 1000000
+    assert m(sd.randn(2, 1000)).shape == (2, 1000)
+
+
+def test_flatten_identity_reshape():
+    x = sd.randn(2, 3, 4, 5)
+    assert nn.Flatten()(x).shape == (2, 60)
+    assert nn.Flatten(0, 1)(x).shape == (6, 4, 5)
+    assert nn.Flatten(2)(x).shape == (2, 3, 20)
+    assert nn.Identity(7, foo=1)(x) is x
+    assert nn.Unflatten(1, (3, 20))(nn.Flatten()(x)).shape == (2, 3, 20)
+    assert nn.Reshape(12, 5)(x).shape == (2, 12, 5)
+    a = sd.tensor(R.standard_normal((2, 3, 2)), requires_grad=True)
+    assert gradcheck(lambda t: nn.Flatten()(t) * 2, [a])
+
+
+def test_xor_network_from_textbook():
+    """Textbook 6.1: W = [[1,1],[1,1]], c = [0,-1], w = [1,-2], b = 0 computes XOR exactly."""
+    net = nn.Sequential(nn.Linear(2, 2), nn.ReLU(), nn.Linear(2, 1))
+    net.load_state_dict({
+        "0.weight": np.array([[1.0, 1.0], [1.0, 1.0]]).T, "0.bias": np.array([0.0, -1.0]),
+        "2.weight": np.array([[1.0, -2.0]]), "2.bias": np.array([0.0]),
+    })
+    X = sd.tensor([[0.0, 0.0], [0.0, 1.0], [1.0, 0.0], [1.0, 1.0]])
+    np.testing.assert_array_equal(net(X).numpy().ravel(), [0, 1, 1, 0])
+
+
+def _train_xor(seed):
+    sd.manual_seed(seed)
+    X = sd.tensor([[0.0, 0.0], [0.0, 1.0], [1.0, 0.0], [1.0, 1.0]])
+    y = np.array([[0.0], [1.0], [1.0], [0.0]], np.float32)
+    # tanh hidden units: with only 2 ReLUs a fresh net loses a unit (dead ReLU) in about half the seeds
+    net = nn.Sequential(nn.Linear(2, 2, bias_init=0.1), nn.Tanh(), nn.Linear(2, 1))
+    params = list(net.parameters())
+    vel = [np.zeros_like(p.numpy()) for p in params]
+    for _ in range(1500):  # full-batch gradient descent with momentum on the MSE (textbook 6.1)
+        net.zero_grad()
+        F.mse_loss(net(X), y).backward()
+        for p, v in zip(params, vel):
+            v *= 0.9
+            v -= 0.05 * p.grad.numpy()
+            p._data += v
+    out = net(X).numpy().ravel()
+    return bool(((out > 0.5) == (y.ravel() > 0.5)).all())
+
+
+def test_xor_trained_from_fresh_init_most_seeds():
+    solved = sum(_train_xor(s) for s in range(10))
+    assert solved >= 9, f"XOR solved for only {solved}/10 seeds"
