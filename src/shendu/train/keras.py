@@ -32,7 +32,7 @@ class TrainingMixin:
     def fit(self, x, y=None, *, epochs=1, batch_size=32, validation_data=None, validation_split=0.0, callbacks=(),
             verbose=1, shuffle=True, max_steps=None, resume_from=None):
         """Train on arrays x, y (or a DataLoader/Dataset as x); validation_split holds out the last fraction
-        (as Keras, before shuffling). Returns the History (continued across calls)."""
+        (as Keras, before shuffling). Returns this call's History; optimizer state and step count carry over."""
         t = self._compiled("fit")
         data = x if y is None else (x, y)
         if validation_split:

@@ -215,6 +215,7 @@ class Trainer:
         self.callbacks = CallbackList(cbs, self)
         self.epoch_done = int(initial_epoch)
         self.stop_training = False
+        self.history = History()  # one per fit call, as Keras (resume_from restores the earlier epochs)
         model, opt, loss_fn, cbl = self.model, self.optimizer, self.loss_fn, self.callbacks
         zero_grad = opt.zero_grad if hasattr(opt, "zero_grad") else model.zero_grad
         params = list(model.parameters()) if self.clip_grad_norm else None
