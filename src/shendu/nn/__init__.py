@@ -17,3 +17,7 @@ from .losses import (  # noqa: F401
     L1Loss, LpLoss, MAELoss, MarginRankingLoss, MDNLoss, MSELoss, MultiLabelSoftMarginLoss, MultiMarginLoss, NLLLoss,
     QuadraticCost, SmoothL1Loss, SoftMarginLoss,
 )
+from .layers.dropout import AlphaDropout, Dropout, Dropout1d, Dropout2d, Dropout3d  # noqa: F401
+from .layers.embedding import Embedding  # noqa: F401
+from .layers.maxout import Maxout  # noqa: F401
+from .layers.normalization import BatchNorm1d, BatchNorm2d, BatchNorm3d, LayerNorm, LocalResponseNorm, RMSNorm  # noqa: F401

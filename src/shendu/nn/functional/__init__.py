@@ -13,3 +13,6 @@ from .loss import (  # noqa: F401  (issue 3: losses)
     multi_margin_loss, multilabel_soft_margin_loss, nll_loss, quadratic_cost, sigmoid_cross_entropy, smooth_l1_loss,
     soft_margin_loss,
 )
+from .dropout import alpha_dropout, dropout, dropout1d, dropout2d, dropout3d  # noqa: F401
+from .embedding import embedding  # noqa: F401
+from .normalization import batch_norm, layer_norm, local_response_norm, rms_norm  # noqa: F401

@@ -6,3 +6,7 @@ from .activation import (  # noqa: F401  (issue 3: activation layers)
 )
 from .linear import Bilinear, Dense, Linear, LowRankLinear  # noqa: F401
 from .misc import Flatten, Identity, Reshape, Unflatten  # noqa: F401
+from .dropout import AlphaDropout, Dropout, Dropout1d, Dropout2d, Dropout3d  # noqa: F401
+from .embedding import Embedding  # noqa: F401
+from .maxout import Maxout, maxout  # noqa: F401
+from .normalization import BatchNorm1d, BatchNorm2d, BatchNorm3d, LayerNorm, LocalResponseNorm, RMSNorm  # noqa: F401

@@ -1,0 +1,91 @@
+"""Dropout (textbook 7.12): multiply units by a random binary mask mu, P(mu_i = 1) = 1 - p.
+
+``mode='inverted'`` (default, PyTorch): scale kept units by 1/(1-p) in training, identity at test.
+``mode='weight_scaling'``: the textbook's weight-scaling inference rule: no scaling in training,
+multiply by (1-p) at test time (textbook 7.12, eq. 7.52-7.58)."""
+from __future__ import annotations
+
+from ...autograd.function import Function
+from ...autograd.tensor import Tensor, _wrap
+from ...backend import get_generator, xp
+
+_MODES = ("inverted", "weight_scaling")
+
+
+class _MaskMul(Function):
+    """y = x * m for a constant mask array m (already scaled); dx = g * m."""
+
+    needs_input_values = False
+
+    def __init__(self, mask):
+        self.mask = mask
+
+    def forward(self, x):
+        return x * self.mask
+
+    def backward(self, gy):
+        return gy * _wrap(self.mask)
+
+    def backward_array(self, gy):
+        return gy * self.mask
+
+
+def _check(name, p, mode):
+    if not 0.0 <= p <= 1.0:
+        raise ValueError(f"{name}: dropout probability p must be in [0, 1], got {p}")
+    if mode not in _MODES:
+        raise ValueError(f"{name}: mode must be one of {_MODES}, got {mode!r}")
+
+
+def _mask(shape, p, dtype, scale):
+    """Binary keep-mask (keep probability 1-p) times ``scale``, in ``dtype``."""
+    gen = get_generator()
+    r = gen.random(shape, dtype=xp.float32 if dtype == xp.float32 else xp.float64)
+    m = r >= p
+    if scale == 1:
+        return m.astype(dtype)
+    out = xp.zeros(shape, dtype=dtype)
+    out[m] = scale
+    return out
+
+
+def _apply(name, x, p, training, mode, mask_shape):
+    _check(name, p, mode)
+    if not training:
+        if mode == "weight_scaling" and p:
+            return x * (1.0 - p)
+        return x
+    if p == 0:
+        return x
+    dt = x._data.dtype
+    if p == 1:
+        return _MaskMul(xp.zeros(mask_shape, dtype=dt))(x)
+    scale = 1.0 / (1.0 - p) if mode == "inverted" else 1.0
+    return _MaskMul(_mask(mask_shape, p, dt, scale))(x)
+
+
+def dropout(x: Tensor, p: float = 0.5, training: bool = True, inplace: bool = False, mode: str = "inverted") -> Tensor:
+    """Elementwise dropout: drop each unit with probability p (textbook 7.12). Any shape."""
+    return _apply("dropout", x, p, training, mode, x.shape)
+
+
+def dropout2d(x: Tensor, p: float = 0.5, training: bool = True, inplace: bool = False, mode: str = "inverted") -> Tensor:
+    """Channel dropout: zero whole feature maps. x: (N, C, *spatial); one mask value per (n, c)."""
+    if x.ndim < 3:
+        raise ValueError(f"dropout2d: expected input (N, C, H, W) or (N, C, L), got shape {tuple(x.shape)}")
+    return _apply("dropout2d", x, p, training, mode, tuple(x.shape[:2]) + (1,) * (x.ndim - 2))
+
+
+dropout1d = dropout3d = feature_dropout = dropout2d
+
+
+def alpha_dropout(x: Tensor, p: float = 0.5, training: bool = False) -> Tensor:
+    """SELU-preserving dropout: dropped units set to -lambda alpha, then an affine map keeps mean 0 / var 1."""
+    _check("alpha_dropout", p, "inverted")
+    if not training or p == 0:
+        return x
+    alpha_p = -1.7580993408473766  # -lambda * alpha of SELU
+    keep = (get_generator().random(x.shape) >= p).astype(x._data.dtype)
+    a = ((1 - p) * (1 + p * alpha_p ** 2)) ** -0.5 if p < 1 else 0.0
+    b = -a * alpha_p * p
+    return (x * _wrap(keep) + _wrap((1 - keep) * x._data.dtype.type(alpha_p))) * a + b

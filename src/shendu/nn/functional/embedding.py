@@ -1,0 +1,58 @@
+"""Embedding lookup (textbook 12.4 word embeddings): row i of the table is the vector of token i."""
+from __future__ import annotations
+
+import numpy as np
+
+from ...autograd.function import Function
+from ...autograd.tensor import Tensor
+from ...backend import xp
+from ...ops import index_add, zeros
+
+
+class _Embedding(Function):
+    """y = W[idx]; dW[i] = sum of g over positions where idx == i (only the used rows are touched),
+    zero for ``padding_idx``."""
+
+    needs_input_values = False
+
+    def __init__(self, idx, padding_idx):
+        self.idx, self.padding_idx = idx, padding_idx
+
+    def forward(self, w):
+        self.wshape = w.shape
+        return w[self.idx]
+
+    def _flat(self, gy):
+        idx = self.idx.reshape(-1)
+        g = gy.reshape(idx.shape[0], -1)
+        return idx, g
+
+    def backward_array(self, gy):
+        idx, g = self._flat(gy)
+        out = xp.zeros(self.wshape, dtype=gy.dtype)
+        if self.padding_idx is not None:
+            keep = idx != self.padding_idx
+            idx, g = idx[keep], g[keep]
+        xp.add.at(out, idx, g)
+        return out
+
+    def backward(self, gy):
+        idx = self.idx.reshape(-1)
+        g = gy.reshape((idx.shape[0], -1))
+        if self.padding_idx is not None:
+            keep = xp.nonzero(idx != self.padding_idx)[0]
+            idx, g = idx[keep], g[keep]
+        return index_add(zeros(*self.wshape, dtype=gy.dtype), 0, idx, g)
+
+
+def embedding(input, weight: Tensor, padding_idx: int | None = None) -> Tensor:
+    """Look up rows of ``weight`` (num_embeddings, dim) at integer ``input`` (any shape) -> (*input.shape, dim)."""
+    idx = input._data if isinstance(input, Tensor) else np.asarray(input)
+    if idx.dtype.kind not in "iu":
+        raise TypeError(f"embedding: indices must be integers, got dtype {idx.dtype}")
+    n = weight.shape[0]
+    if idx.size and (idx.min() < -n or idx.max() >= n):
+        raise IndexError(f"embedding: index out of range [0, {n}) (got min {idx.min()}, max {idx.max()})")
+    if padding_idx is not None and padding_idx < 0:
+        padding_idx += n
+    return _Embedding(idx % n if idx.size and idx.min() < 0 else idx, padding_idx)(weight)

@@ -1,0 +1,188 @@
+"""Normalization: batch normalization (textbook 8.7.1), layer normalization, RMS normalization.
+
+batch_norm: y = gamma (x - mu_B) / sqrt(sigma_B^2 + eps) + beta with batch statistics over every
+dim except 1 (channels) in training, running statistics in evaluation (textbook 8.7.1, eq. 8.35-8.36).
+Running statistics as PyTorch: r <- (1 - momentum) r + momentum * stat, with the unbiased batch
+variance; ``momentum=None`` gives a cumulative average."""
+from __future__ import annotations
+
+from ...autograd.function import Function
+from ...autograd.tensor import Tensor, _wrap
+from ...backend import xp
+from ...ops import rsqrt
+from ...ops._arr import sum_to
+
+
+class _Normalize(Function):
+    """y = xhat * gamma + beta, xhat = (x - mean) / sqrt(var + eps), statistics over ``axes``.
+
+    gamma and beta (optional) have shape ``pshape`` after reshape (broadcastable to x).
+    dx = invstd * (gxhat - mean(gxhat) - xhat * mean(gxhat * xhat)), gxhat = g * gamma."""
+
+    def __init__(self, axes, eps, pshape):
+        self.axes, self.eps, self.pshape = axes, eps, pshape
+
+    def forward(self, x, *params):
+        axes = self.axes
+        mean = x.mean(axis=axes, keepdims=True)
+        xc = x - mean
+        var = xp.mean(xc * xc, axis=axes, keepdims=True)
+        invstd = 1.0 / xp.sqrt(var + x.dtype.type(self.eps))
+        xhat = xc
+        xhat *= invstd
+        self.mean, self.var = mean, var
+        self.saved = (xhat, invstd)
+        if not params:
+            return xhat
+        y = xhat * params[0].reshape(self.pshape)
+        if len(params) == 2:
+            y += params[1].reshape(self.pshape)
+        return y
+
+    def backward_array(self, gy):
+        xhat, invstd = self.saved
+        inputs = self.inputs
+        need = self.needs_input_grad
+        axes = self.axes
+        if len(inputs) > 1:
+            gamma = inputs[1]._data
+            gxhat = gy * gamma.reshape(self.pshape)
+        else:
+            gxhat = gy
+        gx = None
+        if need[0]:
+            m1 = gxhat.mean(axis=axes, keepdims=True)
+            m2 = (gxhat * xhat).mean(axis=axes, keepdims=True)
+            gx = gxhat - m1
+            gx -= xhat * m2
+            gx *= invstd
+        out = [gx]
+        if len(inputs) > 1:
+            pshape = self.pshape
+            out.append(sum_to(gy * xhat, pshape).reshape(gamma.shape) if need[1] else None)
+            if len(inputs) > 2:
+                out.append(sum_to(gy, pshape).reshape(inputs[2]._data.shape) if need[2] else None)
+        return tuple(out)
+
+    def backward(self, gy):
+        inputs = self.inputs
+        need = self.needs_input_grad
+        axes = self.axes
+        x = inputs[0]
+        mean = x.mean(axes, keepdim=True)
+        xc = x - mean
+        invstd = rsqrt((xc * xc).mean(axes, keepdim=True) + self.eps)
+        xhat = xc * invstd
+        gxhat = gy * inputs[1].reshape(self.pshape) if len(inputs) > 1 else gy
+        gx = None
+        if need[0]:
+            gx = (gxhat - gxhat.mean(axes, keepdim=True) - xhat * (gxhat * xhat).mean(axes, keepdim=True)) * invstd
+        out = [gx]
+        if len(inputs) > 1:
+            out.append(_sum_to_param(gy * xhat, self.pshape, inputs[1].shape) if need[1] else None)
+            if len(inputs) > 2:
+                out.append(_sum_to_param(gy, self.pshape, inputs[2].shape) if need[2] else None)
+        return tuple(out)
+
+
+def _sum_to_param(g, pshape, shape):
+    from ...ops.shape import sum_to as _sum_to_t
+
+    return _sum_to_t(g, tuple(pshape)).reshape(tuple(shape))
+
+
+def _params(weight, bias):
+    if weight is None and bias is None:
+        return ()
+    if weight is None or bias is None:
+        raise ValueError("normalization: give both weight and bias, or neither")
+    return (weight, bias)
+
+
+def batch_norm(input: Tensor, running_mean: Tensor | None, running_var: Tensor | None, weight: Tensor | None = None,
+               bias: Tensor | None = None, training: bool = False, momentum: float | None = 0.1, eps: float = 1e-5,
+               num_batches_tracked: Tensor | None = None) -> Tensor:
+    """Batch normalization over every dim but 1 (textbook 8.7.1). input: (N, C, *), params/stats: (C,).
+
+    In training the running statistics (if given) are updated in place."""
+    if input.ndim < 2:
+        raise ValueError(f"batch_norm: expected input (N, C, ...), got shape {tuple(input.shape)}")
+    c = input.shape[1]
+    for name, t in (("running_mean", running_mean), ("running_var", running_var), ("weight", weight), ("bias", bias)):
+        if t is not None and tuple(t.shape) != (c,):
+            raise ValueError(f"batch_norm: {name} of shape {tuple(t.shape)} does not match {c} channels of input {tuple(input.shape)}")
+    pshape = (1, c) + (1,) * (input.ndim - 2)
+    params = _params(weight, bias)
+    if training or running_mean is None:
+        axes = (0,) + tuple(range(2, input.ndim))
+        n = input.numel() // c
+        if training and n <= 1:
+            raise ValueError(f"batch_norm: expected more than 1 value per channel when training, got input of shape {tuple(input.shape)}")
+        fn = _Normalize(axes, eps, pshape)
+        y = fn(input, *params)
+        if training and running_mean is not None:
+            if num_batches_tracked is not None:
+                num_batches_tracked._data = num_batches_tracked._data + 1
+            m = momentum if momentum is not None else 1.0 / float(num_batches_tracked._data if num_batches_tracked is not None else 1)
+            rm, rv = running_mean._data, running_var._data
+            bm = fn.mean.reshape(c).astype(rm.dtype, copy=False)
+            bv = fn.var.reshape(c).astype(rv.dtype, copy=False) * (n / (n - 1))
+            rm *= 1 - m
+            rm += m * bm
+            rv *= 1 - m
+            rv += m * bv
+            running_mean._version += 1
+            running_var._version += 1
+        return y
+    # evaluation: an affine map with the running statistics
+    dt = input._data.dtype
+    inv = 1.0 / xp.sqrt(running_var._data.astype(dt) + dt.type(eps))
+    scale = _wrap(inv.reshape(pshape))
+    shift = _wrap((-running_mean._data.astype(dt) * inv).reshape(pshape))
+    if params:
+        w = weight.reshape(pshape)
+        return input * (scale * w) + (shift * w + bias.reshape(pshape))
+    return input * scale + shift
+
+
+def layer_norm(input: Tensor, normalized_shape, weight: Tensor | None = None, bias: Tensor | None = None,
+               eps: float = 1e-5) -> Tensor:
+    """Layer normalization over the trailing ``normalized_shape`` dims (Ba et al. 2016); weight/bias: normalized_shape."""
+    ns = (normalized_shape,) if isinstance(normalized_shape, int) else tuple(normalized_shape)
+    k = len(ns)
+    if tuple(input.shape[input.ndim - k:]) != ns:
+        raise ValueError(f"layer_norm: input of shape {tuple(input.shape)} does not end with normalized_shape {ns}")
+    axes = tuple(range(input.ndim - k, input.ndim))
+    if weight is not None and bias is None:
+        y = _Normalize(axes, eps, ns)(input)
+        return y * weight
+    return _Normalize(axes, eps, ns)(input, *_params(weight, bias))
+
+
+def rms_norm(input: Tensor, normalized_shape, weight: Tensor | None = None, eps: float | None = None) -> Tensor:
+    """RMS normalization x / sqrt(mean(x^2) + eps) * gamma over the trailing dims (Zhang & Sennrich 2019).
+
+    ``eps=None`` uses the dtype's machine epsilon (PyTorch)."""
+    ns = (normalized_shape,) if isinstance(normalized_shape, int) else tuple(normalized_shape)
+    k = len(ns)
+    if tuple(input.shape[input.ndim - k:]) != ns:
+        raise ValueError(f"rms_norm: input of shape {tuple(input.shape)} does not end with normalized_shape {ns}")
+    if eps is None:
+        eps = float(xp.finfo(input._data.dtype).eps)
+    axes = tuple(range(input.ndim - k, input.ndim))
+    y = input * rsqrt((input * input).mean(axes, keepdim=True) + eps)
+    return y * weight if weight is not None else y
+
+
+def local_response_norm(input: Tensor, size: int, alpha: float = 1e-4, beta: float = 0.75, k: float = 1.0) -> Tensor:
+    """LRN across channels: x / (k + alpha/n sum_{c' near c} x_c'^2)^beta (AlexNet). input: (N, C, *)."""
+    from ...ops import pad
+
+    sq = input * input
+    c = input.shape[1]
+    padded = pad(sq, (0, 0) * (input.ndim - 2) + (size // 2, (size - 1) // 2))
+    acc = None
+    for i in range(size):
+        s = padded[:, i:i + c]
+        acc = s if acc is None else acc + s
+    return input / (acc * (alpha / size) + k) ** beta
