@@ -21,3 +21,5 @@ from .layers.dropout import AlphaDropout, Dropout, Dropout1d, Dropout2d, Dropout
 from .layers.embedding import Embedding  # noqa: F401
 from .layers.maxout import Maxout  # noqa: F401
 from .layers.normalization import BatchNorm1d, BatchNorm2d, BatchNorm3d, LayerNorm, LocalResponseNorm, RMSNorm  # noqa: F401
+from .containers import Lambda  # noqa: F401
+from .summary import summary  # noqa: F401

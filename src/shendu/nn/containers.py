@@ -105,3 +105,35 @@ class ModuleDict(Module):
 
     def items(self):
         return self._modules.items()
+
+
+class Lambda(Module):
+    """A layer from a function: ``Lambda(fn)`` computes ``fn(*inputs)``; with trainable weights,
+    ``Lambda(fn, weights=[w1, w2])`` computes ``fn(*inputs, w1, w2)`` and registers w1, w2 as
+    parameters ``weight0``, ``weight1`` (or under the keys of a dict ``weights={'scale': w}``).
+    Arrays/tensors that are not Parameters are wrapped as Parameters.
+
+        scale = Lambda(lambda x, s: x * s, weights=[sd.ones(3)])
+    """
+
+    def __init__(self, fn, weights=None, name: str | None = None):
+        super().__init__()
+        if not callable(fn):
+            raise TypeError(f"Lambda: fn must be callable, got {type(fn).__name__}")
+        from .parameter import Parameter
+
+        object.__setattr__(self, "fn", fn)
+        object.__setattr__(self, "_name", name or getattr(fn, "__name__", "fn"))
+        items = weights.items() if isinstance(weights, dict) else ((f"weight{i}", w) for i, w in enumerate(weights or ()))
+        names = []
+        for key, w in items:
+            self.register_parameter(key, w if isinstance(w, Parameter) else Parameter(w))
+            names.append(key)
+        object.__setattr__(self, "_weight_names", tuple(names))
+
+    def forward(self, *inputs, **kwargs):
+        ws = [self._parameters[k] for k in self._weight_names]
+        return self.fn(*inputs, *ws, **kwargs)
+
+    def extra_repr(self):
+        return self._name + (f", weights={list(self._weight_names)}" if self._weight_names else "")

@@ -16,3 +16,4 @@ from .loss import (  # noqa: F401  (issue 3: losses)
 from .dropout import alpha_dropout, dropout, dropout1d, dropout2d, dropout3d  # noqa: F401
 from .embedding import embedding  # noqa: F401
 from .normalization import batch_norm, layer_norm, local_response_norm, rms_norm  # noqa: F401
+from .distance import cdist, cosine_embedding_loss, cosine_similarity, pairwise_distance, triplet_margin_loss  # noqa: F401
