@@ -228,12 +228,17 @@ def cross_entropy(input: Tensor, target, weight: Tensor | None = None, ignore_in
                 f"{tuple(input.shape)} (expected {expected})"
             )
         tflat = tarr.reshape(-1).astype(np.intp, copy=False)
-        bad = (tflat != ignore_index) & ((tflat < 0) | (tflat >= c))
-        if bad.any():
-            raise ValueError(f"cross_entropy: target contains class {int(tflat[bad][0])} outside [0, {c}) ")
+        ignore = None  # the ignore_index when it occurs in the target (fast path: it does not)
+        if tflat.size and (tflat.min() < 0 or tflat.max() >= c):
+            bad = (tflat != ignore_index) & ((tflat < 0) | (tflat >= c))
+            if bad.any():
+                raise ValueError(f"cross_entropy: target contains class {int(tflat[bad][0])} outside [0, {c})")
+            ignore = ignore_index
+        elif 0 <= ignore_index < c:
+            ignore = ignore_index
         z = input if input.ndim == 2 else _move_class_last(input)
         if weight is None:
-            loss = _CrossEntropyIdx(tflat, ignore_index, float(label_smoothing), reduction)(z)
+            loss = _CrossEntropyIdx(tflat, ignore, float(label_smoothing), reduction)(z)
         else:
             loss = _weighted_ce_idx(z, tflat, weight, ignore_index, reduction, label_smoothing)
         if reduction == "none" and input.ndim > 2:

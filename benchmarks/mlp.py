@@ -1,0 +1,235 @@
+"""MLP workloads, shendu vs PyTorch side by side on the same data (issue 3 performance targets).
+
+    mlp_small        64-64-10 ReLU, softmax cross-entropy, SGD momentum 0.9, batch 32   (target <= 0.5x PyTorch)
+    mlp_mnist        784-512-256-10 ReLU, cross-entropy, Adam, batch 128                (target <= 1.0x)
+    mlp_mnist_infer  784-512-256-10 forward only, no grad, batch 1024                   (target <= 1.0x)
+
+A train step is forward + loss + backward + parameter update, float32. PyTorch runs with as many
+threads as NumPy's BLAS. Optimizers: ``shendu.optim`` when it exists, else an in-place NumPy
+SGD-momentum/Adam written here (printed in the header).
+
+    python benchmarks/mlp.py [--repeat 20] [--profile mlp_small]
+"""
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+from pathlib import Path
+
+import numpy as np
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from _harness import fmt_time, table, try_torch  # noqa: E402
+
+import shendu as sd  # noqa: E402
+from shendu import nn  # noqa: E402
+import shendu.nn.functional as F  # noqa: E402
+
+WORKLOADS = {
+    "mlp_small": dict(sizes=(64, 64, 10), batch=32, opt="sgd", train=True, number=200),
+    "mlp_mnist": dict(sizes=(784, 512, 256, 10), batch=128, opt="adam", train=True, number=20),
+    "mlp_mnist_infer": dict(sizes=(784, 512, 256, 10), batch=1024, opt=None, train=False, number=20),
+}
+
+
+def blas_threads() -> int:
+    try:
+        from threadpoolctl import threadpool_info
+
+        n = [i["num_threads"] for i in threadpool_info() if i.get("user_api") == "blas"]
+        if n:
+            return int(n[0])
+    except Exception:  # pragma: no cover - optional dependency
+        pass
+    for var in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS"):
+        if os.environ.get(var, "").isdigit():
+            return int(os.environ[var])
+    return os.cpu_count() or 1
+
+
+class _NumpySGD:
+    """In-place SGD with momentum (PyTorch's rule: v = mu v + g; p -= lr v)."""
+
+    def __init__(self, params, lr=0.01, momentum=0.9):
+        self.params, self.lr, self.mu = list(params), lr, momentum
+        self.v = [np.zeros_like(p._data) for p in self.params]
+
+    def zero_grad(self):
+        for p in self.params:
+            p.grad = None
+
+    def step(self):
+        for p, v in zip(self.params, self.v):
+            v *= self.mu
+            v += p.grad._data
+            p._data -= self.lr * v
+
+
+class _NumpyAdam:
+    """In-place Adam (PyTorch's rule, bias-corrected)."""
+
+    def __init__(self, params, lr=1e-3, betas=(0.9, 0.999), eps=1e-8):
+        self.params, self.lr, (self.b1, self.b2), self.eps, self.t = list(params), lr, betas, eps, 0
+        self.m = [np.zeros_like(p._data) for p in self.params]
+        self.v = [np.zeros_like(p._data) for p in self.params]
+
+    def zero_grad(self):
+        for p in self.params:
+            p.grad = None
+
+    def step(self):
+        self.t += 1
+        b1, b2 = self.b1, self.b2
+        c1, c2 = 1 - b1 ** self.t, 1 - b2 ** self.t
+        for p, m, v in zip(self.params, self.m, self.v):
+            g = p.grad._data
+            m *= b1
+            m += (1 - b1) * g
+            v *= b2
+            v += (1 - b2) * (g * g)
+            denom = np.sqrt(v / c2)
+            denom += self.eps
+            p._data -= (self.lr / c1) * m / denom
+
+
+def make_optimizer(kind, params):
+    optim = getattr(sd, "optim", None)
+    if optim is not None:
+        if kind == "sgd" and hasattr(optim, "SGD"):
+            return optim.SGD(params, lr=0.01, momentum=0.9), "shendu.optim.SGD"
+        if kind == "adam" and hasattr(optim, "Adam"):
+            return optim.Adam(params, lr=1e-3), "shendu.optim.Adam"
+    if kind == "sgd":
+        return _NumpySGD(params), "numpy SGD (benchmarks/mlp.py)"
+    return _NumpyAdam(params), "numpy Adam (benchmarks/mlp.py)"
+
+
+def build_sd(sizes):
+    layers = []
+    for i in range(len(sizes) - 1):
+        layers.append(nn.Linear(sizes[i], sizes[i + 1]))
+        if i < len(sizes) - 2:
+            layers.append(nn.ReLU())
+    return nn.Sequential(*layers)
+
+
+def build_torch(torch, model):
+    layers = []
+    for m in model:
+        if isinstance(m, nn.Linear):
+            lin = torch.nn.Linear(m.in_features, m.out_features)
+            with torch.no_grad():
+                lin.weight.copy_(torch.from_numpy(m.weight.numpy()))
+                lin.bias.copy_(torch.from_numpy(m.bias.numpy()))
+            layers.append(lin)
+        else:
+            layers.append(torch.nn.ReLU())
+    return torch.nn.Sequential(*layers)
+
+
+def bench_pair(f, g, warmup=5, repeat=15, number=20):
+    """Median seconds per call of f and of g, timed alternately (f block, g block, ...) so that both
+    see the same background load on a shared machine; a pause and one untimed call before each block
+    keep one library's spinning thread pool from slowing the other. g may be None."""
+    import statistics
+    import time
+
+    for _ in range(warmup):
+        f()
+        if g is not None:
+            g()
+    tf, tg = [], []
+    for _ in range(repeat):
+        for fn, out in ((f, tf), (g, tg)):
+            if fn is None:
+                continue
+            time.sleep(0.05)  # let the other library's spinning worker threads go idle first
+            fn()
+            t0 = time.perf_counter()
+            for _ in range(number):
+                fn()
+            out.append((time.perf_counter() - t0) / number)
+    return statistics.median(tf), (statistics.median(tg) if tg else None)
+
+
+def workload(name, repeat, torch):
+    cfg = WORKLOADS[name]
+    sizes, bs = cfg["sizes"], cfg["batch"]
+    rng = np.random.default_rng(0)
+    x = rng.standard_normal((bs, sizes[0])).astype(np.float32)
+    y = rng.integers(0, sizes[-1], bs)
+    sd.manual_seed(0)
+    model = build_sd(sizes)
+    xs = sd.tensor(x)
+    info = ""
+    if cfg["train"]:
+        opt, info = make_optimizer(cfg["opt"], model.parameters())
+
+        def sd_step():
+            opt.zero_grad()
+            loss = F.cross_entropy(model(xs), y)
+            loss.backward()
+            opt.step()
+    else:
+        def sd_step():
+            with sd.no_grad():
+                return model(xs)
+
+    th_step = None
+    if torch is not None:
+        tmodel = build_torch(torch, model)
+        tx, ty = torch.from_numpy(x), torch.from_numpy(y)
+        if cfg["train"]:
+            topt = (torch.optim.SGD(tmodel.parameters(), lr=0.01, momentum=0.9) if cfg["opt"] == "sgd"
+                    else torch.optim.Adam(tmodel.parameters(), lr=1e-3))
+
+            def th_step():
+                topt.zero_grad()
+                loss = torch.nn.functional.cross_entropy(tmodel(tx), ty)
+                loss.backward()
+                topt.step()
+        else:
+            def th_step():
+                with torch.no_grad():
+                    return tmodel(tx)
+
+    t_sd, t_th = bench_pair(sd_step, th_step, repeat=repeat, number=cfg["number"])
+    return t_sd, t_th, bs, info, sd_step
+
+
+def main(argv=None):
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--repeat", type=int, default=15)
+    ap.add_argument("--only", nargs="*", default=list(WORKLOADS))
+    ap.add_argument("--profile", default=None, help="cProfile this workload's shendu step and print the top entries")
+    args = ap.parse_args(argv)
+    torch = try_torch()
+    threads = blas_threads()
+    if torch is not None:
+        torch.set_num_threads(threads)
+    print(f"threads: numpy BLAS {threads}, torch {torch.get_num_threads() if torch else 'n/a'}; "
+          f"torch {torch.__version__ if torch else 'not installed'}; median of {args.repeat} alternating timings")
+    rows = []
+    targets = {"mlp_small": 0.5, "mlp_mnist": 1.0, "mlp_mnist_infer": 1.0}
+    for name in args.only:
+        t_sd, t_th, bs, info, step = workload(name, args.repeat, torch)
+        ratio = t_sd / t_th if t_th else None
+        rows.append([name, fmt_time(t_sd), f"{bs / t_sd:,.0f}", fmt_time(t_th) if t_th else "n/a",
+                     f"{ratio:.2f}x" if ratio else "n/a", f"<= {targets[name]}x", info])
+        if args.profile == name:
+            import cProfile
+            import pstats
+
+            pr = cProfile.Profile()
+            pr.enable()
+            for _ in range(200):
+                step()
+            pr.disable()
+            pstats.Stats(pr).sort_stats("tottime").print_stats(18)
+    print(table(rows, ["workload", "shendu/step", "samples/s", "pytorch/step", "ratio", "target", "optimizer"]))
+    return rows
+
+
+if __name__ == "__main__":
+    main()
