@@ -31,6 +31,7 @@ def build_parser():
     t.add_argument("--lr", type=float, help="learning rate")
     t.add_argument("--seed", type=int, help="random seed (default 0)")
     t.add_argument("--out", help="output folder (default runs/RECIPE)")
+    t.add_argument("--threads", type=int, help="BLAS threads (default: the recipe's choice)")
     t.add_argument("--data-dir", help="folder holding the data set files (default $SHENDU_DATA or ~/.cache/shendu)")
     t.add_argument("--no-download", action="store_true", help="never download data sets")
     t.add_argument("--verbose", type=int, default=1, choices=(0, 1, 2),
@@ -49,7 +50,7 @@ def _train(args):
     from .recipes import run
 
     run(args.recipe, epochs=args.epochs, batch_size=args.batch_size, lr=args.lr, seed=args.seed, out=args.out,
-        download=not args.no_download, data_dir=args.data_dir, verbose=args.verbose)
+        threads=args.threads, download=not args.no_download, data_dir=args.data_dir, verbose=args.verbose)
 
 
 def _list(args):

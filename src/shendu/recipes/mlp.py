@@ -33,7 +33,8 @@ def linear_decay(lr0, epochs, final=0.01):
 
 
 @register("digits-mlp", description="MLP 64-512-10 (ReLU, Adam, shift augmentation, linear LR decay) on "
-          "scikit-learn's 8x8 digits; >= 97% test accuracy in about a second", epochs=20, batch_size=32, lr=1e-3)
+          "scikit-learn's 8x8 digits; >= 97% test accuracy in about a second", epochs=20, batch_size=32, lr=1e-3,
+          threads=1)
 def digits_mlp(cfg):
     from ..data.datasets import load_digits
     from ..data.preprocessing import StandardScaler
@@ -51,7 +52,7 @@ def digits_mlp(cfg):
 
 
 @register("xor", description="XOR with a 2-8-2 tanh MLP, full batch (textbook 6.1, learning XOR)",
-          epochs=300, batch_size=4, lr=0.05)
+          epochs=300, batch_size=4, lr=0.05, threads=1)
 def xor(cfg):
     nn, optim = _nn()
     x = np.array([[0, 0], [0, 1], [1, 0], [1, 1]], np.float32)

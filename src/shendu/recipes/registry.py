@@ -44,14 +44,19 @@ class Recipe:
 REGISTRY: dict[str, Recipe] = {}
 
 
-def register(name, *, description, epochs, batch_size, lr, seed=0):
-    """Decorator registering `build(cfg) -> Setup` as recipe `name` with its default hyperparameters."""
+def register(name, *, description, epochs, batch_size, lr, seed=0, threads=None):
+    """Decorator registering `build(cfg) -> Setup` as recipe `name` with its default hyperparameters.
+
+    threads: BLAS threads while the recipe runs (None: leave the default). Small models run fastest
+    single-threaded: BLAS threads cost more than they give on tiny matrix products.
+    """
 
     def deco(build):
         if name in REGISTRY and REGISTRY[name].build is not build:
             raise ValueError(f"recipe {name!r} is already registered")
         REGISTRY[name] = Recipe(name, description, build,
-                                {"epochs": epochs, "batch_size": batch_size, "lr": lr, "seed": seed})
+                                {"epochs": epochs, "batch_size": batch_size, "lr": lr, "seed": seed,
+                                 "threads": threads})
         return build
 
     return deco

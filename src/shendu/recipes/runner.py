@@ -1,32 +1,50 @@
 """Run a recipe (train, report test metrics, write checkpoint/history CSV/plot) and evaluate its checkpoints."""
 from __future__ import annotations
 
+import contextlib
 import os
 import time
 
 from .registry import RecipeError, get
 
-__all__ = ["run", "evaluate_checkpoint", "make_config"]
+__all__ = ["run", "evaluate_checkpoint", "make_config", "blas_threads"]
 
 CHECKPOINT = "checkpoint.safetensors"
 
 
-def make_config(name, epochs=None, batch_size=None, lr=None, seed=None, download=True, data_dir=None):
+def make_config(name, epochs=None, batch_size=None, lr=None, seed=None, download=True, data_dir=None, threads=None):
     """The recipe's defaults overridden by the given values (validated)."""
     recipe = get(name)
     cfg = dict(recipe.defaults)
-    for k, v in (("epochs", epochs), ("batch_size", batch_size), ("lr", lr), ("seed", seed)):
+    for k, v in (("epochs", epochs), ("batch_size", batch_size), ("lr", lr), ("seed", seed), ("threads", threads)):
         if v is not None:
             cfg[k] = v
     if not (isinstance(cfg["epochs"], int) and cfg["epochs"] >= 1):
         raise RecipeError(f"--epochs must be an int >= 1, got {cfg['epochs']!r}")
     if not (isinstance(cfg["batch_size"], int) and cfg["batch_size"] >= 1):
         raise RecipeError(f"--batch-size must be an int >= 1, got {cfg['batch_size']!r}")
+    if cfg["threads"] is not None and not (isinstance(cfg["threads"], int) and cfg["threads"] >= 1):
+        raise RecipeError(f"--threads must be an int >= 1, got {cfg['threads']!r}")
     if not (cfg["lr"] > 0):
         raise RecipeError(f"--lr must be > 0, got {cfg['lr']!r}")
     cfg["download"] = bool(download)
     cfg["data_dir"] = None if data_dir is None else os.fspath(data_dir)
     return cfg
+
+
+@contextlib.contextmanager
+def blas_threads(n):
+    """Limit BLAS threads to n inside the block (threadpoolctl; no-op for None or without threadpoolctl)."""
+    if n is None:
+        yield
+        return
+    try:
+        from threadpoolctl import threadpool_limits
+    except ImportError:
+        yield
+        return
+    with threadpool_limits(limits=int(n), user_api="blas"):
+        yield
 
 
 def _build(name, cfg):
@@ -54,19 +72,20 @@ def run(name="digits-mlp", *, out=None, verbose=1, print_fn=print, **overrides):
     cfg = make_config(name, **overrides)
     out = os.fspath(out) if out is not None else os.path.join("runs", name)
     os.makedirs(out, exist_ok=True)
-    t0 = time.perf_counter()
-    sd.manual_seed(int(cfg["seed"]))
-    s = _build(name, cfg)
-    callbacks = list(s.callbacks) + [CSVLogger(os.path.join(out, "history.csv"))]
-    history = fit(s.model, s.train, loss=s.loss, optimizer=s.optimizer, epochs=cfg["epochs"],
-                  batch_size=cfg["batch_size"], val_data=s.val, metrics=s.metrics, callbacks=callbacks,
-                  scheduler=s.scheduler, verbose=verbose, **s.fit_kwargs)
-    trainer = history.trainer
-    test = trainer.evaluate(s.test)
-    seconds = time.perf_counter() - t0
-    sd.save({"kind": "shendu-recipe", "recipe": name, "config": cfg, "model": s.model.state_dict(),
-             "test": test, "history": history.state_dict()}, os.path.join(out, CHECKPOINT))
-    history.plot(os.path.join(out, "history.png"))
+    with blas_threads(cfg.get("threads")):
+        t0 = time.perf_counter()
+        sd.manual_seed(int(cfg["seed"]))
+        s = _build(name, cfg)
+        callbacks = list(s.callbacks) + [CSVLogger(os.path.join(out, "history.csv"))]
+        history = fit(s.model, s.train, loss=s.loss, optimizer=s.optimizer, epochs=cfg["epochs"],
+                      batch_size=cfg["batch_size"], val_data=s.val, metrics=s.metrics, callbacks=callbacks,
+                      scheduler=s.scheduler, verbose=verbose, **s.fit_kwargs)
+        trainer = history.trainer
+        test = trainer.evaluate(s.test)
+        seconds = time.perf_counter() - t0
+        sd.save({"kind": "shendu-recipe", "recipe": name, "config": cfg, "model": s.model.state_dict(),
+                 "test": test, "history": history.state_dict()}, os.path.join(out, CHECKPOINT))
+        history.plot(os.path.join(out, "history.png"))
     print_fn(f"{name}: test {_fmt(test)} after {len(history)} epochs in {seconds:.1f} s; wrote {out}/"
              f"{{{CHECKPOINT}, history.csv, history.png}}")
     return {"test": test, "seconds": seconds, "out": out, "history": history, "model": s.model, "config": cfg}
@@ -84,10 +103,11 @@ def evaluate_checkpoint(path, *, print_fn=print, download=True, data_dir=None):
     cfg["download"] = download
     if data_dir is not None:
         cfg["data_dir"] = os.fspath(data_dir)
-    sd.manual_seed(int(cfg["seed"]))
-    s = _build(state["recipe"], cfg)
-    s.model.load_state_dict(state["model"])
-    trainer = Trainer(s.model, loss=s.loss, optimizer=s.optimizer, metrics=s.metrics, verbose=0)
-    test = trainer.evaluate(s.test)
+    with blas_threads(cfg.get("threads")):
+        sd.manual_seed(int(cfg["seed"]))
+        s = _build(state["recipe"], cfg)
+        s.model.load_state_dict(state["model"])
+        trainer = Trainer(s.model, loss=s.loss, optimizer=s.optimizer, metrics=s.metrics, verbose=0)
+        test = trainer.evaluate(s.test)
     print_fn(f"{state['recipe']} ({path}): test {_fmt(test)}")
     return test
