@@ -45,6 +45,8 @@ def _encode(obj, path, tensors, where):
     if _is_tensor(obj) or isinstance(obj, np.ndarray):
         kind = "tensor" if _is_tensor(obj) else "ndarray"
         arr = obj._data if kind == "tensor" else obj
+        if not isinstance(arr, np.ndarray):  # a NumPy scalar held by a 0-d tensor
+            arr = np.asarray(arr)
         if arr.dtype == object or arr.dtype.kind in "USV":
             raise TypeError(f"sd.save: array at {where or '<root>'} has dtype {arr.dtype}, which safetensors cannot store")
         name = path or "tensor"

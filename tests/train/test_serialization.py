@@ -42,6 +42,14 @@ def test_round_trip_keeps_structure_types_and_values(tmp_path):
     assert g.random() == np.random.default_rng(1).random()
 
 
+def test_tensor_holding_a_numpy_scalar(tmp_path):
+    t = sd.tensor(0)
+    t._data = np.int64(5)  # what `t._data += 1` on a 0-d buffer can leave behind
+    save({"n": t}, tmp_path / "n.safetensors")
+    back = load(tmp_path / "n.safetensors")["n"]
+    assert back.shape == () and back.dtype == np.int64 and back.item() == 5
+
+
 def test_state_dict_file_is_plain_safetensors_with_own_names(tmp_path):
     from safetensors.numpy import load_file
 
