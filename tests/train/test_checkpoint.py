@@ -76,3 +76,24 @@ def test_resume_from_truncated_checkpoint_is_a_clear_error(data, tmp_path):
     p.write_bytes(p.read_bytes()[:-100])
     with pytest.raises(sd.serialization.CheckpointError, match="truncated"):
         _run(data, tmp_path / "x", epochs=2, resume_from=p)
+
+
+@pytest.mark.skipif(not hasattr(sd, "optim"), reason="needs shendu.optim")
+@pytest.mark.parametrize("opt_name", ["sgd", "adam"])
+def test_resume_equals_uninterrupted_with_shendu_optimizers_and_layers(data, tmp_path, opt_name):
+    nn = sd.nn
+
+    def run(out, resume_from=None):
+        sd.manual_seed(0)
+        model = nn.Sequential(nn.Linear(64, 32), nn.BatchNorm1d(32), nn.ReLU(), nn.Dropout(0.3), nn.Linear(32, 10))
+        kw = {"momentum": 0.9} if opt_name == "sgd" else {}
+        opt = sd.optim.SGD(model.parameters(), lr=0.05, **kw) if opt_name == "sgd" else \
+            sd.optim.Adam(model.parameters(), lr=1e-3)
+        fit(model, data[0], loss="cross_entropy", optimizer=opt, epochs=4, batch_size=16, verbose=0,
+            callbacks=[ModelCheckpoint(str(out / "ckpt-{epoch}.safetensors"))], resume_from=resume_from)
+        return model
+
+    full = run(tmp_path / "a")
+    resumed = run(tmp_path / "b", resume_from=tmp_path / "a" / "ckpt-2.safetensors")
+    for k, v in full.state_dict().items():
+        np.testing.assert_array_equal(resumed.state_dict()[k].numpy(), v.numpy(), err_msg=k)
