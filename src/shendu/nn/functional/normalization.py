@@ -85,6 +85,72 @@ class _Normalize(Function):
         return tuple(out)
 
 
+_ONES = {}
+
+
+def _ones(n, dtype):
+    key = (n, dtype)
+    v = _ONES.get(key)
+    if v is None:
+        v = _ONES[key] = xp.ones(n, dtype=dtype)
+    return v
+
+
+def _chan_sum(a3):
+    """Sum of (N, C, L) over N and L -> (C,), with a BLAS matvec for the contiguous L axis."""
+    if a3.shape[2] == 1:
+        return a3[:, :, 0].sum(axis=0)
+    return (a3 @ _ones(a3.shape[2], a3.dtype)).sum(axis=0)
+
+
+class _BatchNormTrain(_Normalize):
+    """Batch normalization with batch statistics; the array paths view x as (N, C, L) and reduce with
+    matvecs and einsum (no temporaries for the sums). backward (differentiable) is _Normalize's.
+
+    dx = gamma invstd (g - mean(g) - xhat mean(g xhat)), all means per channel."""
+
+    def forward(self, x, *params):
+        sh = x.shape
+        n_, c = sh[0], sh[1]
+        x3 = x.reshape(n_, c, -1)
+        n = x3.shape[0] * x3.shape[2]
+        dt = x.dtype.type
+        mean = _chan_sum(x3) / dt(n)
+        xhat = x3 - mean[:, None]
+        var = xp.einsum("ncl,ncl->c", xhat, xhat) / dt(n)
+        invstd = 1.0 / xp.sqrt(var + dt(self.eps))
+        xhat *= invstd[:, None]
+        self.mean, self.var = mean, var
+        self.saved = (xhat, invstd)
+        if not params:
+            return xhat.reshape(sh)
+        y = xhat * params[0][:, None]
+        if len(params) == 2:
+            y += params[1][:, None]
+        return y.reshape(sh)
+
+    def backward_array(self, gy):
+        xhat, invstd = self.saved
+        inputs = self.inputs
+        need = self.needs_input_grad
+        g3 = gy.reshape(xhat.shape)
+        n = xhat.shape[0] * xhat.shape[2]
+        dt = xhat.dtype.type
+        gbeta = _chan_sum(g3)
+        ggamma = xp.einsum("ncl,ncl->c", g3, xhat)
+        a = invstd if len(inputs) == 1 else invstd * inputs[1]._data
+        gx = None
+        if need[0]:  # a * (g - xhat * ggamma/n - gbeta/n), with one temporary
+            gx = xhat * (ggamma / dt(n))[:, None]
+            gx += (gbeta / dt(n))[:, None]
+            xp.subtract(g3, gx, out=gx)
+            gx *= a[:, None]
+            gx = gx.reshape(gy.shape)
+        if len(inputs) == 1:
+            return (gx,)
+        return gx, (ggamma if need[1] else None), (gbeta if len(inputs) > 2 and need[2] else None)
+
+
 def _sum_to_param(g, pshape, shape):
     from ...ops.shape import sum_to as _sum_to_t
 
@@ -118,15 +184,15 @@ def batch_norm(input: Tensor, running_mean: Tensor | None, running_var: Tensor |
         n = input.numel() // c
         if training and n <= 1:
             raise ValueError(f"batch_norm: expected more than 1 value per channel when training, got input of shape {tuple(input.shape)}")
-        fn = _Normalize(axes, eps, pshape)
+        fn = _BatchNormTrain(axes, eps, pshape)
         y = fn(input, *params)
         if training and running_mean is not None:
             if num_batches_tracked is not None:
                 num_batches_tracked._data = num_batches_tracked._data + 1
             m = momentum if momentum is not None else 1.0 / float(num_batches_tracked._data if num_batches_tracked is not None else 1)
             rm, rv = running_mean._data, running_var._data
-            bm = fn.mean.reshape(c).astype(rm.dtype, copy=False)
-            bv = fn.var.reshape(c).astype(rv.dtype, copy=False) * (n / (n - 1))
+            bm = fn.mean.astype(rm.dtype, copy=False)
+            bv = fn.var.astype(rv.dtype, copy=False) * (n / (n - 1))
             rm *= 1 - m
             rm += m * bm
             rv *= 1 - m
