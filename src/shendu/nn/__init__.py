@@ -23,3 +23,4 @@ from .layers.maxout import Maxout  # noqa: F401
 from .layers.normalization import BatchNorm1d, BatchNorm2d, BatchNorm3d, LayerNorm, LocalResponseNorm, RMSNorm  # noqa: F401
 from .containers import Lambda  # noqa: F401
 from .summary import summary  # noqa: F401
+from .layers.linear import GaussianHead, MixtureDensity  # noqa: F401

@@ -10,3 +10,4 @@ from .dropout import AlphaDropout, Dropout, Dropout1d, Dropout2d, Dropout3d  # n
 from .embedding import Embedding  # noqa: F401
 from .maxout import Maxout, maxout  # noqa: F401
 from .normalization import BatchNorm1d, BatchNorm2d, BatchNorm3d, LayerNorm, LocalResponseNorm, RMSNorm  # noqa: F401
+from .linear import GaussianHead, MixtureDensity  # noqa: F401

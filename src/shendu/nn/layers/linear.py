@@ -126,3 +126,43 @@ class LowRankLinear(Module):
 
     def extra_repr(self):
         return f"in_features={self.in_features}, out_features={self.out_features}, rank={self.rank}"
+
+
+class GaussianHead(Module):
+    """Heteroscedastic Gaussian output unit (textbook 6.2.2.4): x -> (mean, var) or (mean, precision),
+    each (*, out_features); the second is softplus(affine) + min_value so it stays positive.
+    Train with ``F.gaussian_nll_loss(mean, y, var)`` (variance) or the precision form."""
+
+    def __init__(self, in_features: int, out_features: int, param: str = "variance", min_value: float = 1e-6, dtype=None):
+        super().__init__()
+        if param not in ("variance", "precision"):
+            raise ValueError(f"GaussianHead: param must be 'variance' or 'precision', got {param!r}")
+        self.param, self.min_value = param, min_value
+        self.mean = Linear(in_features, out_features, dtype=dtype)
+        self.scale = Linear(in_features, out_features, dtype=dtype)
+
+    def forward(self, x):
+        from ..functional.activation import softplus
+
+        return self.mean(x), softplus(self.scale(x)) + self.min_value
+
+
+class MixtureDensity(Module):
+    """Mixture-density output layer (textbook 6.2.2.4, eq. 6.35): x (N, in) -> (mixing logits (N, K),
+    means (N, K, D), log standard deviations (N, K, D)) for a K-component diagonal Gaussian mixture over
+    D-dim targets. Mixing weights are softmax(logits). Loss: ``nn.MDNLoss()(*outputs, target)``."""
+
+    def __init__(self, in_features: int, out_dim: int, n_components: int, dtype=None):
+        super().__init__()
+        self.out_dim, self.n_components = out_dim, n_components
+        self.logits = Linear(in_features, n_components, dtype=dtype)
+        self.means = Linear(in_features, n_components * out_dim, dtype=dtype)
+        self.log_std = Linear(in_features, n_components * out_dim, dtype=dtype)
+
+    def forward(self, x):
+        k, d = self.n_components, self.out_dim
+        n = x.shape[0]
+        return self.logits(x), self.means(x).reshape((n, k, d)), self.log_std(x).reshape((n, k, d))
+
+    def extra_repr(self):
+        return f"out_dim={self.out_dim}, n_components={self.n_components}"
