@@ -172,3 +172,11 @@ def test_get_activation():
     assert F.get_activation(None) is F.identity
     with pytest.raises(ValueError, match="unknown activation"):
         F.get_activation("nope")
+
+
+def test_generalized_rectifier_alpha_minus_one_is_abs():
+    """Textbook 6.3.1: max(0, z) + a min(0, z); |z| needs a = -1 (the text's "a = 1" gives the identity)."""
+    z = sd.tensor([-2.0, -0.5, 0.0, 1.5])
+    w = sd.tensor([-1.0])
+    np.testing.assert_array_equal(F.prelu(z.reshape((1, 4)), w).numpy().ravel(), F.abs_rectification(z).numpy())
+    np.testing.assert_array_equal(F.prelu(z.reshape((1, 4)), sd.tensor([1.0])).numpy().ravel(), z.numpy())

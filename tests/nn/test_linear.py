@@ -157,3 +157,10 @@ def _train_xor(seed):
 def test_xor_trained_from_fresh_init_most_seeds():
     solved = sum(_train_xor(s) for s in range(10))
     assert solved >= 9, f"XOR solved for only {solved}/10 seeds"
+
+
+def test_bilinear_gradcheck():
+    ts = [sd.tensor(a, requires_grad=True) for a in (R.standard_normal((3, 2)), R.standard_normal((3, 4)), R.standard_normal((5, 2, 4)), R.standard_normal(5))]
+    assert gradcheck(F.bilinear, ts)
+    with pytest.raises(ValueError, match="bilinear"):
+        F.bilinear(sd.randn(3, 3), sd.randn(3, 4), sd.randn(5, 2, 4))

@@ -131,7 +131,9 @@ def prelu(x: Tensor, weight: Tensor) -> Tensor:
 
 
 def abs_rectification(x: Tensor) -> Tensor:
-    """Absolute-value rectification g(z) = |z| (textbook 6.3.1, alpha = -1 ... generalized with alpha_i = 1 gives |z|)."""
+    """Absolute-value rectification g(z) = |z|: the generalized rectifier max(0, z) + a min(0, z) with a = -1
+    (textbook 6.3.1; its "alpha_i = 1" is a misprint: alpha = 1 gives z, alpha = -1 gives |z|);
+    derivative sign(z), 0 at z = 0."""
     return _abs(x)
 
 
