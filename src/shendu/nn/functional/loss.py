@@ -210,6 +210,13 @@ def cross_entropy(input: Tensor, target, weight: Tensor | None = None, ignore_in
         raise ValueError(f"cross_entropy: reduction must be one of {_REDUCTIONS}, got {reduction!r}")
     if not 0.0 <= label_smoothing <= 1.0:
         raise ValueError(f"cross_entropy: label_smoothing must be in [0, 1], got {label_smoothing}")
+    # fast path: (N, C) logits, (N,) int array of valid classes, no class weights
+    if type(target) is np.ndarray and weight is None and target.ndim == 1 and input.ndim == 2 \
+            and target.dtype.kind in "iu" and target.shape[0] == input.shape[0] and target.size:
+        c = input.shape[1]
+        if target.min() >= 0 and target.max() < c:
+            ignore = ignore_index if 0 <= ignore_index < c else None
+            return _CrossEntropyIdx(target, ignore, float(label_smoothing), reduction)(input)
     tarr = target._data if isinstance(target, Tensor) else np.asarray(target)
     if input.ndim == 1:
         input = input.reshape((1, -1))
