@@ -1,0 +1,232 @@
+"""Functional convolutions (textbook 9.1-9.2, 9.5, 9.8): conv1d/2d/3d, conv_transpose1d/2d/3d,
+unfold/fold, and the separable-kernel fast path.
+
+Layout NC* (NCHW for 2-D): input (N, C, *spatial) or unbatched (C, *spatial); weight
+(O, C/groups, *k). ``padding``: int, tuple (symmetric per dim), tuple of (lo, hi) pairs, or
+'valid' (0), 'same' (output size ceil(in/stride), extra pad at the end as TensorFlow and
+PyTorch) or 'full' (d*(k-1) each side). ``flip_kernel=True`` flips the kernel over its spatial
+axes, giving the true convolution of textbook eq. 9.4 instead of PyTorch's cross-correlation.
+"""
+from __future__ import annotations
+
+from ...autograd.tensor import Tensor, as_tensor
+from ...ops import flip, reshape
+from ...ops.conv import ConvNd, ConvTransposeNd
+from ...ops import _im2col as K
+
+
+def _tuple(v, nd, name, what):
+    if isinstance(v, int):
+        return (v,) * nd
+    v = tuple(v)
+    if len(v) != nd or not all(isinstance(a, int) for a in v):
+        raise ValueError(f"{name}: {what} must be an int or a tuple of {nd} ints, got {v}")
+    return v
+
+
+def conv_pads(padding, sp, k, s, d, name):
+    """Per-dim (lo, hi) padding for a padding spec (see the module docstring)."""
+    nd = len(k)
+    if isinstance(padding, str):
+        mode = padding.lower()
+        if mode == "valid":
+            return ((0, 0),) * nd
+        if mode == "full":
+            return tuple((d[a] * (k[a] - 1),) * 2 for a in range(nd))
+        if mode == "same":
+            pads = []
+            for a in range(nd):
+                ek = d[a] * (k[a] - 1) + 1
+                out = -(-sp[a] // s[a])
+                tot = max((out - 1) * s[a] + ek - sp[a], 0)
+                pads.append((tot // 2, tot - tot // 2))
+            return tuple(pads)
+        raise ValueError(f"{name}: padding must be an int, a tuple, 'valid', 'same' or 'full', got {padding!r}")
+    if isinstance(padding, int):
+        padding = (padding,) * nd
+    padding = tuple(padding)
+    if len(padding) != nd:
+        raise ValueError(f"{name}: padding {padding} must have {nd} entries")
+    pads = tuple((p, p) if isinstance(p, int) else tuple(p) for p in padding)
+    if any(lo < 0 or hi < 0 for lo, hi in pads):
+        raise ValueError(f"{name}: negative padding {padding}")
+    return pads
+
+
+def _convnd(nd, name, input, weight, bias, stride, padding, dilation, groups, flip_kernel):
+    x = input if isinstance(input, Tensor) else as_tensor(input)
+    w = weight if isinstance(weight, Tensor) else as_tensor(weight)
+    unbatched = x.ndim == nd + 1
+    if unbatched:
+        x = reshape(x, (1,) + x.shape)
+    if x.ndim != nd + 2:
+        raise ValueError(f"{name}: expected input of shape (N, C, {'*' * nd}) with {nd + 2} dims, got {x.shape}")
+    if w.ndim != nd + 2:
+        raise ValueError(f"{name}: expected weight of shape (O, C/groups, *k) with {nd + 2} dims, got {w.shape}")
+    if groups < 1 or x.shape[1] != w.shape[1] * groups or w.shape[0] % groups:
+        raise ValueError(
+            f"{name}: input {x.shape} has {x.shape[1]} channels but weight {w.shape} with groups={groups} "
+            f"expects {w.shape[1] * groups} (and out channels {w.shape[0]} divisible by groups)"
+        )
+    if bias is not None and tuple(bias.shape) != (w.shape[0],):
+        raise ValueError(f"{name}: bias of shape {tuple(bias.shape)}, expected ({w.shape[0]},)")
+    if x.dtype != w.dtype:
+        raise TypeError(f"{name}: input dtype {x.dtype} and weight dtype {w.dtype} differ")
+    s = _tuple(stride, nd, name, "stride")
+    d = _tuple(dilation, nd, name, "dilation")
+    k = w.shape[2:]
+    pads = conv_pads(padding, x.shape[2:], k, s, d, name)
+    for a in range(nd):
+        if K.out_size(x.shape[2 + a], k[a], s[a], d[a], *pads[a]) < 1:
+            raise ValueError(
+                f"{name}: input {x.shape} with padding {pads} is smaller than the dilated kernel {tuple(k)} "
+                f"(dilation {d}) along spatial dim {a}"
+            )
+    if flip_kernel:
+        w = flip(w, tuple(range(2, 2 + nd)))
+    fn = ConvNd(s, d, pads, groups)
+    y = fn(x, w) if bias is None else fn(x, w, bias)
+    return reshape(y, y.shape[1:]) if unbatched else y
+
+
+def conv1d(input, weight, bias=None, stride=1, padding=0, dilation=1, groups=1, flip_kernel=False):
+    """1-D convolution: input (N, C, L), weight (O, C/groups, k) -> (N, O, L_out) (textbook 9.1)."""
+    return _convnd(1, "conv1d", input, weight, bias, stride, padding, dilation, groups, flip_kernel)
+
+
+def conv2d(input, weight, bias=None, stride=1, padding=0, dilation=1, groups=1, flip_kernel=False):
+    """2-D convolution: input (N, C, H, W), weight (O, C/groups, kh, kw) -> (N, O, H_out, W_out);
+    H_out = floor((H + pad_lo + pad_hi - d(kh-1) - 1)/s) + 1 (textbook 9.1, 9.5)."""
+    return _convnd(2, "conv2d", input, weight, bias, stride, padding, dilation, groups, flip_kernel)
+
+
+def conv3d(input, weight, bias=None, stride=1, padding=0, dilation=1, groups=1, flip_kernel=False):
+    """3-D convolution: input (N, C, D, H, W), weight (O, C/groups, kd, kh, kw)."""
+    return _convnd(3, "conv3d", input, weight, bias, stride, padding, dilation, groups, flip_kernel)
+
+
+def _conv_transposend(nd, name, input, weight, bias, stride, padding, output_padding, groups, dilation):
+    x = input if isinstance(input, Tensor) else as_tensor(input)
+    w = weight if isinstance(weight, Tensor) else as_tensor(weight)
+    unbatched = x.ndim == nd + 1
+    if unbatched:
+        x = reshape(x, (1,) + x.shape)
+    if x.ndim != nd + 2 or w.ndim != nd + 2:
+        raise ValueError(f"{name}: expected input (N, C_in, *sp) and weight (C_in, C_out/groups, *k) with "
+                         f"{nd + 2} dims, got {x.shape} and {w.shape}")
+    if x.shape[1] != w.shape[0] or w.shape[0] % groups:
+        raise ValueError(f"{name}: input {x.shape} has {x.shape[1]} channels, weight {w.shape} expects {w.shape[0]} "
+                         f"(divisible by groups={groups})")
+    s = _tuple(stride, nd, name, "stride")
+    d = _tuple(dilation, nd, name, "dilation")
+    p = _tuple(padding, nd, name, "padding")
+    op = _tuple(output_padding, nd, name, "output_padding")
+    if any(op[a] >= max(s[a], d[a]) for a in range(nd)):
+        raise ValueError(f"{name}: output_padding {op} must be smaller than stride {s} or dilation {d}")
+    k = w.shape[2:]
+    out = tuple((x.shape[2 + a] - 1) * s[a] - 2 * p[a] + d[a] * (k[a] - 1) + op[a] + 1 for a in range(nd))
+    if any(o < 1 for o in out):
+        raise ValueError(f"{name}: non-positive output size {out} for input {x.shape}")
+    fn = ConvTransposeNd(s, d, tuple((pp, pp) for pp in p), groups, (w.shape[1] * groups,) + out)
+    y = fn(x, w) if bias is None else fn(x, w, bias)
+    return reshape(y, y.shape[1:]) if unbatched else y
+
+
+def conv_transpose1d(input, weight, bias=None, stride=1, padding=0, output_padding=0, groups=1, dilation=1):
+    """Transposed 1-D convolution (the adjoint of conv1d in its input): weight (C_in, C_out/groups, k)."""
+    return _conv_transposend(1, "conv_transpose1d", input, weight, bias, stride, padding, output_padding, groups,
+                             dilation)
+
+
+def conv_transpose2d(input, weight, bias=None, stride=1, padding=0, output_padding=0, groups=1, dilation=1):
+    """Transposed 2-D convolution: H_out = (H-1)s - 2p + d(k-1) + output_padding + 1 (textbook 9.5);
+    weight (C_in, C_out/groups, kh, kw)."""
+    return _conv_transposend(2, "conv_transpose2d", input, weight, bias, stride, padding, output_padding, groups,
+                             dilation)
+
+
+def conv_transpose3d(input, weight, bias=None, stride=1, padding=0, output_padding=0, groups=1, dilation=1):
+    """Transposed 3-D convolution; weight (C_in, C_out/groups, kd, kh, kw)."""
+    return _conv_transposend(3, "conv_transpose3d", input, weight, bias, stride, padding, output_padding, groups,
+                             dilation)
+
+
+def unfold(input, kernel_size, dilation=1, padding=0, stride=1):
+    """im2col as PyTorch's F.unfold: (N, C, H, W) -> (N, C*kh*kw, L), L = H_out*W_out (differentiable,
+    a 1x1-output convolution with an identity kernel bank)."""
+    x = input if isinstance(input, Tensor) else as_tensor(input)
+    if x.ndim != 4:
+        raise ValueError(f"unfold: expected input (N, C, H, W), got {x.shape}")
+    k = _tuple(kernel_size, 2, "unfold", "kernel_size")
+    c = x.shape[1]
+    eye = _identity_bank(c, k, x.dtype)
+    y = conv2d(x, eye, None, stride, padding, dilation, groups=c)
+    return reshape(y, (y.shape[0], c * k[0] * k[1], -1))
+
+
+def fold(input, output_size, kernel_size, dilation=1, padding=0, stride=1):
+    """col2im as PyTorch's F.fold: (N, C*kh*kw, L) -> (N, C, H, W), summing overlapping patches."""
+    x = input if isinstance(input, Tensor) else as_tensor(input)
+    k = _tuple(kernel_size, 2, "fold", "kernel_size")
+    osz = _tuple(output_size, 2, "fold", "output_size")
+    s = _tuple(stride, 2, "fold", "stride")
+    d = _tuple(dilation, 2, "fold", "dilation")
+    p = _tuple(padding, 2, "fold", "padding")
+    kk = k[0] * k[1]
+    if x.ndim != 3 or x.shape[1] % kk:
+        raise ValueError(f"fold: expected input (N, C*{kk}, L), got {x.shape}")
+    c = x.shape[1] // kk
+    lo = [K.out_size(osz[a], k[a], s[a], d[a], p[a], p[a]) for a in range(2)]
+    if lo[0] * lo[1] != x.shape[2]:
+        raise ValueError(f"fold: input {x.shape} has L={x.shape[2]} blocks, expected {lo[0]}*{lo[1]}={lo[0] * lo[1]}")
+    y = reshape(x, (x.shape[0], c * kk, lo[0], lo[1]))
+    eye = _identity_bank(c, k, x.dtype)
+    fn = ConvTransposeNd(s, d, ((p[0], p[0]), (p[1], p[1])), c, (c,) + osz)
+    return fn(y, eye)
+
+
+def _identity_bank(c, k, dtype):
+    import numpy as np
+
+    kk = k[0] * k[1]
+    eye = np.zeros((c * kk, 1, k[0], k[1]), dtype=dtype)
+    eye.reshape(c, kk, kk)[:] = np.eye(kk, dtype=dtype)
+    return as_tensor(eye)
+
+
+def conv2d_separable(input, col_kernel, row_kernel, bias=None, stride=1, padding=0, dilation=1):
+    """Depthwise convolution with the separable kernel w[c] = col[c] outer row[c] as two 1-D passes
+    (kh + kw instead of kh*kw multiplies per output; textbook 9.8): col_kernel (C, kh), row_kernel (C, kw)."""
+    x = input if isinstance(input, Tensor) else as_tensor(input)
+    cv = col_kernel if isinstance(col_kernel, Tensor) else as_tensor(col_kernel)
+    rw = row_kernel if isinstance(row_kernel, Tensor) else as_tensor(row_kernel)
+    if x.ndim != 4 or cv.ndim != 2 or rw.ndim != 2 or not (cv.shape[0] == rw.shape[0] == x.shape[1]):
+        raise ValueError(f"conv2d_separable: expected input (N, C, H, W), col (C, kh), row (C, kw); got "
+                         f"{x.shape}, {cv.shape}, {rw.shape}")
+    c = x.shape[1]
+    s = _tuple(stride, 2, "conv2d_separable", "stride")
+    d = _tuple(dilation, 2, "conv2d_separable", "dilation")
+    pads = conv_pads(padding, x.shape[2:], (cv.shape[1], rw.shape[1]), s, d, "conv2d_separable")
+    y = ConvNd((s[0], 1), (d[0], 1), (pads[0], (0, 0)), c)(x, reshape(cv, (c, 1, cv.shape[1], 1)))
+    fn = ConvNd((1, s[1]), (1, d[1]), ((0, 0), pads[1]), c)
+    w2 = reshape(rw, (c, 1, 1, rw.shape[1]))
+    return fn(y, w2) if bias is None else fn(y, w2, bias)
+
+
+def separable_factors(weight, rtol=1e-5):
+    """(col, row) 1-D factors with weight[o, c] = col[o, c] outer row[o, c] if every 2-D kernel has rank 1
+    (checked by SVD), else None. weight (O, C, kh, kw) as a NumPy array or Tensor."""
+    import numpy as np
+
+    w = np.asarray(weight._data if isinstance(weight, Tensor) else weight, dtype=np.float64)
+    u, sv, vt = np.linalg.svd(w)
+    if np.any(sv[..., 1:] > rtol * np.maximum(sv[..., :1], 1e-300)):
+        return None
+    r = np.sqrt(sv[..., 0])
+    return u[..., :, 0] * r[..., None], vt[..., 0, :] * r[..., None]
+
+
+__all__ = [
+    "conv1d", "conv2d", "conv3d", "conv_transpose1d", "conv_transpose2d", "conv_transpose3d", "unfold", "fold",
+    "conv2d_separable", "separable_factors",
+]

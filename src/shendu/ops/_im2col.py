@@ -1,0 +1,190 @@
+"""Array kernels for N-d convolution (textbook 9.8, efficient convolution): im2col through a
+strided window view plus one GEMM per batch chunk, col2im as kh*kw strided slice-adds.
+
+Layouts: inputs are (N, C, *spatial) ("NCHW"); the column matrix of a chunk of ``nb`` items is
+(C*prod(k), nb*prod(out)) with rows ordered (c, k0, k1, ...) and columns (n, o0, o1, ...), so
+``W.reshape(O, -1) @ cols`` is a single BLAS call. Chunks bound the workspace (``WORKSPACE_BYTES``)
+and scratch buffers are reused across calls (``_ws``), so a training step allocates only its outputs.
+"""
+from __future__ import annotations
+
+import itertools
+import math
+
+import numpy as np
+
+#: Upper bound on the column-matrix scratch per chunk (bytes).
+WORKSPACE_BYTES = 16 << 20
+
+_SCRATCH: dict = {}
+_PADDED: dict = {}
+
+
+def _ws(tag, shape, dtype):
+    """A reusable scratch array of ``shape`` (contents undefined); one growing buffer per tag."""
+    n = math.prod(shape)
+    key = (tag, np.dtype(dtype))
+    buf = _SCRATCH.get(key)
+    if buf is None or buf.size < n:
+        buf = np.empty(max(n, 1), dtype=dtype)
+        _SCRATCH[key] = buf
+    return buf[:n].reshape(shape)
+
+
+def _padded_ws(tag, shape, dtype, fill):
+    """A reusable buffer whose border is ``fill`` (interior overwritten by the caller)."""
+    key = (tag, shape, np.dtype(dtype), fill)
+    buf = _PADDED.get(key)
+    if buf is None:
+        if len(_PADDED) > 32:
+            _PADDED.clear()
+        buf = np.full(shape, fill, dtype=dtype)
+        _PADDED[key] = buf
+    return buf
+
+
+def clear_workspace():
+    """Free all cached convolution scratch buffers."""
+    _SCRATCH.clear()
+    _PADDED.clear()
+
+
+def out_size(size, k, s, d, lo, hi):
+    """Output length of a window sweep: floor((size + lo + hi - d*(k-1) - 1)/s) + 1."""
+    return (size + lo + hi - d * (k - 1) - 1) // s + 1
+
+
+def _pad_chunk(x, pads, tag, fill=0.0):
+    """x (nb, C, *sp) padded by ``pads`` [(lo, hi), ...]; a view of x when there is no padding."""
+    if not any(lo or hi for lo, hi in pads):
+        return x
+    shape = x.shape[:2] + tuple(n + lo + hi for n, (lo, hi) in zip(x.shape[2:], pads))
+    buf = _padded_ws(tag, shape, x.dtype, fill)
+    inner = (slice(None), slice(None)) + tuple(slice(lo, lo + n) for n, (lo, _) in zip(x.shape[2:], pads))
+    buf[inner] = x
+    return buf
+
+
+def window_view(xp_, k, s, d, osz):
+    """Strided view (nb, C, *k, *out) of padded xp_ (nb, C, *sp): element [n, c, i.., o..] is
+    xp_[n, c, o*s + i*d ...]. No copy."""
+    nd = len(k)
+    st = xp_.strides
+    shape = xp_.shape[:2] + tuple(k) + tuple(osz)
+    strides = st[:2] + tuple(st[2 + a] * d[a] for a in range(nd)) + tuple(st[2 + a] * s[a] for a in range(nd))
+    return np.lib.stride_tricks.as_strided(xp_, shape, strides, writeable=False)
+
+
+def im2col(xpc, k, s, d, osz, tag="cols"):
+    """Column matrix (C*prod(k), nb*prod(out)) of a padded chunk, in a reused buffer."""
+    nb, c = xpc.shape[:2]
+    nd = len(k)
+    win = window_view(xpc, k, s, d, osz)  # (nb, C, *k, *o)
+    perm = (1,) + tuple(range(2, 2 + nd)) + (0,) + tuple(range(2 + nd, 2 + 2 * nd))
+    cols = _ws(tag, (c,) + tuple(k) + (nb,) + tuple(osz), xpc.dtype)
+    np.copyto(cols, win.transpose(perm))
+    return cols.reshape(c * math.prod(k), nb * math.prod(osz))
+
+
+def col2im_add(gx_pad, gcols, k, s, d, osz):
+    """gx_pad (nb, C, *sp) += the adjoint of im2col applied to gcols (C, *k, nb, *out):
+    one strided slice-add per kernel offset (no np.add.at)."""
+    nd = len(k)
+    for off in itertools.product(*[range(kk) for kk in k]):
+        sl = (slice(None), slice(None)) + tuple(
+            slice(off[a] * d[a], off[a] * d[a] + s[a] * (osz[a] - 1) + 1, s[a]) for a in range(nd)
+        )
+        src = gcols[(slice(None),) + off]  # (C, nb, *o)
+        gx_pad[sl] += src.transpose((1, 0) + tuple(range(2, nd + 2)))
+
+
+def chunk_size(n, per_item_bytes):
+    return max(1, min(n, WORKSPACE_BYTES // max(per_item_bytes, 1)))
+
+
+def conv_forward(x, w, b, s, d, pads, groups):
+    """y = conv(x, w) + b: x (N, C, *sp), w (O, C/g, *k), b (O,) or None -> (N, O, *out)."""
+    n, c = x.shape[:2]
+    o = w.shape[0]
+    k = w.shape[2:]
+    nd = len(k)
+    osz = tuple(out_size(x.shape[2 + a], k[a], s[a], d[a], *pads[a]) for a in range(nd))
+    po = math.prod(osz)
+    kk = math.prod(k)
+    y = np.empty((n, o) + osz, dtype=x.dtype)
+    y3 = y.reshape(n, o, po)
+    w2 = w.reshape(groups, o // groups, (c // groups) * kk)
+    nb = chunk_size(n, c * kk * po * x.itemsize)
+    for n0 in range(0, n, nb):
+        n1 = min(n, n0 + nb)
+        xpc = _pad_chunk(x[n0:n1], pads, "xpad")
+        cols = im2col(xpc, k, s, d, osz)
+        if groups == 1:
+            out = _ws("out", (o, (n1 - n0) * po), x.dtype)
+            np.matmul(w2[0], cols, out=out)
+        else:
+            out = np.matmul(w2, cols.reshape(groups, (c // groups) * kk, -1))
+        np.copyto(y3[n0:n1], out.reshape(o, n1 - n0, po).transpose(1, 0, 2))
+    if b is not None:
+        y3 += b[:, None]
+    return y
+
+
+def conv_backward(x, w, gy, s, d, pads, groups, need_x, need_w, x_shape=None):
+    """(gx, gw) of y = conv(x, w) for upstream gy (N, O, *out). x may be None when only gx is
+    needed (then ``x_shape`` gives its shape)."""
+    if x_shape is None:
+        x_shape = x.shape
+    n, c = x_shape[:2]
+    o = w.shape[0]
+    k = w.shape[2:]
+    nd = len(k)
+    osz = gy.shape[2:]
+    po = math.prod(osz)
+    kk = math.prod(k)
+    g = groups
+    cg, og = c // g, o // g
+    dt = gy.dtype
+    w2 = w.reshape(g, og, cg * kk)
+    gw = np.zeros((g, og, cg * kk), dtype=dt) if need_w else None
+    gx = None
+    padded = any(lo or hi for lo, hi in pads)
+    if need_x:
+        gx = np.empty(x_shape, dtype=dt) if padded else np.zeros(x_shape, dtype=dt)
+    gy3 = gy.reshape(n, o, po)
+    nb = chunk_size(n, c * kk * po * dt.itemsize)
+    sp_pad = tuple(x_shape[2 + a] + pads[a][0] + pads[a][1] for a in range(nd))
+    for n0 in range(0, n, nb):
+        n1 = min(n, n0 + nb)
+        m = n1 - n0
+        gy2 = _ws("gy2", (o, m, po), dt)
+        np.copyto(gy2, gy3[n0:n1].transpose(1, 0, 2))
+        gy2 = gy2.reshape(g, og, m * po)
+        if need_w:
+            xpc = _pad_chunk(x[n0:n1], pads, "xpad")
+            cols = im2col(xpc, k, s, d, osz).reshape(g, cg * kk, m * po)
+            if g == 1:
+                gw[0] += gy2[0] @ cols[0].T
+            else:
+                gw += np.matmul(gy2, cols.transpose(0, 2, 1))
+        if need_x:
+            if g == 1:
+                gcols = _ws("gcols", (cg * kk, m * po), dt)
+                np.matmul(w2[0].T, gy2[0], out=gcols)
+            else:
+                gcols = np.matmul(w2.transpose(0, 2, 1), gy2)
+            gcols = gcols.reshape((c,) + tuple(k) + (m,) + tuple(osz))
+            if padded:
+                gxp = _ws("gxpad", (m, c) + sp_pad, dt)
+                gxp.fill(0)
+            else:
+                gxp = gx[n0:n1]
+            col2im_add(gxp, gcols, k, s, d, osz)
+            if padded:
+                inner = (slice(None), slice(None)) + tuple(
+                    slice(pads[a][0], pads[a][0] + x_shape[2 + a]) for a in range(nd)
+                )
+                gx[n0:n1] = gxp[inner]
+    if need_w:
+        gw = gw.reshape(w.shape)
+    return gx, gw

@@ -1,0 +1,112 @@
+"""N-d convolution ops (textbook 9.1-9.2, 9.5, 9.8; the seeds' CNN back-propagation with rot180).
+
+Cross-correlation as PyTorch: y[n, o, p] = b[o] + sum_{c, i} w[o, c, i] x[n, g*C/g + c, p*s + i*d - pad_lo].
+Layout NC* (NCHW for 2-D): x (N, C, *sp), w (O, C/groups, *k), b (O,), y (N, O, *out).
+
+Three mutually adjoint Functions, so gradients of every order come from the same kernels:
+``ConvNd`` (y from x, w), ``ConvTransposeNd`` (the input gradient, i.e. the transposed
+convolution: the rot180 rule of the seeds) and ``ConvWeightGradNd`` (the kernel gradient,
+the correlation of x with the upstream gradient).
+"""
+from __future__ import annotations
+
+from ..autograd.function import Function
+from . import _im2col as K
+
+
+def _red_axes(nd):
+    return (0,) + tuple(range(2, 2 + nd))
+
+
+class ConvNd(Function):
+    """y = conv(x, w) (+ b); see the module docstring."""
+
+    def __init__(self, stride, dilation, pads, groups):
+        self.s, self.d, self.pads, self.g = stride, dilation, pads, groups
+
+    def forward(self, x, w, b=None):
+        return K.conv_forward(x, w, b, self.s, self.d, self.pads, self.g)
+
+    def backward_array(self, gy):
+        need = self.needs_input_grad
+        x, w = self.inputs[0]._data, self.inputs[1]._data
+        gx, gw = K.conv_backward(x, w, gy, self.s, self.d, self.pads, self.g, need[0], need[1])
+        if len(need) == 3:
+            gb = gy.sum(axis=_red_axes(gy.ndim - 2)) if need[2] else None
+            return gx, gw, gb
+        return gx, gw
+
+    def backward(self, gy):
+        need = self.needs_input_grad
+        x, w = self.inputs[0], self.inputs[1]
+        gx = ConvTransposeNd(self.s, self.d, self.pads, self.g, x.shape[1:])(gy, w) if need[0] else None
+        gw = ConvWeightGradNd(self.s, self.d, self.pads, self.g, w.shape)(x, gy) if need[1] else None
+        if len(need) == 3:
+            gb = gy.sum(dim=_red_axes(gy.ndim - 2)) if need[2] else None
+            return gx, gw, gb
+        return gx, gw
+
+
+class ConvTransposeNd(Function):
+    """x = conv^T(y, w) (+ b): the adjoint of ``ConvNd`` in its input; ``x_shape`` is (C, *sp) of
+    the result (its batch size is y's)."""
+
+    def __init__(self, stride, dilation, pads, groups, x_shape):
+        self.s, self.d, self.pads, self.g, self.x_shape = stride, dilation, pads, groups, tuple(x_shape)
+
+    def forward(self, y, w, b=None):
+        shape = (y.shape[0],) + self.x_shape
+        gx, _ = K.conv_backward(None, w, y, self.s, self.d, self.pads, self.g, True, False, x_shape=shape)
+        if b is not None:
+            gx.reshape(shape[0], shape[1], -1)[...] += b[:, None]
+        return gx
+
+    def backward_array(self, gz):
+        need = self.needs_input_grad
+        y, w = self.inputs[0]._data, self.inputs[1]._data
+        gy = K.conv_forward(gz, w, None, self.s, self.d, self.pads, self.g) if need[0] else None
+        gw = None
+        if need[1]:
+            _, gw = K.conv_backward(gz, w, y, self.s, self.d, self.pads, self.g, False, True)
+        if len(need) == 3:
+            return gy, gw, (gz.sum(axis=_red_axes(gz.ndim - 2)) if need[2] else None)
+        return gy, gw
+
+    def backward(self, gz):
+        need = self.needs_input_grad
+        y, w = self.inputs[0], self.inputs[1]
+        gy = ConvNd(self.s, self.d, self.pads, self.g)(gz, w) if need[0] else None
+        gw = ConvWeightGradNd(self.s, self.d, self.pads, self.g, w.shape)(gz, y) if need[1] else None
+        if len(need) == 3:
+            return gy, gw, (gz.sum(dim=_red_axes(gz.ndim - 2)) if need[2] else None)
+        return gy, gw
+
+
+class ConvWeightGradNd(Function):
+    """gw = dL/dw of ``ConvNd`` given x and the upstream gradient gy (bilinear in both)."""
+
+    def __init__(self, stride, dilation, pads, groups, w_shape):
+        self.s, self.d, self.pads, self.g, self.w_shape = stride, dilation, pads, groups, tuple(w_shape)
+
+    def forward(self, x, gy):
+        import numpy as np
+
+        w = np.empty(self.w_shape, dtype=gy.dtype)  # shape carrier only
+        _, gw = K.conv_backward(x, w, gy, self.s, self.d, self.pads, self.g, False, True)
+        return gw
+
+    def backward_array(self, ggw):
+        need = self.needs_input_grad
+        x, gy = self.inputs[0]._data, self.inputs[1]._data
+        gx = None
+        if need[0]:
+            gx, _ = K.conv_backward(None, ggw, gy, self.s, self.d, self.pads, self.g, True, False, x_shape=x.shape)
+        ggy = K.conv_forward(x, ggw, None, self.s, self.d, self.pads, self.g) if need[1] else None
+        return gx, ggy
+
+    def backward(self, ggw):
+        need = self.needs_input_grad
+        x, gy = self.inputs
+        gx = ConvTransposeNd(self.s, self.d, self.pads, self.g, x.shape[1:])(gy, ggw) if need[0] else None
+        ggy = ConvNd(self.s, self.d, self.pads, self.g)(x, ggw) if need[1] else None
+        return gx, ggy
