@@ -92,3 +92,27 @@ def test_shifted_copies_and_linear_decay():
     assert (im[1, 0] == 0).all() and (im[4, :, -1] == 0).all()
     f = linear_decay(1.0, 10)
     assert f(0, None) == 1.0 and f(5, None) == pytest.approx(0.505) and f(10, None) == pytest.approx(0.01)
+
+
+def test_recipe_modules_are_discovered_and_broken_ones_skipped(tmp_path, monkeypatch):
+    import shendu.recipes as R
+
+    pkg = tmp_path / "pkg"
+    pkg.mkdir()
+    (pkg / "good_one.py").write_text(
+        "from shendu.recipes.registry import register\n"
+        "@register('test-discovered', description='d', epochs=1, batch_size=1, lr=1.0)\n"
+        "def build(cfg):\n    return None\n")
+    (pkg / "broken.py").write_text("raise ImportError('needs something missing')\n")
+    monkeypatch.setattr(R, "__path__", [str(pkg)])  # the package now looks for its modules there
+    monkeypatch.setattr(R, "_loaded", False)
+    import sys
+
+    try:
+        with pytest.warns(RuntimeWarning, match="skipping recipe module 'broken'"):
+            R._load_builtin()
+        assert "test-discovered" in REGISTRY
+    finally:
+        REGISTRY.pop("test-discovered", None)
+        sys.modules.pop("shendu.recipes.good_one", None)
+        sys.modules.pop("shendu.recipes.broken", None)

@@ -2,8 +2,8 @@
 
 A recipe is a function `build(cfg) -> Setup` registered with `@register(name, description=..., epochs=...,
 batch_size=..., lr=...)`. `cfg` is a dict with epochs, batch_size, lr, seed, download and data_dir.
-Other packages add recipes by registering theirs (e.g. `cifar10-cnn`, `lenet-mnist`, `chatbot`) in a
-module listed in `recipes.__init__.BUILTIN_MODULES`, or at runtime before calling `run`.
+Other engineers add recipes (e.g. `cifar10-cnn`, `lenet-mnist`, `chatbot`) as modules of this package,
+imported automatically; user code may also register at runtime before calling `run`.
 """
 from __future__ import annotations
 
