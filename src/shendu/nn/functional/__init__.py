@@ -17,3 +17,11 @@ from .dropout import alpha_dropout, dropout, dropout1d, dropout2d, dropout3d  # 
 from .embedding import embedding  # noqa: F401
 from .normalization import batch_norm, layer_norm, local_response_norm, rms_norm  # noqa: F401
 from .distance import cdist, cosine_embedding_loss, cosine_similarity, pairwise_distance, triplet_margin_loss  # noqa: F401
+from .conv import (  # noqa: F401  (issue 6: convolution)
+    conv1d, conv2d, conv2d_separable, conv3d, conv_transpose1d, conv_transpose2d, conv_transpose3d, fold,
+    separable_factors, unfold,
+)
+from .pool import (  # noqa: F401  (issue 6: pooling)
+    adaptive_avg_pool1d, adaptive_avg_pool2d, avg_pool1d, avg_pool2d, avg_pool3d, global_avg_pool2d,
+    global_max_pool2d, lp_pool1d, lp_pool2d, max_pool1d, max_pool2d, max_pool3d,
+)

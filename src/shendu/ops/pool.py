@@ -1,0 +1,230 @@
+"""N-d max and average pooling ops (textbook 9.3; the seeds' CNN back-propagation: max pooling
+routes each error to the arg-max position recorded in the forward pass, mean pooling spreads it
+evenly over the window, the "upsample" rule).
+
+Layout (N, C, *sp). Windows: kernel k, stride s, dilation d, per-dim padding (lo, hi) (hi
+includes the ceil-mode overhang). Everything is a loop over the prod(k) kernel offsets of
+vectorized slice operations on the whole batch: no Python loop over pixels or items, no np.add.at.
+Max pooling keeps only the small per-output offset index (uint8/int16) for backward.
+"""
+from __future__ import annotations
+
+import itertools
+
+import numpy as np
+
+from ..autograd.function import Function
+from . import _im2col as K
+
+
+def _offsets(k):
+    return list(itertools.product(*[range(a) for a in k]))
+
+
+def _sl(off, s, d, osz):
+    return (slice(None), slice(None)) + tuple(
+        slice(off[a] * d[a], off[a] * d[a] + s[a] * (osz[a] - 1) + 1, s[a]) for a in range(len(off))
+    )
+
+
+def _crop(pads, sp):
+    return (slice(None), slice(None)) + tuple(slice(lo, lo + n) for (lo, _), n in zip(pads, sp))
+
+
+def _padded(x, pads, fill, tag):
+    if not any(lo or hi for lo, hi in pads):
+        return x
+    return K._pad_chunk(x, pads, tag, fill)
+
+
+def _scatter(g, k, s, d, osz, pads, x_shape, mask_fn=None):
+    """Adjoint of the window gather: sum over offsets of g (times mask) placed at each window tap."""
+    padded = any(lo or hi for lo, hi in pads)
+    sp_pad = tuple(n + lo + hi for n, (lo, hi) in zip(x_shape[2:], pads))
+    gxp = np.zeros(x_shape[:2] + sp_pad, dtype=g.dtype)
+    tmp = None
+    for t, off in enumerate(_offsets(k)):
+        sl = _sl(off, s, d, osz)
+        if mask_fn is None:
+            gxp[sl] += g
+        else:
+            if tmp is None:
+                tmp = np.empty_like(g)
+            np.multiply(g, mask_fn(t), out=tmp)
+            gxp[sl] += tmp
+    return np.ascontiguousarray(gxp[_crop(pads, x_shape[2:])]) if padded else gxp
+
+
+class MaxPoolNd(Function):
+    """y[n, c, o] = max over the window of o (padding is -inf)."""
+
+    def __init__(self, k, s, d, pads):
+        self.k, self.s, self.d, self.pads = k, s, d, pads
+
+    def forward(self, x):
+        k, s, d, pads = self.k, self.s, self.d, self.pads
+        self.x_shape = x.shape
+        osz = tuple(K.out_size(x.shape[2 + a], k[a], s[a], d[a], *pads[a]) for a in range(len(k)))
+        self.osz = osz
+        xpd = _padded(x, pads, -np.inf, "maxpool")
+        offs = _offsets(k)
+        idx = np.zeros(x.shape[:2] + osz, dtype=np.uint8 if len(offs) < 256 else np.int32)
+        out = np.array(xpd[_sl(offs[0], s, d, osz)], dtype=x.dtype)
+        m = np.empty(out.shape, dtype=bool)
+        for t in range(1, len(offs)):
+            v = xpd[_sl(offs[t], s, d, osz)]
+            np.greater(v, out, out=m)
+            if x.dtype.kind == "f":
+                m |= v != v  # NaN propagates (as PyTorch)
+            np.copyto(out, v, where=m)
+            idx[m] = t
+        self.saved = idx
+        return out
+
+    def backward_array(self, gy):
+        idx = self.saved
+        return _scatter(gy, self.k, self.s, self.d, self.osz, self.pads, self.x_shape, lambda t: idx == t)
+
+    def backward(self, gy):
+        return _MaxPoolRoute(_Geo(self), False)(gy)
+
+    def indices(self):
+        """PyTorch-style flat indices into the unpadded spatial plane of each arg-max."""
+        idx = self.saved
+        offs = np.array(_offsets(self.k)).reshape(-1, len(self.k))
+        nd = len(self.k)
+        flat = np.zeros(idx.shape, dtype=np.int64)
+        for a in range(nd):
+            o = np.arange(self.osz[a]).reshape((-1,) + (1,) * (nd - 1 - a)) * self.s[a]
+            pos = o + offs[:, a][idx] * self.d[a] - self.pads[a][0]
+            flat = flat * self.x_shape[2 + a] + pos
+        return flat
+
+
+class _Geo:
+    """The geometry and arg-max offsets of one max-pooling call (outlives the freed graph node)."""
+
+    def __init__(self, p):
+        self.k, self.s, self.d, self.pads, self.osz, self.x_shape, self.saved = (
+            p.k, p.s, p.d, p.pads, p.osz, p.x_shape, p.saved)
+
+
+class _MaxPoolRoute(Function):
+    """Linear map routing by the saved arg-max: scatter (gy -> gx) or its adjoint gather (gx -> gy)."""
+
+    needs_input_values = False
+
+    def __init__(self, pool, gather):
+        self.pool, self.gather = pool, gather
+
+    def forward(self, g):
+        p = self.pool
+        idx = p.saved
+        if not self.gather:
+            return _scatter(g, p.k, p.s, p.d, p.osz, p.pads, p.x_shape, lambda t: idx == t)
+        gp = _padded(g, p.pads, 0.0, "maxroute")
+        out = np.zeros(idx.shape, dtype=g.dtype)
+        for t, off in enumerate(_offsets(p.k)):
+            np.copyto(out, gp[_sl(off, p.s, p.d, p.osz)], where=idx == t)
+        return out
+
+    def backward(self, g):
+        return _MaxPoolRoute(self.pool, not self.gather)(g)
+
+
+class AvgPoolNd(Function):
+    """y = (sum over the window) / divisor; ``transpose=True`` gives the adjoint (gy -> gx)."""
+
+    needs_input_values = False
+
+    def __init__(self, k, s, pads, div, x_shape=None, transpose=False):
+        self.k, self.s, self.pads, self.div, self.x_shape, self.transpose = k, s, pads, div, x_shape, transpose
+        self.d = (1,) * len(k)
+
+    def _fwd(self, x):
+        k, s, d, pads = self.k, self.s, self.d, self.pads
+        osz = tuple(K.out_size(x.shape[2 + a], k[a], s[a], 1, *pads[a]) for a in range(len(k)))
+        xpd = _padded(x, pads, 0.0, "avgpool")
+        offs = _offsets(k)
+        out = np.array(xpd[_sl(offs[0], s, d, osz)], dtype=x.dtype)
+        for off in offs[1:]:
+            out += xpd[_sl(off, s, d, osz)]
+        out *= self.div
+        return out
+
+    def _bwd(self, g):
+        return _scatter(g * self.div, self.k, self.s, self.d, g.shape[2:], self.pads, g.shape[:2] + self.x_shape[2:])
+
+    def forward(self, x):
+        if self.transpose:
+            return self._bwd(x)
+        if self.x_shape is None:
+            self.x_shape = x.shape
+        return self._fwd(x)
+
+    def backward_array(self, g):
+        return self._fwd(g) if self.transpose else self._bwd(g)
+
+    def backward(self, g):
+        return AvgPoolNd(self.k, self.s, self.pads, self.div, self.x_shape, not self.transpose)(g)
+
+
+def pool_geometry(name, sp, k, s, d, padding, ceil_mode):
+    """(pads, out_size, explicit_pads): pads (lo, hi) per dim including the ceil-mode overhang;
+    padding int/tuple (PyTorch, at most half the kernel) or 'same'/'valid' (TensorFlow)."""
+    nd = len(k)
+    if isinstance(padding, str):
+        mode = padding.lower()
+        if mode not in ("same", "valid"):
+            raise ValueError(f"{name}: padding must be an int, a tuple, 'same' or 'valid', got {padding!r}")
+        pads = []
+        for a in range(nd):
+            if mode == "valid":
+                pads.append((0, 0))
+                continue
+            ek = d[a] * (k[a] - 1) + 1
+            out = -(-sp[a] // s[a])
+            tot = max((out - 1) * s[a] + ek - sp[a], 0)
+            pads.append((tot // 2, tot - tot // 2))
+        if not ceil_mode:
+            return tuple(pads), tuple(K.out_size(sp[a], k[a], s[a], d[a], *pads[a]) for a in range(nd)), tuple(pads)
+    else:
+        p = [padding] * nd if isinstance(padding, int) else list(padding)
+        if len(p) != nd:
+            raise ValueError(f"{name}: padding {padding} must have {nd} entries")
+        if any(p[a] < 0 or p[a] * 2 > k[a] for a in range(nd)):
+            raise ValueError(f"{name}: padding {tuple(p)} must be between 0 and half the kernel size {tuple(k)}")
+        pads = [(q, q) for q in p]
+    outs = []
+    explicit = tuple(pads)
+    for a in range(nd):
+        lo, hi = pads[a]
+        span = sp[a] + lo + hi - d[a] * (k[a] - 1) - 1
+        if span < 0:
+            raise ValueError(f"{name}: input size {tuple(sp)} (padded by {tuple(pads)}) is smaller than the "
+                             f"kernel {tuple(k)}")
+        o = (-(-span // s[a]) if ceil_mode else span // s[a]) + 1
+        if ceil_mode and (o - 1) * s[a] >= sp[a] + lo:
+            o -= 1
+        extra = max(0, (o - 1) * s[a] + d[a] * (k[a] - 1) + 1 - (sp[a] + lo + hi))
+        pads[a] = (lo, hi + extra)
+        outs.append(o)
+    return tuple(pads), tuple(outs), explicit
+
+
+def avg_divisor(sp, k, s, pads, explicit, osz, count_pads, dtype):
+    """1/divisor as a scalar (all windows full) or an array of shape out_size: the number of taps of
+    each window inside the input, counting the explicit padding (not the ceil overhang) if ``count_pads``."""
+    nd = len(k)
+    mask = np.zeros(tuple(sp[a] + pads[a][0] + pads[a][1] for a in range(nd)), dtype=np.float64)
+    if count_pads:
+        inner = tuple(slice(0, explicit[a][0] + sp[a] + explicit[a][1]) for a in range(nd))
+    else:
+        inner = tuple(slice(pads[a][0], pads[a][0] + sp[a]) for a in range(nd))
+    mask[inner] = 1.0
+    cnt = np.zeros(osz)
+    for off in _offsets(k):
+        cnt += mask[tuple(slice(off[a], off[a] + s[a] * (osz[a] - 1) + 1, s[a]) for a in range(nd))]
+    if np.all(cnt == cnt.flat[0]):
+        return np.dtype(dtype).type(1.0 / max(cnt.flat[0], 1.0))
+    return (1.0 / np.maximum(cnt, 1.0)).astype(dtype)
