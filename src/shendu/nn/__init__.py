@@ -24,3 +24,9 @@ from .layers.normalization import BatchNorm1d, BatchNorm2d, BatchNorm3d, LayerNo
 from .containers import Lambda  # noqa: F401
 from .summary import summary  # noqa: F401
 from .layers.linear import GaussianHead, MixtureDensity  # noqa: F401
+from .layers.conv import Conv1d, Conv2d, Conv3d, ConvTranspose1d, ConvTranspose2d, ConvTranspose3d  # noqa: F401  (issue 6)
+from .layers.conv_variants import LocallyConnected2d, SeparableConv2d, TiledConv2d  # noqa: F401  (issue 6)
+from .layers.pool import (  # noqa: F401  (issue 6: pooling)
+    AdaptiveAvgPool1d, AdaptiveAvgPool2d, AvgPool1d, AvgPool2d, AvgPool3d, GlobalAvgPool2d, GlobalMaxPool2d,
+    LPPool1d, LPPool2d, MaxPool1d, MaxPool2d, MaxPool3d,
+)
