@@ -11,3 +11,9 @@ from .embedding import Embedding  # noqa: F401
 from .maxout import Maxout, maxout  # noqa: F401
 from .normalization import BatchNorm1d, BatchNorm2d, BatchNorm3d, LayerNorm, LocalResponseNorm, RMSNorm  # noqa: F401
 from .linear import GaussianHead, MixtureDensity  # noqa: F401
+from .conv import Conv1d, Conv2d, Conv3d, ConvTranspose1d, ConvTranspose2d, ConvTranspose3d  # noqa: F401  (issue 6)
+from .conv_variants import LocallyConnected2d, SeparableConv2d, TiledConv2d  # noqa: F401  (issue 6)
+from .pool import (  # noqa: F401  (issue 6: pooling)
+    AdaptiveAvgPool1d, AdaptiveAvgPool2d, AvgPool1d, AvgPool2d, AvgPool3d, GlobalAvgPool2d, GlobalMaxPool2d,
+    LPPool1d, LPPool2d, MaxPool1d, MaxPool2d, MaxPool3d,
+)
