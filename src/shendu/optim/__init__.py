@@ -1,0 +1,7 @@
+"""shendu.optim: optimizers (Textbook chapter 8), learning-rate schedules, gradient clipping, averaging.
+
+Gradient clipping (`clip_grad_norm_`, `clip_grad_value_`) lives here in `shendu.optim` (not `nn.utils`).
+"""
+from .optimizer import Optimizer  # noqa: F401
+from .sgd import SGD  # noqa: F401
+from .adam import Adam, AdamW  # noqa: F401

@@ -1,0 +1,107 @@
+"""Adam and AdamW (Textbook 8.5.3, Algorithm 8.7; AdamW: Loshchilov & Hutter's decoupled weight decay).
+
+With g = grad (+ weight_decay * p for Adam), t = step count:
+    m <- beta1 m + (1 - beta1) g;   v <- beta2 v + (1 - beta2) g*g     (v <- max(v_max, v) with amsgrad)
+    p <- p - lr / (1 - beta1^t) * m / (sqrt(v) / sqrt(1 - beta2^t) + eps)
+as PyTorch (and Algorithm 8.7: delta is added to sqrt of the corrected v). ``bias_correction=False`` gives the
+simplified update p <- p - lr * m / (sqrt(v) + eps). AdamW first shrinks p <- p * (1 - lr * weight_decay).
+"""
+from __future__ import annotations
+
+import math
+
+import numpy as np
+
+from .optimizer import Optimizer, _scratch
+
+__all__ = ["Adam", "AdamW"]
+
+
+class Adam(Optimizer):
+    """Adam(params, lr=1e-3, betas=(0.9, 0.999), eps=1e-8, weight_decay=0, amsgrad=False, bias_correction=True)."""
+
+    _decoupled = False
+
+    def __init__(self, params, lr=1e-3, betas=(0.9, 0.999), eps=1e-8, weight_decay=0.0, amsgrad=False,
+                 bias_correction=True, *, maximize=False):
+        name = type(self).__name__
+        if lr < 0:
+            raise ValueError(f"{name}: invalid learning rate {lr} (expected >= 0)")
+        if eps < 0:
+            raise ValueError(f"{name}: invalid eps {eps} (expected >= 0)")
+        betas = tuple(betas)
+        if len(betas) != 2 or not all(0.0 <= b < 1.0 for b in betas):
+            raise ValueError(f"{name}: betas must be two numbers in [0, 1), got {betas}")
+        if weight_decay < 0:
+            raise ValueError(f"{name}: invalid weight_decay {weight_decay} (expected >= 0)")
+        super().__init__(params, dict(lr=lr, betas=betas, eps=eps, weight_decay=weight_decay, amsgrad=amsgrad,
+                                      bias_correction=bias_correction, maximize=maximize))
+
+    def step(self, closure=None):
+        """One Adam update of every parameter with a gradient; returns the closure's loss (if given)."""
+        loss = self._eval_closure(closure)
+        state = self.state
+        decoupled = self._decoupled
+        for group in self.param_groups:
+            lr, (b1, b2), eps = group["lr"], group["betas"], group["eps"]
+            wd, amsgrad, bc, maximize = group["weight_decay"], group["amsgrad"], group["bias_correction"], \
+                group["maximize"]
+            for p in group["params"]:
+                gt = p.grad
+                if gt is None:
+                    continue
+                g, d = gt._data, p._data
+                st = state.get(p)
+                if st is None or "exp_avg" not in st:
+                    st = state[p] = {"step": 0, "exp_avg": np.zeros_like(d), "exp_avg_sq": np.zeros_like(d)}
+                    if amsgrad:
+                        st["max_exp_avg_sq"] = np.zeros_like(d)
+                t = _scratch(st, "_t", d)
+                st["step"] = step = st["step"] + 1
+                m, v = st["exp_avg"], st["exp_avg_sq"]
+                if wd and not decoupled:
+                    gg = _scratch(st, "_g", d)
+                    np.multiply(d, wd, out=gg)
+                    (np.subtract if maximize else np.add)(gg, g, out=gg)
+                    g = gg
+                elif maximize:
+                    g = np.negative(g, out=_scratch(st, "_g", d))
+                if wd and decoupled:
+                    d *= 1.0 - lr * wd
+                # m <- m + (1 - b1) (g - m)   (torch's lerp)
+                np.subtract(g, m, out=t)
+                t *= 1.0 - b1
+                m += t
+                v *= b2
+                np.multiply(g, g, out=t)
+                t *= 1.0 - b2
+                v += t
+                if amsgrad:
+                    vmax = st.get("max_exp_avg_sq")
+                    if vmax is None:
+                        vmax = st["max_exp_avg_sq"] = np.zeros_like(d)
+                    np.maximum(vmax, v, out=vmax)
+                    v = vmax
+                np.sqrt(v, out=t)
+                if bc:
+                    t /= math.sqrt(1.0 - b2 ** step)
+                    step_size = lr / (1.0 - b1 ** step)
+                else:
+                    step_size = lr
+                t += eps
+                np.divide(m, t, out=t)
+                t *= -step_size
+                d += t
+                p._version += 1
+        return loss
+
+
+class AdamW(Adam):
+    """AdamW(params, lr=1e-3, betas=(0.9, 0.999), eps=1e-8, weight_decay=1e-2, amsgrad=False): decoupled decay."""
+
+    _decoupled = True
+
+    def __init__(self, params, lr=1e-3, betas=(0.9, 0.999), eps=1e-8, weight_decay=1e-2, amsgrad=False,
+                 bias_correction=True, *, maximize=False):
+        super().__init__(params, lr=lr, betas=betas, eps=eps, weight_decay=weight_decay, amsgrad=amsgrad,
+                         bias_correction=bias_correction, maximize=maximize)

@@ -1,0 +1,178 @@
+"""``Optimizer`` base class: parameter groups, per-parameter state, zero_grad, state_dict (Textbook 8.3-8.5).
+
+Subclasses implement ``step(closure=None)`` and update ``p._data`` in place with preallocated state arrays.
+State is kept per parameter in ``self.state[p]`` (a dict); keys starting with ``_`` are scratch buffers,
+not saved. ``state_dict()`` refers to parameters by their index over all groups, as PyTorch does.
+"""
+from __future__ import annotations
+
+import numpy as np
+
+from ..autograd.grad_mode import enable_grad
+from ..autograd.tensor import Tensor
+
+__all__ = ["Optimizer", "required"]
+
+
+class _Required:
+    def __repr__(self):
+        return "<required parameter>"
+
+
+required = _Required()
+
+
+def _scratch(st, key, like):
+    """A preallocated work array ``st[key]`` shaped and typed like ``like`` (re-made if either changed)."""
+    t = st.get(key)
+    if t is None or t.shape != like.shape or t.dtype != like.dtype:
+        t = st[key] = np.empty_like(like)
+    return t
+
+
+class Optimizer:
+    """Base optimizer: ``Optimizer(params, defaults)``; params is an iterable of Tensors or of dicts
+    ``{"params": [...], <option>: value}`` (parameter groups with their own options)."""
+
+    def __init__(self, params, defaults):
+        self.defaults = dict(defaults)
+        self.state = {}
+        self.param_groups = []
+        if isinstance(params, Tensor):
+            raise TypeError(f"{type(self).__name__}: params must be an iterable of Tensors or dicts, "
+                            f"got a single Tensor of shape {params.shape}; pass [tensor]")
+        groups = list(params)
+        if not groups:
+            raise ValueError(f"{type(self).__name__}: got an empty parameter list")
+        if not isinstance(groups[0], dict):
+            groups = [{"params": groups}]
+        for g in groups:
+            self.add_param_group(g)
+
+    def add_param_group(self, param_group):
+        """Add a group ``{"params": [...], options...}``; missing options take the optimizer's defaults."""
+        if not isinstance(param_group, dict):
+            raise TypeError(f"{type(self).__name__}.add_param_group: expected a dict, got {type(param_group).__name__}")
+        group = dict(param_group)
+        params = group.get("params")
+        if isinstance(params, Tensor):
+            params = [params]
+        elif isinstance(params, set):
+            raise TypeError(f"{type(self).__name__}: params must be an ordered collection, not a set")
+        params = list(params)
+        for p in params:
+            if not isinstance(p, Tensor):
+                raise TypeError(f"{type(self).__name__}: can only optimize Tensors, got {type(p).__name__}")
+            if not np.issubdtype(p._data.dtype, np.floating):
+                raise TypeError(f"{type(self).__name__}: can only optimize floating-point Tensors, got {p.dtype}")
+        group["params"] = params
+        for k, v in self.defaults.items():
+            if v is required and k not in group:
+                raise ValueError(f"{type(self).__name__}: parameter group didn't specify a value of required "
+                                 f"option {k!r}")
+            group.setdefault(k, v)
+        seen = {id(p) for g in self.param_groups for p in g["params"]}
+        if len({id(p) for p in params}) != len(params) or any(id(p) in seen for p in params):
+            raise ValueError(f"{type(self).__name__}: some parameters appear in more than one parameter group "
+                             "(or twice in one)")
+        self.param_groups.append(group)
+
+    def zero_grad(self, set_to_none: bool = True):
+        """Reset gradients: ``p.grad = None`` (default) or fill them with zeros."""
+        for g in self.param_groups:
+            for p in g["params"]:
+                if p.grad is not None:
+                    if set_to_none:
+                        p.grad = None
+                    else:
+                        p.grad._data[...] = 0
+
+    def _eval_closure(self, closure):
+        if closure is None:
+            return None
+        with enable_grad():
+            return closure()
+
+    def step(self, closure=None):  # pragma: no cover - abstract
+        raise NotImplementedError
+
+    # ------------------------------------------------------------------ state dict
+    def state_dict(self):
+        """``{"state": {index: {name: array or number}}, "param_groups": [{options, "params": [index]}]}``
+        with copies of all state arrays, so saving and loading later resumes exactly."""
+        index, groups, i = {}, [], 0
+        for g in self.param_groups:
+            ids = []
+            for p in g["params"]:
+                index[id(p)] = i
+                ids.append(i)
+                i += 1
+            packed = {k: v for k, v in g.items() if k != "params"}
+            packed["params"] = ids
+            groups.append(packed)
+        state = {}
+        for p, st in self.state.items():
+            if id(p) not in index:
+                continue
+            state[index[id(p)]] = {k: (v.copy() if isinstance(v, np.ndarray) else v)
+                                   for k, v in st.items() if not k.startswith("_")}
+        return {"state": state, "param_groups": groups}
+
+    def load_state_dict(self, state_dict):
+        """Load options and state saved by ``state_dict()`` (arrays are copied and cast to each param's dtype)."""
+        name = type(self).__name__
+        saved_groups = state_dict["param_groups"]
+        if len(saved_groups) != len(self.param_groups):
+            raise ValueError(f"{name}.load_state_dict: saved state has {len(saved_groups)} parameter groups, "
+                             f"this optimizer has {len(self.param_groups)}")
+        params = []
+        for g, sg in zip(self.param_groups, saved_groups):
+            if len(sg["params"]) != len(g["params"]):
+                raise ValueError(f"{name}.load_state_dict: a saved parameter group has {len(sg['params'])} "
+                                 f"parameters, the matching group here has {len(g['params'])}")
+            params.extend(g["params"])
+        for g, sg in zip(self.param_groups, saved_groups):
+            for k, v in sg.items():
+                if k == "params":
+                    continue
+                if isinstance(v, list) and isinstance(self.defaults.get(k), tuple):
+                    v = tuple(v)
+                g[k] = v
+        self.state = {}
+        for key, st in state_dict["state"].items():
+            p = params[int(key)]
+            new = {}
+            for k, v in st.items():
+                if isinstance(v, Tensor):
+                    v = v._data
+                if isinstance(v, np.ndarray):
+                    if v.ndim == 0 and k == "step":
+                        v = v.item()
+                    else:
+                        if v.shape != p._data.shape and k not in self._free_shape_state:
+                            raise ValueError(f"{name}.load_state_dict: state {k!r} of parameter {key} has shape "
+                                             f"{v.shape}, the parameter has shape {p._data.shape}")
+                        v = np.array(v, dtype=p._data.dtype if np.issubdtype(v.dtype, np.floating) else v.dtype)
+                elif isinstance(v, np.generic):
+                    v = v.item()
+                new[k] = v
+            self.state[p] = new
+        self._after_load()
+
+    _free_shape_state = ()
+
+    def _after_load(self):
+        pass
+
+    def __getstate__(self):
+        return self.__dict__
+
+    def __repr__(self):
+        lines = [type(self).__name__ + " ("]
+        for i, g in enumerate(self.param_groups):
+            lines.append(f"Parameter Group {i}")
+            for k in sorted(g):
+                if k != "params":
+                    lines.append(f"    {k}: {g[k]}")
+        lines.append(")")
+        return "\n".join(lines)

@@ -1,0 +1,123 @@
+"""SGD with optional (Nesterov) momentum, dampening and L2 weight decay (Textbook 8.3.1-8.3.3, Algorithms 8.1-8.3).
+
+PyTorch form (default), with g = grad + weight_decay * p:
+    b <- momentum * b + (1 - dampening) * g   (b = g on the first step)
+    d = g + momentum * b  (nesterov)  or  d = b;   p <- p - lr * d
+The textbook's Algorithm 8.2 (v <- alpha v - eps g; theta <- theta + v) is the same trajectory with v = -lr * b.
+Its Nesterov Algorithm 8.3 evaluates the gradient at the look-ahead point theta + alpha v; PyTorch's form is
+that algorithm rewritten in the look-ahead variable. ``nesterov="textbook"`` runs Algorithm 8.3 literally and
+needs a closure (it moves the parameters to the look-ahead point, calls the closure, and moves them back).
+"""
+from __future__ import annotations
+
+import numpy as np
+
+from .optimizer import Optimizer, _scratch
+
+__all__ = ["SGD"]
+
+
+class SGD(Optimizer):
+    """SGD(params, lr=1e-3, momentum=0, dampening=0, weight_decay=0, nesterov=False, maximize=False)."""
+
+    def __init__(self, params, lr=1e-3, momentum=0.0, dampening=0.0, weight_decay=0.0, nesterov=False,
+                 *, maximize=False):
+        if lr < 0:
+            raise ValueError(f"SGD: invalid learning rate {lr} (expected >= 0)")
+        if momentum < 0:
+            raise ValueError(f"SGD: invalid momentum {momentum} (expected >= 0)")
+        if weight_decay < 0:
+            raise ValueError(f"SGD: invalid weight_decay {weight_decay} (expected >= 0)")
+        if nesterov not in (False, True, "textbook"):
+            raise ValueError(f"SGD: nesterov must be False, True or 'textbook', got {nesterov!r}")
+        if nesterov and (momentum <= 0 or dampening != 0):
+            raise ValueError("SGD: Nesterov momentum requires a momentum > 0 and zero dampening")
+        super().__init__(params, dict(lr=lr, momentum=momentum, dampening=dampening, weight_decay=weight_decay,
+                                      nesterov=nesterov, maximize=maximize))
+
+    def step(self, closure=None):
+        """One update of every parameter with a gradient; returns the closure's loss (if given)."""
+        if any(g["nesterov"] == "textbook" for g in self.param_groups):
+            return self._textbook_nesterov_step(closure)
+        loss = self._eval_closure(closure)
+        state = self.state
+        for group in self.param_groups:
+            lr, mom, damp = group["lr"], group["momentum"], group["dampening"]
+            wd, nesterov, maximize = group["weight_decay"], group["nesterov"], group["maximize"]
+            for p in group["params"]:
+                gt = p.grad
+                if gt is None:
+                    continue
+                g, d = gt._data, p._data
+                st = state.get(p)
+                if st is None:
+                    st = state[p] = {}
+                t = _scratch(st, "_t", d)
+                if maximize:
+                    if wd:
+                        np.multiply(d, wd, out=t)
+                        np.subtract(t, g, out=t)
+                    else:
+                        np.negative(g, out=t)
+                    g = t
+                elif wd:
+                    np.multiply(d, wd, out=t)
+                    np.add(g, t, out=t)
+                    g = t
+                if mom:
+                    buf = st.get("momentum_buffer")
+                    if buf is None:
+                        buf = st["momentum_buffer"] = np.array(g, dtype=d.dtype)
+                    else:
+                        buf *= mom
+                        if damp:
+                            np.multiply(g, 1.0 - damp, out=t)
+                            buf += t
+                        else:
+                            buf += g
+                    if nesterov:
+                        u = _scratch(st, "_u", d) if g is t else t
+                        np.multiply(buf, mom, out=u)
+                        np.add(g, u, out=t)
+                        t *= -lr
+                    else:
+                        np.multiply(buf, -lr, out=t)
+                else:
+                    np.multiply(g, -lr, out=t)
+                d += t
+                p._version += 1
+        return loss
+
+    def _textbook_nesterov_step(self, closure):
+        """Algorithm 8.3: theta~ = theta + alpha v; g = grad at theta~; v <- alpha v - eps g; theta <- theta + v."""
+        if closure is None:
+            raise ValueError("SGD(nesterov='textbook'): step() needs a closure that recomputes the loss and "
+                             "gradients (the gradient is taken at the look-ahead point theta + momentum * v)")
+        shifted = []
+        for group in self.param_groups:
+            for p in group["params"]:
+                v = self.state.get(p, {}).get("velocity")
+                if v is not None:
+                    p._data += group["momentum"] * v
+                    shifted.append((p, v, group["momentum"]))
+        loss = self._eval_closure(closure)
+        for p, v, mom in shifted:
+            p._data -= mom * v
+        for group in self.param_groups:
+            lr, mom, wd = group["lr"], group["momentum"], group["weight_decay"]
+            sign = 1.0 if group["maximize"] else -1.0
+            for p in group["params"]:
+                if p.grad is None:
+                    continue
+                g = p.grad._data
+                if wd:
+                    g = g + wd * p._data
+                st = self.state.setdefault(p, {})
+                v = st.get("velocity")
+                if v is None:
+                    v = st["velocity"] = np.zeros_like(p._data)
+                v *= mom
+                v += (sign * lr) * g
+                p._data += v
+                p._version += 1
+        return loss
