@@ -25,3 +25,4 @@ from .pool import (  # noqa: F401  (issue 6: pooling)
     adaptive_avg_pool1d, adaptive_avg_pool2d, avg_pool1d, avg_pool2d, avg_pool3d, global_avg_pool2d,
     global_max_pool2d, lp_pool1d, lp_pool2d, max_pool1d, max_pool2d, max_pool3d,
 )
+from .rnn import gru_cell, leaky_rnn_cell, lengths_to_mask, lstm_cell, recurrent_layer, rnn_relu_cell, rnn_tanh_cell  # noqa: F401  (issue 7)
