@@ -17,3 +17,4 @@ from .pool import (  # noqa: F401  (issue 6: pooling)
     AdaptiveAvgPool1d, AdaptiveAvgPool2d, AvgPool1d, AvgPool2d, AvgPool3d, GlobalAvgPool2d, GlobalMaxPool2d,
     LPPool1d, LPPool2d, MaxPool1d, MaxPool2d, MaxPool3d,
 )
+from .recurrent import GRU, LSTM, RNN, GRUCell, LeakyRNNCell, LSTMCell, RNNBase, RNNCell, SkipRNN  # noqa: F401  (issue 7)
