@@ -5,3 +5,5 @@ Gradient clipping (`clip_grad_norm_`, `clip_grad_value_`) lives here in `shendu.
 from .optimizer import Optimizer  # noqa: F401
 from .sgd import SGD  # noqa: F401
 from .adam import Adam, AdamW  # noqa: F401
+from .adagrad import AdaGrad, Adagrad  # noqa: F401
+from .rmsprop import RMSProp, RMSprop  # noqa: F401

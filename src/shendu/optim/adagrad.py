@@ -1,0 +1,63 @@
+"""AdaGrad (Textbook 8.5.1, Algorithm 8.4): per-parameter rates from the sum of all squared gradients.
+
+With g = grad + weight_decay * p and t the step count (PyTorch's form, which is Algorithm 8.4 with delta = eps):
+    r <- r + g*g;   p <- p - lr / (1 + (t - 1) lr_decay) * g / (sqrt(r) + eps)
+The textbook's delta is about 1e-7 (outside the square root); PyTorch's default eps is 1e-10.
+"""
+from __future__ import annotations
+
+import numpy as np
+
+from .optimizer import Optimizer, _scratch
+
+__all__ = ["Adagrad", "AdaGrad"]
+
+
+class Adagrad(Optimizer):
+    """Adagrad(params, lr=1e-2, lr_decay=0, weight_decay=0, initial_accumulator_value=0, eps=1e-10)."""
+
+    def __init__(self, params, lr=1e-2, lr_decay=0.0, weight_decay=0.0, initial_accumulator_value=0.0, eps=1e-10,
+                 *, maximize=False):
+        for k, v in dict(lr=lr, lr_decay=lr_decay, weight_decay=weight_decay, eps=eps,
+                         initial_accumulator_value=initial_accumulator_value).items():
+            if v < 0:
+                raise ValueError(f"Adagrad: invalid {k} {v} (expected >= 0)")
+        super().__init__(params, dict(lr=lr, lr_decay=lr_decay, weight_decay=weight_decay, eps=eps,
+                                      initial_accumulator_value=initial_accumulator_value, maximize=maximize))
+
+    def step(self, closure=None):
+        """One AdaGrad update of every parameter with a gradient; returns the closure's loss (if given)."""
+        loss = self._eval_closure(closure)
+        for group in self.param_groups:
+            lr, lr_decay, wd, eps, maximize = (group["lr"], group["lr_decay"], group["weight_decay"], group["eps"],
+                                               group["maximize"])
+            for p in group["params"]:
+                if p.grad is None:
+                    continue
+                g, d = p.grad._data, p._data
+                st = self.state.get(p)
+                if st is None or "sum" not in st:
+                    st = self.state[p] = {"step": 0, "sum": np.full_like(d, group["initial_accumulator_value"])}
+                t = _scratch(st, "_t", d)
+                if wd:
+                    gg = _scratch(st, "_g", d)
+                    np.multiply(d, wd, out=gg)
+                    (np.subtract if maximize else np.add)(gg, g, out=gg)
+                    g = gg
+                elif maximize:
+                    g = np.negative(g, out=_scratch(st, "_g", d))
+                st["step"] = step = st["step"] + 1
+                clr = lr / (1.0 + (step - 1) * lr_decay)
+                r = st["sum"]
+                np.multiply(g, g, out=t)
+                r += t
+                np.sqrt(r, out=t)
+                t += eps
+                np.divide(g, t, out=t)
+                t *= -clr
+                d += t
+                p._version += 1
+        return loss
+
+
+AdaGrad = Adagrad

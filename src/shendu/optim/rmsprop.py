@@ -1,0 +1,109 @@
+"""RMSProp (Textbook 8.5.2, Algorithm 8.5) and RMSProp with Nesterov momentum (Algorithm 8.6).
+
+PyTorch's form (default), g = grad + weight_decay * p:
+    r <- alpha r + (1 - alpha) g*g;   (centered: a <- alpha a + (1 - alpha) g, r~ = r - a*a)
+    d = g / (sqrt(r~) + eps);   momentum: b <- momentum b + d, p <- p - lr b;   else p <- p - lr d
+``eps_in_sqrt=True`` gives Algorithm 8.5's d = g / sqrt(eps + r) (textbook delta ~1e-6, inside the root).
+``nesterov=True`` is Algorithm 8.6 written in the look-ahead variable theta~ = theta + momentum v (as PyTorch's
+Nesterov SGD): b <- momentum b + d, p <- p - lr (d + momentum b); with eps=0 it is literally Algorithm 8.6
+(whose v is -lr b). ``rho`` is accepted as the textbook's name for ``alpha``.
+"""
+from __future__ import annotations
+
+import numpy as np
+
+from .optimizer import Optimizer, _scratch
+
+__all__ = ["RMSprop", "RMSProp"]
+
+
+class RMSprop(Optimizer):
+    """RMSprop(params, lr=1e-2, alpha=0.99, eps=1e-8, weight_decay=0, momentum=0, centered=False,
+    nesterov=False, eps_in_sqrt=False)."""
+
+    def __init__(self, params, lr=1e-2, alpha=0.99, eps=1e-8, weight_decay=0.0, momentum=0.0, centered=False,
+                 nesterov=False, eps_in_sqrt=False, *, rho=None, maximize=False):
+        if rho is not None:
+            alpha = rho
+        for k, v in dict(lr=lr, alpha=alpha, eps=eps, weight_decay=weight_decay, momentum=momentum).items():
+            if v < 0:
+                raise ValueError(f"RMSprop: invalid {k} {v} (expected >= 0)")
+        if alpha >= 1:
+            raise ValueError(f"RMSprop: alpha (rho) must be in [0, 1), got {alpha}")
+        if nesterov and momentum <= 0:
+            raise ValueError("RMSprop: nesterov=True requires a momentum > 0")
+        super().__init__(params, dict(lr=lr, alpha=alpha, eps=eps, weight_decay=weight_decay, momentum=momentum,
+                                      centered=centered, nesterov=nesterov, eps_in_sqrt=eps_in_sqrt,
+                                      maximize=maximize))
+
+    def step(self, closure=None):
+        """One RMSProp update of every parameter with a gradient; returns the closure's loss (if given)."""
+        loss = self._eval_closure(closure)
+        for group in self.param_groups:
+            lr, alpha, eps, wd = group["lr"], group["alpha"], group["eps"], group["weight_decay"]
+            mom, centered, nesterov, inside, maximize = (group["momentum"], group["centered"], group["nesterov"],
+                                                         group["eps_in_sqrt"], group["maximize"])
+            for p in group["params"]:
+                if p.grad is None:
+                    continue
+                g, d = p.grad._data, p._data
+                st = self.state.get(p)
+                if st is None or "square_avg" not in st:
+                    st = self.state[p] = {"step": 0, "square_avg": np.zeros_like(d)}
+                    if mom > 0:
+                        st["momentum_buffer"] = np.zeros_like(d)
+                    if centered:
+                        st["grad_avg"] = np.zeros_like(d)
+                t = _scratch(st, "_t", d)
+                if wd:
+                    gg = _scratch(st, "_g", d)
+                    np.multiply(d, wd, out=gg)
+                    (np.subtract if maximize else np.add)(gg, g, out=gg)
+                    g = gg
+                elif maximize:
+                    g = np.negative(g, out=_scratch(st, "_g", d))
+                st["step"] += 1
+                r = st["square_avg"]
+                r *= alpha
+                np.multiply(g, g, out=t)
+                t *= 1.0 - alpha
+                r += t
+                if centered:
+                    a = st.get("grad_avg")
+                    if a is None:
+                        a = st["grad_avg"] = np.zeros_like(d)
+                    np.subtract(g, a, out=t)
+                    t *= 1.0 - alpha
+                    a += t
+                    np.multiply(a, a, out=t)
+                    np.subtract(r, t, out=t)
+                else:
+                    np.copyto(t, r)
+                if inside:
+                    t += eps
+                    np.sqrt(t, out=t)
+                else:
+                    np.sqrt(t, out=t)
+                    t += eps
+                np.divide(g, t, out=t)  # t = d, the rescaled gradient
+                if mom > 0:
+                    b = st.get("momentum_buffer")
+                    if b is None:
+                        b = st["momentum_buffer"] = np.zeros_like(d)
+                    b *= mom
+                    b += t
+                    if nesterov:
+                        u = _scratch(st, "_u", d)
+                        np.multiply(b, mom, out=u)
+                        t += u
+                        t *= -lr
+                    else:
+                        np.multiply(b, -lr, out=t)
+                else:
+                    t *= -lr
+                d += t
+                p._version += 1
+        return loss
+
+
+RMSProp = RMSprop
