@@ -7,3 +7,4 @@ from .sgd import SGD  # noqa: F401
 from .adam import Adam, AdamW  # noqa: F401
 from .adagrad import AdaGrad, Adagrad  # noqa: F401
 from .rmsprop import RMSProp, RMSprop  # noqa: F401
+from . import lr_scheduler  # noqa: F401
