@@ -8,3 +8,6 @@ from .adam import Adam, AdamW  # noqa: F401
 from .adagrad import AdaGrad, Adagrad  # noqa: F401
 from .rmsprop import RMSProp, RMSprop  # noqa: F401
 from . import lr_scheduler  # noqa: F401
+from .clip import clip_grad_norm_, clip_grad_value_  # noqa: F401
+from . import swa_utils  # noqa: F401
+from .swa_utils import EMA, AveragedModel  # noqa: F401
