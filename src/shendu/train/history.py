@@ -58,6 +58,7 @@ class History:
         if path is not None:
             matplotlib.use("Agg", force=False)
         import matplotlib.pyplot as plt
+        from matplotlib.ticker import MaxNLocator
 
         if not self.epoch:
             raise ValueError("History.plot: nothing to plot (no finished epochs)")
@@ -83,6 +84,7 @@ class History:
                     kw = {"color": line.get_color()} if line is not None else {}
                     ax.plot(x, self.history["val_" + b], "--", label="val_" + b, **kw)
             ax.set_xlabel("epoch")
+            ax.xaxis.set_major_locator(MaxNLocator(integer=True))
             ax.set_title(title)
             ax.grid(alpha=0.3)
             ax.legend()
