@@ -97,3 +97,12 @@ def test_resume_equals_uninterrupted_with_shendu_optimizers_and_layers(data, tmp
     resumed = run(tmp_path / "b", resume_from=tmp_path / "a" / "ckpt-2.safetensors")
     for k, v in full.state_dict().items():
         np.testing.assert_array_equal(resumed.state_dict()[k].numpy(), v.numpy(), err_msg=k)
+
+
+def test_callback_state_survives_a_different_callback_list_on_resume(data, tmp_path):
+    from shendu.train import CSVLogger, ProgressBar
+
+    _, _, es_full = _run(data, tmp_path / "a", epochs=4)
+    _, _, es_res = _run(data, tmp_path / "b", epochs=4, resume_from=tmp_path / "a" / "ckpt-2.safetensors",
+                        extra=(CSVLogger(tmp_path / "log.csv"), ProgressBar(verbose=0)))
+    assert es_res.evaluations == es_full.evaluations

@@ -85,11 +85,20 @@ class CallbackList:
         for cb in self.callbacks:
             cb.on_epoch_end(epoch, logs)
 
+    def _keys(self):
+        """'ClassName#k' for the k-th callback of that class: stable when other callbacks come or go."""
+        seen: dict = {}
+        keys = []
+        for cb in self.callbacks:
+            name = type(cb).__name__
+            keys.append(f"{name}#{seen.get(name, 0)}")
+            seen[name] = seen.get(name, 0) + 1
+        return keys
+
     def state_dict(self) -> dict:
-        return {f"{i}:{type(cb).__name__}": cb.state_dict() for i, cb in enumerate(self.callbacks)}
+        return {k: cb.state_dict() for k, cb in zip(self._keys(), self.callbacks)}
 
     def load_state_dict(self, state) -> None:
-        for i, cb in enumerate(self.callbacks):
-            key = f"{i}:{type(cb).__name__}"
-            if key in state:
-                cb.load_state_dict(state[key])
+        for k, cb in zip(self._keys(), self.callbacks):
+            if k in state:
+                cb.load_state_dict(state[k])
