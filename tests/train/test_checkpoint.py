@@ -13,13 +13,13 @@ def data():
     return (x[:400], y[:400]), (xv[:200], yv[:200])
 
 
-def _run(data, tmp_path, epochs, resume_from=None, extra=()):
+def _run(data, tmp_path, epochs, resume_from=None, extra=(), before=()):
     sd.manual_seed(0)
     model = MLP(64, 32, 10)
     cb = ModelCheckpoint(str(tmp_path / "ckpt-{epoch}.safetensors"), metadata={"note": "test"})
     es = EarlyStopping(patience=50)
     h = fit(model, data[0], loss=cross_entropy, optimizer=SGD(model.parameters(), lr=0.05), epochs=epochs,
-            batch_size=16, val_data=data[1], metrics=["accuracy"], callbacks=[cb, es, *extra], verbose=0,
+            batch_size=16, val_data=data[1], metrics=["accuracy"], callbacks=[*before, cb, es, *extra], verbose=0,
             resume_from=resume_from)
     return model, h, es
 
@@ -104,5 +104,5 @@ def test_callback_state_survives_a_different_callback_list_on_resume(data, tmp_p
 
     _, _, es_full = _run(data, tmp_path / "a", epochs=4)
     _, _, es_res = _run(data, tmp_path / "b", epochs=4, resume_from=tmp_path / "a" / "ckpt-2.safetensors",
-                        extra=(CSVLogger(tmp_path / "log.csv"), ProgressBar(verbose=0)))
+                        before=(CSVLogger(tmp_path / "log.csv"), ProgressBar(verbose=0)))
     assert es_res.evaluations == es_full.evaluations
