@@ -58,7 +58,8 @@ def test_bad_arguments_give_one_line_errors(args, needle, tmp_path):
 def test_missing_mnist_gives_one_line_error(tmp_path):
     line = _one_line_error(shendu("train", "mnist-mlp", "--no-download", "--data-dir", str(tmp_path),
                                   "--out", str(tmp_path / "out")))
-    assert "mnist" in line.lower()
+    assert "data set 'mnist': missing train-images-idx3-ubyte.gz" in line and str(tmp_path) in line
+    assert "--data-dir" in line
 
 
 def test_corrupted_checkpoint_gives_one_line_error(tmp_path):

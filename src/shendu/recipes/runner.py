@@ -53,7 +53,22 @@ def _build(name, cfg):
     try:
         return get(name).build(cfg)
     except DatasetNotFoundError as e:
-        raise RecipeError(" ".join(str(e).split())) from None
+        raise RecipeError(_short_data_error(str(e))) from None
+
+
+def _short_data_error(message):
+    """One readable line from the data loaders' multi-line 'missing files' message."""
+    lines = [ln.strip() for ln in message.splitlines() if ln.strip()]
+    files = [ln for ln in lines[1:] if "(get it from" in ln]
+    if not lines or not files:
+        return " ".join(message.split())
+    head = lines[0].rstrip(":")
+    names = ", ".join(os.path.basename(f.split("(get it from")[0].strip()) for f in files)
+    source = files[0].split("(get it from", 1)[1].split(" or ")[0].strip(" )")
+    failed = next((ln.split(": ", 2)[-1] for ln in lines if ln.startswith("download failed")), None)
+    why = f"; download failed ({failed})" if failed else ""
+    return (f"{head.split(': missing')[0]}: missing {names} in {head.rsplit(' in ', 1)[-1]}{why}; "
+            f"get them (e.g. {source}) and put them there, or pass --data-dir DIR or set $SHENDU_DATA")
 
 
 def _fmt(res):
