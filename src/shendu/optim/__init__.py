@@ -11,3 +11,9 @@ from . import lr_scheduler  # noqa: F401
 from .clip import clip_grad_norm_, clip_grad_value_  # noqa: F401
 from . import swa_utils  # noqa: F401
 from .swa_utils import EMA, AveragedModel  # noqa: F401
+from .lbfgs import LBFGS  # noqa: F401
+from .bfgs import BFGS  # noqa: F401
+from .cg import NonlinearCG, conjugate_gradient  # noqa: F401
+from .newton import Newton  # noqa: F401
+from .coordinate import BlockCoordinateDescent  # noqa: F401
+from . import line_search  # noqa: F401

@@ -145,14 +145,19 @@ class Optimizer:
             for k, v in st.items():
                 if isinstance(v, Tensor):
                     v = v._data
+                if isinstance(v, (list, tuple)):
+                    v = [np.array(e._data if isinstance(e, Tensor) else e)
+                         if isinstance(e, (Tensor, np.ndarray)) else e for e in v]
                 if isinstance(v, np.ndarray):
                     if v.ndim == 0 and k == "step":
                         v = v.item()
                     else:
-                        if v.shape != p._data.shape and k not in self._free_shape_state:
+                        if v.shape != p._data.shape and k not in self._free_shape_state \
+                                and self._free_shape_state != "*":
                             raise ValueError(f"{name}.load_state_dict: state {k!r} of parameter {key} has shape "
                                              f"{v.shape}, the parameter has shape {p._data.shape}")
-                        v = np.array(v, dtype=p._data.dtype if np.issubdtype(v.dtype, np.floating) else v.dtype)
+                        same = v.shape == p._data.shape and np.issubdtype(v.dtype, np.floating)
+                        v = np.array(v, dtype=p._data.dtype if same else v.dtype)
                 elif isinstance(v, np.generic):
                     v = v.item()
                 new[k] = v

@@ -1,0 +1,58 @@
+"""Flat-vector view of a parameter list for the full-batch methods (Newton, CG, BFGS, L-BFGS)."""
+from __future__ import annotations
+
+import numpy as np
+
+from ..autograd.grad_mode import enable_grad
+
+
+class FlatParams:
+    """Gather gradients into one vector, move all parameters along a vector, save/restore their values."""
+
+    def __init__(self, params):
+        self.params = list(params)
+        self.sizes = [p._data.size for p in self.params]
+        self.n = sum(self.sizes)
+        self.dtype = np.result_type(*[p._data.dtype for p in self.params])
+
+    def flat_grad(self):
+        out = np.zeros(self.n, dtype=self.dtype)
+        o = 0
+        for p, s in zip(self.params, self.sizes):
+            if p.grad is not None:
+                out[o:o + s] = p.grad._data.reshape(-1)
+            o += s
+        return out
+
+    def flat_data(self):
+        return np.concatenate([p._data.reshape(-1) for p in self.params]).astype(self.dtype, copy=False)
+
+    def add_(self, step, vec):
+        """p <- p + step * vec (vec split over the parameters)."""
+        o = 0
+        for p, s in zip(self.params, self.sizes):
+            d = p._data
+            d += (step * vec[o:o + s]).reshape(d.shape).astype(d.dtype, copy=False)
+            p._version += 1
+            o += s
+
+    def clone(self):
+        return [p._data.copy() for p in self.params]
+
+    def set_(self, values):
+        for p, v in zip(self.params, values):
+            np.copyto(p._data, v)
+            p._version += 1
+
+    def evaluate(self, closure):
+        """Run the closure (it zeroes grads, computes the loss, calls backward); return (float loss, flat grad)."""
+        with enable_grad():
+            loss = closure()
+        return float(loss), self.flat_grad()
+
+    def directional_evaluate(self, closure, x, t, d):
+        """(loss, grad) at x + t d, then restore x."""
+        self.add_(t, d)
+        f, g = self.evaluate(closure)
+        self.set_(x)
+        return f, g

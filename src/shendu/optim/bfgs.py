@@ -1,0 +1,96 @@
+"""BFGS (Textbook 8.6.3): quasi-Newton with a dense inverse-Hessian estimate M and a line search.
+
+d = -M g (the book's rho_t = M_t g_t lacks the minus sign); x <- x + eps* d with eps* from a strong-Wolfe search;
+with s = x_{k+1} - x_k, y = g_{k+1} - g_k, rho = 1 / (y.s) (update skipped unless y.s > 1e-10):
+    M <- (I - rho s y^T) M (I - rho y s^T) + rho s s^T,    M_0 = (y.s / y.y) I before the first update.
+O(n^2) memory: for models with up to a few thousand parameters. ``step(closure)`` runs up to max_iter iterations.
+"""
+from __future__ import annotations
+
+import numpy as np
+
+from ._flat import FlatParams
+from .line_search import backtracking, strong_wolfe
+from .optimizer import Optimizer
+
+__all__ = ["BFGS"]
+
+
+class BFGS(Optimizer):
+    """BFGS(params, lr=1, max_iter=20, tolerance_grad=1e-7, tolerance_change=1e-9,
+    line_search_fn="strong_wolfe" | "backtracking" | None, max_ls=25)."""
+
+    _free_shape_state = "*"
+
+    def __init__(self, params, lr=1.0, max_iter=20, tolerance_grad=1e-7, tolerance_change=1e-9,
+                 line_search_fn="strong_wolfe", max_ls=25):
+        if lr <= 0:
+            raise ValueError(f"BFGS: invalid learning rate {lr} (expected > 0)")
+        if line_search_fn not in (None, "strong_wolfe", "backtracking"):
+            raise ValueError(f"BFGS: line_search_fn must be None, 'strong_wolfe' or 'backtracking', "
+                             f"got {line_search_fn!r}")
+        super().__init__(params, dict(lr=lr, max_iter=max_iter, tolerance_grad=tolerance_grad,
+                                      tolerance_change=tolerance_change, line_search_fn=line_search_fn,
+                                      max_ls=max_ls))
+        if len(self.param_groups) != 1:
+            raise ValueError("BFGS doesn't support parameter groups")
+        self._flat = FlatParams(self.param_groups[0]["params"])
+
+    def step(self, closure):
+        """Up to max_iter BFGS iterations; returns the loss at the start."""
+        if closure is None:
+            raise ValueError("BFGS.step needs a closure that recomputes the loss and its gradients")
+        fp, group = self._flat, self.param_groups[0]
+        st = self.state.setdefault(fp.params[0], {})
+        st.setdefault("n_iter", 0)
+        st.setdefault("func_evals", 0)
+        if "M" not in st:
+            st["M"] = np.eye(fp.n, dtype=fp.dtype)
+            st["updated"] = False
+        M = st["M"]
+        orig = self._eval_closure(closure)
+        loss, g = float(orig), fp.flat_grad()
+        st["func_evals"] += 1
+        ls = group["line_search_fn"]
+
+        def obj(x, t, d):
+            return fp.directional_evaluate(closure, x, t, d)
+
+        for _ in range(group["max_iter"]):
+            if np.max(np.abs(g)) <= group["tolerance_grad"]:
+                break
+            d = -(M @ g)
+            gtd = float(g @ d)
+            if not gtd < 0:  # lost positive definiteness (rounding): restart from steepest descent
+                M[...] = np.eye(fp.n)
+                st["updated"] = False
+                d = -g
+                gtd = float(g @ d)
+            t = group["lr"] * (min(1.0, 1.0 / float(np.abs(g).sum())) if st["n_iter"] == 0 else 1.0)
+            st["n_iter"] += 1
+            if ls == "strong_wolfe":
+                f_new, g_new, t, ev = strong_wolfe(obj, fp.clone(), t, d, loss, g, gtd, max_ls=group["max_ls"])
+            elif ls == "backtracking":
+                f_new, g_new, t, ev = backtracking(obj, fp.clone(), t, d, loss, g, gtd, max_ls=group["max_ls"])
+            else:
+                f_new, g_new = obj(fp.clone(), t, d)
+                ev = 1
+            st["func_evals"] += ev
+            if t == 0:
+                break
+            fp.add_(t, d)
+            s, y = t * d, g_new - g
+            ys = float(y @ s)
+            if ys > 1e-10:
+                if not st["updated"]:
+                    M[...] = np.eye(fp.n) * (ys / float(y @ y))
+                    st["updated"] = True
+                rho = 1.0 / ys
+                My = M @ y
+                M += rho * ((1.0 + rho * float(y @ My)) * np.outer(s, s) - np.outer(My, s) - np.outer(s, My))
+            done = abs(f_new - loss) < group["tolerance_change"] or np.max(np.abs(s)) <= group["tolerance_change"]
+            loss, g = f_new, g_new
+            if done:
+                break
+        st["loss"] = loss
+        return orig

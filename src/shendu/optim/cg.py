@@ -1,0 +1,125 @@
+"""Conjugate gradients (Textbook 8.6.2, Algorithm 8.9).
+
+``conjugate_gradient(A, b)``: linear CG for A x = b with A symmetric positive definite (a matrix or a
+matvec callable, e.g. a Hessian-vector product); exact arithmetic converges in at most n iterations.
+
+``NonlinearCG``: d_t = -g_t + beta_t d_{t-1} (the book's (8.29) has the sign of g flipped) with
+Fletcher-Reeves beta = g_t.g_t / g_{t-1}.g_{t-1} (8.30), Polak-Ribiere beta = (g_t - g_{t-1}).g_t / g_{t-1}.g_{t-1}
+(8.31), or "PR+" = max(0, PR) (default); beta_1 = 0 (the book's 0/0), restart (beta = 0) every `restart`
+iterations (default: number of parameters) and whenever d is not a descent direction.
+Line search: "strong_wolfe" (c2 = 0.1 by default, as CG needs) or "exact" (one secant step on the directional
+derivative: eps* = -g.d / d^T H d with d^T H d = g(x + d).d - g.d, exact on quadratics).
+"""
+from __future__ import annotations
+
+import numpy as np
+
+from ._flat import FlatParams
+from .line_search import strong_wolfe
+from .optimizer import Optimizer
+
+__all__ = ["conjugate_gradient", "NonlinearCG"]
+
+
+def conjugate_gradient(A, b, x0=None, tol=1e-10, max_iter=None, callback=None):
+    """Solve A x = b (A SPD, (n, n) array or callable v -> A v) by linear CG; returns (x, iterations).
+    Stops when ||r|| <= tol * ||b|` or after max_iter (default n) iterations; callback(x) after each."""
+    b = np.asarray(b, dtype=np.result_type(b, np.float32))
+    if b.ndim != 1:
+        raise ValueError(f"conjugate_gradient: b must be a vector, got shape {b.shape}")
+    mv = A if callable(A) else (lambda v, A=np.asarray(A): A @ v)
+    if not callable(A) and np.shape(A) != (b.size, b.size):
+        raise ValueError(f"conjugate_gradient: A has shape {np.shape(A)}, expected ({b.size}, {b.size})")
+    x = np.zeros_like(b) if x0 is None else np.array(x0, dtype=b.dtype)
+    r = b - mv(x)
+    d = r.copy()
+    rr = float(r @ r)
+    stop = tol * max(float(np.linalg.norm(b)), np.finfo(b.dtype).tiny)
+    max_iter = b.size if max_iter is None else max_iter
+    k = 0
+    while k < max_iter and np.sqrt(rr) > stop:
+        Ad = mv(d)
+        dAd = float(d @ Ad)
+        if dAd <= 0:
+            raise ValueError(f"conjugate_gradient: A is not positive definite (d^T A d = {dAd:.3g})")
+        a = rr / dAd
+        x += a * d
+        r -= a * Ad
+        rr_new = float(r @ r)
+        d = r + (rr_new / rr) * d
+        rr = rr_new
+        k += 1
+        if callback is not None:
+            callback(x)
+    return x, k
+
+
+class NonlinearCG(Optimizer):
+    """NonlinearCG(params, lr=1, beta="PR+" | "PR" | "FR", restart=None, max_iter=20, line_search="strong_wolfe"
+    | "exact", c2=0.1, tolerance_grad=1e-7, tolerance_change=1e-9). step(closure) runs up to max_iter iterations."""
+
+    _free_shape_state = "*"
+
+    def __init__(self, params, lr=1.0, beta="PR+", restart=None, max_iter=20, line_search="strong_wolfe", c2=0.1,
+                 tolerance_grad=1e-7, tolerance_change=1e-9, max_ls=25):
+        if beta not in ("PR+", "PR", "FR"):
+            raise ValueError(f"NonlinearCG: beta must be 'PR+', 'PR' or 'FR', got {beta!r}")
+        if line_search not in ("strong_wolfe", "exact"):
+            raise ValueError(f"NonlinearCG: line_search must be 'strong_wolfe' or 'exact', got {line_search!r}")
+        super().__init__(params, dict(lr=lr, beta=beta, restart=restart, max_iter=max_iter, line_search=line_search,
+                                      c2=c2, tolerance_grad=tolerance_grad, tolerance_change=tolerance_change,
+                                      max_ls=max_ls))
+        if len(self.param_groups) != 1:
+            raise ValueError("NonlinearCG doesn't support parameter groups")
+        self._flat = FlatParams(self.param_groups[0]["params"])
+
+    def step(self, closure):
+        """Up to max_iter CG iterations (Algorithm 8.9); returns the loss at the start."""
+        if closure is None:
+            raise ValueError("NonlinearCG.step needs a closure that recomputes the loss and its gradients")
+        fp, group = self._flat, self.param_groups[0]
+        st = self.state.setdefault(fp.params[0], {})
+        st.setdefault("n_iter", 0)
+        restart = group["restart"] or fp.n
+        orig = self._eval_closure(closure)
+        loss, g = float(orig), fp.flat_grad()
+
+        def obj(x, t, d):
+            return fp.directional_evaluate(closure, x, t, d)
+
+        for _ in range(group["max_iter"]):
+            if np.max(np.abs(g)) <= group["tolerance_grad"]:
+                break
+            d_prev, g_prev = st.get("d"), st.get("prev_flat_grad")
+            if d_prev is None or st["n_iter"] % restart == 0:
+                beta = 0.0
+            else:
+                gg = float(g_prev @ g_prev)
+                beta = float(g @ g) / gg if group["beta"] == "FR" else float((g - g_prev) @ g) / gg
+                if group["beta"] == "PR+":
+                    beta = max(beta, 0.0)
+            d = -g if beta == 0.0 else -g + beta * d_prev
+            gtd = float(g @ d)
+            if not gtd < 0:
+                d, gtd = -g, -float(g @ g)
+            st["n_iter"] += 1
+            x0 = fp.clone()
+            if group["line_search"] == "exact":
+                _, g1 = obj(x0, 1.0, d)
+                curv = float(g1 @ d) - gtd
+                t = -gtd / curv if curv > 0 else group["lr"]
+                fp.add_(t, d)
+                f_new, g_new = fp.evaluate(closure)
+            else:
+                t0 = group["lr"] * (min(1.0, 1.0 / float(np.abs(g).sum())) if d_prev is None else 1.0)
+                if d_prev is not None and st.get("t") is not None:  # t0 = t_prev g_prev.d_prev / g.d (N&W 3.60)
+                    t0 = max(st["t"] * float(g_prev @ d_prev) / gtd, 1e-12)
+                f_new, g_new, t, _ = strong_wolfe(obj, x0, t0, d, loss, g, gtd, c2=group["c2"],
+                                                  max_ls=group["max_ls"])
+                fp.add_(t, d)
+            st.update(d=d, prev_flat_grad=g.copy(), t=t)
+            done = abs(f_new - loss) < group["tolerance_change"] or np.max(np.abs(t * d)) <= group["tolerance_change"]
+            loss, g = f_new, g_new
+            if done:
+                break
+        return orig

@@ -1,0 +1,132 @@
+"""Newton's method (Textbook 8.6.1, Algorithm 8.8) with regularized (Levenberg-Marquardt) damping (8.28).
+
+    theta <- theta - lr [H + alpha I]^{-1} g
+H comes from double back-propagation. solver="direct" forms H (n Hessian-vector products; for models with up to
+a few thousand parameters) and solves with Cholesky (no explicit inverse); if H + alpha I is not positive
+definite (a saddle or a non-convex point) alpha is raised to 1.1 |lambda_min(H)| + max(alpha, 1e-8 max|H|) for
+that step, so the step always descends. solver="cg" (Newton-CG, Hessian-free) solves the system by linear CG
+with Hessian-vector products only (stops at negative curvature). ``step(closure)``: the closure returns the
+loss *without* calling backward (Newton differentiates it twice itself).
+"""
+from __future__ import annotations
+
+import numpy as np
+
+from ..autograd.engine import grad as _grad
+from ..autograd.grad_mode import enable_grad
+from ..autograd.tensor import _wrap
+from ._flat import FlatParams
+from .optimizer import Optimizer
+
+__all__ = ["Newton"]
+
+
+class Newton(Optimizer):
+    """Newton(params, lr=1, damping=0, solver="direct" | "cg", cg_max_iter=None, cg_tol=1e-10)."""
+
+    _free_shape_state = "*"
+
+    def __init__(self, params, lr=1.0, damping=0.0, solver="direct", cg_max_iter=None, cg_tol=1e-10):
+        if damping < 0:
+            raise ValueError(f"Newton: damping must be >= 0, got {damping}")
+        if solver not in ("direct", "cg"):
+            raise ValueError(f"Newton: solver must be 'direct' or 'cg', got {solver!r}")
+        super().__init__(params, dict(lr=lr, damping=damping, solver=solver, cg_max_iter=cg_max_iter,
+                                      cg_tol=cg_tol))
+        if len(self.param_groups) != 1:
+            raise ValueError("Newton doesn't support parameter groups")
+        self._flat = FlatParams(self.param_groups[0]["params"])
+
+    def _grad_graph(self, closure):
+        ps = self._flat.params
+        with enable_grad():
+            loss = closure()
+            if not getattr(loss, "requires_grad", False):
+                raise ValueError("Newton.step: the closure must return the loss Tensor with its graph "
+                                 "(do not call backward or detach it)")
+            gs = _grad(loss, ps, create_graph=True, allow_unused=True)
+        return loss, gs
+
+    def _hvp(self, gs, v):
+        ps, sizes = self._flat.params, self._flat.sizes
+        with enable_grad():
+            dot, o = None, 0
+            for g, p, s in zip(gs, ps, sizes):
+                if g is not None:
+                    term = (g * _wrap(v[o:o + s].reshape(p.shape).astype(p._data.dtype))).sum()
+                    dot = term if dot is None else dot + term
+                o += s
+            if dot is None or not dot.requires_grad:
+                return np.zeros(self._flat.n, dtype=self._flat.dtype)
+            hs = _grad(dot, ps, retain_graph=True, allow_unused=True)
+        return np.concatenate([np.zeros(s) if h is None else h._data.reshape(-1) for h, s in zip(hs, sizes)])
+
+    def hessian(self, gs):
+        """The full Hessian (n x n) from the gradient graph `gs` (n Hessian-vector products with unit vectors)."""
+        n = self._flat.n
+        H = np.empty((n, n), dtype=self._flat.dtype)
+        e = np.zeros(n, dtype=self._flat.dtype)
+        for i in range(n):
+            e[i] = 1.0
+            H[i] = self._hvp(gs, e)
+            e[i] = 0.0
+        return (H + H.T) / 2
+
+    def step(self, closure):
+        """One damped Newton step; returns the loss before it. Also leaves the gradient in p.grad."""
+        if closure is None:
+            raise ValueError("Newton.step needs a closure that returns the loss (without calling backward)")
+        fp, group = self._flat, self.param_groups[0]
+        loss, gs = self._grad_graph(closure)
+        g = np.concatenate([np.zeros(s, dtype=fp.dtype) if x is None else x._data.reshape(-1)
+                            for x, s in zip(gs, fp.sizes)])
+        for p, x in zip(fp.params, gs):
+            p.grad = None if x is None else _wrap(np.array(x._data))
+        st = self.state.setdefault(fp.params[0], {})
+        st["n_iter"] = st.get("n_iter", 0) + 1
+        alpha = group["damping"]
+        if group["solver"] == "direct":
+            H = self.hessian(gs)
+            d, used = _damped_solve(H, g, alpha)
+        else:
+            d, used = _newton_cg(lambda v: self._hvp(gs, v) + alpha * v, g, group["cg_max_iter"] or fp.n,
+                                 group["cg_tol"]), alpha
+        st["damping_used"] = used
+        fp.add_(group["lr"], d)
+        return loss
+
+
+def _damped_solve(H, g, alpha):
+    n = H.shape[0]
+    I = np.eye(n, dtype=H.dtype)
+    try:
+        L = np.linalg.cholesky(H + alpha * I)
+    except np.linalg.LinAlgError:
+        lam_min = float(np.linalg.eigvalsh(H)[0])
+        alpha = 1.1 * abs(min(lam_min, 0.0)) + max(alpha, 1e-8 * max(1.0, float(np.max(np.abs(H)))))
+        L = np.linalg.cholesky(H + alpha * I)
+    y = np.linalg.solve(L, -g)
+    return np.linalg.solve(L.T, y), alpha
+
+
+def _newton_cg(mv, g, max_iter, tol):
+    """Truncated CG on H d = -g; stops at negative curvature (returns -g on the first iteration)."""
+    x = np.zeros_like(g)
+    r = -g.copy()
+    d = r.copy()
+    rr = float(r @ r)
+    stop = tol * max(np.sqrt(rr), 1e-300)
+    for k in range(max_iter):
+        if np.sqrt(rr) <= stop:
+            break
+        Ad = mv(d)
+        dAd = float(d @ Ad)
+        if dAd <= 0:
+            return -g if k == 0 else x
+        a = rr / dAd
+        x += a * d
+        r -= a * Ad
+        rr_new = float(r @ r)
+        d = r + (rr_new / rr) * d
+        rr = rr_new
+    return x
