@@ -96,14 +96,16 @@ def recurrent_layer(mode, x, h0, c0, w_ih, w_hh, b_ih=None, b_hh=None, mask=None
     (needed for peepholes, the book's sigmoid input unit and reset-before GRUs). ``mask`` (T, B, 1)."""
     simple = peephole is None and cell_activation == "tanh" and reset_after
     if fused and simple:
+        T, B = x.shape[0], x.shape[1]
+        x2 = x.reshape(T * B, x.shape[2])  # one 2-D GEMM for all steps (copies a strided x once)
         if mode == "GRU":
-            xproj = linear(x, w_ih, b_ih)
+            xproj = linear(x2, w_ih, b_ih).reshape(T, B, -1)
             if b_hh is None:
                 b_hh = _wrap(np.zeros(w_hh.shape[0], dtype=x.dtype))
             y, h = GRUSeq(mask, reverse)(xproj, w_hh, b_hh, h0)
             return y, h, None
         b = b_ih + b_hh if b_ih is not None and b_hh is not None else (b_ih if b_ih is not None else b_hh)
-        xproj = linear(x, w_ih, b)
+        xproj = linear(x2, w_ih, b).reshape(T, B, -1)
         if mode == "LSTM":
             return LSTMSeq(mask, reverse)(xproj, w_hh, h0, c0)
         y, h = ElmanSeq(mask, reverse, nonlinearity)(xproj, w_hh, h0)
