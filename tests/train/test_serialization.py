@@ -157,3 +157,13 @@ s.save({{"w": np.ones(1000, np.float32)}}, {str(p)!r})
     r = subprocess.run([sys.executable, "-c", code], capture_output=True)
     assert r.returncode == 9
     np.testing.assert_array_equal(load(p)["w"], np.zeros(1000))
+
+
+def test_single_tensor_and_list_roots(tmp_path):
+    t = sd.arange(6).reshape(2, 3)
+    save(t, str(tmp_path / "t.safetensors"))
+    back = load(str(tmp_path / "t.safetensors"))
+    assert isinstance(back, sd.Tensor) and back.shape == (2, 3) and back.numpy().tolist() == [[0, 1, 2], [3, 4, 5]]
+    save([t, {"a": 1}], tmp_path / "l.safetensors")
+    lst = load(tmp_path / "l.safetensors")
+    assert isinstance(lst, list) and lst[1] == {"a": 1} and lst[0].shape == (2, 3)
