@@ -14,7 +14,9 @@ import math
 import numpy as np
 
 #: Upper bound on the column-matrix scratch per chunk (bytes).
-WORKSPACE_BYTES = 16 << 20
+WORKSPACE_BYTES = 4 << 20
+#: Stride-1 input gradients as a forward correlation with the rot180 kernel (else GEMM + col2im).
+ROT180 = True
 
 _SCRATCH: dict = {}
 _PADDED: dict = {}
@@ -148,9 +150,20 @@ def conv_backward(x, w, gy, s, d, pads, groups, need_x, need_w, x_shape=None):
     w2 = w.reshape(g, og, cg * kk)
     gw = np.zeros((g, og, cg * kk), dtype=dt) if need_w else None
     gx = None
+    if need_x and ROT180 and all(v == 1 for v in s):
+        # stride 1: the input gradient is the 'full' correlation of gy with the rot180 kernel
+        # (the seeds' delta^{l-1} = pad(delta^l) * rot180(w)): im2col + GEMM instead of GEMM + col2im.
+        fpads = tuple((d[a] * (k[a] - 1) - pads[a][0], d[a] * (k[a] - 1) - pads[a][1]) for a in range(nd))
+        if all(lo >= 0 and hi >= 0 for lo, hi in fpads):
+            wf = np.flip(w, tuple(range(2, 2 + nd))).reshape((g, og, cg) + tuple(k))
+            wf = np.ascontiguousarray(wf.transpose((0, 2, 1) + tuple(range(3, 3 + nd)))).reshape((c, og) + tuple(k))
+            gx = conv_forward(gy, wf, None, s, d, fpads, g)
+            need_x = False
     padded = any(lo or hi for lo, hi in pads)
     if need_x:
         gx = np.empty(x_shape, dtype=dt) if padded else np.zeros(x_shape, dtype=dt)
+    if not (need_x or need_w):
+        return gx, (gw.reshape(w.shape) if gw is not None else None)
     gy3 = gy.reshape(n, o, po)
     nb = chunk_size(n, c * kk * po * dt.itemsize)
     sp_pad = tuple(x_shape[2 + a] + pads[a][0] + pads[a][1] for a in range(nd))

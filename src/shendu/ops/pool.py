@@ -41,7 +41,11 @@ def _scatter(g, k, s, d, osz, pads, x_shape, mask_fn=None):
     """Adjoint of the window gather: sum over offsets of g (times mask) placed at each window tap."""
     padded = any(lo or hi for lo, hi in pads)
     sp_pad = tuple(n + lo + hi for n, (lo, hi) in zip(x_shape[2:], pads))
-    gxp = np.zeros(x_shape[:2] + sp_pad, dtype=g.dtype)
+    if padded:
+        gxp = K._ws("pool_gx", x_shape[:2] + sp_pad, g.dtype)
+        gxp.fill(0)
+    else:
+        gxp = np.zeros(x_shape[:2] + sp_pad, dtype=g.dtype)
     tmp = None
     for t, off in enumerate(_offsets(k)):
         sl = _sl(off, s, d, osz)
@@ -70,14 +74,25 @@ class MaxPoolNd(Function):
         offs = _offsets(k)
         idx = np.zeros(x.shape[:2] + osz, dtype=np.uint8 if len(offs) < 256 else np.int32)
         out = np.array(xpd[_sl(offs[0], s, d, osz)], dtype=x.dtype)
-        m = np.empty(out.shape, dtype=bool)
         for t in range(1, len(offs)):
-            v = xpd[_sl(offs[t], s, d, osz)]
-            np.greater(v, out, out=m)
-            if x.dtype.kind == "f":
-                m |= v != v  # NaN propagates (as PyTorch)
-            np.copyto(out, v, where=m)
-            idx[m] = t
+            np.maximum(out, xpd[_sl(offs[t], s, d, osz)], out=out)  # NaN propagates (as PyTorch)
+        if len(offs) < 256:
+            # first arg-max in scan order (as PyTorch): code = max over taps of (T - t) * [x_t == y]
+            n_t = len(offs)
+            m = np.empty(out.shape, dtype=bool)
+            mu = m.view(np.uint8)
+            tmp = np.empty(out.shape, dtype=np.uint8)
+            for t in range(n_t):
+                np.equal(xpd[_sl(offs[t], s, d, osz)], out, out=m)
+                np.multiply(mu, n_t - t, out=tmp)
+                np.maximum(idx, tmp, out=idx)
+            np.subtract(n_t, idx, out=idx)
+            np.minimum(idx, n_t - 1, out=idx)  # NaN windows (no tap equals the max): the last tap
+        else:
+            m = np.empty(out.shape, dtype=bool)
+            for t in range(len(offs) - 1, -1, -1):
+                np.equal(xpd[_sl(offs[t], s, d, osz)], out, out=m)
+                idx[m] = t
         self.saved = idx
         return out
 

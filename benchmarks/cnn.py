@@ -1,0 +1,248 @@
+"""CNN training workloads, shendu vs PyTorch side by side on the same data (issue 6 performance targets).
+
+    lenet      LeNet5 (ReLU, max-pool) on 1x28x28, batch 64, Adam                        (target <= 1.0x PyTorch)
+    cifar_cnn  the seeds' CIFAR-10 CNN (BN, 3x3/2 'same' max-pool) on 3x24x24, batch 128, Adam (target <= 1.5x,
+               peak memory of the training loop <= 1.5x)
+
+A train step is forward + cross-entropy + backward + Adam update, float32, same initial weights and
+data. PyTorch runs with as many threads as NumPy's BLAS. Peak memory: each framework trains in a fresh
+subprocess; the kernel's peak-RSS counter is reset (/proc/self/clear_refs) after the imports and the
+peak growth over the resident size at that moment, through model creation and training, is reported
+(shendu also via tracemalloc).
+Throughput: FLOPs of the convolutions and dense layers (2*MACs, x3 for forward + both backward
+products) per step time, next to a plain float32 GEMM of the conv2 shape on this machine.
+
+    python benchmarks/cnn.py [--repeat 10] [--only lenet cifar_cnn] [--no-mem] [--profile cifar_cnn]
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from _harness import fmt_time, table, try_torch  # noqa: E402
+from mlp import bench_pair, blas_threads, make_optimizer  # noqa: E402
+
+import shendu as sd  # noqa: E402
+import shendu.nn.functional as F  # noqa: E402
+from shendu import models  # noqa: E402
+
+WORKLOADS = {
+    "lenet": dict(shape=(1, 28, 28), batch=64, number=10),
+    "cifar_cnn": dict(shape=(3, 24, 24), batch=128, number=3),
+}
+TARGETS = {"lenet": 1.0, "cifar_cnn": 1.5}
+
+
+def torch_model(torch, name):
+    tnn = torch.nn
+    if name == "lenet":
+        return tnn.Sequential(
+            tnn.Conv2d(1, 6, 5, padding=2), tnn.ReLU(), tnn.MaxPool2d(2),
+            tnn.Conv2d(6, 16, 5), tnn.ReLU(), tnn.MaxPool2d(2),
+            tnn.Flatten(), tnn.Linear(400, 120), tnn.ReLU(), tnn.Linear(120, 84), tnn.ReLU(), tnn.Linear(84, 10),
+        )
+    # 'same' 3x3/2 pooling of 24 (pads 0/1) has PyTorch's padding=1 cost (pads 1/1); same shapes
+    return tnn.Sequential(
+        tnn.Conv2d(3, 64, 5, padding=2, bias=False), tnn.BatchNorm2d(64, momentum=0.01), tnn.ReLU(),
+        tnn.MaxPool2d(3, 2, padding=1),
+        tnn.Conv2d(64, 64, 5, padding=2, bias=False), tnn.BatchNorm2d(64, momentum=0.01), tnn.ReLU(),
+        tnn.MaxPool2d(3, 2, padding=1),
+        tnn.Flatten(), tnn.Linear(2304, 384), tnn.ReLU(), tnn.Linear(384, 192), tnn.ReLU(), tnn.Linear(192, 10),
+    )
+
+
+def sd_model(name):
+    sd.manual_seed(0)
+    return models.LeNet5() if name == "lenet" else models.CifarCNN()
+
+
+def copy_weights(torch, sdm, tm):
+    sp = list(sdm.parameters())
+    tp = list(tm.parameters())
+    assert [tuple(p.shape) for p in sp] == [tuple(p.shape) for p in tp], "model mismatch"
+    with torch.no_grad():
+        for a, b in zip(sp, tp):
+            b.copy_(torch.from_numpy(a.numpy()))
+
+
+def data(name):
+    cfg = WORKLOADS[name]
+    rng = np.random.default_rng(0)
+    x = rng.standard_normal((cfg["batch"],) + cfg["shape"]).astype(np.float32)
+    y = rng.integers(0, 10, cfg["batch"])
+    return x, y
+
+
+def sd_stepper(name):
+    model = sd_model(name)
+    x, y = data(name)
+    xs = sd.tensor(x)
+    opt, info = make_optimizer("adam", model.parameters())
+
+    def step():
+        opt.zero_grad()
+        loss = F.cross_entropy(model(xs), y)
+        loss.backward()
+        opt.step()
+        return loss
+
+    return step, info, model
+
+
+def th_stepper(torch, name, sdm=None):
+    tm = torch_model(torch, name)
+    if sdm is not None:
+        copy_weights(torch, sdm, tm)
+    x, y = data(name)
+    tx, ty = torch.from_numpy(x), torch.from_numpy(y)
+    opt = torch.optim.Adam(tm.parameters(), lr=1e-3)
+
+    def step():
+        opt.zero_grad()
+        loss = torch.nn.functional.cross_entropy(tm(tx), ty)
+        loss.backward()
+        opt.step()
+        return loss
+
+    return step
+
+
+def flops_per_step(name):
+    """2*MACs of convs and dense layers, times 3 (forward, input gradient, weight gradient)."""
+    n = WORKLOADS[name]["batch"]
+    if name == "lenet":
+        macs = 6 * 25 * 28 * 28 + 16 * 150 * 10 * 10 + 400 * 120 + 120 * 84 + 84 * 10
+    else:
+        macs = 64 * 75 * 24 * 24 + 64 * 1600 * 12 * 12 + 2304 * 384 + 384 * 192 + 192 * 10
+    return 3 * 2 * macs * n
+
+
+def gemm_gflops(repeat=10):
+    """float32 GEMM throughput of the cifar conv2 product shape (64 x 1600 @ 1600 x 2304) and a 1024^3 one."""
+    rng = np.random.default_rng(0)
+    out = {}
+    for label, (m, k, n) in (("64x1600x2304", (64, 1600, 2304)), ("1024^3", (1024, 1024, 1024))):
+        a = rng.standard_normal((m, k)).astype(np.float32)
+        b = rng.standard_normal((k, n)).astype(np.float32)
+        a @ b
+        ts = []
+        for _ in range(repeat):
+            t0 = time.perf_counter()
+            a @ b
+            ts.append(time.perf_counter() - t0)
+        out[label] = 2 * m * k * n / float(np.median(ts)) / 1e9
+    return out
+
+
+def _rss_kib(field):
+    with open("/proc/self/status") as f:
+        for line in f:
+            if line.startswith(field + ":"):
+                return int(line.split()[1])
+    return 0
+
+
+def mem_child(fw, name, steps=6):
+    """Run in a subprocess: peak RSS growth (MiB) over the resident size before the model is built, through
+    2 warm-up and ``steps`` training steps (memory kept by either allocator for reuse counts)."""
+    import gc
+    import tracemalloc
+
+    threads = blas_threads()
+    if fw == "torch":
+        import torch
+
+        torch.set_num_threads(threads)
+    gc.collect()
+    base = _rss_kib("VmRSS")
+    try:
+        with open("/proc/self/clear_refs", "w") as f:
+            f.write("5")
+        reset = True
+    except OSError:
+        reset = False
+    if fw == "shendu":
+        tracemalloc.start()
+    step = th_stepper(torch, name) if fw == "torch" else sd_stepper(name)[0]
+    for _ in range(2):
+        step()
+    if fw == "shendu":
+        tracemalloc.start()
+    for _ in range(steps):
+        step()
+    peak = _rss_kib("VmHWM")
+    traced = tracemalloc.get_traced_memory()[1] / 2**20 if fw == "shendu" else None
+    print(json.dumps({"rss_peak_growth_mib": (peak - base) / 1024 if reset else None, "traced_peak_mib": traced}))
+
+
+def measure_mem(fw, name):
+    r = subprocess.run([sys.executable, __file__, "--mem-child", fw, name], capture_output=True, text=True,
+                       timeout=600)
+    if r.returncode:
+        return {"error": r.stderr.strip().splitlines()[-1:] or ["?"]}
+    return json.loads(r.stdout.strip().splitlines()[-1])
+
+
+def main(argv=None):
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--repeat", type=int, default=10)
+    ap.add_argument("--only", nargs="*", default=list(WORKLOADS))
+    ap.add_argument("--no-mem", action="store_true")
+    ap.add_argument("--profile", default=None)
+    ap.add_argument("--mem-child", nargs=2, default=None, help=argparse.SUPPRESS)
+    args = ap.parse_args(argv)
+    if args.mem_child:
+        return mem_child(*args.mem_child)
+    torch = try_torch()
+    threads = blas_threads()
+    if torch is not None:
+        torch.set_num_threads(threads)
+    print(f"threads: numpy BLAS {threads}, torch {torch.get_num_threads() if torch else 'n/a'}; torch "
+          f"{torch.__version__ if torch else 'not installed'}; median of {args.repeat} alternating timings")
+    g = gemm_gflops()
+    print("float32 GEMM on this machine: " + ", ".join(f"{k}: {v:.1f} GFLOP/s" for k, v in g.items()))
+    rows = []
+    for name in args.only:
+        step, info, sdm = sd_stepper(name)
+        tstep = th_stepper(torch, name, sdm) if torch is not None else None
+        if tstep is not None:
+            l1, l2 = float(step().item()), float(tstep().item())
+            assert abs(l1 - l2) < 1e-3 * max(1.0, abs(l2)) or name == "cifar_cnn", (l1, l2)
+        t_sd, t_th = bench_pair(step, tstep, warmup=2, repeat=args.repeat, number=WORKLOADS[name]["number"])
+        fl = flops_per_step(name)
+        mem = ""
+        if not args.no_mem:
+            ms, mt = measure_mem("shendu", name), (measure_mem("torch", name) if torch is not None else None)
+            a = ms.get("rss_peak_growth_mib")
+            b = mt.get("rss_peak_growth_mib") if mt else None
+            mem = (f"{a:.0f} / {b:.0f} MiB = {a / b:.2f}x" if a is not None and b else f"{a} / {b}")
+            if ms.get("traced_peak_mib") is not None:
+                mem += f" (traced {ms['traced_peak_mib']:.0f} MiB)"
+        ratio = t_sd / t_th if t_th else None
+        rows.append([name, fmt_time(t_sd), fmt_time(t_th) if t_th else "n/a", f"{ratio:.2f}x" if ratio else "n/a",
+                     f"<= {TARGETS[name]}x", f"{fl / t_sd / 1e9:.1f} / {fl / t_th / 1e9:.1f}" if t_th else "",
+                     mem])
+        if args.profile == name:
+            import cProfile
+            import pstats
+
+            pr = cProfile.Profile()
+            pr.enable()
+            for _ in range(10):
+                step()
+            pr.disable()
+            pstats.Stats(pr).sort_stats("tottime").print_stats(20)
+    print(table(rows, ["workload", "shendu/step", "pytorch/step", "ratio", "target", "GFLOP/s sd / torch",
+                       "peak mem growth shendu / torch"]))
+    return rows
+
+
+if __name__ == "__main__":
+    main()
