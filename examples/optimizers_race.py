@@ -61,9 +61,10 @@ OPTIMIZERS = {
     "RMSProp Nesterov": lambda p, lr: optim.RMSprop(p, lr=lr, alpha=0.9, momentum=0.9, nesterov=True),
     "Adam": lambda p, lr: optim.Adam(p, lr=lr),
     "AdamW": lambda p, lr: optim.AdamW(p, lr=lr, weight_decay=1e-4),
-    "CG (PR+)": lambda p, lr: optim.NonlinearCG(p, max_iter=1),
-    "BFGS": lambda p, lr: optim.BFGS(p, max_iter=1),
-    "L-BFGS": lambda p, lr: optim.LBFGS(p, max_iter=1, max_eval=25, history_size=10, line_search_fn="strong_wolfe"),
+    "CG (PR+)": lambda p, lr: optim.NonlinearCG(p, max_iter=1, tolerance_change=0, tolerance_grad=0),
+    "BFGS": lambda p, lr: optim.BFGS(p, max_iter=1, tolerance_change=0, tolerance_grad=0),
+    "L-BFGS": lambda p, lr: optim.LBFGS(p, max_iter=1, max_eval=25, history_size=10, line_search_fn="strong_wolfe",
+                                      tolerance_change=0, tolerance_grad=0),
     "Newton": "newton",
 }
 # learning rates picked by hand from a small grid per problem (first-order methods only)

@@ -1,0 +1,62 @@
+"""AdaDelta (Zeiler 2012; named among the popular adaptive methods in Textbook 8.5.4), PyTorch's form:
+    r <- rho r + (1 - rho) g*g;  delta = sqrt(u + eps) / sqrt(r + eps) * g;  u <- rho u + (1 - rho) delta*delta;
+    p <- p - lr * delta      (g = grad + weight_decay * p)
+"""
+from __future__ import annotations
+
+import numpy as np
+
+from .optimizer import Optimizer, _scratch
+
+__all__ = ["Adadelta"]
+
+
+class Adadelta(Optimizer):
+    """Adadelta(params, lr=1.0, rho=0.9, eps=1e-6, weight_decay=0)."""
+
+    def __init__(self, params, lr=1.0, rho=0.9, eps=1e-6, weight_decay=0.0, *, maximize=False):
+        if lr < 0 or eps < 0 or weight_decay < 0 or not 0 <= rho <= 1:
+            raise ValueError(f"Adadelta: invalid options lr={lr}, rho={rho}, eps={eps}, weight_decay={weight_decay}")
+        super().__init__(params, dict(lr=lr, rho=rho, eps=eps, weight_decay=weight_decay, maximize=maximize))
+
+    def step(self, closure=None):
+        """One AdaDelta update of every parameter with a gradient; returns the closure's loss (if given)."""
+        loss = self._eval_closure(closure)
+        for group in self.param_groups:
+            lr, rho, eps, wd, maximize = group["lr"], group["rho"], group["eps"], group["weight_decay"], \
+                group["maximize"]
+            for p in group["params"]:
+                if p.grad is None:
+                    continue
+                g, d = p.grad._data, p._data
+                st = self.state.get(p)
+                if st is None or "square_avg" not in st:
+                    st = self.state[p] = {"step": 0, "square_avg": np.zeros_like(d), "acc_delta": np.zeros_like(d)}
+                t, u = _scratch(st, "_t", d), _scratch(st, "_u", d)
+                if wd:
+                    gg = _scratch(st, "_g", d)
+                    np.multiply(d, wd, out=gg)
+                    (np.subtract if maximize else np.add)(gg, g, out=gg)
+                    g = gg
+                elif maximize:
+                    g = np.negative(g, out=_scratch(st, "_g", d))
+                st["step"] += 1
+                r, acc = st["square_avg"], st["acc_delta"]
+                r *= rho
+                np.multiply(g, g, out=t)
+                t *= 1.0 - rho
+                r += t
+                np.add(r, eps, out=t)
+                np.sqrt(t, out=t)           # std
+                np.add(acc, eps, out=u)
+                np.sqrt(u, out=u)
+                u /= t
+                u *= g                      # delta
+                acc *= rho
+                np.multiply(u, u, out=t)
+                t *= 1.0 - rho
+                acc += t
+                u *= -lr
+                d += u
+                p._version += 1
+        return loss
