@@ -68,7 +68,7 @@ class Adam(Optimizer):
                     g = np.negative(g, out=_scratch(st, "_g", d))
                 if wd and decoupled:
                     d *= 1.0 - lr * wd
-                # m <- m + (1 - b1) (g - m)   (torch's lerp)
+                # m <- m + (1 - b1) (g - m)   (torch's lerp);  v <- b2 v + (1 - b2) g*g
                 np.subtract(g, m, out=t)
                 t *= 1.0 - b1
                 m += t
@@ -82,15 +82,16 @@ class Adam(Optimizer):
                         vmax = st["max_exp_avg_sq"] = np.zeros_like(d)
                     np.maximum(vmax, v, out=vmax)
                     v = vmax
+                # p -= step_size * m / (sqrt(v) / s + eps) = (step_size * s) * m / (sqrt(v) + eps * s)
                 np.sqrt(v, out=t)
                 if bc:
-                    t /= math.sqrt(1.0 - b2 ** step)
+                    s = math.sqrt(1.0 - b2 ** step)
                     step_size = lr / (1.0 - b1 ** step)
                 else:
-                    step_size = lr
-                t += eps
+                    s, step_size = 1.0, lr
+                t += eps * s
                 np.divide(m, t, out=t)
-                t *= -step_size
+                t *= -step_size * s
                 d += t
                 p._version += 1
         return loss
