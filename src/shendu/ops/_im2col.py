@@ -33,9 +33,9 @@ def _ws(tag, shape, dtype):
     return buf[:n].reshape(shape)
 
 
-def _padded_ws(tag, shape, dtype, fill):
-    """A reusable buffer whose border is ``fill`` (interior overwritten by the caller)."""
-    key = (tag, shape, np.dtype(dtype), fill)
+def _padded_ws(tag, shape, dtype, fill, pads):
+    """A reusable buffer whose border (outside ``pads``) is ``fill``; the caller overwrites the interior."""
+    key = (tag, shape, np.dtype(dtype), fill, pads)
     buf = _PADDED.get(key)
     if buf is None:
         if len(_PADDED) > 32:
@@ -61,7 +61,7 @@ def _pad_chunk(x, pads, tag, fill=0.0):
     if not any(lo or hi for lo, hi in pads):
         return x
     shape = x.shape[:2] + tuple(n + lo + hi for n, (lo, hi) in zip(x.shape[2:], pads))
-    buf = _padded_ws(tag, shape, x.dtype, fill)
+    buf = _padded_ws(tag, shape, x.dtype, fill, tuple(pads))
     inner = (slice(None), slice(None)) + tuple(slice(lo, lo + n) for n, (lo, _) in zip(x.shape[2:], pads))
     buf[inner] = x
     return buf
