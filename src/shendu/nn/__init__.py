@@ -31,3 +31,4 @@ from .layers.pool import (  # noqa: F401  (issue 6: pooling)
     LPPool1d, LPPool2d, MaxPool1d, MaxPool2d, MaxPool3d,
 )
 from .layers.recurrent import GRU, LSTM, RNN, GRUCell, LeakyRNNCell, LSTMCell, RNNBase, RNNCell, SkipRNN  # noqa: F401  (issue 7)
+from .layers.attention import AdditiveAttention, DotAttention, GeneralAttention  # noqa: F401  (issue 7)

@@ -18,3 +18,4 @@ from .pool import (  # noqa: F401  (issue 6: pooling)
     LPPool1d, LPPool2d, MaxPool1d, MaxPool2d, MaxPool3d,
 )
 from .recurrent import GRU, LSTM, RNN, GRUCell, LeakyRNNCell, LSTMCell, RNNBase, RNNCell, SkipRNN  # noqa: F401  (issue 7)
+from .attention import AdditiveAttention, DotAttention, GeneralAttention  # noqa: F401  (issue 7)
