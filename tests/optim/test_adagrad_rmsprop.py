@@ -44,7 +44,7 @@ def test_adagrad_textbook_vectors():
 
 def test_rmsprop_textbook_algorithm_8_5_vectors():
     th = sd.nn.Parameter(sd.tensor([1.0, -2.0], dtype=sd.float64))
-    opt = optim.RMSProp([th], lr=0.01, rho=0.9, eps=1e-6, eps_in_sqrt=True)
+    opt = optim.RMSProp([th], lr=0.01, rho=0.9, eps=1e-6, eps_inside_sqrt=True)
     s1, s2 = _quadratic_run(opt, th, 2)
     np.testing.assert_allclose(s1, [0.96837738, -1.96837726], atol=1e-8)
     np.testing.assert_allclose(s2, [0.94578824, -1.94560969], atol=1e-8)
@@ -80,3 +80,19 @@ def test_rmsprop_bad_args():
         optim.RMSprop([a], nesterov=True)
     with pytest.raises(ValueError, match="alpha"):
         optim.RMSprop([a], alpha=1.0)
+
+
+def test_adagrad_seeds_form_eps_inside_sqrt():
+    # seeds 002 section 2.9: cache += dx**2; x += -lr * dx / np.sqrt(cache + 1e-8)
+    x = np.array([0.5, -1.5, 2.0])
+    p = sd.nn.Parameter(sd.tensor(x.copy()))
+    opt = optim.Adagrad([p], lr=0.1, eps=1e-8, eps_inside_sqrt=True)
+    cache = np.zeros(3)
+    for _ in range(5):
+        opt.zero_grad()
+        (p ** 4).sum().backward()
+        opt.step()
+        dx = 4 * x ** 3
+        cache += dx ** 2
+        x = x - 0.1 * dx / np.sqrt(cache + 1e-8)
+    np.testing.assert_allclose(p.numpy(), x, rtol=1e-12)

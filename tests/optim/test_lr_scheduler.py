@@ -130,3 +130,13 @@ def test_step_with_epoch_uses_closed_form_and_state_dict_round_trip():
     s.step()
     s2.step()
     assert s.last_epoch == s2.last_epoch == 9 and opt.param_groups[0]["lr"] == opt2.param_groups[0]["lr"] == 0.125
+
+
+def test_step_annealing_divides_by_factor_every_n():
+    opt = optim.SGD([sd.nn.Parameter(sd.ones(2))], lr=0.8)
+    s = S.StepAnnealingLR(opt, every=3, factor=2.0)
+    got = []
+    for _ in range(10):
+        got.append(opt.param_groups[0]["lr"])
+        s.step()
+    np.testing.assert_allclose(got, [0.8 / 2 ** (t // 3) for t in range(10)], rtol=1e-12)

@@ -198,3 +198,27 @@ def test_textbook_nesterov_equals_pytorch_form_in_lookahead_variable():
         np.testing.assert_allclose(th.numpy() + 0.9 * v, pt.detach().numpy(), rtol=1e-10, atol=1e-12)
     with pytest.raises(ValueError, match="closure"):
         opt.step()
+
+
+def test_textbook_momentum_form_is_algorithm_8_2():
+    x0 = np.array([1.0, -2.0])
+    th = sd.nn.Parameter(sd.tensor(x0.copy()))
+    ref = sd.nn.Parameter(sd.tensor(x0.copy()))
+    opt = optim.SGD([th], lr=0.1, momentum=0.9, momentum_form="textbook")
+    opt_ref = optim.SGD([ref], lr=0.1, momentum=0.9)
+    x, v = x0.copy(), np.zeros(2)
+    for k in range(30):
+        lr = 0.1 if k < 10 else 0.02  # after the lr change the two forms differ
+        opt.param_groups[0]["lr"] = opt_ref.param_groups[0]["lr"] = lr
+        for p, o in ((th, opt), (ref, opt_ref)):
+            o.zero_grad()
+            (p * p * sd.tensor([1.0, 3.0])).sum().backward()
+            o.step()
+        v = 0.9 * v - lr * (2 * x * [1.0, 3.0])
+        x = x + v
+        np.testing.assert_allclose(th.numpy(), x, rtol=1e-12, atol=1e-14)
+        if k < 10:
+            np.testing.assert_allclose(th.numpy(), ref.numpy(), rtol=1e-12, atol=1e-14)
+    assert np.abs(th.numpy() - ref.numpy()).max() > 1e-6
+    with pytest.raises(ValueError, match="momentum_form"):
+        optim.SGD([th], lr=0.1, momentum=0.9, momentum_form="keras")

@@ -3,6 +3,7 @@
 With g = grad + weight_decay * p and t the step count (PyTorch's form, which is Algorithm 8.4 with delta = eps):
     r <- r + g*g;   p <- p - lr / (1 + (t - 1) lr_decay) * g / (sqrt(r) + eps)
 The textbook's delta is about 1e-7 (outside the square root); PyTorch's default eps is 1e-10.
+``eps_inside_sqrt=True`` gives the seeds' form (002, section 2.9): p <- p - lr * g / sqrt(r + eps), eps = 1e-8.
 """
 from __future__ import annotations
 
@@ -17,13 +18,14 @@ class Adagrad(Optimizer):
     """Adagrad(params, lr=1e-2, lr_decay=0, weight_decay=0, initial_accumulator_value=0, eps=1e-10)."""
 
     def __init__(self, params, lr=1e-2, lr_decay=0.0, weight_decay=0.0, initial_accumulator_value=0.0, eps=1e-10,
-                 *, maximize=False):
+                 eps_inside_sqrt=False, *, maximize=False):
         for k, v in dict(lr=lr, lr_decay=lr_decay, weight_decay=weight_decay, eps=eps,
                          initial_accumulator_value=initial_accumulator_value).items():
             if v < 0:
                 raise ValueError(f"Adagrad: invalid {k} {v} (expected >= 0)")
         super().__init__(params, dict(lr=lr, lr_decay=lr_decay, weight_decay=weight_decay, eps=eps,
-                                      initial_accumulator_value=initial_accumulator_value, maximize=maximize))
+                                      initial_accumulator_value=initial_accumulator_value, maximize=maximize,
+                                      eps_inside_sqrt=eps_inside_sqrt))
 
     def step(self, closure=None):
         """One AdaGrad update of every parameter with a gradient; returns the closure's loss (if given)."""
@@ -31,6 +33,7 @@ class Adagrad(Optimizer):
         for group in self.param_groups:
             lr, lr_decay, wd, eps, maximize = (group["lr"], group["lr_decay"], group["weight_decay"], group["eps"],
                                                group["maximize"])
+            inside = group["eps_inside_sqrt"]
             for p in group["params"]:
                 if p.grad is None:
                     continue
@@ -51,8 +54,12 @@ class Adagrad(Optimizer):
                 r = st["sum"]
                 np.multiply(g, g, out=t)
                 r += t
-                np.sqrt(r, out=t)
-                t += eps
+                if inside:
+                    np.add(r, eps, out=t)
+                    np.sqrt(t, out=t)
+                else:
+                    np.sqrt(r, out=t)
+                    t += eps
                 np.divide(g, t, out=t)
                 t *= -clr
                 d += t

@@ -5,7 +5,7 @@ Building a scheduler records ``group["initial_lr"]`` and applies the lr of epoch
 PyTorch names: LambdaLR, MultiplicativeLR, StepLR, MultiStepLR, ConstantLR, LinearLR, ExponentialLR,
 CosineAnnealingLR, CosineAnnealingWarmRestarts, PolynomialLR, SequentialLR, ChainedScheduler, ReduceLROnPlateau.
 Textbook forms: LinearDecayLR (8.3.1: eps_k = (1 - k/tau) eps_0 + (k/tau) eps_tau, constant after tau),
-step annealing = StepLR(gamma=1/factor), ExponentialDecayLR (alpha_0 e^{-k t}), InverseTimeLR
+step annealing (StepAnnealingLR = StepLR(gamma=1/factor)), ExponentialDecayLR (alpha_0 e^{-k t}), InverseTimeLR
 (alpha_0 tau / max(t, tau)), LinearWarmup (linear ramp from start_factor * lr to lr over warmup_steps).
 """
 from __future__ import annotations
@@ -16,7 +16,7 @@ from collections import Counter
 
 __all__ = ["LRScheduler", "LambdaLR", "MultiplicativeLR", "StepLR", "MultiStepLR", "ConstantLR", "LinearLR",
            "ExponentialLR", "CosineAnnealingLR", "CosineAnnealingWarmRestarts", "PolynomialLR", "SequentialLR",
-           "ChainedScheduler", "ReduceLROnPlateau", "LinearDecayLR", "ExponentialDecayLR", "InverseTimeLR",
+           "ChainedScheduler", "ReduceLROnPlateau", "StepAnnealingLR", "LinearDecayLR", "ExponentialDecayLR", "InverseTimeLR",
            "LinearWarmup"]
 
 
@@ -143,6 +143,17 @@ class StepLR(LRScheduler):
 
     def _closed_form(self, b, t):
         return b * self.gamma ** (t // self.step_size)
+
+
+class StepAnnealingLR(StepLR):
+    """Step annealing (seeds 002, section 2.7): divide the lr by `factor` every `every` steps
+    (= StepLR(step_size=every, gamma=1/factor))."""
+
+    def __init__(self, optimizer, every, factor=10.0, last_epoch=-1):
+        if factor <= 0:
+            raise ValueError(f"StepAnnealingLR: factor must be > 0, got {factor}")
+        self.factor = factor
+        super().__init__(optimizer, step_size=every, gamma=1.0 / factor, last_epoch=last_epoch)
 
 
 class MultiStepLR(LRScheduler):

@@ -3,7 +3,7 @@
 PyTorch's form (default), g = grad + weight_decay * p:
     r <- alpha r + (1 - alpha) g*g;   (centered: a <- alpha a + (1 - alpha) g, r~ = r - a*a)
     d = g / (sqrt(r~) + eps);   momentum: b <- momentum b + d, p <- p - lr b;   else p <- p - lr d
-``eps_in_sqrt=True`` gives Algorithm 8.5's d = g / sqrt(eps + r) (textbook delta ~1e-6, inside the root).
+``eps_inside_sqrt=True`` gives Algorithm 8.5's d = g / sqrt(eps + r) (textbook delta ~1e-6, inside the root).
 ``nesterov=True`` is Algorithm 8.6 written in the look-ahead variable theta~ = theta + momentum v (as PyTorch's
 Nesterov SGD): b <- momentum b + d, p <- p - lr (d + momentum b); with eps=0 it is literally Algorithm 8.6
 (whose v is -lr b). ``rho`` is accepted as the textbook's name for ``alpha``.
@@ -19,10 +19,10 @@ __all__ = ["RMSprop", "RMSProp"]
 
 class RMSprop(Optimizer):
     """RMSprop(params, lr=1e-2, alpha=0.99, eps=1e-8, weight_decay=0, momentum=0, centered=False,
-    nesterov=False, eps_in_sqrt=False)."""
+    nesterov=False, eps_inside_sqrt=False)."""
 
     def __init__(self, params, lr=1e-2, alpha=0.99, eps=1e-8, weight_decay=0.0, momentum=0.0, centered=False,
-                 nesterov=False, eps_in_sqrt=False, *, rho=None, maximize=False):
+                 nesterov=False, eps_inside_sqrt=False, *, rho=None, maximize=False):
         if rho is not None:
             alpha = rho
         for k, v in dict(lr=lr, alpha=alpha, eps=eps, weight_decay=weight_decay, momentum=momentum).items():
@@ -33,7 +33,7 @@ class RMSprop(Optimizer):
         if nesterov and momentum <= 0:
             raise ValueError("RMSprop: nesterov=True requires a momentum > 0")
         super().__init__(params, dict(lr=lr, alpha=alpha, eps=eps, weight_decay=weight_decay, momentum=momentum,
-                                      centered=centered, nesterov=nesterov, eps_in_sqrt=eps_in_sqrt,
+                                      centered=centered, nesterov=nesterov, eps_inside_sqrt=eps_inside_sqrt,
                                       maximize=maximize))
 
     def step(self, closure=None):
@@ -42,7 +42,7 @@ class RMSprop(Optimizer):
         for group in self.param_groups:
             lr, alpha, eps, wd = group["lr"], group["alpha"], group["eps"], group["weight_decay"]
             mom, centered, nesterov, inside, maximize = (group["momentum"], group["centered"], group["nesterov"],
-                                                         group["eps_in_sqrt"], group["maximize"])
+                                                         group["eps_inside_sqrt"], group["maximize"])
             for p in group["params"]:
                 if p.grad is None:
                     continue

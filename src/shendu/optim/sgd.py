@@ -3,7 +3,9 @@
 PyTorch form (default), with g = grad + weight_decay * p:
     b <- momentum * b + (1 - dampening) * g   (b = g on the first step)
     d = g + momentum * b  (nesterov)  or  d = b;   p <- p - lr * d
-The textbook's Algorithm 8.2 (v <- alpha v - eps g; theta <- theta + v) is the same trajectory with v = -lr * b.
+The textbook's Algorithm 8.2 (v <- alpha v - eps g; theta <- theta + v; also the seeds' 002 section 2.8) is the
+same trajectory with v = -lr * b while lr is constant; ``momentum_form="textbook"`` runs it literally (state
+"velocity"), which differs once a schedule changes lr: past velocity keeps the lr it was made with.
 Its Nesterov Algorithm 8.3 evaluates the gradient at the look-ahead point theta + alpha v; PyTorch's form is
 that algorithm rewritten in the look-ahead variable. ``nesterov="textbook"`` runs Algorithm 8.3 literally and
 needs a closure (it moves the parameters to the look-ahead point, calls the closure, and moves them back).
@@ -18,10 +20,11 @@ __all__ = ["SGD"]
 
 
 class SGD(Optimizer):
-    """SGD(params, lr=1e-3, momentum=0, dampening=0, weight_decay=0, nesterov=False, maximize=False)."""
+    """SGD(params, lr=1e-3, momentum=0, dampening=0, weight_decay=0, nesterov=False, maximize=False,
+    momentum_form="pytorch" | "textbook")."""
 
     def __init__(self, params, lr=1e-3, momentum=0.0, dampening=0.0, weight_decay=0.0, nesterov=False,
-                 *, maximize=False):
+                 *, maximize=False, momentum_form="pytorch"):
         if lr < 0:
             raise ValueError(f"SGD: invalid learning rate {lr} (expected >= 0)")
         if momentum < 0:
@@ -32,13 +35,22 @@ class SGD(Optimizer):
             raise ValueError(f"SGD: nesterov must be False, True or 'textbook', got {nesterov!r}")
         if nesterov and (momentum <= 0 or dampening != 0):
             raise ValueError("SGD: Nesterov momentum requires a momentum > 0 and zero dampening")
+        if momentum_form not in ("pytorch", "textbook"):
+            raise ValueError(f"SGD: momentum_form must be 'pytorch' or 'textbook', got {momentum_form!r}")
+        if momentum_form == "textbook" and (nesterov is True or dampening != 0):
+            raise ValueError("SGD: momentum_form='textbook' is Algorithm 8.2 (no dampening); for Nesterov's "
+                             "Algorithm 8.3 use nesterov='textbook'")
         super().__init__(params, dict(lr=lr, momentum=momentum, dampening=dampening, weight_decay=weight_decay,
-                                      nesterov=nesterov, maximize=maximize))
+                                      nesterov=nesterov, maximize=maximize, momentum_form=momentum_form))
 
     def step(self, closure=None):
         """One update of every parameter with a gradient; returns the closure's loss (if given)."""
         if any(g["nesterov"] == "textbook" for g in self.param_groups):
             return self._textbook_nesterov_step(closure)
+        if any(g.get("momentum_form") == "textbook" and g["momentum"] for g in self.param_groups):
+            loss = self._eval_closure(closure)
+            self._velocity_update()
+            return loss
         loss = self._eval_closure(closure)
         state = self.state
         for group in self.param_groups:
@@ -88,21 +100,8 @@ class SGD(Optimizer):
                 p._version += 1
         return loss
 
-    def _textbook_nesterov_step(self, closure):
-        """Algorithm 8.3: theta~ = theta + alpha v; g = grad at theta~; v <- alpha v - eps g; theta <- theta + v."""
-        if closure is None:
-            raise ValueError("SGD(nesterov='textbook'): step() needs a closure that recomputes the loss and "
-                             "gradients (the gradient is taken at the look-ahead point theta + momentum * v)")
-        shifted = []
-        for group in self.param_groups:
-            for p in group["params"]:
-                v = self.state.get(p, {}).get("velocity")
-                if v is not None:
-                    p._data += group["momentum"] * v
-                    shifted.append((p, v, group["momentum"]))
-        loss = self._eval_closure(closure)
-        for p, v, mom in shifted:
-            p._data -= mom * v
+    def _velocity_update(self):
+        """Algorithm 8.2 on every group: v <- momentum v - lr g; p <- p + v."""
         for group in self.param_groups:
             lr, mom, wd = group["lr"], group["momentum"], group["weight_decay"]
             sign = 1.0 if group["maximize"] else -1.0
@@ -120,4 +119,21 @@ class SGD(Optimizer):
                 v += (sign * lr) * g
                 p._data += v
                 p._version += 1
+
+    def _textbook_nesterov_step(self, closure):
+        """Algorithm 8.3: theta~ = theta + alpha v; g = grad at theta~; v <- alpha v - eps g; theta <- theta + v."""
+        if closure is None:
+            raise ValueError("SGD(nesterov='textbook'): step() needs a closure that recomputes the loss and "
+                             "gradients (the gradient is taken at the look-ahead point theta + momentum * v)")
+        shifted = []
+        for group in self.param_groups:
+            for p in group["params"]:
+                v = self.state.get(p, {}).get("velocity")
+                if v is not None:
+                    p._data += group["momentum"] * v
+                    shifted.append((p, v, group["momentum"]))
+        loss = self._eval_closure(closure)
+        for p, v, mom in shifted:
+            p._data -= mom * v
+        self._velocity_update()
         return loss
