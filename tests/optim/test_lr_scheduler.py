@@ -106,7 +106,8 @@ def test_textbook_linear_decay():
 def test_textbook_exponential_inverse_time_and_warmup():
     for make, f in [(lambda o: S.ExponentialDecayLR(o, k=0.1), lambda t: math.exp(-0.1 * t)),
                     (lambda o: S.InverseTimeLR(o, tau=4), lambda t: 4 / max(t, 4)),
-                    (lambda o: S.LinearWarmup(o, warmup_steps=5, start_factor=0.2), lambda t: 0.2 + 0.8 * min(t, 5) / 5)]:
+                    (lambda o: S.LinearWarmup(o, warmup_steps=5, start_factor=0.2),
+                     lambda t: 0.2 + 0.8 * min(t, 5) / 5)]:
         opt = optim.SGD([sd.nn.Parameter(sd.ones(2))], lr=0.3)
         s = make(opt)
         for t in range(1, 12):
@@ -140,3 +141,34 @@ def test_step_annealing_divides_by_factor_every_n():
         got.append(opt.param_groups[0]["lr"])
         s.step()
     np.testing.assert_allclose(got, [0.8 / 2 ** (t // 3) for t in range(10)], rtol=1e-12)
+
+
+@pytest.mark.parametrize("make", [
+    lambda o: S.MultiStepLR(o, milestones=[3, 6], gamma=0.5),
+    lambda o: S.ReduceLROnPlateau(o, patience=1),
+    lambda o: S.SequentialLR(o, [S.LinearLR(o, 0.1, total_iters=3), S.CosineAnnealingLR(o, 10)], milestones=[3]),
+    lambda o: S.CosineAnnealingWarmRestarts(o, T_0=3, T_mult=2),
+    lambda o: S.LinearDecayLR(o, tau=8),
+], ids=["multistep", "plateau", "sequential", "warm-restarts", "linear-decay"])
+def test_scheduler_state_survives_save_and_load(make, tmp_path):
+    def fresh():
+        o = optim.SGD([sd.nn.Parameter(sd.ones(2))], lr=0.1)
+        return o, make(o)
+
+    def advance(o, s, n, k0):
+        out = []
+        for k in range(n):
+            o.step()
+            s.step(1.0 / (1 + (k0 + k) % 3)) if isinstance(s, S.ReduceLROnPlateau) else s.step()
+            out.append(o.param_groups[0]["lr"])
+        return out
+
+    o, s = fresh()
+    advance(o, s, 5, 0)
+    sd.save({"s": s.state_dict(), "o": o.state_dict()}, tmp_path / "s.safetensors")
+    ref = advance(o, s, 8, 5)
+    ck = sd.load(tmp_path / "s.safetensors")
+    o2, s2 = fresh()
+    o2.load_state_dict(ck["o"])
+    s2.load_state_dict(ck["s"])
+    np.testing.assert_allclose(advance(o2, s2, 8, 5), ref, rtol=1e-12)

@@ -5,7 +5,8 @@ at a time, the others fixed, cycling through the blocks.
 Tensor each gives plain coordinate descent over tensors); ``make_optimizer(block_params)`` builds the inner
 optimizer of a block (default: ``Newton`` - exact in one step when the loss is quadratic in the block, e.g. the
 textbook's x1 <- x2 / (1 + alpha) sweeps); its state is cleared before each block's turn unless
-reset_state=False (the other blocks moved, so stale curvature pairs would mislead L-BFGS). ``step(closure)`` does one sweep; the closure follows the inner
+reset_state=False (the other blocks moved, so stale curvature pairs would mislead L-BFGS).
+``step(closure)`` does one sweep; the closure follows the inner
 optimizer's contract (Newton: return the loss without backward; others: zero grads, backward, return loss).
 """
 from __future__ import annotations

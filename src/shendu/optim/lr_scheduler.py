@@ -16,7 +16,8 @@ from collections import Counter
 
 __all__ = ["LRScheduler", "LambdaLR", "MultiplicativeLR", "StepLR", "MultiStepLR", "ConstantLR", "LinearLR",
            "ExponentialLR", "CosineAnnealingLR", "CosineAnnealingWarmRestarts", "PolynomialLR", "SequentialLR",
-           "ChainedScheduler", "ReduceLROnPlateau", "StepAnnealingLR", "LinearDecayLR", "ExponentialDecayLR", "InverseTimeLR",
+           "ChainedScheduler", "ReduceLROnPlateau", "StepAnnealingLR", "LinearDecayLR", "ExponentialDecayLR",
+           "InverseTimeLR",
            "LinearWarmup"]
 
 
