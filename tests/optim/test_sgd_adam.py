@@ -222,3 +222,48 @@ def test_textbook_momentum_form_is_algorithm_8_2():
     assert np.abs(th.numpy() - ref.numpy()).max() > 1e-6
     with pytest.raises(ValueError, match="momentum_form"):
         optim.SGD([th], lr=0.1, momentum=0.9, momentum_form="keras")
+
+
+def _half_sq(opt, th, steps):
+    out = []
+    for _ in range(steps):
+        opt.zero_grad()
+        (0.5 * (th * th).sum()).backward()
+        opt.step()
+        out.append(th.numpy().copy())
+    return out
+
+
+@pytest.mark.parametrize("form", ["pytorch", "textbook"])
+def test_textbook_vectors_sgd_and_momentum(form):
+    th = sd.nn.Parameter(sd.tensor([1.0, -2.0], dtype=sd.float64))
+    (s1,) = _half_sq(optim.SGD([th], lr=0.1), th, 1)
+    np.testing.assert_allclose(s1, [0.9, -1.8], rtol=1e-12)
+    th = sd.nn.Parameter(sd.tensor([1.0, -2.0], dtype=sd.float64))
+    s1, s2 = _half_sq(optim.SGD([th], lr=0.1, momentum=0.9, momentum_form=form), th, 2)
+    np.testing.assert_allclose(s1, [0.9, -1.8], rtol=1e-12)
+    np.testing.assert_allclose(s2, [0.72, -1.44], rtol=1e-12)
+
+
+def test_textbook_vectors_adam():
+    th = sd.nn.Parameter(sd.tensor([1.0, -2.0], dtype=sd.float64))
+    opt = optim.Adam([th])
+    s1, s2, s3 = _half_sq(opt, th, 3)
+    np.testing.assert_allclose(s1, [0.999, -1.999], atol=1e-8)
+    np.testing.assert_allclose(s2, [0.99800003, -1.99800001], atol=1e-8)
+    np.testing.assert_allclose(s3, [0.9970001, -1.99700005], atol=1e-8)
+    for g, want in ((1e-3, -0.00099999), (1.0, -0.001), (1e3, -0.001)):  # scale invariance of the first step
+        p = sd.nn.Parameter(sd.tensor([0.0], dtype=sd.float64))
+        o = optim.Adam([p])
+        p.grad = sd.tensor([g], dtype=sd.float64)
+        o.step()
+        assert p.item() == pytest.approx(want, abs=1e-8)
+
+
+def test_names_used_by_the_training_loop_resolve():
+    from shendu.train.resolve import OPTIMIZERS, get_optimizer
+
+    for name in OPTIMIZERS:
+        p = sd.nn.Parameter(sd.ones(2))
+        opt = get_optimizer(name, [p], lr=0.01)
+        assert isinstance(opt, optim.Optimizer) and opt.param_groups[0]["lr"] == 0.01
