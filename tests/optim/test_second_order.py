@@ -206,3 +206,20 @@ def test_lbfgs_state_dict_resume(tmp_path):
     o2.load_state_dict(ck["o"])
     o2.step(_closure(o2, y, rosen))
     np.testing.assert_array_equal(y.numpy(), ref)
+
+
+def test_newton_closure_contract_errors():
+    x = sd.nn.Parameter(sd.tensor([0.5, 1.0], dtype=sd.float64))
+    opt = optim.Newton([x])
+
+    def calls_backward():
+        loss = ((x - 1) ** 4).sum()
+        loss.backward()
+        return loss
+
+    with pytest.raises(ValueError, match="freed the graph"):
+        opt.step(calls_backward)
+    with pytest.raises(ValueError, match="graph"):
+        opt.step(lambda: ((x - 1) ** 4).sum().detach())
+    with pytest.raises(ValueError, match="closure"):
+        opt.step(None)

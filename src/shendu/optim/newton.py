@@ -44,7 +44,13 @@ class Newton(Optimizer):
             if not getattr(loss, "requires_grad", False):
                 raise ValueError("Newton.step: the closure must return the loss Tensor with its graph "
                                  "(do not call backward or detach it)")
-            gs = _grad(loss, ps, create_graph=True, allow_unused=True)
+            try:
+                gs = _grad(loss, ps, create_graph=True, allow_unused=True)
+            except RuntimeError as e:
+                if "second time" not in str(e):
+                    raise
+                raise ValueError("Newton.step: the closure called backward(), which freed the graph; Newton "
+                                 "needs a closure that only returns the loss (it differentiates it twice)") from e
         return loss, gs
 
     def _hvp(self, gs, v):
