@@ -223,3 +223,19 @@ def test_newton_closure_contract_errors():
         opt.step(lambda: ((x - 1) ** 4).sum().detach())
     with pytest.raises(ValueError, match="closure"):
         opt.step(None)
+
+
+def test_coordinate_descent_over_elements_textbook_sweeps_and_least_squares():
+    a = 0.01
+    x = sd.nn.Parameter(sd.tensor([1.0, 1.0], dtype=sd.float64))
+    cd = optim.CoordinateDescent([x])
+    for w in [(0.99009901, 0.98029605), (0.97059015, 0.96098034), (0.95146569, 0.94204524)]:
+        cd.step(lambda: (x[0] - x[1]) ** 2 + a * (x * x).sum())
+        np.testing.assert_allclose(x.numpy(), w, atol=1e-8)
+    rng = np.random.default_rng(1)
+    X, y = rng.standard_normal((30, 4)), rng.standard_normal(30)
+    w = sd.nn.Parameter(sd.zeros(4, dtype=sd.float64))
+    cd = optim.CoordinateDescent([w])
+    for _ in range(60):
+        cd.step(lambda: ((sd.tensor(X) @ w - sd.tensor(y)) ** 2).sum())
+    np.testing.assert_allclose(w.numpy(), np.linalg.lstsq(X, y, rcond=None)[0], atol=1e-8)

@@ -15,7 +15,7 @@ from .lbfgs import LBFGS  # noqa: F401
 from .bfgs import BFGS  # noqa: F401
 from .cg import NonlinearCG, conjugate_gradient  # noqa: F401
 from .newton import Newton  # noqa: F401
-from .coordinate import BlockCoordinateDescent  # noqa: F401
+from .coordinate import BlockCoordinateDescent, CoordinateDescent  # noqa: F401
 from . import line_search  # noqa: F401
 from .adadelta import Adadelta  # noqa: F401
 from .nadam import Adamax, NAdam  # noqa: F401

@@ -15,10 +15,13 @@ __all__ = ["Adagrad", "AdaGrad"]
 
 
 class Adagrad(Optimizer):
-    """Adagrad(params, lr=1e-2, lr_decay=0, weight_decay=0, initial_accumulator_value=0, eps=1e-10)."""
+    """Adagrad(params, lr=1e-2, lr_decay=0, weight_decay=0, initial_accumulator_value=0, eps=1e-10,
+    eps_inside_sqrt=False); ``initial_accumulator`` is accepted for initial_accumulator_value."""
 
     def __init__(self, params, lr=1e-2, lr_decay=0.0, weight_decay=0.0, initial_accumulator_value=0.0, eps=1e-10,
-                 eps_inside_sqrt=False, *, maximize=False):
+                 eps_inside_sqrt=False, *, maximize=False, initial_accumulator=None):
+        if initial_accumulator is not None:  # the issue's / textbook-style name
+            initial_accumulator_value = initial_accumulator
         for k, v in dict(lr=lr, lr_decay=lr_decay, weight_decay=weight_decay, eps=eps,
                          initial_accumulator_value=initial_accumulator_value).items():
             if v < 0:

@@ -1,5 +1,6 @@
 """Coordinate descent and block coordinate descent (Textbook 8.7.2): minimize over one block of parameters
-at a time, the others fixed, cycling through the blocks.
+at a time, the others fixed, cycling through the blocks. ``CoordinateDescent`` cycles over single scalar
+coordinates with exact 1-D Newton steps.
 
 ``BlockCoordinateDescent(blocks, make_optimizer, inner_steps=1)``: blocks is a list of parameter lists (one
 Tensor each gives plain coordinate descent over tensors); ``make_optimizer(block_params)`` builds the inner
@@ -11,9 +12,14 @@ optimizer's contract (Newton: return the loss without backward; others: zero gra
 """
 from __future__ import annotations
 
-from ..autograd.tensor import Tensor
+import numpy as np
 
-__all__ = ["BlockCoordinateDescent"]
+from ..autograd.engine import grad as _grad
+from ..autograd.grad_mode import enable_grad
+from ..autograd.tensor import Tensor
+from .optimizer import Optimizer
+
+__all__ = ["BlockCoordinateDescent", "CoordinateDescent"]
 
 
 class BlockCoordinateDescent:
@@ -61,3 +67,44 @@ class BlockCoordinateDescent:
     def load_state_dict(self, state_dict):
         for o, s in zip(self.optimizers, state_dict["optimizers"]):
             o.load_state_dict(s)
+
+
+class CoordinateDescent(Optimizer):
+    """CoordinateDescent(params, lr=1): one sweep over every scalar coordinate per ``step(closure)``.
+
+    Coordinate i moves by the 1-D Newton step x_i <- x_i - lr g_i / H_ii (the exact coordinate minimizer when
+    the loss is quadratic in x_i, e.g. x1 <- x2 / (1 + alpha) in the textbook's example); where H_ii <= 0 it
+    takes the gradient step x_i <- x_i - lr g_i. The closure returns the loss without calling backward; it is
+    evaluated once per coordinate (plus two backward passes), so this is for small problems."""
+
+    def __init__(self, params, lr=1.0):
+        if lr <= 0:
+            raise ValueError(f"CoordinateDescent: lr must be > 0, got {lr}")
+        super().__init__(params, dict(lr=lr))
+
+    def step(self, closure):
+        """One sweep over all coordinates of all parameters; returns the loss at the start of the sweep."""
+        if closure is None:
+            raise ValueError("CoordinateDescent.step needs a closure that returns the loss (without backward)")
+        first = None
+        for group in self.param_groups:
+            lr = group["lr"]
+            for p in group["params"]:
+                flat = p._data.reshape(-1)
+                for i in range(flat.size):
+                    with enable_grad():
+                        loss = closure()
+                        if first is None:
+                            first = loss
+                        (g,) = _grad(loss, [p], create_graph=True, allow_unused=True)
+                        if g is None:
+                            break
+                        gi = g.reshape(-1)[i]
+                        gval = float(gi._data)
+                        (h,) = _grad(gi, [p], allow_unused=True) if gi.requires_grad else (None,)
+                    hii = 0.0 if h is None else float(h._data.reshape(-1)[i])
+                    flat[i] -= lr * gval / hii if hii > 0 else lr * gval
+                    if not np.shares_memory(flat, p._data):
+                        p._data[...] = flat.reshape(p._data.shape)
+                    p._version += 1
+        return first
