@@ -267,3 +267,17 @@ def test_names_used_by_the_training_loop_resolve():
         p = sd.nn.Parameter(sd.ones(2))
         opt = get_optimizer(name, [p], lr=0.01)
         assert isinstance(opt, optim.Optimizer) and opt.param_groups[0]["lr"] == 0.01
+
+
+def test_textbook_forms_with_weight_decay_and_maximize_match_pytorch_form_at_constant_lr():
+    for kw in (dict(weight_decay=0.1), dict(weight_decay=0.1, maximize=True)):
+        a = sd.nn.Parameter(sd.tensor([1.0, -2.0], dtype=sd.float64))
+        b = sd.nn.Parameter(sd.tensor([1.0, -2.0], dtype=sd.float64))
+        oa = optim.SGD([a], lr=0.05, momentum=0.9, momentum_form="textbook", **kw)
+        ob = optim.SGD([b], lr=0.05, momentum=0.9, **kw)
+        for _ in range(15):
+            for p, o in ((a, oa), (b, ob)):
+                o.zero_grad()
+                (p * p * sd.tensor([1.0, 0.5])).sum().backward()
+                o.step()
+        np.testing.assert_allclose(a.numpy(), b.numpy(), rtol=1e-10)

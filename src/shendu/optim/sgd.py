@@ -101,23 +101,26 @@ class SGD(Optimizer):
         return loss
 
     def _velocity_update(self):
-        """Algorithm 8.2 on every group: v <- momentum v - lr g; p <- p + v."""
+        """Algorithm 8.2 on every group: v <- momentum v - lr (g + weight_decay p); p <- p + v."""
         for group in self.param_groups:
             lr, mom, wd = group["lr"], group["momentum"], group["weight_decay"]
             sign = 1.0 if group["maximize"] else -1.0
             for p in group["params"]:
                 if p.grad is None:
                     continue
-                g = p.grad._data
-                if wd:
-                    g = g + wd * p._data
+                g, d = p.grad._data, p._data
                 st = self.state.setdefault(p, {})
                 v = st.get("velocity")
                 if v is None:
-                    v = st["velocity"] = np.zeros_like(p._data)
+                    v = st["velocity"] = np.zeros_like(d)
+                t = _scratch(st, "_t", d)
                 v *= mom
-                v += (sign * lr) * g
-                p._data += v
+                np.multiply(g, sign * lr, out=t)
+                v += t
+                if wd:
+                    np.multiply(d, -lr * wd, out=t)
+                    v += t
+                d += v
                 p._version += 1
 
     def _textbook_nesterov_step(self, closure):
