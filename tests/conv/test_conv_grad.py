@@ -74,7 +74,11 @@ def test_weight_gradient_op_is_itself_differentiable():
     lambda x: F.adaptive_avg_pool2d(x, (2, 3)),
     lambda x: F.global_max_pool2d(x),
 ])
-def test_pool_grad_and_double_grad(fn):
+@pytest.mark.parametrize("cl_min", [1, 10**9])
+def test_pool_grad_and_double_grad(fn, cl_min, monkeypatch):
+    from shendu.ops import pool
+
+    monkeypatch.setattr(pool, "CL_MIN", cl_min)  # both max-pool layouts
     x = _t((2, 2, 5, 5), 14)
     assert gradcheck(fn, (x,))
     assert gradgradcheck(fn, (x,))

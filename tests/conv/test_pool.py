@@ -118,8 +118,17 @@ POOL_CASES = [
 ]
 
 
+@pytest.fixture(params=["nchw", "channels_last"])
+def max_pool_layout(request, monkeypatch):
+    """Run max pooling through both of its layouts (channels-last is chosen for large N*C)."""
+    from shendu.ops import pool
+
+    monkeypatch.setattr(pool, "CL_MIN", 1 if request.param == "channels_last" else 10**9)
+    return request.param
+
+
 @pytest.mark.parametrize("case", POOL_CASES)
-def test_pool_matches_torch(case):
+def test_pool_matches_torch(case, max_pool_layout):
     kind, kw, shape = case
     ours = {"max1d": F.max_pool1d, "max2d": F.max_pool2d, "max3d": F.max_pool3d, "avg1d": F.avg_pool1d,
             "avg2d": F.avg_pool2d, "avg3d": F.avg_pool3d}[kind]
@@ -137,7 +146,7 @@ def test_lp_adaptive_match_torch():
     _cmp(lambda x: F.adaptive_avg_pool1d(x, 4), lambda x: TF.adaptive_avg_pool1d(x, 4), (2, 3, 10))
 
 
-def test_max_pool_relu_ties_match_torch():
+def test_max_pool_relu_ties_match_torch(max_pool_layout):
     """After ReLU many windows tie at 0: the gradient goes to the same (first) position as PyTorch."""
     rng = np.random.default_rng(3)
     x = np.maximum(rng.standard_normal((2, 4, 12, 12)), 0).astype(np.float32)

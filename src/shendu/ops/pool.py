@@ -59,6 +59,21 @@ def _scatter(g, k, s, d, osz, pads, x_shape, mask_fn=None):
     return np.ascontiguousarray(gxp[_crop(pads, x_shape[2:])]) if padded else gxp
 
 
+def _from_cl(a, lead):
+    """(*sp, N*C) channels-last -> contiguous (N, C, *sp), one transposed slab per leading spatial index
+    (a whole-array transposed copy walks the source with a huge stride: ~3x slower)."""
+    sp = a.shape[:-1]
+    out = np.empty((a.shape[-1],) + sp, dtype=a.dtype)
+    perm = (a.ndim - 2,) + tuple(range(a.ndim - 2))
+    for h in range(sp[0]):
+        np.copyto(out[:, h], a[h].transpose(perm))
+    return out.reshape(tuple(lead) + sp)
+
+
+#: Max pooling works channels-last when N*C is at least this (tests lower it to cover both paths).
+CL_MIN = 64
+
+
 class MaxPoolNd(Function):
     """y[n, c, o] = max over the window of o (padding is -inf)."""
 
@@ -68,44 +83,88 @@ class MaxPoolNd(Function):
     def forward(self, x):
         k, s, d, pads = self.k, self.s, self.d, self.pads
         self.x_shape = x.shape
-        osz = tuple(K.out_size(x.shape[2 + a], k[a], s[a], d[a], *pads[a]) for a in range(len(k)))
+        nd = len(k)
+        osz = tuple(K.out_size(x.shape[2 + a], k[a], s[a], d[a], *pads[a]) for a in range(nd))
         self.osz = osz
-        xpd = _padded(x, pads, -np.inf, "maxpool")
+        nc = x.shape[0] * x.shape[1]
+        # channels-last (spatial..., N*C) when N*C is large: every tap slice then has long contiguous
+        # inner runs (a strided NCHW slice has runs of W_out, which makes each ufunc call ~7x slower)
+        self.cl = cl = nc >= CL_MIN
+        if cl:
+            sp_pad = tuple(x.shape[2 + a] + pads[a][0] + pads[a][1] for a in range(nd))
+            xpd = K._padded_ws("maxpool_cl", sp_pad + (nc,), x.dtype, -np.inf, tuple(pads))
+            inner = tuple(slice(lo, lo + n) for n, (lo, _) in zip(x.shape[2:], pads)) + (slice(None),)
+            np.copyto(xpd[inner], x.reshape((nc,) + x.shape[2:]).transpose(tuple(range(1, nd + 1)) + (0,)))
+            sl = lambda off: _sl(off, s, d, osz)[2:] + (slice(None),)  # noqa: E731
+            shape = osz + (nc,)
+        else:
+            xpd = _padded(x, pads, -np.inf, "maxpool")
+            sl = lambda off: _sl(off, s, d, osz)  # noqa: E731
+            shape = x.shape[:2] + osz
         offs = _offsets(k)
-        idx = np.zeros(x.shape[:2] + osz, dtype=np.uint8 if len(offs) < 256 else np.int32)
-        out = np.array(xpd[_sl(offs[0], s, d, osz)], dtype=x.dtype)
+        idx = np.zeros(shape, dtype=np.uint8 if len(offs) < 256 else np.int32)
+        out = np.array(xpd[sl(offs[0])], dtype=x.dtype)
         for t in range(1, len(offs)):
-            np.maximum(out, xpd[_sl(offs[t], s, d, osz)], out=out)  # NaN propagates (as PyTorch)
+            np.maximum(out, xpd[sl(offs[t])], out=out)  # NaN propagates (as PyTorch)
+        m = np.empty(shape, dtype=bool)
         if len(offs) < 256:
             # first arg-max in scan order (as PyTorch): code = max over taps of (T - t) * [x_t == y]
             n_t = len(offs)
-            m = np.empty(out.shape, dtype=bool)
             mu = m.view(np.uint8)
-            tmp = np.empty(out.shape, dtype=np.uint8)
+            tmp = np.empty(shape, dtype=np.uint8)
             for t in range(n_t):
-                np.equal(xpd[_sl(offs[t], s, d, osz)], out, out=m)
+                np.equal(xpd[sl(offs[t])], out, out=m)
                 np.multiply(mu, n_t - t, out=tmp)
                 np.maximum(idx, tmp, out=idx)
             np.subtract(n_t, idx, out=idx)
             np.minimum(idx, n_t - 1, out=idx)  # NaN windows (no tap equals the max): the last tap
         else:
-            m = np.empty(out.shape, dtype=bool)
             for t in range(len(offs) - 1, -1, -1):
-                np.equal(xpd[_sl(offs[t], s, d, osz)], out, out=m)
+                np.equal(xpd[sl(offs[t])], out, out=m)
                 idx[m] = t
         self.saved = idx
+        if cl:
+            return _from_cl(out, x.shape[:2])
         return out
 
-    def backward_array(self, gy):
+    def nchw_idx(self):
+        """The saved arg-max offsets in (N, C, *out) layout."""
         idx = self.saved
-        return _scatter(gy, self.k, self.s, self.d, self.osz, self.pads, self.x_shape, lambda t: idx == t)
+        if not self.cl:
+            return idx
+        return _from_cl(idx, self.x_shape[:2])
+
+    def backward_array(self, gy):
+        if not self.cl:
+            idx = self.saved
+            return _scatter(gy, self.k, self.s, self.d, self.osz, self.pads, self.x_shape, lambda t: idx == t)
+        return self._backward_cl(gy)
+
+    def _backward_cl(self, gy):
+        k, s, d, pads, osz, xs = self.k, self.s, self.d, self.pads, self.osz, self.x_shape
+        nd = len(k)
+        nc = xs[0] * xs[1]
+        idx = self.saved
+        gyt = K._ws("maxpool_gy", osz + (nc,), gy.dtype)
+        np.copyto(gyt, gy.reshape((nc,) + osz).transpose(tuple(range(1, nd + 1)) + (0,)))
+        sp_pad = tuple(xs[2 + a] + pads[a][0] + pads[a][1] for a in range(nd))
+        gxp = K._ws("maxpool_gx", sp_pad + (nc,), gy.dtype)
+        gxp.fill(0)
+        tmp = np.empty_like(gyt)
+        m = np.empty(gyt.shape, dtype=bool)
+        for t, off in enumerate(_offsets(k)):
+            np.equal(idx, t, out=m)
+            np.multiply(gyt, m, out=tmp)
+            gxp[_sl(off, s, d, osz)[2:]] += tmp
+        inner = tuple(slice(lo, lo + n) for n, (lo, _) in zip(xs[2:], pads)) + (slice(None),)
+        return _from_cl(gxp[inner], xs[:2])
 
     def backward(self, gy):
         return _MaxPoolRoute(_Geo(self), False)(gy)
 
     def indices(self):
         """PyTorch-style flat indices into the unpadded spatial plane of each arg-max."""
-        idx = self.saved
+        idx = self.nchw_idx()
         offs = np.array(_offsets(self.k)).reshape(-1, len(self.k))
         nd = len(self.k)
         flat = np.zeros(idx.shape, dtype=np.int64)
@@ -121,7 +180,7 @@ class _Geo:
 
     def __init__(self, p):
         self.k, self.s, self.d, self.pads, self.osz, self.x_shape, self.saved = (
-            p.k, p.s, p.d, p.pads, p.osz, p.x_shape, p.saved)
+            p.k, p.s, p.d, p.pads, p.osz, p.x_shape, p.nchw_idx())
 
 
 class _MaxPoolRoute(Function):
