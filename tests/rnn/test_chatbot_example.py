@@ -34,3 +34,18 @@ def test_quick_run_prints_ranked_candidates():
     assert "exact-match replies" in out.stdout
     scores = [float(line.split()[0]) for line in out.stdout.splitlines() if line.startswith("     ")]
     assert len(scores) == 15 and scores[:3] == sorted(scores[:3], reverse=True)
+
+
+def test_chatbot_recipe_builds_and_its_loss_runs():
+    import shendu as sd
+    from shendu.recipes import registry
+
+    rec = registry.get("chatbot")
+    sd.manual_seed(0)
+    setup = rec.build(dict(rec.defaults, data_dir=None))
+    src, tgt_in, tgt_out = setup.train
+    assert len(src) + len(setup.test[0]) >= 2000
+    np.testing.assert_array_equal(tgt_in[:, 1:], tgt_out[:, :-1])
+    out = setup.model(src[:4], tgt_in[:4])
+    loss = setup.loss(out, sd.tensor(tgt_out[:4]))
+    assert abs(loss.item() - np.log(len(setup.model.vocabulary))) < 1.0
