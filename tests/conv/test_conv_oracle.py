@@ -98,9 +98,10 @@ def test_input_gradient_paths_agree(monkeypatch, rot180):
 
     monkeypatch.setattr(_im2col, "ROT180", rot180)
     rng = np.random.default_rng(4)
-    x, w = rng.standard_normal((3, 4, 7, 6)), rng.standard_normal((6, 2, 3, 2))
-    _run(lambda x, w: F.conv2d(x, w, padding=(2, 1), dilation=(1, 2), groups=2),
-         lambda x, w: TF.conv2d(x, w, padding=(2, 1), dilation=(1, 2), groups=2), [x, w])
+    for c, g in ((4, 2), (32, 1), (32, 4)):
+        x, w = rng.standard_normal((3, c, 7, 6)), rng.standard_normal((8, c // g, 3, 2))
+        _run(lambda x, w: F.conv2d(x, w, padding=(2, 1), dilation=(1, 2), groups=g),
+             lambda x, w: TF.conv2d(x, w, padding=(2, 1), dilation=(1, 2), groups=g), [x, w])
 
 
 TRANSPOSE_CASES = [

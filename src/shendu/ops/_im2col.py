@@ -15,7 +15,8 @@ import numpy as np
 
 #: Upper bound on the column-matrix scratch per chunk (bytes).
 WORKSPACE_BYTES = 4 << 20
-#: Stride-1 input gradients as a forward correlation with the rot180 kernel (else GEMM + col2im).
+#: Stride-1 input gradients with C >= 32 as a forward correlation with the rot180 kernel (else GEMM +
+#: col2im, cheaper when the input has few channels).
 ROT180 = True
 #: groups=1 convolutions with C*kw >= 32 through channels-last column matrices (copies runs of kw*C
 #: contiguous values: ~4x faster im2col for C=64, 5x5 than the NCHW layout's runs of W_out).
@@ -196,7 +197,7 @@ def conv_backward(x, w, gy, s, d, pads, groups, need_x, need_w, x_shape=None):
     w2 = w.reshape(g, og, cg * kk)
     gw = np.zeros((g, og, cg * kk), dtype=dt) if need_w else None
     gx = None
-    if need_x and ROT180 and all(v == 1 for v in s):
+    if need_x and ROT180 and c >= 32 and all(v == 1 for v in s):
         # stride 1: the input gradient is the 'full' correlation of gy with the rot180 kernel
         # (the seeds' delta^{l-1} = pad(delta^l) * rot180(w)): im2col + GEMM instead of GEMM + col2im.
         fpads = tuple((d[a] * (k[a] - 1) - pads[a][0], d[a] * (k[a] - 1) - pads[a][1]) for a in range(nd))
