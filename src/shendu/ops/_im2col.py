@@ -15,6 +15,10 @@ import numpy as np
 
 #: Upper bound on the column-matrix scratch per chunk (bytes).
 WORKSPACE_BYTES = 4 << 20
+#: Stride-1 2-D input gradients by slice-adds of whole rows on a zero-extended grid (see _input_grad_wide).
+WIDE_COL2IM = True
+#: Column matrices up to this size (whole batch) are kept from forward for the weight gradient.
+KEEP_COLS_BYTES = 8 << 20
 #: Stride-1 input gradients with C >= 32 as a forward correlation with the rot180 kernel (else GEMM +
 #: col2im, cheaper when the input has few channels).
 ROT180 = True
@@ -82,12 +86,14 @@ def window_view(xp_, k, s, d, osz):
 
 
 def im2col(xpc, k, s, d, osz, tag="cols"):
-    """Column matrix (C*prod(k), nb*prod(out)) of a padded chunk, in a reused buffer."""
+    """Column matrix (C*prod(k), nb*prod(out)) of a padded chunk, in a reused buffer (a fresh array
+    when ``tag`` is None)."""
     nb, c = xpc.shape[:2]
     nd = len(k)
     win = window_view(xpc, k, s, d, osz)  # (nb, C, *k, *o)
     perm = (1,) + tuple(range(2, 2 + nd)) + (0,) + tuple(range(2 + nd, 2 + 2 * nd))
-    cols = _ws(tag, (c,) + tuple(k) + (nb,) + tuple(osz), xpc.dtype)
+    shape = (c,) + tuple(k) + (nb,) + tuple(osz)
+    cols = np.empty(shape, dtype=xpc.dtype) if tag is None else _ws(tag, shape, xpc.dtype)
     np.copyto(cols, win.transpose(perm))
     return cols.reshape(c * math.prod(k), nb * math.prod(osz))
 
@@ -140,8 +146,10 @@ def _w_rows(w):
 
 
 
-def conv_forward(x, w, b, s, d, pads, groups):
-    """y = conv(x, w) + b: x (N, C, *sp), w (O, C/g, *k), b (O,) or None -> (N, O, *out)."""
+def conv_forward(x, w, b, s, d, pads, groups, keep=None):
+    """y = conv(x, w) + b: x (N, C, *sp), w (O, C/g, *k), b (O,) or None -> (N, O, *out).
+    ``keep``: a list that receives the column matrix when the whole batch's fits in KEEP_COLS_BYTES
+    (the backward pass then reuses it instead of recomputing it)."""
     n, c = x.shape[:2]
     o = w.shape[0]
     k = w.shape[2:]
@@ -164,22 +172,63 @@ def conv_forward(x, w, b, s, d, pads, groups):
             y3 += b[:, None]
         return y
     w2 = w.reshape(groups, o // groups, (c // groups) * kk)
+    if keep is not None and c * kk * po * n * x.itemsize <= KEEP_COLS_BYTES:
+        nb = n
+    else:
+        keep = None
     for n0 in range(0, n, nb):
         n1 = min(n, n0 + nb)
         xpc = _pad_chunk(x[n0:n1], pads, "xpad")
-        cols = im2col(xpc, k, s, d, osz)
+        cols = im2col(xpc, k, s, d, osz, tag=None if keep is not None else "cols")
+        if keep is not None:
+            keep.append(cols)
         if groups == 1:
             out = _ws("out", (o, (n1 - n0) * po), x.dtype)
             np.matmul(w2[0], cols, out=out)
         else:
             out = np.matmul(w2, cols.reshape(groups, (c // groups) * kk, -1))
-        np.copyto(y3[n0:n1], out.reshape(o, n1 - n0, po).transpose(1, 0, 2))
-    if b is not None:
-        y3 += b[:, None]
+        if b is not None:  # bias added in the same pass as the layout copy
+            np.add(out.reshape(o, n1 - n0, po).transpose(1, 0, 2), b[:, None], out=y3[n0:n1])
+        else:
+            np.copyto(y3[n0:n1], out.reshape(o, n1 - n0, po).transpose(1, 0, 2))
     return y
 
 
-def conv_backward(x, w, gy, s, d, pads, groups, need_x, need_w, x_shape=None):
+def _input_grad_wide(gx, gy3, w2, k, d, pads, osz, sp_pad, x_shape, nb):
+    """Stride-1 2-D input gradient on the 'wide' grid: gy is zero-extended to the padded width Wp, so
+    each kernel tap's contribution is one contiguous run of Ho*Wp values of the flattened padded
+    gradient (runs of W_out otherwise); the wrapped values are the zero columns. Writes gx."""
+    n, c = x_shape[:2]
+    g, og = w2.shape[:2]
+    o = g * og
+    (ho, wo), (hp, wp) = osz, sp_pad
+    L = ho * wp
+    dt = gy3.dtype
+    slack = (k[1] - 1) * d[1]
+    for n0 in range(0, n, nb):
+        n1 = min(n, n0 + nb)
+        m = n1 - n0
+        gyw = _ws("gy_wide", (o, m, ho, wp), dt)
+        gyw[..., wo:] = 0
+        np.copyto(gyw[..., :wo], gy3[n0:n1].reshape(m, o, ho, wo).transpose(1, 0, 2, 3))
+        gyw = gyw.reshape(g, og, m * L)
+        if g == 1:
+            gcols = _ws("gcols", (w2.shape[2], m * L), dt)
+            np.matmul(w2[0].T, gyw[0], out=gcols)
+        else:
+            gcols = np.matmul(w2.transpose(0, 2, 1), gyw)
+        gcols = gcols.reshape((c,) + tuple(k) + (m, L))
+        gxf = _ws("gx_wide", (m, c, hp * wp + slack), dt)
+        gxf.fill(0)
+        for i in range(k[0]):
+            for j in range(k[1]):
+                off = i * d[0] * wp + j * d[1]
+                gxf[:, :, off:off + L] += gcols[:, i, j].transpose(1, 0, 2)
+        full = gxf[:, :, :hp * wp].reshape(m, c, hp, wp)
+        np.copyto(gx[n0:n1], full[:, :, pads[0][0]:pads[0][0] + x_shape[2], pads[1][0]:pads[1][0] + x_shape[3]])
+
+
+def conv_backward(x, w, gy, s, d, pads, groups, need_x, need_w, x_shape=None, cols=None):
     """(gx, gw) of y = conv(x, w) for upstream gy (N, O, *out). x may be None when only gx is
     needed (then ``x_shape`` gives its shape)."""
     if x_shape is None:
@@ -213,6 +262,18 @@ def conv_backward(x, w, gy, s, d, pads, groups, need_x, need_w, x_shape=None):
         return gx, (gw.reshape(w.shape) if gw is not None else None)
     gy3 = gy.reshape(n, o, po)
     nb = chunk_size(n, c * kk * po * dt.itemsize)
+    if cols is not None and need_w:  # the forward pass's column matrix (one chunk: the whole batch)
+        cols = cols.reshape(g, cg * kk, n * po)
+        gy2 = _ws("gy2", (o, n, po), dt)
+        np.copyto(gy2, gy3.transpose(1, 0, 2))
+        gy2 = gy2.reshape(g, og, n * po)
+        if g == 1:
+            gw[0] += gy2[0] @ cols[0].T
+        else:
+            gw += np.matmul(gy2, cols.transpose(0, 2, 1))
+        need_w = False
+        if not need_x:
+            return gx, gw.reshape(w.shape)
     if need_w and g == 1 and NHWC and c * k[-1] >= 32:
         gwr = np.zeros((kk * c, o), dtype=dt)
         for n0 in range(0, n, nb):
@@ -226,6 +287,11 @@ def conv_backward(x, w, gy, s, d, pads, groups, need_x, need_w, x_shape=None):
         if not need_x:
             return gx, gw
     sp_pad = tuple(x_shape[2 + a] + pads[a][0] + pads[a][1] for a in range(nd))
+    if need_x and nd == 2 and tuple(s) == (1, 1) and WIDE_COL2IM:
+        if need_w:
+            _, gw = conv_backward(x, w, gy, s, d, pads, groups, False, True)
+        _input_grad_wide(gx, gy3, w2, k, d, pads, osz, sp_pad, x_shape, nb)
+        return gx, (gw.reshape(w.shape) if gw is not None else None)
     for n0 in range(0, n, nb):
         n1 = min(n, n0 + nb)
         m = n1 - n0

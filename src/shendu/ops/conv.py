@@ -11,6 +11,7 @@ the correlation of x with the upstream gradient).
 from __future__ import annotations
 
 from ..autograd.function import Function
+from ..autograd.grad_mode import _Mode
 from . import _im2col as K
 
 
@@ -25,12 +26,16 @@ class ConvNd(Function):
         self.s, self.d, self.pads, self.g = stride, dilation, pads, groups
 
     def forward(self, x, w, b=None):
-        return K.conv_forward(x, w, b, self.s, self.d, self.pads, self.g)
+        keep = [] if _Mode.grad_enabled else None
+        y = K.conv_forward(x, w, b, self.s, self.d, self.pads, self.g, keep)
+        if keep:
+            self.saved = keep[0]
+        return y
 
     def backward_array(self, gy):
         need = self.needs_input_grad
         x, w = self.inputs[0]._data, self.inputs[1]._data
-        gx, gw = K.conv_backward(x, w, gy, self.s, self.d, self.pads, self.g, need[0], need[1])
+        gx, gw = K.conv_backward(x, w, gy, self.s, self.d, self.pads, self.g, need[0], need[1], cols=self.saved)
         if len(need) == 3:
             gb = gy.sum(axis=_red_axes(gy.ndim - 2)) if need[2] else None
             return gx, gw, gb
