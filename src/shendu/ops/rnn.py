@@ -62,6 +62,18 @@ class _SeqBase(Function):
         raise NotImplementedError
 
 
+def _prev_states(Y, h0, reverse):
+    """h_{t-1} for every step t (T, B, H) of an unmasked run: the outputs shifted by one step."""
+    P = xp.empty_like(Y)
+    if reverse:
+        P[:-1] = Y[1:]
+        P[-1] = h0
+    else:
+        P[1:] = Y[:-1]
+        P[0] = h0
+    return P
+
+
 def _masked(m, new, old):
     """m * new + (1 - m) * old with differentiable ops (m a constant 0/1 array)."""
     mt = _wrap(m)
@@ -81,8 +93,9 @@ class LSTMSeq(_SeqBase):
         C = xp.empty((T, B, H), dt)
         TC = xp.empty((T, B, H), dt)
         Y = xp.empty((T, B, H), dt)
-        HP = xp.empty((T, B, H), dt)  # h_{t-1} per step (for dW_hh)
-        CP = xp.empty((T, B, H), dt)
+        if mask is not None:  # h_{t-1}, c_{t-1} per step; unmasked runs rebuild them from Y and C
+            HP = xp.empty((T, B, H), dt)
+            CP = xp.empty((T, B, H), dt)
         wT = w_hh.T
         h, c = h0, c0
         tmp = xp.empty((B, H), dt)
@@ -93,8 +106,9 @@ class LSTMSeq(_SeqBase):
             _sigmoid_(a[:, :2 * H])
             xp.tanh(a[:, 2 * H:3 * H], out=a[:, 2 * H:3 * H])
             _sigmoid_(a[:, 3 * H:])
-            HP[t] = h
-            CP[t] = c
+            if mask is not None:
+                HP[t] = h
+                CP[t] = c
             ct = C[t]
             xp.multiply(a[:, H:2 * H], c, out=ct)
             xp.multiply(a[:, :H], a[:, 2 * H:3 * H], out=tmp)
@@ -110,22 +124,34 @@ class LSTMSeq(_SeqBase):
                 c = ct + c * (1 - m)
             else:
                 h, c = yt, ct
-        self.saved = (A, C, TC, HP, CP)
+        self.saved = (A, C, TC, HP, CP, Y) if mask is not None else (A, C, TC, None, None, Y)
         return Y, xp.array(h, dtype=dt), xp.array(c, dtype=dt)
 
     def backward_array(self, gy, ghT, gcT):
-        A, C, TC, HP, CP = self.saved
-        w_hh = self.inputs[1]._data
+        A, C, TC, HP, CP, Y = self.saved
+        ins = self.inputs
+        w_hh = ins[1]._data
         T, B, G = A.shape
         H = G // 4
         mask = self.mask
-        dA = xp.empty_like(A)
-        dh = ghT.copy()
+        if HP is None:
+            HP = _prev_states(Y, ins[2]._data, self.reverse)
+            CP = _prev_states(C, ins[3]._data, self.reverse)
+        i, f, g, o = A[..., :H], A[..., H:2 * H], A[..., 2 * H:3 * H], A[..., 3 * H:]
+        # Step-independent local derivatives, for all steps at once (few big ops instead of many small ones):
+        # d a_i = dc g i(1-i), d a_f = dc c_{t-1} f(1-f), d a_g = dc i (1-g^2), d a_o = dh tanh(c) o(1-o),
+        # and dc += dh o (1 - tanh(c)^2).
+        Q = xp.empty((T, B, 4, H), A.dtype)
+        xp.multiply(g, i * (1 - i), out=Q[:, :, 0])
+        xp.multiply(CP, f * (1 - f), out=Q[:, :, 1])
+        xp.multiply(i, 1 - g * g, out=Q[:, :, 2])
+        xp.multiply(TC, o * (1 - o), out=Q[:, :, 3])
+        K = o * (1 - TC * TC)
+        dA = xp.empty((T, B, 4, H), A.dtype)
+        dh = ghT
         dc = gcT.copy()
         tmp = xp.empty((B, H), A.dtype)
         for t in reversed(list(self._steps(T))):
-            a = A[t]
-            i, f, g, o = a[:, :H], a[:, H:2 * H], a[:, 2 * H:3 * H], a[:, 3 * H:]
             dh_t = dh + gy[t]
             if mask is not None:
                 m = mask[t]
@@ -133,32 +159,17 @@ class LSTMSeq(_SeqBase):
                 keep_c = dc * (1 - m)
                 dh_t *= m
                 dc = dc * m
-            tc = TC[t]
-            d = dA[t]
-            do = d[:, 3 * H:]
-            xp.multiply(dh_t, tc, out=do)
-            # dc += dh * o * (1 - tanh(c)^2)
-            xp.multiply(tc, tc, out=tmp)
-            xp.subtract(1, tmp, out=tmp)
-            tmp *= o
-            tmp *= dh_t
-            dc = dc + tmp
-            xp.multiply(dc, g, out=d[:, :H])       # d i
-            xp.multiply(dc, CP[t], out=d[:, H:2 * H])  # d f
-            xp.multiply(dc, i, out=d[:, 2 * H:3 * H])  # d g
-            dc *= f
-            # through the activations
-            s = d[:, :2 * H]
-            s *= a[:, :2 * H]
-            s *= 1 - a[:, :2 * H]
-            do *= o
-            do *= 1 - o
-            dg = d[:, 2 * H:3 * H]
-            dg *= 1 - g * g
-            dh = d @ w_hh
+            d4 = dA[t]
+            xp.multiply(dh_t, Q[t, :, 3], out=d4[:, 3])
+            xp.multiply(dh_t, K[t], out=tmp)
+            dc += tmp
+            xp.multiply(dc[:, None, :], Q[t, :, :3], out=d4[:, :3])
+            dc *= f[t]
+            dh = d4.reshape(B, G) @ w_hh
             if mask is not None:
                 dh += keep_h
                 dc += keep_c
+        dA = dA.reshape(T, B, G)
         need = self.needs_input_grad
         gw = None
         if need[1]:
@@ -196,7 +207,7 @@ class GRUSeq(_SeqBase):
         dt = xproj.dtype
         A = xp.empty((T, B, G), dt)   # r, z, n
         HN = xp.empty((T, B, H), dt)  # W_hn h + b_hn
-        HP = xp.empty((T, B, H), dt)
+        HP = xp.empty((T, B, H), dt) if mask is not None else None
         Y = xp.empty((T, B, H), dt)
         wT = w_hh.T
         hh = xp.empty((B, G), dt)
@@ -213,7 +224,8 @@ class GRUSeq(_SeqBase):
             xp.multiply(a[:, :H], hh[:, 2 * H:], out=n)
             n += xt[:, 2 * H:]
             xp.tanh(n, out=n)
-            HP[t] = h
+            if mask is not None:
+                HP[t] = h
             z = a[:, H:2 * H]
             yt = Y[t]
             # h' = n + z (h - n)
@@ -226,53 +238,54 @@ class GRUSeq(_SeqBase):
                 h = yt + h * (1 - m)
             else:
                 h = yt
-        self.saved = (A, HN, HP)
+        self.saved = (A, HN, HP, Y)
         return Y, xp.array(h, dtype=dt)
 
     def backward_array(self, gy, ghT):
-        A, HN, HP = self.saved
-        w_hh = self.inputs[1]._data
+        A, HN, HP, Y = self.saved
+        ins = self.inputs
+        w_hh = ins[1]._data
         T, B, G = A.shape
         H = G // 3
         mask = self.mask
-        dX = xp.empty_like(A)
+        if HP is None:
+            HP = _prev_states(Y, ins[3]._data, self.reverse)
+        r, z, n = A[..., :H], A[..., H:2 * H], A[..., 2 * H:]
+        # Step-independent factors for all steps at once: d n_pre = dh (1-z)(1-n^2),
+        # d z_pre = dh (h_{t-1} - n) z(1-z), d r_pre = d n_pre (W_hn h + b_hn) r(1-r), d hn = d n_pre r.
+        P1 = (1 - z) * (1 - n * n)
+        P2 = (HP - n) * (z * (1 - z))
+        P3 = HN * (r * (1 - r))
         dHH = xp.empty_like(A)
-        dh = ghT.copy()
+        dXn = xp.empty((T, B, H), A.dtype)
+        dh = ghT
+        tmp = xp.empty((B, H), A.dtype)
         for t in reversed(list(self._steps(T))):
-            a = A[t]
-            r, z, n = a[:, :H], a[:, H:2 * H], a[:, 2 * H:]
-            hp = HP[t]
             dh_t = dh + gy[t]
             if mask is not None:
                 m = mask[t]
                 keep = dh * (1 - m)
                 dh_t *= m
-            dx = dX[t]
             dhh = dHH[t]
-            dn = dx[:, 2 * H:]
-            xp.subtract(1, z, out=dn)
-            dn *= dh_t
-            dn *= 1 - n * n                      # d n_pre  (= d x_n)
-            dz = dx[:, H:2 * H]
-            xp.subtract(hp, n, out=dz)
-            dz *= dh_t
-            dz *= z
-            dz *= 1 - z                          # d z_pre
-            dhh[:, H:2 * H] = dz
-            xp.multiply(dn, r, out=dhh[:, 2 * H:])  # d (W_hn h + b_hn)
-            dr = dx[:, :H]
-            xp.multiply(dn, HN[t], out=dr)
-            dr *= r
-            dr *= 1 - r                          # d r_pre
-            dhh[:, :H] = dr
+            dn = dXn[t]
+            xp.multiply(dh_t, P1[t], out=dn)
+            xp.multiply(dh_t, P2[t], out=dhh[:, H:2 * H])
+            xp.multiply(dn, P3[t], out=dhh[:, :H])
+            xp.multiply(dn, r[t], out=dhh[:, 2 * H:])
             dh = dhh @ w_hh
-            dh += dh_t * z
+            xp.multiply(dh_t, z[t], out=tmp)
+            dh += tmp
             if mask is not None:
                 dh += keep
         need = self.needs_input_grad
+        dX = None
+        if need[0]:
+            dX = xp.empty_like(A)
+            dX[..., :2 * H] = dHH[..., :2 * H]
+            dX[..., 2 * H:] = dXn
         gw = dHH.reshape(T * B, G).T @ HP.reshape(T * B, H) if need[1] else None
         gb = dHH.reshape(T * B, G).sum(axis=0) if need[2] else None
-        return (dX if need[0] else None, gw, gb, dh if need[3] else None)
+        return (dX, gw, gb, dh if need[3] else None)
 
     def compose(self, xproj, w_hh, b_hh, h0):
         from ..ops import stack
