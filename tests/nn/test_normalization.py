@@ -146,3 +146,12 @@ def test_local_response_norm_matches_torch():
         a = F.local_response_norm(sd.tensor(x), size, 1e-2, 0.75, 2.0).numpy()
         b = torch.nn.functional.local_response_norm(torch.tensor(x), size, 1e-2, 0.75, 2.0).numpy()
         np.testing.assert_allclose(a, b, rtol=1e-7)
+
+
+def test_num_batches_tracked_stays_a_0d_int_array():
+    bn = sd.nn.BatchNorm1d(3)
+    for _ in range(3):
+        bn(sd.randn(4, 3))
+    data = bn.num_batches_tracked._data
+    assert isinstance(data, np.ndarray) and data.shape == () and data.dtype == np.int64
+    assert bn.num_batches_tracked.item() == 3

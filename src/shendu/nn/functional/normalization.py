@@ -188,7 +188,8 @@ def batch_norm(input: Tensor, running_mean: Tensor | None, running_var: Tensor |
         y = fn(input, *params)
         if training and running_mean is not None:
             if num_batches_tracked is not None:
-                num_batches_tracked._data = num_batches_tracked._data + 1
+                num_batches_tracked._data += 1  # in place: stays a 0-d array, not a NumPy scalar
+                num_batches_tracked._version += 1
             m = momentum if momentum is not None else 1.0 / float(num_batches_tracked._data if num_batches_tracked is not None else 1)
             rm, rv = running_mean._data, running_var._data
             bm = fn.mean.astype(rm.dtype, copy=False)
