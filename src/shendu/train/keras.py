@@ -48,12 +48,12 @@ class TrainingMixin:
         return t.fit(data, epochs=epochs, batch_size=batch_size, val_data=validation_data, shuffle=shuffle,
                      max_steps=max_steps, resume_from=resume_from)
 
-    def evaluate(self, x, y=None, *, batch_size=256):
-        """{'loss': ..., metric: ...} on (x, y)."""
+    def evaluate(self, x, y=None, *, batch_size=256, verbose=0):
+        """{'loss': ..., metric: ...} on (x, y). ``verbose`` is accepted as in Keras; nothing is printed."""
         return self._compiled("evaluate").evaluate(x if y is None else (x, y), batch_size=batch_size)
 
-    def predict(self, x, *, batch_size=256):
-        """Outputs for inputs x as a NumPy array (eval mode, no graph)."""
+    def predict(self, x, *, batch_size=256, verbose=0):
+        """Outputs for inputs x as a NumPy array (eval mode, no graph). ``verbose`` as in Keras; nothing is printed."""
         from .loop import predict
 
         return predict(self, x, batch_size=batch_size)
