@@ -81,15 +81,21 @@ def test_conv2d_unbatched_input():
     np.testing.assert_allclose(y.numpy(), TF.conv2d(torch.tensor(x), torch.tensor(w), padding=1).numpy(), atol=1e-12)
 
 
-def test_conv2d_large_batch_chunks_match_torch(monkeypatch):
-    """Batches split into several workspace chunks (uneven last chunk) give the same result."""
+@pytest.mark.parametrize("keep_bytes", [0, 1 << 30])
+@pytest.mark.parametrize("channels", [2, 40])
+def test_conv2d_large_batch_chunks_match_torch(monkeypatch, keep_bytes, channels):
+    """Batches split into several workspace chunks (uneven last chunk), with and without the forward
+    pass's column matrix kept for backward, through the NCHW, wide and channels-last kernels."""
     from shendu.ops import _im2col
 
-    monkeypatch.setattr(_im2col, "WORKSPACE_BYTES", 3000)
+    monkeypatch.setattr(_im2col, "WORKSPACE_BYTES", 3000 * channels)
+    monkeypatch.setattr(_im2col, "KEEP_COLS_BYTES", keep_bytes)
     rng = np.random.default_rng(3)
-    x, w = rng.standard_normal((7, 2, 6, 6)), rng.standard_normal((3, 2, 3, 3))
+    x, w = rng.standard_normal((7, channels, 6, 6)), rng.standard_normal((3, channels, 3, 3))
     _run(lambda x, w: F.conv2d(x, w, padding=1), lambda x, w: TF.conv2d(x, w, padding=1), [x, w])
     _run(lambda x, w: F.conv2d(x, w, stride=2), lambda x, w: TF.conv2d(x, w, stride=2), [x, w])
+    _run(lambda x, w: F.conv2d(x, w, padding=(2, 1), dilation=(2, 2)),
+         lambda x, w: TF.conv2d(x, w, padding=(2, 1), dilation=(2, 2)), [x, w])
 
 
 @pytest.mark.parametrize("rot180", [True, False])

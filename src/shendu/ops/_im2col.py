@@ -20,6 +20,9 @@ import numpy as np
 #: Upper bound on the column-matrix scratch per chunk (bytes): 4 MiB was ~20% faster single-threaded,
 #: 16 MiB much faster with 2 BLAS threads on a loaded 2-core machine (fewer thread hand-offs).
 WORKSPACE_BYTES = 8 << 20
+#: Stride-1 2-D groups=1 convolutions with C*kw < 32 build their columns on the zero-extended 'wide' grid
+#: (contiguous runs of Ho*Wp instead of W_out; see _wide_cols).
+WIDE = True
 #: Stride-1 2-D input gradients by slice-adds of whole rows on a zero-extended grid (see _input_grad_wide).
 WIDE_COL2IM = True
 #: Column matrices up to this size (whole batch) are kept from forward for the weight gradient.
@@ -151,6 +154,46 @@ def _w_rows(w):
 
 
 
+def _wide_cols(x, pads, k, d, osz, tag):
+    """Stride-1 2-D column matrix on the 'wide' grid: (C*kh*kw, nb*Ho*Wp), column (n, h, w) for w < Wp
+    (the padded width); each (c, i, j, n) row block is one contiguous run of Ho*Wp input values. Columns
+    with w >= Wo are garbage (wrapped taps) and are cropped or meet zero gradients."""
+    nb, c, h, w = x.shape
+    (lo0, hi0), (lo1, hi1) = pads
+    hp, wp = h + lo0 + hi0, w + lo1 + hi1
+    ho = osz[0]
+    slack = (k[1] - 1) * d[1]
+    key = ("wide_x", nb, c, hp, wp, slack, np.dtype(x.dtype), tuple(pads))
+    buf = _PADDED.get(key)
+    if buf is None:
+        if len(_PADDED) > 32:
+            _PADDED.clear()
+        buf = np.zeros(nb * c * hp * wp + slack, dtype=x.dtype)
+        _PADDED[key] = buf
+    np.copyto(buf[:nb * c * hp * wp].reshape(nb, c, hp, wp)[:, :, lo0:lo0 + h, lo1:lo1 + w], x)
+    it = buf.itemsize
+    L = ho * wp
+    view = np.lib.stride_tricks.as_strided(
+        buf, (c, k[0], k[1], nb, L), (hp * wp * it, d[0] * wp * it, d[1] * it, c * hp * wp * it, it), writeable=False)
+    cols = _ws(tag, (c, k[0], k[1], nb, L), x.dtype) if tag else np.empty((c, k[0], k[1], nb, L), dtype=x.dtype)
+    np.copyto(cols, view)
+    return cols.reshape(c * k[0] * k[1], nb * L)
+
+
+def _gy_wide(gy3, n0, n1, o, osz, wp):
+    """gy[n0:n1] as (O, m*Ho*Wp), zero in the columns w >= Wo (reused buffer)."""
+    m = n1 - n0
+    ho, wo = osz
+    gyw = _ws("gy_wide", (o, m, ho, wp), gy3.dtype)
+    gyw[..., wo:] = 0
+    np.copyto(gyw[..., :wo], gy3[n0:n1].reshape(m, o, ho, wo).transpose(1, 0, 2, 3))
+    return gyw.reshape(o, m * ho * wp)
+
+
+def _wide_ok(x_shape, k, s, groups, c):
+    return WIDE and len(k) == 2 and tuple(s) == (1, 1) and groups == 1 and c * k[-1] < 32
+
+
 def conv_forward(x, w, b, s, d, pads, groups, keep=None):
     """y = conv(x, w) + b: x (N, C, *sp), w (O, C/g, *k), b (O,) or None -> (N, O, *out).
     ``keep``: a list that receives the column matrix when the whole batch's fits in KEEP_COLS_BYTES
@@ -177,6 +220,27 @@ def conv_forward(x, w, b, s, d, pads, groups, keep=None):
             y3 += b[:, None]
         return y
     w2 = w.reshape(groups, o // groups, (c // groups) * kk)
+    if _wide_ok(x.shape, k, s, groups, c):
+        wp = x.shape[3] + pads[1][0] + pads[1][1]
+        ho, wo = osz
+        if keep is not None and c * kk * ho * wp * n * x.itemsize <= KEEP_COLS_BYTES:
+            nb = n
+        else:
+            keep = None
+        for n0 in range(0, n, nb):
+            n1 = min(n, n0 + nb)
+            cols = _wide_cols(x[n0:n1], pads, k, d, osz, None if keep is not None else "cols")
+            if keep is not None:
+                keep.append(("wide", cols))
+            out = _ws("out", (o, cols.shape[1]), x.dtype)
+            np.matmul(w2[0], cols, out=out)
+            src = out.reshape(o, n1 - n0, ho, wp)[..., :wo].transpose(1, 0, 2, 3)
+            dst = y[n0:n1]
+            if b is not None:
+                np.add(src, b[:, None, None], out=dst)
+            else:
+                np.copyto(dst, src)
+        return y
     if keep is not None and c * kk * po * n * x.itemsize <= KEEP_COLS_BYTES:
         nb = n
     else:
@@ -186,7 +250,7 @@ def conv_forward(x, w, b, s, d, pads, groups, keep=None):
         xpc = _pad_chunk(x[n0:n1], pads, "xpad")
         cols = im2col(xpc, k, s, d, osz, tag=None if keep is not None else "cols")
         if keep is not None:
-            keep.append(cols)
+            keep.append(("nchw", cols))
         if groups == 1:
             out = _ws("out", (o, (n1 - n0) * po), x.dtype)
             np.matmul(w2[0], cols, out=out)
@@ -213,10 +277,7 @@ def _input_grad_wide(gx, gy3, w2, k, d, pads, osz, sp_pad, x_shape, nb):
     for n0 in range(0, n, nb):
         n1 = min(n, n0 + nb)
         m = n1 - n0
-        gyw = _ws("gy_wide", (o, m, ho, wp), dt)
-        gyw[..., wo:] = 0
-        np.copyto(gyw[..., :wo], gy3[n0:n1].reshape(m, o, ho, wo).transpose(1, 0, 2, 3))
-        gyw = gyw.reshape(g, og, m * L)
+        gyw = _gy_wide(gy3, n0, n1, o, osz, wp).reshape(g, og, m * L)
         if g == 1:
             gcols = _ws("gcols", (w2.shape[2], m * L), dt)
             np.matmul(w2[0].T, gyw[0], out=gcols)
@@ -267,8 +328,14 @@ def conv_backward(x, w, gy, s, d, pads, groups, need_x, need_w, x_shape=None, co
         return gx, (gw.reshape(w.shape) if gw is not None else None)
     gy3 = gy.reshape(n, o, po)
     nb = chunk_size(n, c * kk * po * dt.itemsize)
-    if cols is not None and need_w:  # the forward pass's column matrix (one chunk: the whole batch)
-        cols = cols.reshape(g, cg * kk, n * po)
+    if cols is not None and need_w and cols[0] == "wide":
+        wp = x_shape[3] + pads[1][0] + pads[1][1]
+        gw[0] += _gy_wide(gy3, 0, n, o, osz, wp) @ cols[1].T
+        need_w = False
+        if not need_x:
+            return gx, gw.reshape(w.shape)
+    elif cols is not None and need_w:  # the forward pass's column matrix (one chunk: the whole batch)
+        cols = cols[1].reshape(g, cg * kk, n * po)
         gy2 = _ws("gy2", (o, n, po), dt)
         np.copyto(gy2, gy3.transpose(1, 0, 2))
         gy2 = gy2.reshape(g, og, n * po)
@@ -276,6 +343,16 @@ def conv_backward(x, w, gy, s, d, pads, groups, need_x, need_w, x_shape=None, co
             gw[0] += gy2[0] @ cols[0].T
         else:
             gw += np.matmul(gy2, cols.transpose(0, 2, 1))
+        need_w = False
+        if not need_x:
+            return gx, gw.reshape(w.shape)
+    if need_w and _wide_ok(x_shape, k, s, g, c):
+        wp = x_shape[3] + pads[1][0] + pads[1][1]
+        gw2 = gw[0]
+        for n0 in range(0, n, nb):
+            n1 = min(n, n0 + nb)
+            cols_w = _wide_cols(x[n0:n1], pads, k, d, osz, "cols")
+            gw2 += _gy_wide(gy3, n0, n1, o, osz, wp) @ cols_w.T
         need_w = False
         if not need_x:
             return gx, gw.reshape(w.shape)
