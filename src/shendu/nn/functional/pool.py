@@ -44,15 +44,11 @@ def _maxpool(nd, name, x, kernel_size, stride, padding, dilation, ceil_mode, ret
     y = fn(x)
     idx = None
     if return_indices:
-        idx = as_tensor(fn.indices() if fn.saved is not None else _indices_nograd(fn))
+        idx = as_tensor(fn.indices())
     if unb:
         y = reshape(y, y.shape[1:])
         idx = reshape(idx, idx.shape[1:]) if idx is not None else None
     return (y, idx) if return_indices else y
-
-
-def _indices_nograd(fn):
-    raise RuntimeError("max_pool: indices unavailable")  # pragma: no cover - saved is always set in forward
 
 
 def max_pool1d(input, kernel_size, stride=None, padding=0, dilation=1, ceil_mode=False, return_indices=False):
