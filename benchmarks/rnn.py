@@ -11,6 +11,7 @@ PyTorch runs with as many threads as NumPy's BLAS. Times are medians over three 
 from __future__ import annotations
 
 import argparse
+import os
 import statistics
 import sys
 import time
@@ -18,6 +19,8 @@ from pathlib import Path
 
 import numpy as np
 
+# PyTorch's OpenMP workers otherwise spin after each step and steal the cores NumPy's BLAS needs next.
+os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from _harness import fmt_time, table, try_torch  # noqa: E402
 from mlp import blas_threads  # noqa: E402

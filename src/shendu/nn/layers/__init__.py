@@ -17,7 +17,7 @@ from .pool import (  # noqa: F401  (issue 6: pooling)
     AdaptiveAvgPool1d, AdaptiveAvgPool2d, AvgPool1d, AvgPool2d, AvgPool3d, GlobalAvgPool2d, GlobalMaxPool2d,
     LPPool1d, LPPool2d, MaxPool1d, MaxPool2d, MaxPool3d,
 )
-from .recurrent import GRU, LSTM, RNN, GRUCell, LeakyRNNCell, LSTMCell, RNNBase, RNNCell, SkipRNN  # noqa: F401  (issue 7)
+from .recurrent import GRU, LSTM, RNN, GRUCell, LeakyRNNCell, LSTMCell, OutputRecurrentRNN, RNNBase, RNNCell, SkipRNN  # noqa: F401  (issue 7)
 from .attention import AdditiveAttention, DotAttention, GeneralAttention  # noqa: F401  (issue 7)
 from .esn import EchoStateNetwork, spectral_radius_  # noqa: F401  (issue 7)
 from .recursive import RecursiveNet  # noqa: F401  (issue 7)

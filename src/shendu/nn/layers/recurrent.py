@@ -355,3 +355,38 @@ def truncated_bptt(model, x, y, loss_fn, optimizer_step, k=35, state=None, dim=0
         state = detach_state(state)
         losses.append(float(loss.item()))
     return losses, state
+
+
+class OutputRecurrentRNN(Module):
+    """RNN whose only recurrence is from the output (textbook 10.2.1, Fig. 10.4):
+    h_t = tanh(U x_t + W y_{t-1} + b), o_t = V h_t + c. x (T, B, in) -> o (T, B, out).
+
+    ``forward(x, y_prev)`` with teacher forcing takes the true previous outputs y_prev (T, B, out)
+    (y_prev[0] is the initial output, usually zeros): every step is then independent, so all steps
+    run as one batched computation. ``generate(x, y0)`` is free-running: each o_t is fed back."""
+
+    def __init__(self, input_size, hidden_size, output_size, dtype=None):
+        super().__init__()
+        self.ih = _Dense(input_size, hidden_size, dtype)
+        self.oh = _Dense(output_size, hidden_size, dtype, bias=False)
+        self.ho = _Dense(hidden_size, output_size, dtype)
+        self.output_size = output_size
+
+    def forward(self, x, y_prev):
+        if tuple(y_prev.shape) != tuple(x.shape[:-1]) + (self.output_size,):
+            raise ValueError(f"OutputRecurrentRNN: y_prev of shape {tuple(y_prev.shape)}, expected "
+                             f"{tuple(x.shape[:-1]) + (self.output_size,)}")
+        return self.ho((self.ih(x) + self.oh(y_prev)).tanh())
+
+    def generate(self, x, y0=None):
+        y = _wrap(np.zeros((x.shape[1], self.output_size), dtype=x.dtype)) if y0 is None else y0
+        outs = []
+        for t in range(x.shape[0]):
+            y = self.ho((self.ih(x[t]) + self.oh(y)).tanh())
+            outs.append(y)
+        return stack(outs, 0)
+
+
+def _Dense(i, o, dtype, bias=True):
+    from .linear import Linear
+    return Linear(i, o, bias=bias, dtype=dtype)
