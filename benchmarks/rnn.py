@@ -31,8 +31,7 @@ import shendu.nn.functional as F  # noqa: E402
 
 
 def clip_norm(params, max_norm):
-    optim = getattr(sd, "optim", None)
-    f = getattr(optim, "clip_grad_norm_", None) or getattr(nn.utils, "clip_grad_norm_", None) if hasattr(nn, "utils") else getattr(optim, "clip_grad_norm_", None)
+    f = getattr(getattr(sd, "optim", None), "clip_grad_norm_", None)
     if f is not None:
         return f(params, max_norm)
     gs = [p.grad._data for p in params if p.grad is not None]
