@@ -98,3 +98,41 @@ def test_shape_errors_name_the_op_and_shapes():
         F.max_pool2d(sd.zeros(1, 1, 4, 4), 3, padding=2)
     with pytest.raises(ValueError, match="output_padding"):
         F.conv_transpose2d(sd.zeros(1, 2, 3, 3), sd.zeros(2, 2, 3, 3), stride=1, output_padding=1)
+
+
+def test_fft_convolution_matches_direct_and_gradients():
+    """Textbook 9.8: FFT convolution (zero-padded to the full linear size) equals the direct one."""
+    rng = np.random.default_rng(3)
+    x = sd.tensor(rng.standard_normal((2, 3, 9, 8)), requires_grad=True)
+    w = sd.tensor(rng.standard_normal((4, 3, 5, 4)), requires_grad=True)
+    b = sd.tensor(rng.standard_normal(4), requires_grad=True)
+    for pad in (0, 2, "same", "full"):
+        np.testing.assert_allclose(F.conv2d_fft(x, w, b, pad).numpy(), F.conv2d(x, w, b, padding=pad).numpy(),
+                                   atol=1e-11)
+    from shendu.autograd import gradcheck, gradgradcheck
+
+    assert gradcheck(lambda x, w, b: F.conv2d_fft(x, w, b, 1), (x, w, b))
+    assert gradgradcheck(lambda x, w, b: F.conv2d_fft(x, w, b, 1), (x, w, b))
+    x32 = sd.randn(1, 2, 12, 12)
+    assert F.conv2d_fft(x32, sd.randn(3, 2, 7, 7)).dtype == sd.float32
+
+
+def test_sobel_kernel_is_separable():
+    """Textbook 9.8: conv2d(X, outer(u, v)) == column pass with u after row pass with v (Sobel u=[1,2,1], v=[1,0,-1])."""
+    u, v = np.array([1.0, 2.0, 1.0]), np.array([1.0, 0.0, -1.0])
+    x = sd.tensor(np.random.default_rng(4).standard_normal((1, 1, 7, 6)))
+    full = F.conv2d(x, sd.tensor(np.outer(u, v)[None, None]))
+    sep = F.conv2d_separable(x, u[None], v[None])
+    np.testing.assert_allclose(sep.numpy(), full.numpy(), atol=1e-12)
+    fu, fv = F.separable_factors(np.outer(u, v)[None, None])
+    np.testing.assert_allclose(np.outer(fu[0, 0], fv[0, 0]), np.outer(u, v), atol=1e-12)
+
+
+def test_grouped_output_ignores_other_groups():
+    """Textbook 9.5 (restricted connectivity): output channels of group 0 do not depend on group 1's inputs."""
+    x = sd.randn(1, 4, 6, 6, dtype=sd.float64, requires_grad=True)
+    w = sd.randn(6, 2, 3, 3, dtype=sd.float64)
+    F.conv2d(x, w, groups=2)[:, :3].sum().backward()
+    g = x.grad.numpy()
+    assert np.all(g[:, 2:] == 0) and np.all(np.abs(g[:, :2]).sum(axis=(2, 3)) > 0)
+    assert sd.nn.Conv2d(4, 6, 3, groups=2, bias=False).weight.numel() == 6 * 2 * 9

@@ -115,3 +115,29 @@ class ConvWeightGradNd(Function):
         gx = ConvTransposeNd(self.s, self.d, self.pads, self.g, x.shape[1:])(gy, ggw) if need[0] else None
         ggy = ConvNd(self.s, self.d, self.pads, self.g)(x, ggw) if need[1] else None
         return gx, ggy
+
+
+class ConvFFT2d(ConvNd):
+    """Stride-1 2-D cross-correlation computed in the frequency domain (textbook 9.8, FFT convolution):
+    y = irfft2(sum_c rfft2(x_pad) * rfft2(rot180(w))) restricted to the valid part; zero-padding to the
+    full linear size avoids circular wrap-around. Gradients use the direct kernels (same values)."""
+
+    def __init__(self, pads):
+        super().__init__((1, 1), (1, 1), pads, 1)
+
+    def forward(self, x, w, b=None):
+        import numpy as np
+
+        (lo0, hi0), (lo1, hi1) = self.pads
+        xp = np.pad(x, ((0, 0), (0, 0), (lo0, hi0), (lo1, hi1)))
+        hp, wp = xp.shape[2:]
+        kh, kw = w.shape[2:]
+        fs = (hp + kh - 1, wp + kw - 1)
+        xf = np.fft.rfft2(xp, s=fs)
+        wf = np.fft.rfft2(w[:, :, ::-1, ::-1], s=fs)
+        yf = np.einsum("ncxy,ocxy->noxy", xf, wf, optimize=True)
+        y = np.fft.irfft2(yf, s=fs)[:, :, kh - 1:hp, kw - 1:wp]
+        y = np.ascontiguousarray(y, dtype=x.dtype)
+        if b is not None:
+            y += b[:, None, None]
+        return y

@@ -18,7 +18,7 @@ from .embedding import embedding  # noqa: F401
 from .normalization import batch_norm, layer_norm, local_response_norm, rms_norm  # noqa: F401
 from .distance import cdist, cosine_embedding_loss, cosine_similarity, pairwise_distance, triplet_margin_loss  # noqa: F401
 from .conv import (  # noqa: F401  (issue 6: convolution)
-    conv1d, conv2d, conv2d_separable, conv3d, conv_transpose1d, conv_transpose2d, conv_transpose3d, fold,
+    conv1d, conv2d, conv2d_fft, conv2d_separable, conv3d, conv_transpose1d, conv_transpose2d, conv_transpose3d, fold,
     separable_factors, unfold,
 )
 from .pool import (  # noqa: F401  (issue 6: pooling)

@@ -213,6 +213,23 @@ def conv2d_separable(input, col_kernel, row_kernel, bias=None, stride=1, padding
     return fn(y, w2) if bias is None else fn(y, w2, bias)
 
 
+def conv2d_fft(input, weight, bias=None, padding=0):
+    """conv2d (stride 1, dilation 1, groups 1) through FFTs (textbook 9.8): cheaper than im2col for large
+    kernels, O(HW log HW) per channel pair instead of O(HW kh kw). Same arguments and result as conv2d."""
+    from ...ops.conv import ConvFFT2d
+
+    x = input if isinstance(input, Tensor) else as_tensor(input)
+    w = weight if isinstance(weight, Tensor) else as_tensor(weight)
+    if x.ndim != 4 or w.ndim != 4 or x.shape[1] != w.shape[1]:
+        raise ValueError(f"conv2d_fft: expected input (N, C, H, W) and weight (O, C, kh, kw), got {x.shape} and "
+                         f"{w.shape}")
+    pads = conv_pads(padding, x.shape[2:], w.shape[2:], (1, 1), (1, 1), "conv2d_fft")
+    if any(K.out_size(x.shape[2 + a], w.shape[2 + a], 1, 1, *pads[a]) < 1 for a in range(2)):
+        raise ValueError(f"conv2d_fft: input {x.shape} with padding {pads} is smaller than the kernel {w.shape[2:]}")
+    fn = ConvFFT2d(pads)
+    return fn(x, w) if bias is None else fn(x, w, bias)
+
+
 def separable_factors(weight, rtol=1e-5):
     """(col, row) 1-D factors with weight[o, c] = col[o, c] outer row[o, c] if every 2-D kernel has rank 1
     (checked by SVD), else None. weight (O, C, kh, kw) as a NumPy array or Tensor."""
@@ -228,5 +245,5 @@ def separable_factors(weight, rtol=1e-5):
 
 __all__ = [
     "conv1d", "conv2d", "conv3d", "conv_transpose1d", "conv_transpose2d", "conv_transpose3d", "unfold", "fold",
-    "conv2d_separable", "separable_factors",
+    "conv2d_separable", "separable_factors", "conv2d_fft",
 ]
