@@ -4,7 +4,7 @@
     gru_cls   GRU 32->128, seq 50, batch 64, last state -> 10 classes, Adam
 
 A train step is forward + loss + backward + clipping + update, float32; same data and initial weights.
-PyTorch runs with as many threads as NumPy's BLAS. Times are medians over three alternating blocks of steps.
+PyTorch runs with as many threads as NumPy's BLAS. Times are medians over five alternating blocks of steps.
 
     python benchmarks/rnn.py [--repeat 15] [--only lstm_lm]
 """
@@ -159,10 +159,10 @@ def main():
             if tstep:
                 tstep()
         ts, tt = [], []
-        # Alternate blocks (not single steps): right after a PyTorch step its worker threads still
+        # Alternate five blocks (not single steps): right after a PyTorch step its worker threads still
         # compete with NumPy's BLAS threads on a small machine, which would bias single-step alternation.
-        block = max(1, args.repeat // 3)
-        for _ in range(3):
+        block = max(1, args.repeat // 5)
+        for _ in range(5):
             for fn, acc in ((step, ts), (tstep, tt)):
                 if fn is None:
                     continue
