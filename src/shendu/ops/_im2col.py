@@ -190,8 +190,15 @@ def _gy_wide(gy3, n0, n1, o, osz, wp):
     return gyw.reshape(o, m * ho * wp)
 
 
-def _wide_ok(x_shape, k, s, groups, c):
-    return WIDE and len(k) == 2 and tuple(s) == (1, 1) and groups == 1 and c * k[-1] < 32
+def _wide_ok(x_shape, k, s, groups, c, pads, d):
+    """Use the wide grid for stride-1 2-D groups=1 convs with few channels when the output rows are short
+    or the whole batch is one chunk (measured: LeNet's convs gain, CIFAR conv1 (W_out=24, 4 chunks) loses)."""
+    if not (WIDE and len(k) == 2 and tuple(s) == (1, 1) and groups == 1 and c * k[-1] < 32):
+        return False
+    wp = x_shape[3] + pads[1][0] + pads[1][1]
+    wo = wp - d[1] * (k[1] - 1)
+    ho = x_shape[2] + pads[0][0] + pads[0][1] - d[0] * (k[0] - 1)
+    return wo < 20 or x_shape[0] * c * k[0] * k[1] * ho * wp * 4 <= KEEP_COLS_BYTES
 
 
 def conv_forward(x, w, b, s, d, pads, groups, keep=None):
@@ -220,7 +227,7 @@ def conv_forward(x, w, b, s, d, pads, groups, keep=None):
             y3 += b[:, None]
         return y
     w2 = w.reshape(groups, o // groups, (c // groups) * kk)
-    if _wide_ok(x.shape, k, s, groups, c):
+    if _wide_ok(x.shape, k, s, groups, c, pads, d):
         wp = x.shape[3] + pads[1][0] + pads[1][1]
         ho, wo = osz
         if keep is not None and c * kk * ho * wp * n * x.itemsize <= KEEP_COLS_BYTES:
@@ -346,7 +353,7 @@ def conv_backward(x, w, gy, s, d, pads, groups, need_x, need_w, x_shape=None, co
         need_w = False
         if not need_x:
             return gx, gw.reshape(w.shape)
-    if need_w and _wide_ok(x_shape, k, s, g, c):
+    if need_w and _wide_ok(x_shape, k, s, g, c, pads, d):
         wp = x_shape[3] + pads[1][0] + pads[1][1]
         gw2 = gw[0]
         for n0 in range(0, n, nb):
