@@ -155,3 +155,19 @@ def test_errors_name_layer_and_shapes():
         m(sd.zeros(5, 2, 3), lengths=[6, 1])
     with pytest.raises(ValueError, match="GRUCell"):
         GRUCell(3, 4)(sd.zeros(2, 5))
+
+
+def test_dropout_between_layers_only_in_training():
+    sd.manual_seed(0)
+    m = LSTM(3, 4, num_layers=2, dropout=0.5)
+    x = sd.randn(5, 2, 3)
+    m.eval()
+    y1, _ = m(x)
+    y2, _ = m(x)
+    np.testing.assert_array_equal(y1.numpy(), y2.numpy())
+    m.train()
+    y3, _ = m(x)
+    assert not np.allclose(y3.numpy(), y1.numpy())
+    one = LSTM(3, 4, num_layers=1, dropout=0.5)
+    one.train()
+    np.testing.assert_array_equal(one(x)[0].numpy(), one(x)[0].numpy())  # no dropout after the last layer

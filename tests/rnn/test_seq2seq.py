@@ -86,3 +86,14 @@ def test_sequence_reversal_reaches_95_percent_exact_match():
     acc = np.mean([p == list(tgt[i, 1:L[i] + 1]) for i, p in enumerate(pred)])
     print("reversal exact match", acc)
     assert acc >= 0.95, acc
+
+
+def test_beam_search_with_lstm_state_and_padding():
+    sd.manual_seed(3)
+    m = Seq2Seq(13, emb_dim=8, hidden_size=8, num_layers=2, cell="LSTM", attention="additive")
+    cands = m.beam_search(np.array([5, 6, 7]), beam_width=3, max_len=5)
+    assert len(cands) == 3 and all(isinstance(t, int) for c, _ in cands for t in c)
+    # a source padded at the end decodes exactly like the unpadded one
+    a = m.greedy(np.array([[5, 6, 7, 0, 0]]), max_len=5)
+    b = m.greedy(np.array([[5, 6, 7]]), max_len=5)
+    assert a == b
