@@ -33,3 +33,4 @@ long = int64
 from . import serialization, train  # noqa: E402,F401  (train installs model.compile/fit on nn.Module)
 from .serialization import load, save  # noqa: E402,F401
 from . import optim  # noqa: E402,F401
+from . import models  # noqa: E402,F401
