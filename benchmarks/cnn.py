@@ -13,6 +13,12 @@ Throughput: FLOPs of the convolutions and dense layers (2*MACs, x3 for forward +
 products) per step time, next to a plain float32 GEMM of the conv2 shape on this machine.
 
     python benchmarks/cnn.py [--repeat 10] [--only lenet cifar_cnn] [--no-mem] [--profile cifar_cnn]
+    OPENBLAS_NUM_THREADS=1 python benchmarks/cnn.py      # both libraries single-threaded
+
+Measured 2026-11-23 on the shared 2-core AMD EPYC (other jobs running; ratios moved by +-0.2 between runs):
+1 thread: lenet 1.17-1.33x, cifar_cnn 1.34-1.65x (GEMM 95-110 GFLOP/s; shendu reaches 55-69 GFLOP/s on the
+step, PyTorch/oneDNN 83-107); 2 threads: lenet 1.17-1.22x, cifar_cnn 1.67-2.1x (NumPy's elementwise work,
+pooling and copies stay on one core). Peak memory of the cifar_cnn loop 0.77-0.90x PyTorch's.
 """
 from __future__ import annotations
 
