@@ -6,7 +6,7 @@ import platform
 
 
 def info() -> dict:
-    """Versions, BLAS, thread count and GPU availability, as a dict of strings."""
+    """Versions, BLAS, CPU and BLAS/OpenMP thread counts and GPU availability, as a dict of strings."""
     import numpy as np
 
     from . import cuda_available, get_default_dtype
@@ -20,6 +20,13 @@ def info() -> dict:
         blas = f"{b.get('name', '?')} {b.get('version', '')}".strip()
     except Exception:  # pragma: no cover - older NumPy without mode="dicts"
         pass
+    threads = "unknown"
+    try:
+        from threadpoolctl import threadpool_info
+
+        threads = ", ".join(f"{p['internal_api']} {p['num_threads']}" for p in threadpool_info()) or "none found"
+    except Exception:  # pragma: no cover - threadpoolctl missing
+        pass
     try:
         from importlib.metadata import version
 
@@ -32,6 +39,7 @@ def info() -> dict:
         "numpy": np.__version__,
         "blas": blas,
         "cpu_count": str(os.cpu_count()),
+        "threads": threads,
         "default_dtype": str(get_default_dtype()),
         "backend": "numpy (cpu)",
         "cuda": "available" if ok else f"not available: {why}",
