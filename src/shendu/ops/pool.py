@@ -70,6 +70,14 @@ def _from_cl(a, lead):
     return out.reshape(tuple(lead) + sp)
 
 
+def _to_cl(dst, src):
+    """Copy src (N*C, *sp) into the channels-last view dst (*sp, N*C), 128 channels at a time (a
+    whole-array transposed copy thrashes the cache: CIFAR conv1 output 4.9 -> 3.0 ms)."""
+    perm = tuple(range(1, src.ndim)) + (0,)
+    for c in range(0, src.shape[0], 128):
+        np.copyto(dst[..., c:c + 128], src[c:c + 128].transpose(perm))
+
+
 #: Max pooling works channels-last when N*C is at least this (tests lower it to cover both paths).
 CL_MIN = 64
 
@@ -94,7 +102,7 @@ class MaxPoolNd(Function):
             sp_pad = tuple(x.shape[2 + a] + pads[a][0] + pads[a][1] for a in range(nd))
             xpd = K._padded_ws("maxpool_cl", sp_pad + (nc,), x.dtype, -np.inf, tuple(pads))
             inner = tuple(slice(lo, lo + n) for n, (lo, _) in zip(x.shape[2:], pads)) + (slice(None),)
-            np.copyto(xpd[inner], x.reshape((nc,) + x.shape[2:]).transpose(tuple(range(1, nd + 1)) + (0,)))
+            _to_cl(xpd[inner], x.reshape((nc,) + x.shape[2:]))
             sl = lambda off: _sl(off, s, d, osz)[2:] + (slice(None),)  # noqa: E731
             shape = osz + (nc,)
         else:
@@ -146,7 +154,7 @@ class MaxPoolNd(Function):
         nc = xs[0] * xs[1]
         idx = self.saved
         gyt = K._ws("maxpool_gy", osz + (nc,), gy.dtype)
-        np.copyto(gyt, gy.reshape((nc,) + osz).transpose(tuple(range(1, nd + 1)) + (0,)))
+        _to_cl(gyt, gy.reshape((nc,) + osz))
         sp_pad = tuple(xs[2 + a] + pads[a][0] + pads[a][1] for a in range(nd))
         gxp = K._ws("maxpool_gx", sp_pad + (nc,), gy.dtype)
         gxp.fill(0)
