@@ -107,6 +107,8 @@ POOL_CASES = [
     ("max2d", dict(kernel_size=3, stride=2, padding=1), (2, 3, 9, 8)),
     ("max2d", dict(kernel_size=3, stride=2, padding=1, ceil_mode=True, return_indices=True), (2, 3, 10, 8)),
     ("max2d", dict(kernel_size=(2, 3), stride=(1, 2), padding=(1, 1), dilation=(2, 1)), (2, 3, 9, 8)),
+    ("max2d", dict(kernel_size=2, stride=3), (2, 3, 10, 11)),  # stride > kernel: phases no tap reads
+    ("max2d", dict(kernel_size=3, stride=1, padding=1), (2, 3, 7, 6)),
     ("max1d", dict(kernel_size=3, stride=2, padding=1, ceil_mode=True), (2, 3, 10)),
     ("max3d", dict(kernel_size=2, stride=1), (2, 2, 4, 5, 4)),
     ("avg2d", dict(kernel_size=3, stride=2, padding=1), (2, 3, 9, 8)),
@@ -118,12 +120,12 @@ POOL_CASES = [
 ]
 
 
-@pytest.fixture(params=["nchw", "channels_last"])
+@pytest.fixture(params=["nchw", "grid"])
 def max_pool_layout(request, monkeypatch):
-    """Run max pooling through both of its layouts (channels-last is chosen for large N*C)."""
+    """Run max pooling through both of its layouts (the polyphase grid is chosen for large N*C)."""
     from shendu.ops import pool
 
-    monkeypatch.setattr(pool, "CL_MIN", 1 if request.param == "channels_last" else 10**9)
+    monkeypatch.setattr(pool, "CL_MIN", 1 if request.param == "grid" else 10**9)
     return request.param
 
 
@@ -154,3 +156,17 @@ def test_max_pool_relu_ties_match_torch(max_pool_layout):
     F.max_pool2d(xs, 3, 2, 1).sum().backward()
     TF.max_pool2d(xt, 3, 2, 1).sum().backward()
     np.testing.assert_array_equal(xs.grad.numpy(), xt.grad.numpy())
+
+
+def test_max_pool_same_padding_matches_torch(max_pool_layout):
+    """The CIFAR 3x3/2 'same' geometry (pad 0 before, 1 after, as -inf; ReLU ties at 0), vs PyTorch."""
+    rng = np.random.default_rng(4)
+    x = np.maximum(rng.standard_normal((2, 3, 12, 12)), 0)
+    xs, xt = sd.tensor(x, requires_grad=True), torch.tensor(x, requires_grad=True)
+    y = F.max_pool2d(xs, 3, 2, padding="same")
+    yt = TF.max_pool2d(TF.pad(xt, (0, 1, 0, 1), value=-np.inf), 3, 2)
+    np.testing.assert_array_equal(y.numpy(), yt.detach().numpy())
+    g = rng.standard_normal(y.shape)
+    y.backward(sd.tensor(g))
+    yt.backward(torch.tensor(g))
+    np.testing.assert_allclose(xs.grad.numpy(), xt.grad.numpy(), rtol=1e-12, atol=1e-12)  # summation order

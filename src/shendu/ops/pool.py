@@ -5,7 +5,8 @@ evenly over the window, the "upsample" rule).
 Layout (N, C, *sp). Windows: kernel k, stride s, dilation d, per-dim padding (lo, hi) (hi
 includes the ceil-mode overhang). Everything is a loop over the prod(k) kernel offsets of
 vectorized slice operations on the whole batch: no Python loop over pixels or items, no np.add.at.
-Max pooling keeps only the small per-output offset index (uint8/int16) for backward.
+Max pooling keeps only the small per-output offset index (uint8/int16) for backward; for large N*C
+it works on a polyphase grid (``_Grid``) where every tap is one contiguous 1-D slice.
 """
 from __future__ import annotations
 
@@ -59,26 +60,43 @@ def _scatter(g, k, s, d, osz, pads, x_shape, mask_fn=None):
     return np.ascontiguousarray(gxp[_crop(pads, x_shape[2:])]) if padded else gxp
 
 
-def _from_cl(a, lead):
-    """(*sp, N*C) channels-last -> contiguous (N, C, *sp), one transposed slab per leading spatial index
-    (a whole-array transposed copy walks the source with a huge stride: ~3x slower)."""
-    sp = a.shape[:-1]
-    out = np.empty((a.shape[-1],) + sp, dtype=a.dtype)
-    perm = (a.ndim - 2,) + tuple(range(a.ndim - 2))
-    for h in range(sp[0]):
-        np.copyto(out[:, h], a[h].transpose(perm))
-    return out.reshape(tuple(lead) + sp)
+class _Grid:
+    """Polyphase layout of the padded input: phase p = (off % s per dim) holds the padded positions
+    p + s * r on a grid (N*C, *q), q = ceil(padded / s). Window tap ``off`` (times dilation) of output o
+    is phase (off*d) % s at grid cell o + (off*d) // s: a constant flat shift, so every tap is one
+    contiguous 1-D slice of length L - M (L = N*C*prod(q), M the largest shift). Outputs are the grid
+    cells [:, :o0, :o1, ...]; the other cells compute garbage that is never read back."""
+
+    def __init__(self, x_shape, k, s, d, pads, osz):
+        nd = len(k)
+        self.nc = x_shape[0] * x_shape[1]
+        self.sp = x_shape[2:]
+        sp_pad = tuple(self.sp[a] + pads[a][0] + pads[a][1] for a in range(nd))
+        self.q = q = tuple(-(-sp_pad[a] // s[a]) for a in range(nd))
+        self.phases = list(itertools.product(*[range(a) for a in s]))
+        gst = [int(np.prod(q[a + 1:])) for a in range(nd)]
+        self.taps = []  # (phase index, flat shift) per kernel offset, scan order
+        for off in _offsets(k):
+            ph = tuple((off[a] * d[a]) % s[a] for a in range(nd))
+            self.taps.append((self.phases.index(ph), sum((off[a] * d[a]) // s[a] * gst[a] for a in range(nd))))
+        self.L = self.nc * int(np.prod(q))
+        self.n = self.L - max(sh for _, sh in self.taps)
+        self.out_sl = (slice(None),) + tuple(slice(0, o) for o in osz)
+        # per phase: (input slices, grid slices) of the real (unpadded) positions it holds
+        self.copies = []
+        for p, ph in enumerate(self.phases):
+            xs, gs = [slice(None)], [slice(None)]
+            for a in range(nd):
+                h0 = (ph[a] - pads[a][0]) % s[a]
+                cnt = len(range(h0, self.sp[a], s[a]))
+                r0 = (h0 + pads[a][0]) // s[a]
+                xs.append(slice(h0, self.sp[a], s[a]))
+                gs.append(slice(r0, r0 + cnt))
+            if all(g.stop > g.start for g in gs[1:]):
+                self.copies.append((p, tuple(xs), tuple(gs)))
 
 
-def _to_cl(dst, src):
-    """Copy src (N*C, *sp) into the channels-last view dst (*sp, N*C), 128 channels at a time (a
-    whole-array transposed copy thrashes the cache: CIFAR conv1 output 4.9 -> 3.0 ms)."""
-    perm = tuple(range(1, src.ndim)) + (0,)
-    for c in range(0, src.shape[0], 128):
-        np.copyto(dst[..., c:c + 128], src[c:c + 128].transpose(perm))
-
-
-#: Max pooling works channels-last when N*C is at least this (tests lower it to cover both paths).
+#: Max pooling uses the polyphase grid when N*C is at least this (tests lower it to cover both paths).
 CL_MIN = 64
 
 
@@ -95,77 +113,97 @@ class MaxPoolNd(Function):
         osz = tuple(K.out_size(x.shape[2 + a], k[a], s[a], d[a], *pads[a]) for a in range(nd))
         self.osz = osz
         nc = x.shape[0] * x.shape[1]
-        # channels-last (spatial..., N*C) when N*C is large: every tap slice then has long contiguous
-        # inner runs (a strided NCHW slice has runs of W_out, which makes each ufunc call ~7x slower)
+        # polyphase grid when N*C is large: every tap is one long contiguous slice (a strided NCHW
+        # slice has inner runs of W_out, which makes each ufunc call ~7x slower)
         self.cl = cl = nc >= CL_MIN
         if cl:
-            sp_pad = tuple(x.shape[2 + a] + pads[a][0] + pads[a][1] for a in range(nd))
-            xpd = K._padded_ws("maxpool_cl", sp_pad + (nc,), x.dtype, -np.inf, tuple(pads))
-            inner = tuple(slice(lo, lo + n) for n, (lo, _) in zip(x.shape[2:], pads)) + (slice(None),)
-            _to_cl(xpd[inner], x.reshape((nc,) + x.shape[2:]))
-            sl = lambda off: _sl(off, s, d, osz)[2:] + (slice(None),)  # noqa: E731
-            shape = osz + (nc,)
+            G = self.grid = _Grid(x.shape, k, s, d, pads, osz)
+            P = K._padded_ws("maxpool_grid", (len(G.phases), nc) + G.q, x.dtype, -np.inf,
+                             (tuple(pads), tuple(s), tuple(d)))
+            x3 = x.reshape((nc,) + x.shape[2:])
+            for p, xs, gs in G.copies:
+                np.copyto(P[p][gs], x3[xs])
+            Pf = P.reshape(len(G.phases), -1)
+            n = G.n
+            sl = lambda t: Pf[G.taps[t][0], G.taps[t][1]:G.taps[t][1] + n]  # noqa: E731
+            shape = (n,)
         else:
             xpd = _padded(x, pads, -np.inf, "maxpool")
-            sl = lambda off: _sl(off, s, d, osz)  # noqa: E731
+            offs = _offsets(k)
+            sl = lambda t: xpd[_sl(offs[t], s, d, osz)]  # noqa: E731
             shape = x.shape[:2] + osz
-        offs = _offsets(k)
-        idx = np.zeros(shape, dtype=np.uint8 if len(offs) < 256 else np.int32)
-        out = np.array(xpd[sl(offs[0])], dtype=x.dtype)
-        for t in range(1, len(offs)):
-            np.maximum(out, xpd[sl(offs[t])], out=out)  # NaN propagates (as PyTorch)
-        m = np.empty(shape, dtype=bool)
-        if len(offs) < 256:
+        n_t = int(np.prod(k))
+        idx = np.zeros(shape, dtype=np.uint8 if n_t < 256 else np.int32)
+        # scratch from the workspace (fresh multi-MB temporaries cost page faults): out, mask, codes
+        if cl:
+            full = K._ws("maxpool_out", (G.L,), x.dtype)
+            out = full[:G.n]
+            np.copyto(out, sl(0))
+        else:
+            out = np.array(sl(0), dtype=x.dtype)
+        for t in range(1, n_t):
+            np.maximum(out, sl(t), out=out)  # NaN propagates (as PyTorch)
+        m = K._ws("maxpool_m", shape, np.bool_)
+        if n_t < 256:
             # first arg-max in scan order (as PyTorch): code = max over taps of (T - t) * [x_t == y]
-            n_t = len(offs)
             mu = m.view(np.uint8)
-            tmp = np.empty(shape, dtype=np.uint8)
+            tmp = K._ws("maxpool_code", shape, np.uint8)
             for t in range(n_t):
-                np.equal(xpd[sl(offs[t])], out, out=m)
+                np.equal(sl(t), out, out=m)
                 np.multiply(mu, n_t - t, out=tmp)
                 np.maximum(idx, tmp, out=idx)
             np.subtract(n_t, idx, out=idx)
             np.minimum(idx, n_t - 1, out=idx)  # NaN windows (no tap equals the max): the last tap
         else:
-            for t in range(len(offs) - 1, -1, -1):
-                np.equal(xpd[sl(offs[t])], out, out=m)
+            for t in range(n_t - 1, -1, -1):
+                np.equal(sl(t), out, out=m)
                 idx[m] = t
         self.saved = idx
         if cl:
-            return _from_cl(out, x.shape[:2])
+            return self._crop_grid(full)
         return out
+
+    def _crop_grid(self, full):
+        """Grid-layout flat values (length >= n, at most L) -> contiguous (N, C, *out)."""
+        G = self.grid
+        if full.size < G.L:
+            a = np.empty(G.L, dtype=full.dtype)
+            a[:full.size] = full
+            full = a
+        return np.ascontiguousarray(full.reshape((G.nc,) + G.q)[G.out_sl]).reshape(self.x_shape[:2] + self.osz)
 
     def nchw_idx(self):
         """The saved arg-max offsets in (N, C, *out) layout."""
         idx = self.saved
         if not self.cl:
             return idx
-        return _from_cl(idx, self.x_shape[:2])
+        return self._crop_grid(idx)
 
     def backward_array(self, gy):
         if not self.cl:
             idx = self.saved
             return _scatter(gy, self.k, self.s, self.d, self.osz, self.pads, self.x_shape, lambda t: idx == t)
-        return self._backward_cl(gy)
+        return self._backward_grid(gy)
 
-    def _backward_cl(self, gy):
-        k, s, d, pads, osz, xs = self.k, self.s, self.d, self.pads, self.osz, self.x_shape
-        nd = len(k)
-        nc = xs[0] * xs[1]
-        idx = self.saved
-        gyt = K._ws("maxpool_gy", osz + (nc,), gy.dtype)
-        _to_cl(gyt, gy.reshape((nc,) + osz))
-        sp_pad = tuple(xs[2 + a] + pads[a][0] + pads[a][1] for a in range(nd))
-        gxp = K._ws("maxpool_gx", sp_pad + (nc,), gy.dtype)
-        gxp.fill(0)
-        tmp = np.empty_like(gyt)
-        m = np.empty(gyt.shape, dtype=bool)
-        for t, off in enumerate(_offsets(k)):
+    def _backward_grid(self, gy):
+        G, idx = self.grid, self.saved
+        n = G.n
+        gyg = K._padded_ws("maxpool_gy", (G.nc,) + G.q, gy.dtype, 0.0, (G.q, self.osz))
+        np.copyto(gyg[G.out_sl], gy.reshape((G.nc,) + self.osz))  # the other cells stay 0
+        gyf = gyg.reshape(-1)[:n]
+        gP = K._ws("maxpool_gx", (len(G.phases), G.L), gy.dtype)
+        gP.fill(0)
+        tmp = K._ws("maxpool_gtmp", (n,), gy.dtype)
+        m = K._ws("maxpool_m", (n,), np.bool_)
+        for t, (p, sh) in enumerate(G.taps):
             np.equal(idx, t, out=m)
-            np.multiply(gyt, m, out=tmp)
-            gxp[_sl(off, s, d, osz)[2:]] += tmp
-        inner = tuple(slice(lo, lo + n) for n, (lo, _) in zip(xs[2:], pads)) + (slice(None),)
-        return _from_cl(gxp[inner], xs[:2])
+            np.multiply(gyf, m, out=tmp)
+            gP[p, sh:sh + n] += tmp
+        gP = gP.reshape((len(G.phases), G.nc) + G.q)
+        gx = np.empty((G.nc,) + tuple(G.sp), dtype=gy.dtype)
+        for p, xs, gs in G.copies:
+            np.copyto(gx[xs], gP[p][gs])
+        return gx.reshape(self.x_shape)
 
     def backward(self, gy):
         return _MaxPoolRoute(_Geo(self), False)(gy)
