@@ -133,22 +133,28 @@ class MaxPoolNd(Function):
             sl = lambda t: xpd[_sl(offs[t], s, d, osz)]  # noqa: E731
             shape = x.shape[:2] + osz
         n_t = int(np.prod(k))
-        idx = np.zeros(shape, dtype=np.uint8 if n_t < 256 else np.int32)
+        small = n_t < 256
+        idx = (np.empty if small else np.zeros)(shape, dtype=np.uint8 if small else np.int32)
         # scratch from the workspace (fresh multi-MB temporaries cost page faults): out, mask, codes
         if cl:
             full = K._ws("maxpool_out", (G.L,), x.dtype)
             out = full[:G.n]
+        else:
+            out = np.empty(shape, dtype=x.dtype)
+        if n_t == 1:
             np.copyto(out, sl(0))
         else:
-            out = np.array(sl(0), dtype=x.dtype)
-        for t in range(1, n_t):
+            np.maximum(sl(0), sl(1), out=out)
+        for t in range(2, n_t):
             np.maximum(out, sl(t), out=out)  # NaN propagates (as PyTorch)
         m = K._ws("maxpool_m", shape, np.bool_)
-        if n_t < 256:
+        if small:
             # first arg-max in scan order (as PyTorch): code = max over taps of (T - t) * [x_t == y]
             mu = m.view(np.uint8)
             tmp = K._ws("maxpool_code", shape, np.uint8)
-            for t in range(n_t):
+            np.equal(sl(0), out, out=m)
+            np.multiply(mu, n_t, out=idx)
+            for t in range(1, n_t):
                 np.equal(sl(t), out, out=m)
                 np.multiply(mu, n_t - t, out=tmp)
                 np.maximum(idx, tmp, out=idx)
@@ -192,13 +198,22 @@ class MaxPoolNd(Function):
         np.copyto(gyg[G.out_sl], gy.reshape((G.nc,) + self.osz))  # the other cells stay 0
         gyf = gyg.reshape(-1)[:n]
         gP = K._ws("maxpool_gx", (len(G.phases), G.L), gy.dtype)
-        gP.fill(0)
         tmp = K._ws("maxpool_gtmp", (n,), gy.dtype)
         m = K._ws("maxpool_m", (n,), np.bool_)
+        seen = set()
         for t, (p, sh) in enumerate(G.taps):
             np.equal(idx, t, out=m)
-            np.multiply(gyf, m, out=tmp)
-            gP[p, sh:sh + n] += tmp
+            if p not in seen:  # the phase's first tap writes its range; zero the rest (no fill pass)
+                seen.add(p)
+                gP[p, :sh] = 0
+                gP[p, sh + n:] = 0
+                np.multiply(gyf, m, out=gP[p, sh:sh + n])
+            else:
+                np.multiply(gyf, m, out=tmp)
+                gP[p, sh:sh + n] += tmp
+        for p in range(len(G.phases)):
+            if p not in seen:  # a phase no tap reads (stride > kernel span)
+                gP[p] = 0
         gP = gP.reshape((len(G.phases), G.nc) + G.q)
         gx = np.empty((G.nc,) + tuple(G.sp), dtype=gy.dtype)
         for p, xs, gs in G.copies:
