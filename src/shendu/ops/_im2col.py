@@ -33,6 +33,11 @@ ROT180 = True
 #: groups=1 convolutions with C*kw >= 32 through channels-last column matrices (copies runs of kw*C
 #: contiguous values: ~4x faster im2col for C=64, 5x5 than the NCHW layout's runs of W_out).
 NHWC = True
+#: groups=1 convolutions left to the NCHW kernels with at least this many output positions use per-item
+#: column matrices (nb, C*prod(k), prod(out)) and one batched GEMM W @ cols[n] per chunk, which writes y in
+#: NCHW directly (no output transpose) and gives the weight gradient without transposing gy (CIFAR conv1,
+#: 3->64 5x5 on 24x24: forward 8.5 -> ~5.5 ms, weight gradient ~10 -> ~6 ms, /tmp/cv/c1.py).
+ITEM_MIN_OUT = 256
 
 _SCRATCH: dict = {}
 _PADDED: dict = {}
@@ -104,6 +109,20 @@ def im2col(xpc, k, s, d, osz, tag="cols"):
     cols = np.empty(shape, dtype=xpc.dtype) if tag is None else _ws(tag, shape, xpc.dtype)
     np.copyto(cols, win.transpose(perm))
     return cols.reshape(c * math.prod(k), nb * math.prod(osz))
+
+
+def im2col_items(xpc, k, s, d, osz, tag="cols_item"):
+    """Per-item column matrices (nb, C*prod(k), prod(out)) of a padded chunk (rows (c, k..), columns
+    (o..)), in a reused buffer (a fresh array when ``tag`` is None)."""
+    nb, c = xpc.shape[:2]
+    win = window_view(xpc, k, s, d, osz)  # (nb, C, *k, *o): already in the matrix order
+    cols = np.empty(win.shape, dtype=xpc.dtype) if tag is None else _ws(tag, win.shape, xpc.dtype)
+    np.copyto(cols, win)
+    return cols.reshape(nb, c * math.prod(k), math.prod(osz))
+
+
+def _item_ok(groups, po):
+    return groups == 1 and po >= ITEM_MIN_OUT
 
 
 def col2im_add(gx_pad, gcols, k, s, d, osz):
@@ -252,6 +271,18 @@ def conv_forward(x, w, b, s, d, pads, groups, keep=None):
         nb = n
     else:
         keep = None
+    if _item_ok(groups, po):
+        wm = w.reshape(o, c * kk)
+        for n0 in range(0, n, nb):
+            n1 = min(n, n0 + nb)
+            cols = im2col_items(_pad_chunk(x[n0:n1], pads, "xpad"), k, s, d, osz,
+                                tag=None if keep is not None else "cols_item")
+            if keep is not None:
+                keep.append(("item", cols))
+            np.matmul(wm, cols, out=y3[n0:n1])
+        if b is not None:
+            y3 += b[:, None]
+        return y
     for n0 in range(0, n, nb):
         n1 = min(n, n0 + nb)
         xpc = _pad_chunk(x[n0:n1], pads, "xpad")
@@ -341,6 +372,11 @@ def conv_backward(x, w, gy, s, d, pads, groups, need_x, need_w, x_shape=None, co
         need_w = False
         if not need_x:
             return gx, gw.reshape(w.shape)
+    elif cols is not None and need_w and cols[0] == "item":
+        gw[0] += np.matmul(gy3, cols[1].transpose(0, 2, 1)).sum(axis=0)
+        need_w = False
+        if not need_x:
+            return gx, gw.reshape(w.shape)
     elif cols is not None and need_w:  # the forward pass's column matrix (one chunk: the whole batch)
         cols = cols[1].reshape(g, cg * kk, n * po)
         gy2 = _ws("gy2", (o, n, po), dt)
@@ -375,6 +411,14 @@ def conv_backward(x, w, gy, s, d, pads, groups, need_x, need_w, x_shape=None, co
         need_w = False
         if not need_x:
             return gx, gw
+    if need_w and _item_ok(g, po):
+        for n0 in range(0, n, nb):
+            n1 = min(n, n0 + nb)
+            cols = im2col_items(_pad_chunk(x[n0:n1], pads, "xpad"), k, s, d, osz)
+            gw[0] += np.matmul(gy3[n0:n1], cols.transpose(0, 2, 1)).sum(axis=0)
+        need_w = False
+        if not need_x:
+            return gx, gw.reshape(w.shape)
     sp_pad = tuple(x_shape[2 + a] + pads[a][0] + pads[a][1] for a in range(nd))
     if need_x and nd == 2 and tuple(s) == (1, 1) and WIDE_COL2IM:
         if need_w:
