@@ -126,6 +126,7 @@ def max_pool_layout(request, monkeypatch):
     from shendu.ops import pool
 
     monkeypatch.setattr(pool, "CL_MIN", 1 if request.param == "grid" else 10**9)
+    monkeypatch.setattr(pool, "CHUNK", 37)  # several cache blocks in the grid forward
     return request.param
 
 

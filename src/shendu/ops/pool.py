@@ -100,6 +100,35 @@ class _Grid:
 CL_MIN = 64
 
 
+#: Outputs per cache block of the grid max pooling forward.
+CHUNK = 65536
+
+
+def _max_argmax(sl, n_t, out, idx, m, tmp):
+    """out = max over taps sl(t) (NaN propagates, as PyTorch), idx = first arg-max in scan order."""
+    if n_t == 1:
+        np.copyto(out, sl(0))
+    else:
+        np.maximum(sl(0), sl(1), out=out)
+    for t in range(2, n_t):
+        np.maximum(out, sl(t), out=out)
+    if tmp is not None:
+        # code = max over taps of (T - t) * [x_t == y]; idx = T - code
+        mu = m.view(np.uint8)
+        np.equal(sl(0), out, out=m)
+        np.multiply(mu, n_t, out=idx)
+        for t in range(1, n_t):
+            np.equal(sl(t), out, out=m)
+            np.multiply(mu, n_t - t, out=tmp)
+            np.maximum(idx, tmp, out=idx)
+        np.subtract(n_t, idx, out=idx)
+        np.minimum(idx, n_t - 1, out=idx)  # NaN windows (no tap equals the max): the last tap
+    else:
+        for t in range(n_t - 1, -1, -1):
+            np.equal(sl(t), out, out=m)
+            idx[m] = t
+
+
 class MaxPoolNd(Function):
     """y[n, c, o] = max over the window of o (padding is -inf)."""
 
@@ -125,45 +154,27 @@ class MaxPoolNd(Function):
                 np.copyto(P[p][gs], x3[xs])
             Pf = P.reshape(len(G.phases), -1)
             n = G.n
-            sl = lambda t: Pf[G.taps[t][0], G.taps[t][1]:G.taps[t][1] + n]  # noqa: E731
             shape = (n,)
         else:
             xpd = _padded(x, pads, -np.inf, "maxpool")
             offs = _offsets(k)
-            sl = lambda t: xpd[_sl(offs[t], s, d, osz)]  # noqa: E731
             shape = x.shape[:2] + osz
         n_t = int(np.prod(k))
         small = n_t < 256
         idx = (np.empty if small else np.zeros)(shape, dtype=np.uint8 if small else np.int32)
         # scratch from the workspace (fresh multi-MB temporaries cost page faults): out, mask, codes
+        m = K._ws("maxpool_m", shape, np.bool_)
+        tmp = K._ws("maxpool_code", shape, np.uint8) if small else None
         if cl:
             full = K._ws("maxpool_out", (G.L,), x.dtype)
-            out = full[:G.n]
+            # chunks of CHUNK outputs: all taps of a chunk stay in cache (CIFAR pool1 max+argmax 5.0 -> 3.8 ms)
+            for a in range(0, n, CHUNK):
+                b = min(n, a + CHUNK)
+                _max_argmax(lambda t: Pf[G.taps[t][0], G.taps[t][1] + a:G.taps[t][1] + b], n_t,  # noqa: B023
+                            full[a:b], idx[a:b], m[a:b], tmp[a:b] if small else None)
         else:
             out = np.empty(shape, dtype=x.dtype)
-        if n_t == 1:
-            np.copyto(out, sl(0))
-        else:
-            np.maximum(sl(0), sl(1), out=out)
-        for t in range(2, n_t):
-            np.maximum(out, sl(t), out=out)  # NaN propagates (as PyTorch)
-        m = K._ws("maxpool_m", shape, np.bool_)
-        if small:
-            # first arg-max in scan order (as PyTorch): code = max over taps of (T - t) * [x_t == y]
-            mu = m.view(np.uint8)
-            tmp = K._ws("maxpool_code", shape, np.uint8)
-            np.equal(sl(0), out, out=m)
-            np.multiply(mu, n_t, out=idx)
-            for t in range(1, n_t):
-                np.equal(sl(t), out, out=m)
-                np.multiply(mu, n_t - t, out=tmp)
-                np.maximum(idx, tmp, out=idx)
-            np.subtract(n_t, idx, out=idx)
-            np.minimum(idx, n_t - 1, out=idx)  # NaN windows (no tap equals the max): the last tap
-        else:
-            for t in range(n_t - 1, -1, -1):
-                np.equal(sl(t), out, out=m)
-                idx[m] = t
+            _max_argmax(lambda t: xpd[_sl(offs[t], s, d, osz)], n_t, out, idx, m, tmp)
         self.saved = idx
         if cl:
             return self._crop_grid(full)
