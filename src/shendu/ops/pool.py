@@ -211,20 +211,31 @@ class MaxPoolNd(Function):
         gP = K._ws("maxpool_gx", (len(G.phases), G.L), gy.dtype)
         tmp = K._ws("maxpool_gtmp", (n,), gy.dtype)
         m = K._ws("maxpool_m", (n,), np.bool_)
-        seen = set()
+        # per phase, the tap with the largest shift writes its range (no zero-fill pass) and goes first in
+        # each cache block: a smaller-shift tap only adds below that block's written range or into it
+        last = {}
         for t, (p, sh) in enumerate(G.taps):
-            np.equal(idx, t, out=m)
-            if p not in seen:  # the phase's first tap writes its range; zero the rest (no fill pass)
-                seen.add(p)
+            if p not in last or sh > G.taps[last[p]][1]:
+                last[p] = t
+        for p in range(len(G.phases)):
+            if p in last:
+                sh = G.taps[last[p]][1]
                 gP[p, :sh] = 0
                 gP[p, sh + n:] = 0
-                np.multiply(gyf, m, out=gP[p, sh:sh + n])
-            else:
-                np.multiply(gyf, m, out=tmp)
-                gP[p, sh:sh + n] += tmp
-        for p in range(len(G.phases)):
-            if p not in seen:  # a phase no tap reads (stride > kernel span)
+            else:  # a phase no tap reads (stride > kernel span)
                 gP[p] = 0
+        order = sorted(range(len(G.taps)), key=lambda t: t not in last.values())
+        for a in range(0, n, CHUNK):
+            b = min(n, a + CHUNK)
+            ma, ta, ia, ga = m[a:b], tmp[a:b], idx[a:b], gyf[a:b]
+            for t in order:
+                p, sh = G.taps[t]
+                np.equal(ia, t, out=ma)
+                if last[p] == t:
+                    np.multiply(ga, ma, out=gP[p, sh + a:sh + b])
+                else:
+                    np.multiply(ga, ma, out=ta)
+                    gP[p, sh + a:sh + b] += ta
         gP = gP.reshape((len(G.phases), G.nc) + G.q)
         gx = np.empty((G.nc,) + tuple(G.sp), dtype=gy.dtype)
         for p, xs, gs in G.copies:
