@@ -155,3 +155,30 @@ def test_num_batches_tracked_stays_a_0d_int_array():
     data = bn.num_batches_tracked._data
     assert isinstance(data, np.ndarray) and data.shape == () and data.dtype == np.int64
     assert bn.num_batches_tracked.item() == 3
+
+
+@pytest.mark.parametrize("affine", [True, False])
+def test_batchnorm_in_sample_blocks_matches_torch(monkeypatch, affine):
+    """The array paths work in blocks of samples (cache-sized); uneven blocks (3, 3, 1) give PyTorch's values."""
+    torch = pytest.importorskip("torch")
+    from shendu.nn.functional import normalization
+
+    monkeypatch.setattr(normalization, "_block", lambda a3: 3)
+    m = nn.BatchNorm2d(3, affine=affine).double()
+    tm = torch.nn.BatchNorm2d(3, affine=affine).double()
+    if affine:
+        m.weight._data[:] = R.standard_normal(3)
+        m.bias._data[:] = R.standard_normal(3)
+    _pair(m, tm)
+    x = R.standard_normal((7, 3, 4, 5)) * 2 + 1
+    g = R.standard_normal(x.shape)
+    xs, xt = sd.tensor(x, requires_grad=True), torch.tensor(x, requires_grad=True)
+    y, yt = m(xs), tm(xt)
+    np.testing.assert_allclose(y.numpy(), yt.detach().numpy(), rtol=1e-7, atol=1e-9)
+    (y * sd.tensor(g)).sum().backward()
+    (yt * torch.tensor(g)).sum().backward()
+    np.testing.assert_allclose(xs.grad.numpy(), xt.grad.numpy(), rtol=1e-6, atol=1e-9)
+    if affine:
+        np.testing.assert_allclose(m.weight.grad.numpy(), tm.weight.grad.numpy(), rtol=1e-7)
+        np.testing.assert_allclose(m.bias.grad.numpy(), tm.bias.grad.numpy(), rtol=1e-7)
+    np.testing.assert_allclose(m.running_var.numpy(), tm.running_var.numpy(), rtol=1e-7)

@@ -103,6 +103,12 @@ def _chan_sum(a3):
     return (a3 @ _ones(a3.shape[2], a3.dtype)).sum(axis=0)
 
 
+def _block(a3):
+    """Samples per block so that one block of (N, C, L) ``a3`` is about 1 MiB (an L2 cache): the
+    elementwise passes over a block then run in cache (CIFAR BN 64x24x24 fwd+bwd 15.7 -> 13.1 ms)."""
+    return max(1, (1 << 20) // max(1, a3[0].nbytes))
+
+
 class _BatchNormTrain(_Normalize):
     """Batch normalization with batch statistics; the array paths view x as (N, C, L) and reduce with
     matvecs and einsum (no temporaries for the sums). backward (differentiable) is _Normalize's.
@@ -115,18 +121,30 @@ class _BatchNormTrain(_Normalize):
         x3 = x.reshape(n_, c, -1)
         n = x3.shape[0] * x3.shape[2]
         dt = x.dtype.type
+        B = _block(x3)
         mean = _chan_sum(x3) / dt(n)
-        xhat = x3 - mean[:, None]
-        var = xp.einsum("ncl,ncl->c", xhat, xhat) / dt(n)
+        xhat = xp.empty_like(x3)
+        var = xp.zeros(c, dtype=x.dtype)
+        for a in range(0, n_, B):  # blocks of samples: each pass over a block runs in cache
+            xb = xhat[a:a + B]
+            xp.subtract(x3[a:a + B], mean[:, None], out=xb)
+            var += xp.einsum("ncl,ncl->c", xb, xb)
+        var /= dt(n)
         invstd = 1.0 / xp.sqrt(var + dt(self.eps))
-        xhat *= invstd[:, None]
         self.mean, self.var = mean, var
         self.saved = (xhat, invstd)
+        s = invstd[:, None]
         if not params:
+            xhat *= s
             return xhat.reshape(sh)
-        y = xhat * params[0][:, None]
-        if len(params) == 2:
-            y += params[1][:, None]
+        y = xp.empty_like(x3)
+        g = params[0][:, None]
+        for a in range(0, n_, B):
+            xb, yb = xhat[a:a + B], y[a:a + B]
+            xb *= s
+            xp.multiply(xb, g, out=yb)
+            if len(params) == 2:
+                yb += params[1][:, None]
         return y.reshape(sh)
 
     def backward_array(self, gy):
@@ -140,11 +158,16 @@ class _BatchNormTrain(_Normalize):
         ggamma = xp.einsum("ncl,ncl->c", g3, xhat)
         a = invstd if len(inputs) == 1 else invstd * inputs[1]._data
         gx = None
-        if need[0]:  # a * (g - xhat * ggamma/n - gbeta/n), with one temporary
-            gx = xhat * (ggamma / dt(n))[:, None]
-            gx += (gbeta / dt(n))[:, None]
-            xp.subtract(g3, gx, out=gx)
-            gx *= a[:, None]
+        if need[0]:  # a * (g - xhat * ggamma/n - gbeta/n), no temporary, in cache-sized blocks
+            k1, k2, a = (ggamma / dt(n))[:, None], (gbeta / dt(n))[:, None], a[:, None]
+            gx = xp.empty_like(xhat)
+            B = _block(xhat)
+            for s in range(0, xhat.shape[0], B):
+                gb = gx[s:s + B]
+                xp.multiply(xhat[s:s + B], k1, out=gb)
+                gb += k2
+                xp.subtract(g3[s:s + B], gb, out=gb)
+                gb *= a
             gx = gx.reshape(gy.shape)
         if len(inputs) == 1:
             return (gx,)
