@@ -175,3 +175,23 @@ def test_default_init_bounds_like_torch():
     w, b = conv.weight.numpy(), conv.bias.numpy()
     assert np.abs(w).max() <= bound and np.abs(w).max() > 0.8 * bound
     assert np.abs(b).max() <= bound
+
+
+@pytest.mark.parametrize("fused", [True, False])
+def test_rot180_fused_weight_gradient_matches_torch(monkeypatch, fused):
+    """Stride-1 convs with many channels: the weight gradient from gy's column matrices (shared with the
+    input gradient, _rot180_fused) equals PyTorch's, with symmetric, asymmetric and no padding, 2-D and 1-D."""
+    from shendu.ops import _im2col
+
+    monkeypatch.setattr(_im2col, "FUSED_ROT180", fused)
+    calls = []
+    orig = _im2col._rot180_fused
+    monkeypatch.setattr(_im2col, "_rot180_fused", lambda *a: (calls.append(1), orig(*a))[1])
+    rng = np.random.default_rng(5)
+    x, w = rng.standard_normal((3, 36, 7, 6)), rng.standard_normal((40, 36, 3, 2))
+    _run(lambda x, w: F.conv2d(x, w, padding="same"), lambda x, w: TF.conv2d(x, w, padding="same"), [x, w])
+    _run(lambda x, w: F.conv2d(x, w), lambda x, w: TF.conv2d(x, w), [x, w])
+    _run(lambda x, w: F.conv2d(x, w, padding=(2, 1)), lambda x, w: TF.conv2d(x, w, padding=(2, 1)), [x, w])
+    x, w = rng.standard_normal((2, 32, 9)), rng.standard_normal((33, 32, 4))
+    _run(lambda x, w: F.conv1d(x, w, padding=3), lambda x, w: TF.conv1d(x, w, padding=3), [x, w])
+    assert (len(calls) == 4) == fused and (len(calls) == 0) != fused

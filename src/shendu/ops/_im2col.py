@@ -8,7 +8,8 @@ Layouts: inputs are (N, C, *spatial) ("NCHW"); the column matrix of a chunk of `
 (``WORKSPACE_BYTES``) and scratch buffers are reused across calls (``_ws``), so a training step
 allocates only its outputs. Input gradients: stride 1 with many channels as a correlation of gy
 with the rot180 kernel (the seeds' rule, ``ROT180``); else GEMM then col2im (``_input_grad_wide``
-for stride-1 2-D, slice-adds per kernel offset otherwise).
+for stride-1 2-D, slice-adds per kernel offset otherwise); with ROT180 the weight gradient reuses
+gy's column matrices (``_rot180_fused``).
 """
 from __future__ import annotations
 
@@ -30,6 +31,9 @@ KEEP_COLS_BYTES = 8 << 20
 #: Stride-1 input gradients with C >= 32 as a forward correlation with the rot180 kernel (else GEMM +
 #: col2im, cheaper when the input has few channels).
 ROT180 = True
+#: With ROT180, the weight gradient of a stride-1 groups=1 channels-last conv reuses the input gradient's
+#: column matrices of gy (see _rot180_fused) instead of building x's.
+FUSED_ROT180 = True
 #: groups=1 convolutions with C*kw >= 32 through channels-last column matrices (copies runs of kw*C
 #: contiguous values: ~4x faster im2col for C=64, 5x5 than the NCHW layout's runs of W_out).
 NHWC = True
@@ -332,6 +336,40 @@ def _input_grad_wide(gx, gy3, w2, k, d, pads, osz, sp_pad, x_shape, nb):
         np.copyto(gx[n0:n1], full[:, :, pads[0][0]:pads[0][0] + x_shape[2], pads[1][0]:pads[1][0] + x_shape[3]])
 
 
+def _rot180_fused(x, w, gy, fpads):
+    """(gx, gw) for a stride-1, dilation-1, groups=1 conv from one set of channels-last column matrices of
+    the padded gy: gx = cols @ rot180(w) rows (the 'full' correlation), and the same cols give
+    G = cols^T @ x_rows, G[(t.., o), c] = sum_{n,q} gy_pad[n, o, q + t] x[n, c, q] = gw[o, c, k-1-t]
+    (one im2col instead of two)."""
+    n, o = gy.shape[:2]
+    c = w.shape[1]
+    k = w.shape[2:]
+    nd = len(k)
+    osz = tuple(x.shape[2:])
+    po, kk = math.prod(osz), math.prod(k)
+    dt = gy.dtype
+    one = (1,) * nd
+    wf = np.flip(w, tuple(range(2, 2 + nd))).transpose((1, 0) + tuple(range(2, 2 + nd)))  # (C, O, *k)
+    wr = _w_rows(wf)  # (kk*O, C)
+    gx = np.empty((n, c) + osz, dtype=dt)
+    gx3 = gx.reshape(n, c, po)
+    g = np.zeros((kk * o, c), dtype=dt)
+    nb = chunk_size(n, o * kk * po * dt.itemsize)
+    for n0 in range(0, n, nb):
+        n1 = min(n, n0 + nb)
+        m = n1 - n0
+        cols = im2col_nhwc(_nhwc_chunk(gy[n0:n1], fpads, "xnhwc"), k, one, one, osz)
+        out = _ws("out", (m * po, c), dt)
+        np.matmul(cols, wr, out=out)
+        np.copyto(gx3[n0:n1], out.reshape(m, po, c).transpose(0, 2, 1))
+        xr = _ws("gyr", (m, po, c), dt)
+        np.copyto(xr, x[n0:n1].reshape(m, c, po).transpose(0, 2, 1))
+        g += cols.T @ xr.reshape(m * po, c)
+    g = np.flip(g.reshape(tuple(k) + (o, c)), tuple(range(nd)))
+    gw = np.ascontiguousarray(g.transpose((nd, nd + 1) + tuple(range(nd))))
+    return gx, gw
+
+
 def conv_backward(x, w, gy, s, d, pads, groups, need_x, need_w, x_shape=None, cols=None):
     """(gx, gw) of y = conv(x, w) for upstream gy (N, O, *out). x may be None when only gx is
     needed (then ``x_shape`` gives its shape)."""
@@ -354,6 +392,11 @@ def conv_backward(x, w, gy, s, d, pads, groups, need_x, need_w, x_shape=None, co
         # stride 1: the input gradient is the 'full' correlation of gy with the rot180 kernel
         # (the seeds' delta^{l-1} = pad(delta^l) * rot180(w)): im2col + GEMM instead of GEMM + col2im.
         fpads = tuple((d[a] * (k[a] - 1) - pads[a][0], d[a] * (k[a] - 1) - pads[a][1]) for a in range(nd))
+        fused = (FUSED_ROT180 and need_w and x is not None and cols is None and g == 1 and NHWC
+                 and o * k[-1] >= 32 and all(v == 1 for v in d)
+                 and all(out_size(osz[a], k[a], 1, 1, *fpads[a]) == x_shape[2 + a] for a in range(nd)))
+        if fused and all(lo >= 0 and hi >= 0 for lo, hi in fpads):
+            return _rot180_fused(x, w, gy, fpads)
         if all(lo >= 0 and hi >= 0 for lo, hi in fpads):
             wf = np.flip(w, tuple(range(2, 2 + nd))).reshape((g, og, cg) + tuple(k))
             wf = np.ascontiguousarray(wf.transpose((0, 2, 1) + tuple(range(3, 3 + nd)))).reshape((c, og) + tuple(k))
