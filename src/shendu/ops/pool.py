@@ -150,8 +150,6 @@ class MaxPoolNd(Function):
             P = K._padded_ws("maxpool_grid", (len(G.phases), nc) + G.q, x.dtype, -np.inf,
                              (tuple(pads), tuple(s), tuple(d)))
             x3 = x.reshape((nc,) + x.shape[2:])
-            for p, xs, gs in G.copies:
-                np.copyto(P[p][gs], x3[xs])
             Pf = P.reshape(len(G.phases), -1)
             n = G.n
             shape = (n,)
@@ -167,9 +165,18 @@ class MaxPoolNd(Function):
         tmp = K._ws("maxpool_code", shape, np.uint8) if small else None
         if cl:
             full = K._ws("maxpool_out", (G.L,), x.dtype)
-            # chunks of CHUNK outputs: all taps of a chunk stay in cache (CIFAR pool1 max+argmax 5.0 -> 3.8 ms)
-            for a in range(0, n, CHUNK):
-                b = min(n, a + CHUNK)
+            # blocks of about CHUNK outputs (whole channels): the block's grid copy and all its taps stay in
+            # cache (CIFAR pool1 max+argmax 5.0 -> 3.8 ms); taps reach at most one channel further
+            Q = G.L // nc
+            cb = max(1, CHUNK // Q)
+            for c0 in range(0, nc, cb):
+                c1 = min(nc, c0 + cb)
+                ch = slice(c0, min(nc, c1 + 1))
+                for p, xs, gs in G.copies:
+                    np.copyto(P[p][(ch,) + gs[1:]], x3[(ch,) + xs[1:]])
+                a, b = c0 * Q, min(n, c1 * Q)
+                if a >= b:
+                    break
                 _max_argmax(lambda t: Pf[G.taps[t][0], G.taps[t][1] + a:G.taps[t][1] + b], n_t,  # noqa: B023
                             full[a:b], idx[a:b], m[a:b], tmp[a:b] if small else None)
         else:
