@@ -232,21 +232,30 @@ class MaxPoolNd(Function):
             else:  # a phase no tap reads (stride > kernel span)
                 gP[p] = 0
         order = sorted(range(len(G.taps)), key=lambda t: t not in last.values())
-        for a in range(0, n, CHUNK):
-            b = min(n, a + CHUNK)
-            ma, ta, ia, ga = m[a:b], tmp[a:b], idx[a:b], gyf[a:b]
-            for t in order:
-                p, sh = G.taps[t]
-                np.equal(ia, t, out=ma)
-                if last[p] == t:
-                    np.multiply(ga, ma, out=gP[p, sh + a:sh + b])
-                else:
-                    np.multiply(ga, ma, out=ta)
-                    gP[p, sh + a:sh + b] += ta
-        gP = gP.reshape((len(G.phases), G.nc) + G.q)
+        gP3 = gP.reshape((len(G.phases), G.nc) + G.q)
         gx = np.empty((G.nc,) + tuple(G.sp), dtype=gy.dtype)
-        for p, xs, gs in G.copies:
-            np.copyto(gx[xs], gP[p][gs])
+        Q = G.L // G.nc
+        cb = max(1, CHUNK // Q)
+        done = 0
+        for c0 in range(0, G.nc, cb):  # blocks of whole channels, as the forward
+            a, b = c0 * Q, min(n, (c0 + cb) * Q)
+            if a < b:
+                ma, ta, ia, ga = m[a:b], tmp[a:b], idx[a:b], gyf[a:b]
+                for t in order:
+                    p, sh = G.taps[t]
+                    np.equal(ia, t, out=ma)
+                    if last[p] == t:
+                        np.multiply(ga, ma, out=gP[p, sh + a:sh + b])
+                    else:
+                        np.multiply(ga, ma, out=ta)
+                        gP[p, sh + a:sh + b] += ta
+            # grid cells below b have all their contributions: copy those channels out while in cache
+            upto = G.nc if c0 + cb >= G.nc else b // Q
+            if upto > done:
+                ch = slice(done, upto)
+                for p, xs, gs in G.copies:
+                    np.copyto(gx[(ch,) + xs[1:]], gP3[p][(ch,) + gs[1:]])
+                done = upto
         return gx.reshape(self.x_shape)
 
     def backward(self, gy):
