@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from .optimizer import Optimizer, _scratch
+from .optimizer import Optimizer, _grad_with_decay, _scratch
 
 __all__ = ["Adadelta"]
 
@@ -33,13 +33,7 @@ class Adadelta(Optimizer):
                 if st is None or "square_avg" not in st:
                     st = self.state[p] = {"step": 0, "square_avg": np.zeros_like(d), "acc_delta": np.zeros_like(d)}
                 t, u = _scratch(st, "_t", d), _scratch(st, "_u", d)
-                if wd:
-                    gg = _scratch(st, "_g", d)
-                    np.multiply(d, wd, out=gg)
-                    (np.subtract if maximize else np.add)(gg, g, out=gg)
-                    g = gg
-                elif maximize:
-                    g = np.negative(g, out=_scratch(st, "_g", d))
+                g = _grad_with_decay(st, g, d, wd, maximize)
                 st["step"] += 1
                 r, acc = st["square_avg"], st["acc_delta"]
                 r *= rho

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from .optimizer import Optimizer, _scratch
+from .optimizer import Optimizer, _grad_with_decay, _scratch
 
 __all__ = ["Adagrad", "AdaGrad"]
 
@@ -45,13 +45,7 @@ class Adagrad(Optimizer):
                 if st is None or "sum" not in st:
                     st = self.state[p] = {"step": 0, "sum": np.full_like(d, group["initial_accumulator_value"])}
                 t = _scratch(st, "_t", d)
-                if wd:
-                    gg = _scratch(st, "_g", d)
-                    np.multiply(d, wd, out=gg)
-                    (np.subtract if maximize else np.add)(gg, g, out=gg)
-                    g = gg
-                elif maximize:
-                    g = np.negative(g, out=_scratch(st, "_g", d))
+                g = _grad_with_decay(st, g, d, wd, maximize)
                 st["step"] = step = st["step"] + 1
                 clr = lr / (1.0 + (step - 1) * lr_decay)
                 r = st["sum"]

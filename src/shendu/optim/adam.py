@@ -12,7 +12,7 @@ import math
 
 import numpy as np
 
-from .optimizer import Optimizer, _scratch
+from .optimizer import Optimizer, _grad_with_decay, _scratch
 
 __all__ = ["Adam", "AdamW"]
 
@@ -59,13 +59,7 @@ class Adam(Optimizer):
                 t = _scratch(st, "_t", d)
                 st["step"] = step = st["step"] + 1
                 m, v = st["exp_avg"], st["exp_avg_sq"]
-                if wd and not decoupled:
-                    gg = _scratch(st, "_g", d)
-                    np.multiply(d, wd, out=gg)
-                    (np.subtract if maximize else np.add)(gg, g, out=gg)
-                    g = gg
-                elif maximize:
-                    g = np.negative(g, out=_scratch(st, "_g", d))
+                g = _grad_with_decay(st, g, d, 0.0 if decoupled else wd, maximize)
                 if wd and decoupled:
                     d *= 1.0 - lr * wd
                 # m <- m + (1 - b1) (g - m)   (torch's lerp);  v <- b2 v + (1 - b2) g*g

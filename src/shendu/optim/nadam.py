@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from .optimizer import Optimizer, _scratch
+from .optimizer import Optimizer, _grad_with_decay, _scratch
 
 __all__ = ["NAdam", "Adamax"]
 
@@ -19,17 +19,6 @@ def _check(name, lr, betas, eps, wd):
     if lr < 0 or eps < 0 or wd < 0 or len(betas) != 2 or not all(0 <= b < 1 for b in betas):
         raise ValueError(f"{name}: invalid options lr={lr}, betas={betas}, eps={eps}, weight_decay={wd}")
     return betas
-
-
-def _grad_with_decay(st, g, d, wd, maximize):
-    if wd:
-        gg = _scratch(st, "_g", d)
-        np.multiply(d, wd, out=gg)
-        (np.subtract if maximize else np.add)(gg, g, out=gg)
-        return gg
-    if maximize:
-        return np.negative(g, out=_scratch(st, "_g", d))
-    return g
 
 
 class NAdam(Optimizer):

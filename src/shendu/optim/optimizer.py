@@ -30,6 +30,18 @@ def _scratch(st, key, like):
     return t
 
 
+def _grad_with_decay(st, g, d, wd, maximize):
+    """The gradient with L2 weight decay wd*d added (and negated for ``maximize``), in a scratch array."""
+    if wd:
+        gg = _scratch(st, "_g", d)
+        np.multiply(d, wd, out=gg)
+        (np.subtract if maximize else np.add)(gg, g, out=gg)
+        return gg
+    if maximize:
+        return np.negative(g, out=_scratch(st, "_g", d))
+    return g
+
+
 class Optimizer:
     """Base optimizer: ``Optimizer(params, defaults)``; params is an iterable of Tensors or of dicts
     ``{"params": [...], <option>: value}`` (parameter groups with their own options)."""

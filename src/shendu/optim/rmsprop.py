@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from .optimizer import Optimizer, _scratch
+from .optimizer import Optimizer, _grad_with_decay, _scratch
 
 __all__ = ["RMSprop", "RMSProp"]
 
@@ -55,13 +55,7 @@ class RMSprop(Optimizer):
                     if centered:
                         st["grad_avg"] = np.zeros_like(d)
                 t = _scratch(st, "_t", d)
-                if wd:
-                    gg = _scratch(st, "_g", d)
-                    np.multiply(d, wd, out=gg)
-                    (np.subtract if maximize else np.add)(gg, g, out=gg)
-                    g = gg
-                elif maximize:
-                    g = np.negative(g, out=_scratch(st, "_g", d))
+                g = _grad_with_decay(st, g, d, wd, maximize)
                 st["step"] += 1
                 r = st["square_avg"]
                 r *= alpha
