@@ -12,6 +12,8 @@ import numpy as np
 from ..backend import check_device, get_default_dtype, to_dtype, xp
 from .grad_mode import _Mode
 
+_engine_backward = None  # engine.backward, bound on first use (the engine imports this module)
+
 
 class Tensor:
     """An n-dimensional array that can record the operations applied to it.
@@ -108,9 +110,10 @@ class Tensor:
 
         A non-scalar tensor needs ``gradient`` (the vector of the vector-Jacobian product).
         """
-        from .engine import backward
-
-        backward(self, gradient, retain_graph=retain_graph, create_graph=create_graph, inputs=inputs)
+        global _engine_backward
+        if _engine_backward is None:  # resolved once: a function-level import costs ~1 us per call
+            from .engine import backward as _engine_backward
+        _engine_backward(self, gradient, retain_graph=retain_graph, create_graph=create_graph, inputs=inputs)
 
     def detach(self) -> "Tensor":
         """A tensor sharing this data but cut from the graph."""

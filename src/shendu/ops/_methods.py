@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import numbers
 
+from ..autograd.grad_mode import _Mode
 from ..autograd.tensor import Tensor
 from . import elementwise as E
 from . import index as I
@@ -50,8 +51,6 @@ def _mod(self, other):
 
 def _iop(name, f):
     def iop(self, other):
-        from ..autograd.grad_mode import _Mode
-
         if self._requires_grad and _Mode.grad_enabled:
             return f(self, other)  # out of place inside the graph
         getattr(self, name)(other)
