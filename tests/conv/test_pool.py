@@ -171,3 +171,21 @@ def test_max_pool_same_padding_matches_torch(max_pool_layout):
     y.backward(sd.tensor(g))
     yt.backward(torch.tensor(g))
     np.testing.assert_allclose(xs.grad.numpy(), xt.grad.numpy(), rtol=1e-12, atol=1e-12)  # summation order
+
+
+@pytest.mark.parametrize("shape,k,s,p", [((2, 3, 6, 6), 2, 2, 0), ((2, 128, 12, 12), 3, 2, 1), ((1, 1, 5, 5), 3, 1, 1)])
+def test_max_pool_nan_window_routes_gradient_like_pytorch(shape, k, s, p):
+    # NaN propagates to the output, and its window's gradient goes to the (last) NaN, as in PyTorch.
+    torch = pytest.importorskip("torch")
+    rng = np.random.default_rng(0)
+    x = rng.standard_normal(shape)
+    x[0, 0, 1, 1] = np.nan
+    x[-1, -1, 2, 3] = x[-1, -1, 3, 3] = np.nan
+    xs = sd.tensor(x, requires_grad=True)
+    xt = torch.tensor(x, requires_grad=True)
+    ys, yt = F.max_pool2d(xs, k, s, p), torch.nn.functional.max_pool2d(xt, k, s, p)
+    g = rng.standard_normal(tuple(yt.shape))
+    ys.backward(sd.tensor(g))
+    yt.backward(torch.tensor(g))
+    np.testing.assert_allclose(ys.numpy(), yt.detach().numpy(), equal_nan=True)
+    np.testing.assert_allclose(xs.grad.numpy(), xt.grad.numpy())

@@ -105,7 +105,7 @@ CHUNK = 65536
 
 
 def _max_argmax(sl, n_t, out, idx, m, tmp):
-    """out = max over taps sl(t) (NaN propagates, as PyTorch), idx = first arg-max in scan order."""
+    """out = max over taps sl(t) (NaN propagates, as PyTorch), idx = first arg-max in scan order (last NaN if any)."""
     if n_t == 1:
         np.copyto(out, sl(0))
     else:
@@ -122,11 +122,16 @@ def _max_argmax(sl, n_t, out, idx, m, tmp):
             np.multiply(mu, n_t - t, out=tmp)
             np.maximum(idx, tmp, out=idx)
         np.subtract(n_t, idx, out=idx)
-        np.minimum(idx, n_t - 1, out=idx)  # NaN windows (no tap equals the max): the last tap
+        np.minimum(idx, n_t - 1, out=idx)  # NaN windows (no tap equals the max): fixed below
     else:
         for t in range(n_t - 1, -1, -1):
             np.equal(sl(t), out, out=m)
             idx[m] = t
+    if out.dtype.kind == "f":
+        nan = np.isnan(out)
+        if nan.any():  # as PyTorch: a window holding NaN sends its gradient to its last NaN
+            for t in range(n_t):
+                idx[nan & np.isnan(sl(t))] = t
 
 
 class MaxPoolNd(Function):
