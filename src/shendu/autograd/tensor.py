@@ -9,7 +9,7 @@ import numbers
 
 import numpy as np
 
-from ..backend import check_device, get_default_dtype, to_dtype, xp
+from ..backend import check_device, get_default_dtype, parse_to_args, to_dtype, xp
 from .grad_mode import _Mode
 
 _engine_backward = None  # engine.backward, bound on first use (the engine imports this module)
@@ -223,13 +223,7 @@ class Tensor:
     # --- dtype conversion -----------------------------------------------------------------
     def to(self, *args, **kwargs) -> "Tensor":
         """Convert dtype (``t.to(sd.float64)``) or device (only 'cpu')."""
-        dtype = kwargs.get("dtype")
-        for a in args:
-            if isinstance(a, str) and (a == "cpu" or a.startswith("cuda")):
-                check_device(a)
-            else:
-                dtype = a
-        check_device(kwargs.get("device"))
+        dtype = parse_to_args(args, kwargs)
         if dtype is None:
             return self
         return self.type(dtype)

@@ -71,6 +71,18 @@ def check_device(device) -> str:
     raise ValueError(f"unknown device {name!r}: expected 'cpu' (or 'cuda' with CuPy)")
 
 
+def parse_to_args(args, kwargs):
+    """The dtype asked for by ``.to(...)`` arguments (None if none), checking any device named (only 'cpu')."""
+    dtype = kwargs.get("dtype")
+    for a in args:
+        if isinstance(a, str) and (a == "cpu" or a.startswith("cuda")):
+            check_device(a)
+        else:
+            dtype = a
+    check_device(kwargs.get("device"))
+    return dtype
+
+
 def to_dtype(dtype) -> np.dtype:
     """Normalize a dtype given as a NumPy dtype, a string, a Python type or a shendu dtype alias."""
     if dtype is float:

@@ -11,7 +11,7 @@ from collections import OrderedDict
 import numpy as np
 
 from ..autograd.tensor import Tensor, _wrap
-from ..backend import to_dtype
+from ..backend import parse_to_args, to_dtype
 from .parameter import Parameter
 
 
@@ -196,15 +196,7 @@ class Module:
     # --- dtype ----------------------------------------------------------------------------
     def to(self, *args, **kwargs):
         """Convert floating parameters and buffers to a dtype (``model.to(sd.float64)``); devices: 'cpu' only."""
-        from ..backend import check_device
-
-        dtype = kwargs.get("dtype")
-        for a in args:
-            if isinstance(a, str) and (a == "cpu" or a.startswith("cuda")):
-                check_device(a)
-            else:
-                dtype = a
-        check_device(kwargs.get("device"))
+        dtype = parse_to_args(args, kwargs)
         if dtype is None:
             return self
         dt = to_dtype(dtype)
