@@ -46,3 +46,16 @@ def table(rows, headers) -> str:
     for r in rows:
         out.append("  ".join(str(c).ljust(w) for c, w in zip(r, widths)))
     return "\n".join(out)
+
+
+def profile_steps(step, n: int, top: int = 20) -> None:
+    """cProfile ``n`` calls of ``step`` and print the ``top`` entries by own time (for ``--profile``)."""
+    import cProfile
+    import pstats
+
+    pr = cProfile.Profile()
+    pr.enable()
+    for _ in range(n):
+        step()
+    pr.disable()
+    pstats.Stats(pr).sort_stats("tottime").print_stats(top)

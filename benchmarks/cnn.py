@@ -32,7 +32,7 @@ from pathlib import Path
 import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from _harness import fmt_time, table, try_torch  # noqa: E402
+from _harness import fmt_time, profile_steps, table, try_torch  # noqa: E402
 from mlp import bench_pair, blas_threads, make_optimizer  # noqa: E402
 
 import shendu as sd  # noqa: E402
@@ -236,15 +236,7 @@ def main(argv=None):
                      f"<= {TARGETS[name]}x", f"{fl / t_sd / 1e9:.1f} / {fl / t_th / 1e9:.1f}" if t_th else "",
                      mem])
         if args.profile == name:
-            import cProfile
-            import pstats
-
-            pr = cProfile.Profile()
-            pr.enable()
-            for _ in range(10):
-                step()
-            pr.disable()
-            pstats.Stats(pr).sort_stats("tottime").print_stats(20)
+            profile_steps(step, 10, 20)
     print(table(rows, ["workload", "shendu/step", "pytorch/step", "ratio", "target", "GFLOP/s sd / torch",
                        "peak mem growth shendu / torch"]))
     return rows

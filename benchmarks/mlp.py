@@ -20,7 +20,7 @@ from pathlib import Path
 import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from _harness import fmt_time, table, try_torch  # noqa: E402
+from _harness import fmt_time, profile_steps, table, try_torch  # noqa: E402
 
 import shendu as sd  # noqa: E402
 from shendu import nn  # noqa: E402
@@ -218,15 +218,7 @@ def main(argv=None):
         rows.append([name, fmt_time(t_sd), f"{bs / t_sd:,.0f}", fmt_time(t_th) if t_th else "n/a",
                      f"{ratio:.2f}x" if ratio else "n/a", f"<= {targets[name]}x", info])
         if args.profile == name:
-            import cProfile
-            import pstats
-
-            pr = cProfile.Profile()
-            pr.enable()
-            for _ in range(200):
-                step()
-            pr.disable()
-            pstats.Stats(pr).sort_stats("tottime").print_stats(18)
+            profile_steps(step, 200, 18)
     print(table(rows, ["workload", "shendu/step", "samples/s", "pytorch/step", "ratio", "target", "optimizer"]))
     return rows
 
