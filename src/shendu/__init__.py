@@ -11,10 +11,12 @@ from .autograd import (  # noqa: F401
     Function, Tensor, as_tensor, detect_anomaly, enable_grad, grad, is_grad_enabled, is_tensor, no_grad,
     set_grad_enabled, tensor,
 )
-from .backend import get_default_dtype, manual_seed, set_default_dtype  # noqa: F401
+from .backend import (  # noqa: F401
+    device, get_default_device, get_default_dtype, manual_seed, set_default_device, set_default_dtype,
+)
 from .ops import *  # noqa: F401,F403
 from .ops import max, min, abs, pow, round, sum  # noqa: F401,A004  (shadow builtins on purpose, like torch)
-from . import autograd, data, metrics, nn  # noqa: F401
+from . import autograd, cuda, data, metrics, nn  # noqa: F401
 
 __version__ = "0.1.0"
 

@@ -80,9 +80,10 @@ def test_requires_grad_on_int_tensor_is_an_error():
 
 
 def test_device_errors():
-    with pytest.raises(RuntimeError, match="'cuda' is not available"):
-        sd.tensor([1.0], device="cuda")
-    with pytest.raises(ValueError, match="unknown device"):
+    if not sd.cuda.is_available():
+        with pytest.raises(RuntimeError, match="CUDA device requested but not available: CuPy"):
+            sd.tensor([1.0], device="cuda")
+    with pytest.raises(ValueError, match="unknown device type 'tpu'"):
         sd.zeros(2, device="tpu")
     assert sd.ones(2).to("cpu").device == "cpu"
 
@@ -161,7 +162,7 @@ def test_backend_info_reports_backend_and_cuda_reason():
     from shendu.backend.info import info, info_text
 
     d = info()
-    assert d["backend"] == "numpy (cpu)"
+    assert d["backend"].startswith("numpy (cpu)")
     assert d["numpy"] == np.__version__
     ok, why = sd.backend.cuda_available()
     assert d["cuda"] == ("available" if ok else f"not available: {why}")

@@ -11,7 +11,9 @@ from __future__ import annotations
 import heapq
 from time import perf_counter
 
-from ..backend import xp
+import numpy as np
+
+from ..backend import device_of, namespace_of, to_device
 from .grad_mode import _Mode
 from .tensor import Tensor, _wrap
 
@@ -238,7 +240,7 @@ def _call_backward(fn, slot, create_graph):
     if meta is not None and any(g is None for g in slot):
         for i, g in enumerate(slot):
             if g is None:
-                z = xp.zeros(meta[i][0], dtype=meta[i][1])
+                z = fn.xp.zeros(meta[i][0], dtype=meta[i][1])
                 slot[i] = _wrap(z) if create_graph else z
     cls = type(fn)
     if create_graph:
@@ -252,16 +254,21 @@ def _call_backward(fn, slot, create_graph):
     return _as_tuple_arrays(out)
 
 
+def _as_array(g):
+    """A backward result as an array (numbers and NumPy scalars become host arrays; device arrays stay)."""
+    return g if hasattr(g, "shape") and not isinstance(g, np.generic) else np.asarray(g)
+
+
 def _as_tuple_arrays(out):
     if type(out) is not tuple:
         out = (out,) if not isinstance(out, list) else tuple(out)
-    return tuple(None if g is None else (g._data if isinstance(g, Tensor) else xp.asarray(g)) for g in out)
+    return tuple(None if g is None else (g._data if isinstance(g, Tensor) else _as_array(g)) for g in out)
 
 
 def _as_tuple_tensors(out):
     if type(out) is not tuple:
         out = (out,) if not isinstance(out, list) else tuple(out)
-    return tuple(None if g is None else (g if isinstance(g, Tensor) else _wrap(xp.asarray(g))) for g in out)
+    return tuple(None if g is None else (g if isinstance(g, Tensor) else _wrap(_as_array(g))) for g in out)
 
 
 def _apply_hooks(hooks, g, create_graph):
@@ -271,7 +278,7 @@ def _apply_hooks(hooks, g, create_graph):
             continue
         r = h(g if create_graph else _wrap(g))
         if r is not None:
-            g = r if create_graph else (r._data if isinstance(r, Tensor) else xp.asarray(r))
+            g = r if create_graph else (r._data if isinstance(r, Tensor) else _as_array(r))
     return g
 
 
@@ -294,13 +301,18 @@ def _accumulate_grad(x, g, create_graph, stored):
         x.grad = g if x.grad is None else x.grad + g
         return
     if x.grad is None:
-        if type(g) is not xp.ndarray or g.base is not None or id(g) in stored or not g.flags.writeable:
-            g = xp.array(g)
+        if type(g) is np.ndarray:
+            if g.base is not None or id(g) in stored or not g.flags.writeable:
+                g = g.copy()
+        elif not hasattr(g, "shape") or isinstance(g, np.generic):
+            g = np.array(g)
+        elif g.base is not None or id(g) in stored:  # a device array (no writeable flag there)
+            g = g.copy()
         stored.add(id(g))
         x.grad = _wrap(g)
     else:
         cur = x.grad
-        cur._data = xp.asarray(cur._data + g)
+        cur._data = namespace_of(cur._data).asarray(cur._data + g)
         cur._version += 1
 
 
@@ -311,9 +323,9 @@ def _root_grad(t, gradient, create_graph, what="backward"):
                 f"{what}: grad can be implicitly created only for scalar outputs; got an output of shape "
                 f"{t.shape}. Pass `gradient=` (a tensor of the output's shape) for a vector-Jacobian product."
             )
-        g = xp.ones_like(t._data)
+        g = namespace_of(t._data).ones_like(t._data)
     else:
-        g = gradient._data if isinstance(gradient, Tensor) else xp.asarray(gradient, dtype=t._data.dtype)
+        g = gradient._data if isinstance(gradient, Tensor) else to_device(np.asarray(gradient, dtype=t._data.dtype), device_of(t._data))
         if g.shape != t._data.shape:
             raise RuntimeError(f"{what}: gradient has shape {g.shape} but the output has shape {t.shape}")
         if create_graph and isinstance(gradient, Tensor):

@@ -19,7 +19,9 @@ from __future__ import annotations
 
 import itertools
 
-from ..backend import xp
+import numpy as np
+
+from ..backend import common_namespace
 
 from .grad_mode import _Mode
 from .tensor import Tensor, _wrap, _wrap_grad
@@ -27,7 +29,7 @@ from .tensor import Tensor, _wrap, _wrap_grad
 #: Creation order of recorded nodes: a consumer is always numbered after its producers, so
 #: processing nodes by decreasing number is a topological order (the engine relies on it).
 _SEQ = itertools.count()
-_ndarray = xp.ndarray
+_ndarray = np.ndarray
 
 
 class Function:
@@ -46,6 +48,10 @@ class Function:
     #: False for ops whose backward never reads the input values (add, neg, reshape...);
     #: those skip the in-place version check.
     needs_input_values = True
+
+    #: The array namespace of this call's inputs (NumPy; CuPy or the stand-in when they are on a GPU).
+    #: ``forward``/``backward_array`` compute with ``self.xp``, never with a global module.
+    xp = np
 
     # --- user-facing helpers (PyTorch ctx API) -------------------------------------------
     def save_for_backward(self, *tensors):
@@ -79,13 +85,20 @@ class Function:
 
             inputs = tuple(x if isinstance(x, Tensor) else as_tensor(x) for x in inputs)
             arrays = [x._data for x in inputs]
+        for a in arrays:
+            if type(a) is not _ndarray:  # not all on the host: one device check, then that device's namespace
+                self.xp, arrays = common_namespace(type(self).__name__, arrays)
+                if any(x._data is not y for x, y in zip(inputs, arrays)):  # 0-d host values moved over
+                    inputs = tuple(x if x._data is y else _wrap(y) for x, y in zip(inputs, arrays))
+                break
         cls = type(self)
         ys = cls.forward(self, *arrays)
         multi = type(ys) is tuple
+        xp = self.xp
         if multi:
-            ys = tuple([y if type(y) is _ndarray else xp.asarray(y) for y in ys])
-        elif type(ys) is not _ndarray:  # NumPy turns 0-d results into scalars; keep arrays
-            ys = xp.asarray(ys)
+            ys = tuple([y if type(y) is _ndarray or xp is not np else np.asarray(y) for y in ys])
+        elif type(ys) is not _ndarray and xp is np:  # NumPy turns 0-d results into scalars; keep arrays
+            ys = np.asarray(ys)
         if _Mode.anomaly:
             from .anomaly import check_forward
 

@@ -9,7 +9,10 @@ import numbers
 
 import numpy as np
 
-from ..backend import check_device, get_default_dtype, parse_to_args, to_dtype, xp
+from ..backend import (
+    CPU, device_of, generator_for, get_default_device, get_default_dtype, namespace_of, parse_to_args, resolve, to_device,
+    to_dtype, to_host,
+)
 from .grad_mode import _Mode
 
 _engine_backward = None  # engine.backward, bound on first use (the engine imports this module)
@@ -27,8 +30,7 @@ class Tensor:
     __array_priority__ = 1000
 
     def __init__(self, data, dtype=None, requires_grad: bool = False, device=None):
-        check_device(device)
-        self._data = _to_array(data, dtype, copy=True)
+        self._data = _to_array(data, dtype, copy=True, device=get_default_device() if device is None else device)
         self._requires_grad = False
         self.grad = None
         self._grad_fn = None
@@ -151,8 +153,13 @@ class Tensor:
         return self._data.ndim
 
     @property
-    def device(self) -> str:
-        return "cpu"
+    def device(self):
+        """The device holding the data (``sd.device``; compares equal to "cpu" or "cuda:0")."""
+        return device_of(self._data)
+
+    @property
+    def is_cuda(self) -> bool:
+        return device_of(self._data).type == "cuda"
 
     def size(self, dim=None):
         """The shape (PyTorch style), or the length of dimension ``dim``."""
@@ -173,13 +180,20 @@ class Tensor:
         return self._data.shape[0]
 
     def numpy(self) -> np.ndarray:
-        """The underlying NumPy array (shared, not copied)."""
-        return self._data
+        """The underlying NumPy array (shared, not copied). A GPU tensor must be copied with ``.cpu()`` first."""
+        d = self._data
+        if type(d) is not np.ndarray and device_of(d) is not CPU:
+            raise TypeError(
+                f"numpy(): can't convert {device_of(d)} device type tensor to numpy. "
+                "Use Tensor.cpu() to copy the tensor to host memory first."
+            )
+        return d
 
     def __array__(self, dtype=None, copy=None):
+        d = self.numpy()
         if dtype is not None:
-            return self._data.astype(dtype, copy=False)
-        return self._data
+            return d.astype(dtype, copy=False)
+        return d
 
     def item(self):
         """The single value of a one-element tensor as a Python number."""
@@ -210,8 +224,11 @@ class Tensor:
         return id(self)
 
     def __repr__(self):
-        body = np.array2string(self._data, separator=", ", precision=4, prefix="tensor(")
+        body = np.array2string(to_host(self._data), separator=", ", precision=4, prefix="tensor(")
         extras = []
+        dev = device_of(self._data)
+        if dev is not CPU:
+            extras.append(f"device='{dev}'")
         if self._data.dtype != get_default_dtype() and self._data.dtype.kind == "f" or self._data.dtype.kind not in "fb" and self._data.dtype != np.int64:
             extras.append(f"dtype={self._data.dtype}")
         if self._grad_fn is not None:
@@ -222,11 +239,20 @@ class Tensor:
 
     # --- dtype conversion -----------------------------------------------------------------
     def to(self, *args, **kwargs) -> "Tensor":
-        """Convert dtype (``t.to(sd.float64)``) or device (only 'cpu')."""
-        dtype = parse_to_args(args, kwargs)
-        if dtype is None:
-            return self
-        return self.type(dtype)
+        """Move to a device and/or convert dtype: ``t.to("cuda")``, ``t.to(sd.float64)``, ``t.to(other)``.
+
+        Differentiable: the gradient flows back to the original device and dtype (textbook 12.1.2)."""
+        dtype, dev = parse_to_args(args, kwargs)
+        t = self
+        if dev is not None and dev != device_of(self._data):
+            from ..ops.elementwise import ToDevice
+
+            t = ToDevice(dev)(t)
+        if dtype is not None:
+            t = t.type(dtype)
+        if kwargs.get("copy") and t is self:
+            t = self.clone()
+        return t
 
     def type(self, dtype) -> "Tensor":
         dt = to_dtype(dtype)
@@ -255,7 +281,16 @@ class Tensor:
         return self.type(np.float16)
 
     def cpu(self):
-        return self
+        """This tensor on the CPU (itself if it is there)."""
+        return self.to(CPU)
+
+    def cuda(self, device=None, non_blocking: bool = False):
+        """This tensor on a CUDA device (default: cuda:0)."""
+        if device is None:
+            device = "cuda"
+        elif isinstance(device, int):
+            device = f"cuda:{device}"
+        return self.to(device)
 
     def contiguous(self):
         return self
@@ -274,8 +309,9 @@ class Tensor:
                 f"{opname}: in-place operation on {kind}; wrap it in `with sd.no_grad():` "
                 "or use the out-of-place op"
             )
-        if not self._data.flags.writeable:
-            self._data = self._data.copy()
+        d = self._data
+        if type(d) is np.ndarray and not d.flags.writeable:
+            self._data = d.copy()
 
     def _inplace_result(self, value) -> "Tensor":
         arr = value._data if isinstance(value, Tensor) else value
@@ -289,7 +325,17 @@ class Tensor:
             key = key._data
         elif isinstance(key, tuple):
             key = tuple(k._data if isinstance(k, Tensor) else k for k in key)
-        self._data[key] = value._data if isinstance(value, Tensor) else value
+        d = self._data
+        if type(d) is not np.ndarray:
+            dev = device_of(d)
+            key = _index_to(key, dev)
+            if isinstance(value, Tensor):
+                value = value._data if value._data.ndim == 0 else _same_device(value._data, dev, "__setitem__")
+            if not isinstance(value, (int, float, bool, complex)):
+                value = to_device(value if hasattr(value, "shape") else np.asarray(value, dtype=d.dtype), dev)
+        elif isinstance(value, Tensor):
+            value = _same_device(value._data, CPU, "__setitem__") if value._data.ndim else to_host(value._data)
+        d[key] = value
         self._version += 1
 
     def zero_(self):
@@ -306,8 +352,10 @@ class Tensor:
 
     def copy_(self, src):
         self._check_inplace("copy_")
-        arr = src._data if isinstance(src, Tensor) else xp.asarray(src)
-        xp.copyto(self._data, xp.broadcast_to(arr, self._data.shape), casting="unsafe")
+        d = self._data
+        arr = to_device(src._data if isinstance(src, Tensor) else np.asarray(src), device_of(d))  # copy_ moves across devices
+        xp = namespace_of(d)
+        xp.copyto(d, xp.broadcast_to(arr, d.shape), casting="unsafe")
         self._version += 1
         return self
 
@@ -316,7 +364,7 @@ class Tensor:
         o = other._data if isinstance(other, Tensor) else other
         if alpha != 1:
             o = o * alpha
-        xp.add(self._data, o, out=self._data, casting="unsafe")
+        namespace_of(self._data).add(self._data, o, out=self._data, casting="unsafe")
         self._version += 1
         return self
 
@@ -327,36 +375,32 @@ class Tensor:
     def mul_(self, other):
         self._check_inplace("mul_")
         o = other._data if isinstance(other, Tensor) else other
-        xp.multiply(self._data, o, out=self._data, casting="unsafe")
+        namespace_of(self._data).multiply(self._data, o, out=self._data, casting="unsafe")
         self._version += 1
         return self
 
     def div_(self, other):
         self._check_inplace("div_")
         o = other._data if isinstance(other, Tensor) else other
-        xp.divide(self._data, o, out=self._data, casting="unsafe")
+        namespace_of(self._data).divide(self._data, o, out=self._data, casting="unsafe")
         self._version += 1
         return self
 
     def clamp_(self, min=None, max=None):
         self._check_inplace("clamp_")
-        xp.clip(self._data, min, max, out=self._data)
+        namespace_of(self._data).clip(self._data, min, max, out=self._data)
         self._version += 1
         return self
 
     def normal_(self, mean=0.0, std=1.0, generator=None):
-        from ..backend import get_generator
-
-        g = generator or get_generator()
+        g = generator or generator_for(self._data)
         self._check_inplace("normal_")
         self._data[...] = g.normal(mean, std, self._data.shape)
         self._version += 1
         return self
 
     def uniform_(self, a=0.0, b=1.0, generator=None):
-        from ..backend import get_generator
-
-        g = generator or get_generator()
+        g = generator or generator_for(self._data)
         self._check_inplace("uniform_")
         self._data[...] = g.uniform(a, b, self._data.shape)
         self._version += 1
@@ -416,26 +460,63 @@ def _wrap_grad(arr, fn, idx) -> Tensor:
     return t
 
 
-def _to_array(data, dtype, copy: bool):
-    """Convert ``data`` to a backend array; Python floats and lists of floats become the default float dtype."""
+def _to_array(data, dtype, copy: bool, device=None):
+    """Convert ``data`` to an array on ``device`` (None: where a Tensor/array already is, else the default
+    device); Python floats and lists of floats become the default float dtype."""
     if isinstance(data, Tensor):
-        arr = data._data
+        data = data._data
+    if isinstance(data, np.ndarray) or (hasattr(data, "shape") and device_of(data) is not CPU):
+        arr = data
         if dtype is not None:
-            return arr.astype(to_dtype(dtype), copy=copy)
-        return arr.copy() if copy else arr
-    if isinstance(data, np.ndarray) or (hasattr(data, "__array__") and not isinstance(data, (list, tuple))):
-        arr = xp.asarray(data)
+            arr = arr.astype(to_dtype(dtype), copy=copy)
+        elif copy:
+            arr = arr.copy()
+        if device is not None:
+            dev = resolve(device)
+            if dev != device_of(arr):
+                arr = to_device(arr, dev)
+        return arr
+    if hasattr(data, "__array__") and not isinstance(data, (list, tuple)):
+        arr = np.asarray(data)
         if dtype is not None:
-            return arr.astype(to_dtype(dtype), copy=copy)
-        return arr.copy() if copy else arr
-    if dtype is not None:
-        return xp.array(data, dtype=to_dtype(dtype))
-    arr = xp.array(data)
-    if arr.dtype.kind == "f" and arr.dtype != get_default_dtype():
-        arr = arr.astype(get_default_dtype())
-    elif arr.dtype.kind == "O":
-        raise TypeError(f"tensor: cannot convert {type(data).__name__} with ragged or non-numeric entries to a tensor")
+            arr = arr.astype(to_dtype(dtype), copy=False)
+    elif dtype is not None:
+        arr = np.array(_host_values(data), dtype=to_dtype(dtype))
+    else:
+        arr = np.array(_host_values(data))
+        if arr.dtype.kind == "f" and arr.dtype != get_default_dtype():
+            arr = arr.astype(get_default_dtype())
+        elif arr.dtype.kind == "O":
+            raise TypeError(f"tensor: cannot convert {type(data).__name__} with ragged or non-numeric entries to a tensor")
+    dev = get_default_device() if device is None else resolve(device)
+    return arr if dev is CPU else to_device(arr, dev)
+
+
+def _host_values(data):
+    """Lists and tuples with tensors inside (``sd.tensor([t1, t2])``) as host values."""
+    if isinstance(data, (list, tuple)):
+        return [_host_values(v) for v in data]
+    if isinstance(data, Tensor):
+        return to_host(data._data)
+    return data
+
+
+def _same_device(arr, dev, op):
+    if device_of(arr) != dev:
+        raise RuntimeError(f"{op}: Expected all tensors to be on the same device, but found at least two devices, "
+                           f"{dev} and {device_of(arr)}")
     return arr
+
+
+def _index_to(key, dev):
+    """Index arrays in ``key`` moved to ``dev`` (host integer/bool arrays and lists index device arrays)."""
+    if isinstance(key, tuple):
+        return tuple(_index_to(k, dev) for k in key)
+    if isinstance(key, Tensor):
+        key = key._data
+    if isinstance(key, list) or (hasattr(key, "shape") and getattr(key, "ndim", 0) > 0):
+        return to_device(np.asarray(key) if isinstance(key, list) else key, dev)
+    return key
 
 
 def tensor(data, dtype=None, requires_grad: bool = False, device=None) -> Tensor:
@@ -447,10 +528,10 @@ def tensor(data, dtype=None, requires_grad: bool = False, device=None) -> Tensor
 
 def as_tensor(data, dtype=None, device=None) -> Tensor:
     """Wrap ``data`` as a tensor without copying when possible (shares NumPy memory)."""
-    check_device(device)
-    if isinstance(data, Tensor) and (dtype is None or to_dtype(dtype) == data.dtype):
+    if isinstance(data, Tensor) and (dtype is None or to_dtype(dtype) == data.dtype) and (
+            device is None or resolve(device) == device_of(data._data)):
         return data
-    return _wrap(_to_array(data, dtype, copy=False))
+    return _wrap(_to_array(data, dtype, copy=False, device=device))
 
 
 def is_tensor(obj) -> bool:
@@ -461,6 +542,7 @@ def scalar_like(value, ref: Tensor) -> Tensor:
     """A 0-d constant tensor for a Python number in an op with ``ref``, keeping ref's dtype
     where NumPy's weak-scalar rule does (float32 tensor * 2.0 stays float32)."""
     dt = ref._data.dtype
+    xp = namespace_of(ref._data)
     if isinstance(value, bool):
         arr = xp.asarray(value, dtype=dt if dt.kind != "b" else np.bool_)
     elif isinstance(value, numbers.Integral):
@@ -469,7 +551,7 @@ def scalar_like(value, ref: Tensor) -> Tensor:
         arr = xp.asarray(value, dtype=dt if dt.kind in "fc" else get_default_dtype())
     elif isinstance(value, numbers.Complex):
         arr = xp.asarray(value, dtype=dt if dt.kind == "c" else np.complex64)
-    elif isinstance(value, np.ndarray):
+    elif hasattr(value, "shape") and hasattr(value, "dtype"):
         arr = value
     else:
         raise TypeError(f"unsupported operand type {type(value).__name__} for a tensor operation")

@@ -1,20 +1,22 @@
-"""Array-backend seam: every array operation in shendu goes through ``xp``.
+"""Array-backend seam: devices, array namespaces, default dtype and random generators.
 
-NumPy is the only backend today; a CuPy backend plugs in here later without
-touching the ops (Chainer's ``get_array_module`` pattern). Also holds the
-default floating dtype and device handling.
+Ops never use a global array module: they take the namespace from their inputs
+(``namespace_of``, Chainer's ``get_array_module``); ``device.py`` maps devices to backends
+(NumPy on the CPU, CuPy on CUDA GPUs).
 """
 from __future__ import annotations
 
 import numpy as np
 
-from .random import get_generator, manual_seed, seed  # noqa: F401
-
-#: The active array namespace. Ops call ``xp.exp`` etc., never ``numpy`` directly.
-xp = np
+from .device import (  # noqa: F401
+    CPU, Backend, backend_of, backend_of_device, common_namespace, cuda_backend, cuda_unavailable_reason, device, device_of, get_default_device, is_host,
+    namespace_of, resolve, set_cuda_backend, set_default_device, to_device, to_host,
+)
+from .random import generator_for, get_generator, manual_seed, seed  # noqa: F401
 
 _DEFAULT_FLOAT = np.dtype(np.float32)
-_DEVICES = ("cpu",)
+
+xp = np  # TEMPORARY during the device port: modules not yet ported still import it
 
 
 def get_default_dtype() -> np.dtype:
@@ -32,55 +34,37 @@ def set_default_dtype(dtype) -> None:
 
 
 def get_array_module(*arrays):
-    """Return the array namespace (module) that the given arrays belong to."""
-    for a in arrays:
-        mod = type(a).__module__
-        if mod.startswith("cupy"):  # pragma: no cover - needs a GPU
-            import cupy
-
-            return cupy
-    return np
+    """The array namespace (module) that the given arrays belong to (Chainer's name for ``namespace_of``)."""
+    return namespace_of(*arrays)
 
 
 def cuda_available() -> tuple[bool, str]:
     """Whether a CUDA backend can be used, and why not if it cannot."""
-    try:
-        import cupy  # noqa: F401
-    except Exception as exc:  # pragma: no cover - depends on the machine
-        return False, f"CuPy is not installed or failed to import ({type(exc).__name__}: {exc})"
-    try:  # pragma: no cover - needs a GPU
-        n = cupy.cuda.runtime.getDeviceCount()
-    except Exception as exc:  # pragma: no cover
-        return False, f"CuPy is installed but no CUDA device is usable ({exc})"
-    return (n > 0), ("ok" if n > 0 else "no CUDA device found")  # pragma: no cover
+    why = cuda_unavailable_reason()
+    return (True, "ok") if why is None else (False, why)
 
 
-def check_device(device) -> str:
-    """Validate a device name; only 'cpu' is supported by the NumPy backend."""
-    if device is None:
-        return "cpu"
-    name = str(device)
-    if name == "cpu":
-        return "cpu"
-    if name.startswith("cuda"):
-        ok, why = cuda_available()
-        raise RuntimeError(
-            f"device {name!r} is not available: {why}. shendu runs on the NumPy (cpu) backend; "
-            "the CuPy backend is not wired in yet."
-        )
-    raise ValueError(f"unknown device {name!r}: expected 'cpu' (or 'cuda' with CuPy)")
+def check_device(dev) -> device:
+    """The concrete device named by ``dev`` (None: the default device); raises if it is not available."""
+    return resolve(dev)
 
 
 def parse_to_args(args, kwargs):
-    """The dtype asked for by ``.to(...)`` arguments (None if none), checking any device named (only 'cpu')."""
+    """``(dtype, device)`` asked for by ``.to(...)`` arguments (None for what is not asked).
+
+    Accepts ``to(device)``, ``to(dtype)``, ``to(device, dtype)``, ``to(tensor)`` (its dtype and device)
+    and the keywords ``dtype=``, ``device=``, ``non_blocking=``, ``copy=``."""
     dtype = kwargs.get("dtype")
+    dev = kwargs.get("device")
     for a in args:
-        if isinstance(a, str) and (a == "cpu" or a.startswith("cuda")):
-            check_device(a)
+        if isinstance(a, device) or (isinstance(a, str) and a.split(":")[0] in ("cpu", "cuda")) or (
+                isinstance(a, int) and not isinstance(a, bool)):
+            dev = a
+        elif hasattr(a, "_data") and hasattr(a, "device"):  # a Tensor: its dtype and device
+            dtype, dev = a.dtype, a.device
         else:
             dtype = a
-    check_device(kwargs.get("device"))
-    return dtype
+    return dtype, (None if dev is None else resolve(dev))
 
 
 def to_dtype(dtype) -> np.dtype:

@@ -9,7 +9,7 @@ def info() -> dict:
     """Versions, BLAS, CPU and BLAS/OpenMP thread counts and GPU availability, as a dict of strings."""
     import numpy as np
 
-    from . import cuda_available, get_default_dtype
+    from . import cuda_available, cuda_backend, get_default_device, get_default_dtype
 
     ok, why = cuda_available()
     blas = "unknown"
@@ -33,7 +33,7 @@ def info() -> dict:
         shendu_version = version("shendu")
     except Exception:  # pragma: no cover - running from a source tree that is not installed
         shendu_version = "unknown (not installed)"
-    return {
+    out = {
         "shendu": shendu_version,
         "python": platform.python_version(),
         "numpy": np.__version__,
@@ -41,9 +41,13 @@ def info() -> dict:
         "cpu_count": str(os.cpu_count()),
         "threads": threads,
         "default_dtype": str(get_default_dtype()),
-        "backend": "numpy (cpu)",
+        "backend": "numpy (cpu)" + (", cupy (cuda)" if ok else ""),
+        "default_device": str(get_default_device()),
         "cuda": "available" if ok else f"not available: {why}",
     }
+    if ok:
+        out.update(cuda_backend().info())
+    return out
 
 
 def info_text() -> str:

@@ -1,23 +1,57 @@
-"""One global random generator for shendu (``sd.manual_seed`` makes runs reproducible)."""
+"""Random generators: one per device, all seeded by ``sd.manual_seed`` (runs repeat exactly on each device).
+
+The CPU generator is a NumPy ``Generator``; a CUDA device's generator has the same methods
+(``random``, ``standard_normal``, ``normal``, ``uniform``, ``integers``, ``permutation``) and returns
+arrays on that device. Device generators are created on first use from the last seed.
+"""
 from __future__ import annotations
 
 import numpy as np
 
 _GEN = np.random.default_rng()
+_SEED = [None]  # the last manual seed (None: seeded from the OS)
+_DEVICE_GENS: dict = {}
 
 
 def manual_seed(seed: int) -> np.random.Generator:
-    """Reseed the global generator; every shendu random draw then repeats exactly."""
+    """Reseed every device's generator; every shendu random draw then repeats exactly."""
     global _GEN
     if not isinstance(seed, (int, np.integer)) or isinstance(seed, bool):
         raise TypeError(f"manual_seed: expected an int seed, got {type(seed).__name__}")
     _GEN = np.random.default_rng(int(seed))
+    _SEED[0] = int(seed)
+    _DEVICE_GENS.clear()
     return _GEN
 
 
 seed = manual_seed
 
 
-def get_generator() -> np.random.Generator:
-    """The global generator used by sd.rand/randn/randint, init, dropout and loaders."""
-    return _GEN
+def _reset_device_generators() -> None:
+    _DEVICE_GENS.clear()
+
+
+def get_generator(device=None):
+    """The generator of ``device`` (default: the CPU's NumPy generator, used by sd.rand/randn/randint,
+    init, dropout and loaders)."""
+    if device is None:
+        return _GEN
+    from .device import backend_of_device, resolve
+
+    dev = resolve(device)
+    if dev.type == "cpu":
+        return _GEN
+    g = _DEVICE_GENS.get(dev)
+    if g is None:
+        s = _SEED[0]
+        seed = None if s is None else (s * 0x9E3779B1 + 1 + dev.index) % 2**63  # a stream per device, fixed by the seed
+        g = _DEVICE_GENS[dev] = backend_of_device(dev).generator(seed, dev.index)
+    return g
+
+
+def generator_for(arr):
+    """The generator of the device holding ``arr``."""
+    from .device import CPU, device_of
+
+    dev = device_of(arr)
+    return _GEN if dev is CPU else get_generator(dev)

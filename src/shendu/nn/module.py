@@ -11,7 +11,7 @@ from collections import OrderedDict
 import numpy as np
 
 from ..autograd.tensor import Tensor, _wrap
-from ..backend import parse_to_args, to_dtype
+from ..backend import CPU, device_of, get_default_device, parse_to_args, resolve, to_device, to_dtype
 from .parameter import Parameter
 
 
@@ -20,6 +20,26 @@ class Module:
     ``__init__`` and write ``forward``."""
 
     training: bool
+
+    def __init_subclass__(cls, **kwargs):
+        """Every layer constructor honours ``device=`` (and the default device): the layer is built, then
+        moved there; a constructor need not handle ``device`` itself."""
+        super().__init_subclass__(**kwargs)
+        init = cls.__dict__.get("__init__")
+        if init is None or getattr(init, "_places_on_device", False):
+            return
+
+        def __init__(self, *args, device=None, **kw):
+            init(self, *args, **kw)
+            dev = get_default_device() if device is None else resolve(device)
+            if dev is not CPU and type(self).__init__ is __init__:  # the outermost constructor moves once
+                self.to(dev)
+
+        __init__._places_on_device = True
+        __init__.__wrapped__ = init
+        __init__.__doc__ = init.__doc__
+        __init__.__qualname__ = init.__qualname__
+        cls.__init__ = __init__
 
     def __init__(self):
         object.__setattr__(self, "_parameters", OrderedDict())
@@ -193,23 +213,42 @@ class Module:
     def num_parameters(self, trainable_only: bool = False) -> int:
         return int(sum(p.numel() for p in self.parameters() if p.requires_grad or not trainable_only))
 
-    # --- dtype ----------------------------------------------------------------------------
+    # --- dtype and device -------------------------------------------------------------------
     def to(self, *args, **kwargs):
-        """Convert floating parameters and buffers to a dtype (``model.to(sd.float64)``); devices: 'cpu' only."""
-        dtype = parse_to_args(args, kwargs)
-        if dtype is None:
+        """Move parameters and buffers to a device and/or convert floating ones to a dtype, in place
+        (the same Parameter objects, so an optimizer built before keeps working): ``model.to("cuda")``,
+        ``model.to(sd.float64)``, ``model.to(device, dtype)`` (textbook 12.1.2)."""
+        dtype, dev = parse_to_args(args, kwargs)
+        if dtype is None and dev is None:
             return self
-        dt = to_dtype(dtype)
+        dt = None if dtype is None else to_dtype(dtype)
+
+        def convert(t, floating_only_dtype=True):
+            arr = t._data
+            if dev is not None and device_of(arr) != dev:
+                arr = to_device(arr, dev)
+            if dt is not None and arr.dtype.kind == "f":
+                arr = arr.astype(dt)
+            return arr
+
         for m in self.modules():
             for p in m._parameters.values():
-                if p is not None and p._data.dtype.kind == "f":
-                    p._data = p._data.astype(dt)
+                if p is not None:
+                    p._data = convert(p)
                     if p.grad is not None:
-                        p.grad._data = p.grad._data.astype(dt)
-            for name, b in m._buffers.items():
-                if b is not None and b._data.dtype.kind == "f":
-                    b._data = b._data.astype(dt)
+                        p.grad._data = convert(p.grad)
+            for b in m._buffers.values():
+                if b is not None:
+                    b._data = convert(b)
         return self
+
+    def cpu(self):
+        """Move every parameter and buffer to the CPU (in place)."""
+        return self.to("cpu")
+
+    def cuda(self, device=None):
+        """Move every parameter and buffer to a CUDA device (in place; default cuda:0)."""
+        return self.to("cuda" if device is None else (f"cuda:{device}" if isinstance(device, int) else device))
 
     def double(self):
         return self.to(np.float64)

@@ -1,11 +1,17 @@
 """Tensor creation: zeros, ones, full, empty, eye, arange, linspace and random draws from
-the global generator (``sd.manual_seed`` makes them reproducible)."""
+the device's generator (``sd.manual_seed`` makes them reproducible on every device).
+
+``device=`` places the tensor (default: ``sd.get_default_device()``, the CPU unless changed);
+``*_like`` functions follow the device of their argument.
+"""
 from __future__ import annotations
 
 import numpy as np
 
 from ..autograd.tensor import Tensor, _wrap
-from ..backend import check_device, get_default_dtype, get_generator, to_dtype, xp
+from ..backend import (
+    backend_of_device, device_of, get_default_dtype, get_generator, namespace_of, resolve, to_dtype,
+)
 
 
 def _shape(size):
@@ -14,8 +20,19 @@ def _shape(size):
     return tuple(int(s) for s in size)
 
 
-def _finish(arr, requires_grad, device):
-    check_device(device)
+def _ns(device):
+    """The concrete device and its array namespace, with that device current for allocations."""
+    dev = resolve(device)
+    return dev, backend_of_device(dev)
+
+
+def _make(device, fn, *args, **kw):
+    dev, be = _ns(device)
+    with be.use(dev.index):
+        return getattr(be.xp, fn)(*args, **kw)
+
+
+def _finish(arr, requires_grad):
     t = _wrap(arr)
     if requires_grad:
         t.requires_grad = True
@@ -27,46 +44,51 @@ def _fdt(dtype):
 
 
 def zeros(*size, dtype=None, requires_grad=False, device=None) -> Tensor:
-    return _finish(xp.zeros(_shape(size), dtype=_fdt(dtype)), requires_grad, device)
+    return _finish(_make(device, "zeros", _shape(size), dtype=_fdt(dtype)), requires_grad)
 
 
 def ones(*size, dtype=None, requires_grad=False, device=None) -> Tensor:
-    return _finish(xp.ones(_shape(size), dtype=_fdt(dtype)), requires_grad, device)
+    return _finish(_make(device, "ones", _shape(size), dtype=_fdt(dtype)), requires_grad)
 
 
 def empty(*size, dtype=None, requires_grad=False, device=None) -> Tensor:
-    return _finish(xp.empty(_shape(size), dtype=_fdt(dtype)), requires_grad, device)
+    return _finish(_make(device, "empty", _shape(size), dtype=_fdt(dtype)), requires_grad)
 
 
 def full(size, fill_value, dtype=None, requires_grad=False, device=None) -> Tensor:
     """A tensor of ``size`` filled with ``fill_value`` (dtype inferred from the value like PyTorch)."""
     if dtype is None:
         dtype = get_default_dtype() if isinstance(fill_value, float) else (np.bool_ if isinstance(fill_value, bool) else np.int64)
-    return _finish(xp.full(tuple(size) if not isinstance(size, int) else (size,), fill_value, dtype=to_dtype(dtype)), requires_grad, device)
+    size = tuple(size) if not isinstance(size, int) else (size,)
+    return _finish(_make(device, "full", size, fill_value, dtype=to_dtype(dtype)), requires_grad)
 
 
 def _like(x, dtype):
     return x.dtype if dtype is None else to_dtype(dtype)
 
 
-def zeros_like(x, dtype=None, requires_grad=False) -> Tensor:
-    return _finish(xp.zeros(x.shape, dtype=_like(x, dtype)), requires_grad, None)
+def _like_device(x, device):
+    return device_of(x._data) if device is None and isinstance(x, Tensor) else device
 
 
-def ones_like(x, dtype=None, requires_grad=False) -> Tensor:
-    return _finish(xp.ones(x.shape, dtype=_like(x, dtype)), requires_grad, None)
+def zeros_like(x, dtype=None, requires_grad=False, device=None) -> Tensor:
+    return zeros(*x.shape, dtype=_like(x, dtype), requires_grad=requires_grad, device=_like_device(x, device))
 
 
-def full_like(x, fill_value, dtype=None, requires_grad=False) -> Tensor:
-    return _finish(xp.full(x.shape, fill_value, dtype=_like(x, dtype)), requires_grad, None)
+def ones_like(x, dtype=None, requires_grad=False, device=None) -> Tensor:
+    return ones(*x.shape, dtype=_like(x, dtype), requires_grad=requires_grad, device=_like_device(x, device))
 
 
-def empty_like(x, dtype=None, requires_grad=False) -> Tensor:
-    return _finish(xp.empty(x.shape, dtype=_like(x, dtype)), requires_grad, None)
+def full_like(x, fill_value, dtype=None, requires_grad=False, device=None) -> Tensor:
+    return full(x.shape, fill_value, dtype=_like(x, dtype), requires_grad=requires_grad, device=_like_device(x, device))
+
+
+def empty_like(x, dtype=None, requires_grad=False, device=None) -> Tensor:
+    return empty(*x.shape, dtype=_like(x, dtype), requires_grad=requires_grad, device=_like_device(x, device))
 
 
 def eye(n, m=None, dtype=None, requires_grad=False, device=None) -> Tensor:
-    return _finish(xp.eye(n, m, dtype=_fdt(dtype)), requires_grad, device)
+    return _finish(_make(device, "eye", n, m, dtype=_fdt(dtype)), requires_grad)
 
 
 def arange(start, end=None, step=1, dtype=None, requires_grad=False, device=None) -> Tensor:
@@ -76,46 +98,50 @@ def arange(start, end=None, step=1, dtype=None, requires_grad=False, device=None
     if dtype is None:
         is_float = any(isinstance(v, float) for v in (start, end, step))
         dtype = get_default_dtype() if is_float else np.int64
-    return _finish(xp.arange(start, end, step, dtype=to_dtype(dtype)), requires_grad, device)
+    return _finish(_make(device, "arange", start, end, step, dtype=to_dtype(dtype)), requires_grad)
 
 
 def linspace(start, end, steps, dtype=None, requires_grad=False, device=None) -> Tensor:
-    return _finish(xp.linspace(start, end, steps, dtype=_fdt(dtype)), requires_grad, device)
+    return _finish(_make(device, "linspace", start, end, steps, dtype=_fdt(dtype)), requires_grad)
+
+
+def _gen(generator, device):
+    return generator if generator is not None else get_generator(resolve(device))
 
 
 def rand(*size, dtype=None, requires_grad=False, generator=None, device=None) -> Tensor:
-    """Uniform samples on [0, 1)."""
-    g = generator or get_generator()
-    return _finish(g.random(_shape(size), dtype=np.float64).astype(_fdt(dtype)), requires_grad, device)
+    """Uniform samples on [0, 1) from the device's generator."""
+    g = _gen(generator, device)
+    return _finish(g.random(_shape(size), dtype=np.float64).astype(_fdt(dtype)), requires_grad)
 
 
 def randn(*size, dtype=None, requires_grad=False, generator=None, device=None) -> Tensor:
-    """Standard normal samples."""
-    g = generator or get_generator()
-    return _finish(g.standard_normal(_shape(size)).astype(_fdt(dtype)), requires_grad, device)
+    """Standard normal samples from the device's generator."""
+    g = _gen(generator, device)
+    return _finish(g.standard_normal(_shape(size)).astype(_fdt(dtype)), requires_grad)
 
 
 def randint(low, high=None, size=(), dtype=None, generator=None, device=None) -> Tensor:
     """Integers uniformly from [low, high) (``randint(high, size=...)`` also works)."""
     if high is None:
         low, high = 0, low
-    g = generator or get_generator()
-    return _finish(g.integers(low, high, size=tuple(size), dtype=np.int64).astype(to_dtype(dtype or np.int64)), False, device)
+    g = _gen(generator, device)
+    return _finish(g.integers(low, high, size=tuple(size), dtype=np.int64).astype(to_dtype(dtype or np.int64)), False)
 
 
 def randperm(n, generator=None, device=None) -> Tensor:
-    g = generator or get_generator()
-    return _finish(g.permutation(n).astype(np.int64), False, device)
+    g = _gen(generator, device)
+    return _finish(g.permutation(n).astype(np.int64), False)
 
 
-def normal(mean, std, size, generator=None) -> Tensor:
-    g = generator or get_generator()
-    return _finish(g.normal(mean, std, size=tuple(size)).astype(get_default_dtype()), False, None)
+def normal(mean, std, size, generator=None, device=None) -> Tensor:
+    g = _gen(generator, device)
+    return _finish(g.normal(mean, std, size=tuple(size)).astype(get_default_dtype()), False)
 
 
 def rand_like(x, dtype=None) -> Tensor:
-    return rand(*x.shape, dtype=dtype or x.dtype)
+    return rand(*x.shape, dtype=dtype or x.dtype, device=_like_device(x, None))
 
 
 def randn_like(x, dtype=None) -> Tensor:
-    return randn(*x.shape, dtype=dtype or x.dtype)
+    return randn(*x.shape, dtype=dtype or x.dtype, device=_like_device(x, None))

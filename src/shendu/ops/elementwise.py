@@ -11,8 +11,9 @@ import numbers
 
 import numpy as np
 
-from ..autograd.function import Function
-from ..autograd.tensor import Tensor, as_tensor, scalar_like
+from ..autograd.function import _SEQ, Function
+from ..autograd.grad_mode import is_grad_enabled as _grad_enabled
+from ..autograd.tensor import Tensor, _wrap, _wrap_grad, as_tensor, scalar_like
 from ..backend import get_default_dtype, xp
 from ._arr import sum_to as _st
 from .shape import sum_to
@@ -510,6 +511,33 @@ class Cast(Function):
 
     def backward_array(self, gy):
         return gy.astype(self.in_dtype)
+
+
+class ToDevice(Function):
+    """Copy to another device (textbook 12.1.2); the gradient is copied back to the input's device."""
+
+    needs_input_values = False
+
+    def __init__(self, device):
+        self.device = device
+
+    def __call__(self, x):  # no device check: moving across devices is this op's job
+        from ..backend import device_of, to_device
+
+        self.src = device_of(x._data)
+        y = to_device(x._data, self.device)
+        if x._requires_grad and _grad_enabled():
+            self.inputs, self.needs_input_grad, self._seq = (x,), (True,), next(_SEQ)
+            return _wrap_grad(y, self, 0)
+        return _wrap(y)
+
+    def backward(self, gy):
+        return ToDevice(self.src)(gy)
+
+    def backward_array(self, gy):
+        from ..backend import to_device
+
+        return to_device(gy, self.src)
 
 
 class Clone(Function):

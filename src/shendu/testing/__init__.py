@@ -1,0 +1,1 @@
+"""Test support: the strict CPU stand-in for a GPU (``strict_device``)."""
