@@ -57,8 +57,15 @@ def parse_to_args(args, kwargs):
     dtype = kwargs.get("dtype")
     dev = kwargs.get("device")
     for a in args:
-        if isinstance(a, device) or (isinstance(a, str) and a.split(":")[0] in ("cpu", "cuda")) or (
-                isinstance(a, int) and not isinstance(a, bool)):
+        if isinstance(a, str):
+            if a.split(":")[0] in ("cpu", "cuda"):
+                dev = a
+                continue
+            try:
+                dtype = np.dtype(a)
+            except TypeError:
+                device(a)  # neither a dtype nor a device: raises the device error naming it
+        elif isinstance(a, device) or (isinstance(a, int) and not isinstance(a, bool)):
             dev = a
         elif hasattr(a, "_data") and hasattr(a, "device"):  # a Tensor: its dtype and device
             dtype, dev = a.dtype, a.device
