@@ -36,21 +36,39 @@ def build_parser():
     t.add_argument("--no-download", action="store_true", help="never download data sets")
     t.add_argument("--verbose", type=int, default=1, choices=(0, 1, 2),
                    help="0 silent, 1 progress bar on a terminal, 2 one line per epoch")
+    t.add_argument("--device", help="where to train: cpu (default), cuda or cuda:N (needs CuPy and an NVIDIA GPU; "
+                                    "see 'shendu info')")
     sub.add_parser("list", help="list the recipes", description="List the available recipes.")
     e = sub.add_parser("evaluate", help="evaluate a checkpoint written by 'shendu train'",
                        description="Rebuild the checkpoint's recipe, load its weights and print test metrics.")
     e.add_argument("checkpoint", help="path to checkpoint.safetensors")
     e.add_argument("--data-dir", help="folder holding the data set files")
     e.add_argument("--no-download", action="store_true", help="never download data sets")
+    e.add_argument("--device", help="where to evaluate: cpu (default), cuda or cuda:N")
     sub.add_parser("info", help="versions, backend, threads", description="Print versions, backend and threads.")
     return p
+
+
+def _device(spec):
+    """The device named by --device (None: not given); an unknown or unavailable one is a one-line error
+    (ValueError), e.g. "CUDA device requested but not available: CuPy is not installed ..."."""
+    from .backend import resolve
+
+    if spec is None:
+        return None
+    try:
+        return resolve(spec)
+    except (RuntimeError, TypeError, ValueError) as e:
+        raise ValueError(f"--device {spec}: {e}") from None
 
 
 def _train(args):
     from .recipes import run
 
+    dev = _device(args.device)
     run(args.recipe, epochs=args.epochs, batch_size=args.batch_size, lr=args.lr, seed=args.seed, out=args.out,
-        threads=args.threads, download=not args.no_download, data_dir=args.data_dir, verbose=args.verbose)
+        threads=args.threads, download=not args.no_download, data_dir=args.data_dir, verbose=args.verbose,
+        device=dev)
 
 
 def _list(args):
@@ -66,7 +84,8 @@ def _list(args):
 def _evaluate(args):
     from .recipes import evaluate_checkpoint
 
-    evaluate_checkpoint(args.checkpoint, download=not args.no_download, data_dir=args.data_dir)
+    evaluate_checkpoint(args.checkpoint, download=not args.no_download, data_dir=args.data_dir,
+                        device=_device(args.device))
 
 
 def _info(args):

@@ -7,6 +7,8 @@ corrupted files are rejected with a clear `CheckpointError`. A plain state dict 
 its own key names, so the file is an ordinary safetensors state dict for other tools too.
 Writes are atomic: temp file in the same folder, fsync, `os.replace`, fsync of the folder; a crash
 mid-save leaves the previous file intact. Loading parses JSON and raw arrays only: it cannot run code.
+Tensors on a GPU are saved from host copies (`to_host`); `sd.load(path, map_location=...)` puts the loaded
+Tensors on the CPU (default, as PyTorch) or on the device named.
 (Textbook 7.8: the early-stopping copy of the best parameters may live on disk; this is that store.)
 """
 from __future__ import annotations
@@ -21,6 +23,8 @@ import tempfile
 from collections import OrderedDict
 
 import numpy as np
+
+from .backend import CPU, device, is_host, resolve, to_device, to_host
 
 __all__ = ["save", "load", "CheckpointError", "atomic_write_bytes"]
 
@@ -40,11 +44,16 @@ def _is_tensor(x):
     return isinstance(x, Tensor)
 
 
+def _is_device_array(x):
+    """An array on a device (a CuPy array; arrays of the strict stand-in), not a host array or scalar."""
+    return hasattr(x, "shape") and hasattr(x, "dtype") and not isinstance(x, np.generic) and not is_host(x)
+
+
 def _encode(obj, path, tensors, where):
-    """JSON-able tree for `obj`; arrays go into `tensors` (name -> contiguous ndarray)."""
-    if _is_tensor(obj) or isinstance(obj, np.ndarray):
+    """JSON-able tree for `obj`; arrays go into `tensors` (name -> contiguous host ndarray)."""
+    if _is_tensor(obj) or isinstance(obj, np.ndarray) or _is_device_array(obj):
         kind = "tensor" if _is_tensor(obj) else "ndarray"
-        arr = obj._data if kind == "tensor" else obj
+        arr = to_host(obj._data if kind == "tensor" else obj)  # device arrays: an explicit copy to the host
         if not isinstance(arr, np.ndarray):  # a NumPy scalar held by a 0-d tensor
             arr = np.asarray(arr)
         if arr.dtype == object or arr.dtype.kind in "USV":
@@ -128,7 +137,8 @@ def save(obj, path) -> None:
     """Save a state dict / checkpoint tree `obj` to `path` (safetensors + JSON metadata, atomic).
 
     obj: Tensor/ndarray, or nested dict/list/tuple of arrays, numbers, strings, bools, None
-    (dict keys str/int/float/bool/None). `sd.load(path)` returns the same structure.
+    (dict keys str/int/float/bool/None). `sd.load(path)` returns the same structure. Tensors and arrays on
+    a GPU are written from host copies.
     """
     from safetensors.numpy import save as st_save
 
@@ -142,25 +152,38 @@ def save(obj, path) -> None:
 
 
 # ----------------------------------------------------------------------------- decode
-def _decode(node, arrays):
+def _decode(node, arrays, dev=CPU):
     if isinstance(node, list):
-        return [_decode(v, arrays) for v in node]
+        return [_decode(v, arrays, dev) for v in node]
     if isinstance(node, dict):
         if "__array__" in node:
             arr = arrays[node["__array__"]]
             if node.get("kind") == "tensor":
                 from .autograd.tensor import _wrap
 
-                return _wrap(arr)
+                return _wrap(arr if dev is CPU else to_device(arr, dev))
             return arr
         if "__float__" in node:
             return float(node["__float__"])
         if "__tuple__" in node:
-            return tuple(_decode(v, arrays) for v in node["__tuple__"])
+            return tuple(_decode(v, arrays, dev) for v in node["__tuple__"])
         if "__dict__" in node:
-            return {k: _decode(v, arrays) for k, v in node["__dict__"]}
-        return {k: _decode(v, arrays) for k, v in node.items()}
+            return {k: _decode(v, arrays, dev) for k, v in node["__dict__"]}
+        return {k: _decode(v, arrays, dev) for k, v in node.items()}
     return node
+
+
+def _map_location(map_location):
+    """The device named by ``map_location`` (None: the CPU, as PyTorch's default for host-saved tensors)."""
+    if map_location is None:
+        return CPU
+    if not isinstance(map_location, (str, device)) or isinstance(map_location, bool):
+        raise ValueError(f"sd.load: map_location must be None, 'cpu', 'cuda', 'cuda:N' or an sd.device, "
+                         f"got {map_location!r}")
+    try:
+        return resolve(map_location)
+    except (TypeError, ValueError) as e:
+        raise ValueError(f"sd.load: bad map_location {map_location!r}: {e}") from None
 
 
 def _read_header(blob, path):
@@ -194,13 +217,14 @@ def load(path, map_location=None):
 
     Returns the saved tree with Tensors where Tensors were saved (plain safetensors files: a dict
     name -> Tensor). Raises FileNotFoundError, or CheckpointError (a ValueError) on a bad file.
-    `map_location` is accepted for PyTorch compatibility and must be None or "cpu".
+    `map_location`: where the Tensors go: None or "cpu" (the host, default), "cuda", "cuda:N" or an
+    ``sd.device`` (a RuntimeError says why when that device is not available). Plain NumPy arrays that
+    were saved as such stay NumPy arrays (``load_state_dict`` of modules and optimizers moves them).
     """
     from safetensors import SafetensorError
     from safetensors.numpy import load as st_load
 
-    if map_location not in (None, "cpu"):
-        raise ValueError(f"sd.load: map_location must be None or 'cpu', got {map_location!r}")
+    dev = _map_location(map_location)
     path = os.fspath(path)
     if not os.path.exists(path):
         raise FileNotFoundError(f"sd.load: no checkpoint at {path}")
@@ -217,7 +241,8 @@ def load(path, map_location=None):
     if raw is None:  # a plain safetensors state dict written by another tool
         from .autograd.tensor import _wrap
 
-        return OrderedDict((k, _wrap(arrays[k])) for k in sorted(arrays, key=lambda k: header[k]["data_offsets"][0]))
+        return OrderedDict((k, _wrap(arrays[k] if dev is CPU else to_device(arrays[k], dev)))
+                           for k in sorted(arrays, key=lambda k: header[k]["data_offsets"][0]))
     try:
         meta = json.loads(raw)
     except json.JSONDecodeError as e:
@@ -229,4 +254,4 @@ def load(path, map_location=None):
                               f"this one reads up to {_VERSION})")
     if _digest(arrays) != meta.get("sha256"):
         raise CheckpointError(f"sd.load: {path} is corrupted (SHA-256 of the tensor data does not match)")
-    return _decode(meta["tree"], arrays)
+    return _decode(meta["tree"], arrays, dev)

@@ -52,7 +52,7 @@ def test_manual_seed_reproducible():
 
 
 def test_properties_and_conversions():
-    t = sd.tensor([[1.0, 2.0, 3.0], [4.0, 5.0, 6.0]], requires_grad=True)
+    t = sd.tensor([[1.0, 2.0, 3.0], [4.0, 5.0, 6.0]], requires_grad=True, device="cpu")
     assert t.shape == (2, 3) and t.ndim == 2 and t.size() == (2, 3) and t.size(1) == 3 and t.numel() == 6
     assert t.device == "cpu" and t.is_leaf and t.requires_grad
     assert len(t) == 2
@@ -68,7 +68,7 @@ def test_properties_and_conversions():
 
 
 def test_repr():
-    assert repr(sd.tensor([1.0, 2.0])) == "tensor([1., 2.])"
+    assert repr(sd.tensor([1.0, 2.0], device="cpu")) == "tensor([1., 2.])"
     assert "requires_grad=True" in repr(sd.tensor([1.0], requires_grad=True))
     assert "grad_fn=<MulBackward>" in repr(sd.tensor([1.0], requires_grad=True) * 2)
     assert "dtype=float64" in repr(sd.tensor([1.0], dtype=sd.float64))

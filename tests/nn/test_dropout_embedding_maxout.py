@@ -129,8 +129,8 @@ def test_maxout_k2_reproduces_relu_abs_leaky():
     lin = x.numpy() @ w.T + b
     for second, want in [((0 * w, 0 * b), np.maximum(lin, 0)), ((-w, -b), np.abs(lin)), ((0.2 * w, 0.2 * b), np.where(lin > 0, lin, 0.2 * lin))]:
         m = nn.Maxout(3, 1, pieces=2).double()
-        m.linear.weight._data[:] = np.concatenate([w, second[0]])
-        m.linear.bias._data[:] = np.concatenate([b, second[1]])
+        m.linear.weight.data.copy_(np.concatenate([w, second[0]]))
+        m.linear.bias.data.copy_(np.concatenate([b, second[1]]))
         np.testing.assert_allclose(m(x.double()).numpy(), want, rtol=1e-12)
 
 

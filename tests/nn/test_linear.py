@@ -149,7 +149,7 @@ def _train_xor(seed):
         for p, v in zip(params, vel):
             v *= 0.9
             v -= 0.05 * p.grad.numpy()
-            p._data += v
+            p.data.add_(sd.tensor(v, device=p.device))
     out = net(X).numpy().ravel()
     return bool(((out > 0.5) == (y.ravel() > 0.5)).all())
 

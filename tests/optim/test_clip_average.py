@@ -73,7 +73,7 @@ def test_arithmetic_average_of_iterates():
     avg = optim.AveragedModel(m)
     seq = [np.array([1.0, 2.0]), np.array([3.0, -2.0]), np.array([5.0, 9.0])]
     for k, v in enumerate(seq):
-        m.w._data[...] = v
+        m.w.data[...] = v
         m.stat._data[...] = k
         avg.update_parameters(m)
         np.testing.assert_allclose(avg.module.w.numpy(), np.mean(seq[:k + 1], axis=0), rtol=1e-12)
@@ -87,7 +87,7 @@ def test_oscillating_iterates_average_to_the_center():
     m = _Lin()
     avg = optim.AveragedModel(m)
     for k in range(100):
-        m.w._data[...] = [2.0 + (-1) ** k * 0.5, -1.0 - (-1) ** k]
+        m.w.data[...] = [2.0 + (-1) ** k * 0.5, -1.0 - (-1) ** k]
         avg.update_parameters(m)
     np.testing.assert_allclose(avg.module.w.numpy(), [2.0, -1.0], atol=1e-12)
 
@@ -99,7 +99,7 @@ def test_ema_and_swap_in():
     rng = np.random.default_rng(0)
     for _ in range(10):
         v = rng.standard_normal(2)
-        m.w._data[...] = v
+        m.w.data[...] = v
         ema.update_parameters(m)
         ref = v.copy() if ref is None else 0.9 * ref + 0.1 * v
     np.testing.assert_allclose(ema.module.w.numpy(), ref, rtol=1e-12)
@@ -120,7 +120,7 @@ def test_ema_matches_torch_averaged_model():
     rng = np.random.default_rng(1)
     for _ in range(6):
         v = rng.standard_normal(2)
-        m.w._data[...] = v
+        m.w.data[...] = v
         with torch.no_grad():
             tm.weight.copy_(torch.tensor(v[None]))
         ema.update_parameters(m)

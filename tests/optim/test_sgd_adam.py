@@ -4,6 +4,7 @@ import pytest
 
 import shendu as sd
 from shendu import optim
+from shendu.backend import to_host
 
 from ._oracle import assert_same, make_problem, sd_loss
 
@@ -194,7 +195,7 @@ def test_textbook_nesterov_equals_pytorch_form_in_lookahead_variable():
         ot.zero_grad()
         (0.5 * (pt * torch.tensor(np.diag(A)) * pt).sum()).backward()
         ot.step()
-        v = opt.state[th]["velocity"]
+        v = to_host(opt.state[th]["velocity"])
         np.testing.assert_allclose(th.numpy() + 0.9 * v, pt.detach().numpy(), rtol=1e-10, atol=1e-12)
     with pytest.raises(ValueError, match="closure"):
         opt.step()

@@ -126,7 +126,9 @@ def test_garbage_pickle_and_missing_files(tmp_path):
     with pytest.raises(FileNotFoundError, match="no checkpoint"):
         load(tmp_path / "missing.safetensors")
     with pytest.raises(ValueError, match="map_location"):
-        load(p, map_location="cuda")
+        load(p, map_location="tpu")
+    with pytest.raises(ValueError, match="map_location"):
+        load(p, map_location=lambda storage, loc: storage)  # no callables: nothing in a file picks code to run
 
 
 def test_failed_save_keeps_previous_file_and_leaves_no_temp(tmp_path, monkeypatch):

@@ -1,12 +1,12 @@
 """Anomaly detection: name the op that first produces a NaN or Inf (``sd.autograd.detect_anomaly``)."""
 from __future__ import annotations
 
-from ..backend import xp
+from ..backend import namespace_of
 
 
 def _bad(a) -> bool:
     data = getattr(a, "_data", a)
-    return data is not None and getattr(data, "dtype", None) is not None and data.dtype.kind in "fc" and not bool(xp.isfinite(data).all())
+    return data is not None and getattr(data, "dtype", None) is not None and data.dtype.kind in "fc" and not bool(namespace_of(data).isfinite(data).all())
 
 
 def check_forward(fn, outputs) -> None:

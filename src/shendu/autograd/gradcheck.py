@@ -3,12 +3,15 @@
     dJ/dtheta_i ~ (J(theta + eps e_i) - J(theta - eps e_i)) / (2 eps)
 
 compared with the back-propagated gradient, entry by entry. Use float64 inputs.
+
+Works on any device: the perturbations are written into the tensor's own array (on its device) and
+each evaluation is read back with an explicit ``.item()``; the comparison happens on the host.
 """
 from __future__ import annotations
 
 import numpy as np
 
-from ..backend import xp
+from ..backend import device_of, to_device, to_host
 from .engine import grad as _grad
 from .grad_mode import enable_grad, no_grad
 from .tensor import Tensor, _wrap
@@ -26,7 +29,9 @@ def _projected(fn, inputs, seed):
     """L(inputs) = sum_k <out_k, v_k> with fixed random v_k, so one gradient checks the whole Jacobian^T v."""
     rng = np.random.default_rng(seed)
     outs = _as_tuple(fn(*inputs))
-    vs = [rng.standard_normal(o.shape).astype(o.dtype) if o.dtype.kind == "f" else None for o in outs]
+    # drawn on the host (the same v on every device), then moved to each output's device
+    vs = [to_device(rng.standard_normal(o.shape).astype(o.dtype), device_of(o._data)) if o.dtype.kind == "f" else None
+          for o in outs]
 
     def L(*xs):
         total = None
@@ -54,9 +59,9 @@ def numerical_grad(fn, x: Tensor, eps: float = 1e-6, inputs=None, index: int = 0
         for i in range(flat.size):
             old = flat[i].item()
             flat[i] = old + eps
-            fp = float(_as_tuple(fn(*inputs))[0]._data.sum())
+            fp = _as_tuple(fn(*inputs))[0]._data.sum().item()
             flat[i] = old - eps
-            fm = float(_as_tuple(fn(*inputs))[0]._data.sum())
+            fm = _as_tuple(fn(*inputs))[0]._data.sum().item()
             flat[i] = old
             gflat[i] = (fp - fm) / (2 * eps)
     return g
@@ -68,9 +73,11 @@ def gradcheck(fn, inputs, eps: float = 1e-6, atol: float = 1e-5, rtol: float = 1
     ``fn(*inputs)`` may return a tensor or a tuple of tensors of any shape (they are projected
     on fixed random vectors). Raises GradcheckError naming the input, the index and both values."""
     inputs = _as_tuple(inputs)
-    for x in inputs:
-        if isinstance(x, Tensor) and x.requires_grad and not x._data.flags.writeable:
-            x._data = x._data.copy()
+    for x in inputs:  # the perturbations write into the array: it must be writable and contiguous
+        if isinstance(x, Tensor) and x.requires_grad:
+            d = x._data
+            if not d.flags.c_contiguous or type(d) is np.ndarray and not d.flags.writeable:
+                x._data = d.copy()
     L = _projected(fn, inputs, seed)
     wrt = [i for i, x in enumerate(inputs) if isinstance(x, Tensor) and x.requires_grad]
     if not wrt:
@@ -84,7 +91,7 @@ def gradcheck(fn, inputs, eps: float = 1e-6, atol: float = 1e-5, rtol: float = 1
         analytic = [None] * len(wrt)
     for k, i in enumerate(wrt):
         num = numerical_grad(L, inputs[i], eps, inputs=inputs, index=i)
-        ana = np.zeros_like(num) if analytic[k] is None else np.asarray(analytic[k]._data, dtype=np.float64)
+        ana = np.zeros_like(num) if analytic[k] is None else to_host(analytic[k]._data).astype(np.float64)
         bad = np.abs(ana - num) > atol + rtol * np.abs(num)
         if bad.any():
             j = np.unravel_index(int(np.argmax(bad)), num.shape) if num.ndim else ()

@@ -5,14 +5,31 @@ DESIGN.md, "slow convolution and no way to see why": wrap a few training steps i
 ``Function`` call and every node of a backward pass is timed by op class, and, when a model is
 given, every sub-module's forward by its qualified name. Outside the context the hooks are
 removed and cost nothing.
+
+GPU work is asynchronous: on a device, each timed op and layer waits for its device to finish
+(``synchronize``) so its time is the time the work took, not the time it took to launch.
 """
 from __future__ import annotations
 
 from collections import defaultdict
 from time import perf_counter
 
+import numpy as np
+
+from ..backend import backend_of_device, device_of
 from .function import Function
 from .grad_mode import _Mode
+
+
+def _synchronize(out) -> None:
+    """Wait for the device that computed ``out`` (a tensor or a tuple of them); nothing on the CPU."""
+    t = out[0] if isinstance(out, (tuple, list)) and out else out
+    d = getattr(t, "_data", None)
+    if d is None or type(d) is np.ndarray:
+        return
+    dev = device_of(d)
+    if dev.type != "cpu":
+        backend_of_device(dev).synchronize(dev.index)
 
 
 class _Stat:
@@ -48,7 +65,10 @@ class profile:
         def timed_call(fn, *inputs):
             t0 = perf_counter()
             try:
-                return call(fn, *inputs)
+                out = call(fn, *inputs)
+                if fn.xp is not np:
+                    _synchronize(out)
+                return out
             finally:
                 fwd[type(fn).__name__].add(perf_counter() - t0)
 
@@ -71,7 +91,9 @@ class profile:
                 return call(m, *args, **kwargs)
             t0 = perf_counter()
             try:
-                return call(m, *args, **kwargs)
+                out = call(m, *args, **kwargs)
+                _synchronize(out)
+                return out
             finally:
                 layers[name].add(perf_counter() - t0)
 

@@ -359,9 +359,23 @@ class Tensor:
         self._version += 1
         return self
 
+    def _operand(self, other, op):
+        """``other`` (a tensor, array or number) as an operand of an in-place op on this tensor: on this
+        tensor's device. 0-d tensors and host data move there (as PyTorch); a tensor on another device is an error."""
+        o = other._data if isinstance(other, Tensor) else other
+        d = self._data
+        if not hasattr(o, "shape") or isinstance(o, np.generic) or (type(o) is np.ndarray and type(d) is np.ndarray):
+            return o
+        dev = device_of(d)
+        if device_of(o) != dev:
+            if isinstance(other, Tensor) and o.ndim:
+                _same_device(o, dev, op)
+            o = to_device(o, dev)
+        return o
+
     def add_(self, other, alpha=1):
         self._check_inplace("add_")
-        o = other._data if isinstance(other, Tensor) else other
+        o = self._operand(other, "add_")
         if alpha != 1:
             o = o * alpha
         namespace_of(self._data).add(self._data, o, out=self._data, casting="unsafe")
@@ -369,19 +383,19 @@ class Tensor:
         return self
 
     def sub_(self, other, alpha=1):
-        o = other._data if isinstance(other, Tensor) else other
+        o = self._operand(other, "sub_")
         return self.add_(-o if alpha == 1 else o * -alpha)
 
     def mul_(self, other):
         self._check_inplace("mul_")
-        o = other._data if isinstance(other, Tensor) else other
+        o = self._operand(other, "mul_")
         namespace_of(self._data).multiply(self._data, o, out=self._data, casting="unsafe")
         self._version += 1
         return self
 
     def div_(self, other):
         self._check_inplace("div_")
-        o = other._data if isinstance(other, Tensor) else other
+        o = self._operand(other, "div_")
         namespace_of(self._data).divide(self._data, o, out=self._data, casting="unsafe")
         self._version += 1
         return self
@@ -395,14 +409,14 @@ class Tensor:
     def normal_(self, mean=0.0, std=1.0, generator=None):
         g = generator or generator_for(self._data)
         self._check_inplace("normal_")
-        self._data[...] = g.normal(mean, std, self._data.shape)
+        self._data[...] = to_device(g.normal(mean, std, self._data.shape), device_of(self._data))  # a generator may be another device's
         self._version += 1
         return self
 
     def uniform_(self, a=0.0, b=1.0, generator=None):
         g = generator or generator_for(self._data)
         self._check_inplace("uniform_")
-        self._data[...] = g.uniform(a, b, self._data.shape)
+        self._data[...] = to_device(g.uniform(a, b, self._data.shape), device_of(self._data))
         self._version += 1
         return self
 

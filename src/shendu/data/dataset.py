@@ -13,7 +13,18 @@ __all__ = ["Dataset", "TensorDataset", "Subset", "to_numpy"]
 
 
 def to_numpy(x, name="array"):
-    """Return `x` as a NumPy array: shendu/torch tensors via `.numpy()`, else `np.asarray`."""
+    """Return `x` as a NumPy array: shendu tensors and device arrays copied to the host (data sets live on
+    the host; the training loop moves each batch to the model's device), torch tensors via `.numpy()`,
+    else `np.asarray`."""
+    if type(x) is np.ndarray:
+        return x
+    from ..autograd.tensor import Tensor
+    from ..backend import is_host, to_host
+
+    if isinstance(x, Tensor):
+        return to_host(x._data)
+    if hasattr(x, "shape") and hasattr(x, "dtype") and not isinstance(x, np.generic) and not is_host(x):
+        return to_host(x)
     if isinstance(x, np.ndarray):
         return x
     numpy_method = getattr(x, "numpy", None)

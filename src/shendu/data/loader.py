@@ -4,7 +4,8 @@ Minibatches must be drawn at random: not shuffling naturally ordered data hurts 
 shuffling once is usually enough (textbook 8.1.3); the loader reshuffles every epoch with its own
 seeded Generator. Array-backed data sets (those with `get_batch`, e.g. `TensorDataset`) are batched
 with one fancy-indexing operation per array; other data sets are collated sample by sample.
-Batches are tuples of shendu Tensors (or NumPy arrays with `as_tensor=False`).
+Batches are tuples of shendu Tensors (or NumPy arrays with `as_tensor=False`) on the host, as in
+PyTorch: the training loop (`shendu.train`) moves each batch to the model's device.
 """
 from __future__ import annotations
 
@@ -49,7 +50,7 @@ def _stack(values, field):
         return np.asarray(values, dtype=np.float32)  # Python floats -> float32 (shendu default)
     arrays = []
     for v in values:
-        if not isinstance(v, (np.ndarray, np.generic)):
+        if type(v) is not np.ndarray and not isinstance(v, np.generic):  # tensors, device arrays: to the host
             from .dataset import to_numpy
 
             v = to_numpy(v, name=f"sample field {field}")

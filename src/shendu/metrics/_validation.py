@@ -3,12 +3,21 @@ from __future__ import annotations
 
 import numpy as np
 
+from ..autograd.tensor import Tensor
+from ..backend import is_host, to_host
+
 
 def to_numpy(x, who, name):
-    """`x` as a NumPy array (tensors through `.numpy()`), rejecting NaN/Inf in floating inputs."""
-    if not isinstance(x, np.ndarray):
-        numpy_method = getattr(x, "numpy", None)
-        x = numpy_method() if callable(numpy_method) and not isinstance(x, (list, tuple)) else np.asarray(x)
+    """`x` as a NumPy array (shendu tensors and device arrays copied to the host, other tensors through
+    `.numpy()`), rejecting NaN/Inf in floating inputs."""
+    if type(x) is not np.ndarray:
+        if isinstance(x, Tensor):
+            x = to_host(x._data)  # a tensor on a GPU: one copy to the host, where metrics are computed
+        elif hasattr(x, "shape") and hasattr(x, "dtype") and not isinstance(x, np.generic) and not is_host(x):
+            x = to_host(x)  # a device array
+        elif not isinstance(x, np.ndarray):
+            numpy_method = getattr(x, "numpy", None)
+            x = numpy_method() if callable(numpy_method) and not isinstance(x, (list, tuple)) else np.asarray(x)
     if x.dtype == object:
         raise TypeError(f"{who}: {name} must be numeric, got an object array")
     if np.issubdtype(x.dtype, np.floating) and not np.all(np.isfinite(x)):

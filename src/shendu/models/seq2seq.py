@@ -7,15 +7,17 @@ h~_t = tanh(W_c [h_t; c_t]) and logits = W_o h~_t. Training is teacher-forced (t
 in the model's own predictions (``teacher_forcing_ratio`` < 1, free-running). Decoding: ``greedy`` and
 ``beam_search`` (several candidates ranked by length-normalised log-probability).
 
-Token ids: ``pad_idx`` (0), ``sos_idx`` (1), ``eos_idx`` (2) by default. src (B, S), tgt (B, T) int arrays.
+Token ids: ``pad_idx`` (0), ``sos_idx`` (1), ``eos_idx`` (2) by default. src (B, S), tgt (B, T) int arrays
+or Tensors, on the host or the model's device (ids are moved to the model's device; the source lengths,
+which the recurrent layers pack by, and the decoders' stopping and ranking are worked out on the host).
 """
 from __future__ import annotations
 
 import numpy as np
 
 from ..autograd.grad_mode import no_grad
-from ..autograd.tensor import Tensor, as_tensor
-from ..backend import get_generator
+from ..autograd.tensor import Tensor, _wrap
+from ..backend import device_of, generator_for, namespace_of, to_device, to_host
 from ..nn import functional as F
 from ..nn.layers.attention import AdditiveAttention, DotAttention, GeneralAttention
 from ..nn.layers.embedding import Embedding
@@ -28,7 +30,12 @@ _CELLS = {"GRU": GRU, "LSTM": LSTM, "RNN": RNN}
 
 
 def _arr(x):
-    return np.asarray(x._data if isinstance(x, Tensor) else x)
+    """Token ids as an array where they are: a Tensor's array, a host or device array, or lists as a host array."""
+    if isinstance(x, Tensor):
+        return x._data
+    if hasattr(x, "shape") and hasattr(x, "dtype") and not isinstance(x, np.generic):
+        return x
+    return np.asarray(x)
 
 
 class Seq2Seq(Module):
@@ -68,16 +75,24 @@ class Seq2Seq(Module):
         self.out = Linear(hidden_size, tgt_vocab, dtype=dtype)
 
     # --- pieces ------------------------------------------------------------------------------
+    def _ids_on_device(self, ids):
+        """Token ids as a Tensor on the model's device (the embedding table's)."""
+        return _wrap(to_device(ids, device_of(self.src_emb.weight._data)))
+
     def encode(self, src, src_lengths=None):
-        """src (B, S) ids -> (encoder outputs (B, S, H), final state, source mask (B, S) or None)."""
+        """src (B, S) ids -> (encoder outputs (B, S, H), final state, source mask (B, S) on the model's device,
+        or None)."""
         src = _arr(src)
         if src.ndim != 2:
             raise ValueError(f"Seq2Seq: expected src of shape (B, S), got {src.shape}")
         if src_lengths is None:
-            lens = (src != self.pad_idx).sum(1)
+            lens = to_host((src != self.pad_idx).sum(1))  # the layers pack by host lengths: one small copy
             src_lengths = None if np.all(lens == src.shape[1]) else np.maximum(lens, 1)
-        enc, state = self.encoder(self.src_emb(as_tensor(src)), lengths=src_lengths)
-        mask = None if src_lengths is None else (np.arange(src.shape[1])[None] < np.asarray(src_lengths)[:, None])
+        else:
+            src_lengths = to_host(_arr(src_lengths))
+        enc, state = self.encoder(self.src_emb(self._ids_on_device(src)), lengths=src_lengths)
+        mask = None if src_lengths is None else to_device(np.arange(src.shape[1])[None] < src_lengths[:, None],
+                                                          device_of(enc._data))
         return enc, state, mask
 
     def _project(self, dec, enc, mask):
@@ -91,7 +106,7 @@ class Seq2Seq(Module):
 
     def decode_step(self, tokens, state, enc, mask):
         """One decoder step: tokens (B,) -> (logits (B, V), new state, attention weights (B, S) or None)."""
-        dec, state = self.decoder(self.tgt_emb(as_tensor(np.asarray(tokens).reshape(-1, 1))), state)
+        dec, state = self.decoder(self.tgt_emb(self._ids_on_device(_arr(tokens).reshape(-1, 1))), state)
         logits, w = self._project(dec, enc, mask)
         return logits[:, 0], state, (None if w is None else w[:, 0])
 
@@ -100,12 +115,13 @@ class Seq2Seq(Module):
         """Logits (B, T, V) for decoder inputs tgt_in (B, T) (starting with <sos>). With ratio < 1 each
         step feeds the model's own argmax instead of the true token with probability 1 - ratio."""
         enc, state, mask = self.encode(src, src_lengths)
-        tgt_in = _arr(tgt_in)
+        tgt_in = self._ids_on_device(_arr(tgt_in))
         if teacher_forcing_ratio >= 1.0:
-            dec, _ = self.decoder(self.tgt_emb(as_tensor(tgt_in)), state)
+            dec, _ = self.decoder(self.tgt_emb(tgt_in), state)
             return self._project(dec, enc, mask)[0]
         from ..ops import stack
-        rng = get_generator()
+        tgt_in = tgt_in._data
+        xp, rng = namespace_of(tgt_in), generator_for(tgt_in)  # the draws on the model's device
         tok = tgt_in[:, 0]
         outs = []
         for t in range(tgt_in.shape[1]):
@@ -113,7 +129,7 @@ class Seq2Seq(Module):
             outs.append(logits)
             if t + 1 < tgt_in.shape[1]:
                 use_true = rng.random(tgt_in.shape[0]) < teacher_forcing_ratio
-                tok = np.where(use_true, tgt_in[:, t + 1], logits._data.argmax(-1))
+                tok = xp.where(use_true, tgt_in[:, t + 1], logits._data.argmax(-1))
         return stack(outs, 1)
 
     def loss(self, src, tgt, src_lengths=None, teacher_forcing_ratio=1.0):
@@ -128,18 +144,19 @@ class Seq2Seq(Module):
         with no_grad():
             enc, state, mask = self.encode(src, src_lengths)
             B = enc.shape[0]
-            tok = np.full(B, self.sos_idx)
+            tok = namespace_of(enc._data).full(B, self.sos_idx)
             out = [[] for _ in range(B)]
             done = np.zeros(B, bool)
             for _ in range(max_len):
                 logits, state, _ = self.decode_step(tok, state, enc, mask)
                 tok = logits._data.argmax(-1)
+                tok_h = to_host(tok)  # the bookkeeping runs on the host: one small copy per step
                 for b in range(B):
                     if not done[b]:
-                        if tok[b] == self.eos_idx:
+                        if tok_h[b] == self.eos_idx:
                             done[b] = True
                         else:
-                            out[b].append(int(tok[b]))
+                            out[b].append(int(tok_h[b]))
                 if done.all():
                     break
         return out
@@ -158,9 +175,9 @@ class Seq2Seq(Module):
                 toks = np.array([b[0][-1] if b[0] else self.sos_idx for b in beams])
                 st = self._stack_states([b[2] for b in beams])
                 enc_k = enc.expand(k, *enc.shape[1:])
-                mask_k = None if mask is None else np.repeat(mask, k, 0)
+                mask_k = None if mask is None else namespace_of(mask).repeat(mask, k, 0)
                 logits, st, _ = self.decode_step(toks, st, enc_k, mask_k)
-                lp = log_softmax(logits, -1)._data
+                lp = to_host(log_softmax(logits, -1)._data)  # the candidates are ranked on the host
                 cand = []
                 for i, (seq, score, _) in enumerate(beams):
                     top = np.argpartition(-lp[i], min(beam_width, lp.shape[1] - 1))[:beam_width]

@@ -1,5 +1,6 @@
 """Weight initialization (textbook 8.4 parameter initialization strategies; seeds ch. 3 1/sqrt(n_in)
-Gaussian). In-place on a Tensor/Parameter, drawing from shendu's global generator (``sd.manual_seed``).
+Gaussian). In-place on a Tensor/Parameter on any device, drawing from the generator of the tensor's
+device (seeded by ``sd.manual_seed``) and filling it there.
 
 Fan convention as PyTorch: for a weight of shape (out, in, *kernel), fan_in = in * prod(kernel),
 fan_out = out * prod(kernel).
@@ -11,10 +12,11 @@ import math
 import numpy as np
 
 from ..autograd.tensor import Tensor
-from ..backend import get_generator
+from ..backend import device_of, generator_for, namespace_of, to_device
 
 
 def _set(tensor: Tensor, arr) -> Tensor:
+    """Fill ``tensor`` with ``arr`` (a number or an array on the tensor's device)."""
     tensor._data[...] = arr
     tensor._version += 1
     return tensor
@@ -76,17 +78,17 @@ def eye_(tensor: Tensor) -> Tensor:
     """Identity matrix (2-D)."""
     if tensor.ndim != 2:
         raise ValueError(f"eye_: expected a 2-D tensor, got shape {tuple(tensor.shape)}")
-    return _set(tensor, np.eye(*tensor.shape))
+    return _set(tensor, namespace_of(tensor._data).eye(*tensor.shape))
 
 
 def uniform_(tensor: Tensor, a: float = 0.0, b: float = 1.0) -> Tensor:
     """U(a, b)."""
-    return _set(tensor, get_generator().uniform(a, b, tensor.shape))
+    return _set(tensor, generator_for(tensor._data).uniform(a, b, tensor.shape))
 
 
 def normal_(tensor: Tensor, mean: float = 0.0, std: float = 1.0) -> Tensor:
     """N(mean, std^2)."""
-    return _set(tensor, get_generator().normal(mean, std, tensor.shape))
+    return _set(tensor, generator_for(tensor._data).normal(mean, std, tensor.shape))
 
 
 def trunc_normal_(tensor: Tensor, mean: float = 0.0, std: float = 1.0, a: float | None = None,
@@ -95,7 +97,7 @@ def trunc_normal_(tensor: Tensor, mean: float = 0.0, std: float = 1.0, a: float 
     by redrawing values outside the bounds."""
     lo = mean - 2 * std if a is None else a
     hi = mean + 2 * std if b is None else b
-    gen = get_generator()
+    gen = generator_for(tensor._data)
     out = gen.normal(mean, std, tensor.shape)
     bad = (out < lo) | (out > hi)
     while bad.any():
@@ -141,11 +143,12 @@ def orthogonal_(tensor: Tensor, gain: float = 1.0) -> Tensor:
         raise ValueError(f"orthogonal_: expected at least 2 dimensions, got shape {tuple(tensor.shape)}")
     rows = tensor.shape[0]
     cols = tensor.numel() // rows
-    flat = get_generator().standard_normal((rows, cols))
+    xp = namespace_of(tensor._data)
+    flat = generator_for(tensor._data).standard_normal((rows, cols))
     if rows < cols:
         flat = flat.T
-    q, r = np.linalg.qr(flat)
-    q = q * np.sign(np.diag(r))
+    q, r = xp.linalg.qr(flat)  # on the tensor's device (CuPy has QR)
+    q = q * xp.sign(xp.diag(r))
     if rows < cols:
         q = q.T
     return _set(tensor, (gain * q).reshape(tensor.shape))
@@ -157,8 +160,8 @@ def sparse_(tensor: Tensor, sparsity: float | None = None, std: float = 0.01, k:
     if tensor.ndim != 2:
         raise ValueError(f"sparse_: expected a 2-D tensor, got shape {tuple(tensor.shape)}")
     rows, cols = tensor.shape
-    gen = get_generator()
-    out = np.zeros((rows, cols))
+    gen = generator_for(tensor._data)
+    out = namespace_of(tensor._data).zeros((rows, cols))
     if k is not None:
         if not 0 <= k <= cols:
             raise ValueError(f"sparse_: k={k} must be within [0, {cols}] (the number of inputs)")
@@ -208,7 +211,10 @@ def apply_init(tensor: Tensor, init) -> Tensor:
     if callable(init):
         out = init(tensor)
         if out is not None and out is not tensor:
-            _set(tensor, out._data if isinstance(out, Tensor) else np.asarray(out))
+            arr = out._data if isinstance(out, Tensor) else out
+            if not hasattr(arr, "shape"):
+                arr = np.asarray(arr)
+            _set(tensor, to_device(arr, device_of(tensor._data)))  # an array from elsewhere is copied over explicitly
         return tensor
     raise TypeError(f"initializer must be a name, number or callable, got {type(init).__name__}")
 

@@ -11,8 +11,17 @@ from collections import OrderedDict
 import numpy as np
 
 from ..autograd.tensor import Tensor, _wrap
-from ..backend import CPU, device_of, get_default_device, parse_to_args, resolve, to_device, to_dtype
+from ..backend import CPU, device_of, get_default_device, is_host, namespace_of, parse_to_args, resolve, to_device, to_dtype
 from .parameter import Parameter
+
+
+def _as_array(value):
+    """``value`` as an array where it lives (a host or device array as is; anything else as a NumPy array)."""
+    if isinstance(value, Tensor):
+        return value._data
+    if isinstance(value, np.ndarray) or (hasattr(value, "shape") and hasattr(value, "dtype") and not is_host(value)):
+        return value
+    return np.asarray(value)
 
 
 class Module:
@@ -30,8 +39,8 @@ class Module:
             return
 
         def __init__(self, *args, device=None, **kw):
+            dev = get_default_device() if device is None else resolve(device)  # an unknown device fails before building
             init(self, *args, **kw)
-            dev = get_default_device() if device is None else resolve(device)
             if dev is not CPU and type(self).__init__ is __init__:  # the outermost constructor moves once
                 self.to(dev)
 
@@ -67,7 +76,7 @@ class Module:
                 raise TypeError(f"{type(self).__name__}.{name}: cannot assign {type(value).__name__} to a parameter (expected Parameter or None)")
             params[name] = None
         elif name in bufs:
-            bufs[name] = value if value is None or isinstance(value, Tensor) else _wrap(np.asarray(value))
+            bufs[name] = value if value is None or isinstance(value, Tensor) else _wrap(_as_array(value))
         elif name in mods and value is None:
             mods[name] = None
         else:
@@ -97,7 +106,7 @@ class Module:
     def register_buffer(self, name: str, tensor, persistent: bool = True) -> None:
         """Register non-trainable state (e.g. BatchNorm's running mean) saved in the state dict."""
         self.__dict__.pop(name, None)
-        self._buffers[name] = None if tensor is None else (tensor if isinstance(tensor, Tensor) else _wrap(np.asarray(tensor)))
+        self._buffers[name] = None if tensor is None else (tensor if isinstance(tensor, Tensor) else _wrap(_as_array(tensor)))
         if not persistent:
             self.__dict__.setdefault("_non_persistent", set()).add(name)
 
@@ -208,7 +217,8 @@ class Module:
             if set_to_none:
                 p.grad = None
             elif p.grad is not None:
-                p.grad._data = np.zeros_like(p.grad._data)
+                g = p.grad._data
+                p.grad._data = namespace_of(g).zeros_like(g)  # on the gradient's device
 
     def num_parameters(self, trainable_only: bool = False) -> int:
         return int(sum(p.numel() for p in self.parameters() if p.requires_grad or not trainable_only))
@@ -296,17 +306,16 @@ class Module:
         for k, t in own.items():
             if k not in state_dict:
                 continue
-            v = state_dict[k]
-            arr = v._data if isinstance(v, Tensor) else np.asarray(v)
+            arr = _as_array(state_dict[k])
             if tuple(arr.shape) != tuple(t.shape):
                 errors.append(f"{k}: checkpoint shape {tuple(arr.shape)} vs model shape {tuple(t.shape)}")
         if errors:
             raise ValueError(f"{type(self).__name__}.load_state_dict: size mismatch for " + "; ".join(errors))
         for k, t in own.items():
             if k in state_dict:
-                v = state_dict[k]
-                arr = v._data if isinstance(v, Tensor) else np.asarray(v)
-                t._data = np.array(arr, dtype=t._data.dtype, copy=True)
+                arr = _as_array(state_dict[k])
+                moved = to_device(arr, device_of(t._data))  # onto the parameter's device, wherever the source is
+                t._data = moved.astype(t._data.dtype, copy=moved is arr)
                 t._version += 1
         return missing, unexpected
 

@@ -5,7 +5,7 @@ import numpy as np
 
 from ..autograd.grad_mode import no_grad
 from ..autograd.tensor import Tensor, _wrap
-from ..backend import get_default_dtype, to_dtype
+from ..backend import device_of, get_default_device, get_default_dtype, to_device, to_dtype
 
 
 def _shape_of(out):
@@ -17,8 +17,8 @@ def _shape_of(out):
 
 
 def summary(model, input_shape=None, input_data=None, batch_size: int = 2, dtype=None, print_fn=print) -> str:
-    """Run ``model`` once (eval mode, no grad) on zeros of shape (batch_size, *input_shape) (or on
-    ``input_data``) and print each layer's type, output shape (batch shown as -1) and parameter count,
+    """Run ``model`` once (eval mode, no grad) on zeros of shape (batch_size, *input_shape) on the model's
+    device (or on ``input_data``) and print each layer's type, output shape (batch shown as -1) and parameter count,
     then the totals. ``input_shape`` is one sample's shape, or a list of shapes for several inputs.
     Returns the table as a string."""
     if input_data is None:
@@ -26,7 +26,11 @@ def summary(model, input_shape=None, input_data=None, batch_size: int = 2, dtype
             raise ValueError("summary: give input_shape (one sample's shape) or input_data")
         shapes = input_shape if (isinstance(input_shape, list) and input_shape and isinstance(input_shape[0], (tuple, list))) else [input_shape]
         dt = get_default_dtype() if dtype is None else to_dtype(dtype)
-        inputs = [_wrap(np.zeros((batch_size,) + tuple(s), dtype=dt)) for s in shapes]
+        first = next(model.parameters(), None)
+        if first is None:
+            first = next(model.buffers(), None)
+        dev = get_default_device() if first is None else device_of(first._data)  # the model's device
+        inputs = [_wrap(to_device(np.zeros((batch_size,) + tuple(s), dtype=dt), dev)) for s in shapes]
     else:
         inputs = list(input_data) if isinstance(input_data, (tuple, list)) else [input_data]
     rows, handles = [], []

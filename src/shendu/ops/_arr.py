@@ -1,7 +1,15 @@
 """Array-level helpers shared by the ops' fast backward paths (no autograd here)."""
 from __future__ import annotations
 
-from ..backend import xp
+import numpy as np
+
+from ..autograd.tensor import _wrap
+
+
+def const(r):
+    """A computed array as a constant Tensor where it was computed. NumPy returns scalars for 0-d results,
+    which ``as_tensor`` would place on the default device: those become 0-d host arrays."""
+    return _wrap(np.asarray(r) if isinstance(r, np.generic) else r)
 
 
 def sum_to(g, shape):

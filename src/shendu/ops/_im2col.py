@@ -10,6 +10,11 @@ allocates only its outputs. Input gradients: stride 1 with many channels as a co
 with the rot180 kernel (the seeds' rule, ``ROT180``); else GEMM then col2im (``_input_grad_wide``
 for stride-1 2-D, slice-adds per kernel offset otherwise); with ROT180 the weight gradient reuses
 gy's column matrices (``_rot180_fused``).
+
+Every kernel computes with the namespace of its input arrays (NumPy, CuPy); scratch buffers are cached
+per device (``_where``), so host and device buffers never mix. The same kernels run on a GPU: they are
+im2col/col2im copies plus GEMMs, using only functions CuPy has (``copyto``, ``matmul(out=)``, ufuncs with
+``out=``, ``as_strided``); only ``as_strided``'s ``writeable=False`` is NumPy's alone.
 """
 from __future__ import annotations
 
@@ -17,6 +22,8 @@ import itertools
 import math
 
 import numpy as np
+
+from ..backend import backend_of, device_of, namespace_of
 
 #: Upper bound on the column-matrix scratch per chunk (bytes): 4 MiB was ~20% faster single-threaded,
 #: 16 MiB much faster with 2 BLAS threads on a loaded 2-core machine (fewer thread hand-offs).
@@ -45,35 +52,61 @@ ITEM_MIN_OUT = 256
 
 _SCRATCH: dict = {}
 _PADDED: dict = {}
+_ndarray = np.ndarray
 
 
-def _ws(tag, shape, dtype):
-    """A reusable scratch array of ``shape`` (contents undefined); one growing buffer per tag."""
+def _where(like):
+    """The cache-key part naming where a scratch buffer for arrays like ``like`` lives: None on the host
+    (``like`` None or a NumPy array), else (array type, device), so host and device buffers never mix."""
+    if like is None or type(like) is _ndarray:
+        return None
+    return type(like), device_of(like)
+
+
+def _alloc(like, fn, *args, **kw):
+    """``xp.<fn>(*args, **kw)`` with the namespace of ``like`` (None: NumPy), on ``like``'s device."""
+    if like is None or type(like) is _ndarray:
+        return getattr(np, fn)(*args, **kw)
+    with backend_of(like).use(device_of(like).index):
+        return getattr(namespace_of(like), fn)(*args, **kw)
+
+
+def _ws(tag, shape, dtype, like=None):
+    """A reusable scratch array of ``shape`` (contents undefined) on the device of array ``like`` (None:
+    the host); one growing buffer per tag, dtype and device."""
     n = math.prod(shape)
-    key = (tag, np.dtype(dtype))
+    key = (tag, np.dtype(dtype), _where(like))
     buf = _SCRATCH.get(key)
     if buf is None or buf.size < n:
-        buf = np.empty(max(n, 1), dtype=dtype)
+        buf = _alloc(like, "empty", max(n, 1), dtype=dtype)
         _SCRATCH[key] = buf
     return buf[:n].reshape(shape)
 
 
-def _padded_ws(tag, shape, dtype, fill, pads):
-    """A reusable buffer whose border (outside ``pads``) is ``fill``; the caller overwrites the interior."""
-    key = (tag, shape, np.dtype(dtype), fill, pads)
+def _padded_ws(tag, shape, dtype, fill, pads, like=None):
+    """A reusable buffer whose border (outside ``pads``) is ``fill``, on the device of array ``like``
+    (None: the host); the caller overwrites the interior."""
+    key = (tag, shape, np.dtype(dtype), fill, pads, _where(like))
     buf = _PADDED.get(key)
     if buf is None:
         if len(_PADDED) > 32:
             _PADDED.clear()
-        buf = np.full(shape, fill, dtype=dtype)
+        buf = _alloc(like, "full", shape, fill, dtype=dtype)
         _PADDED[key] = buf
     return buf
 
 
 def clear_workspace():
-    """Free all cached convolution scratch buffers."""
+    """Free all cached convolution scratch buffers (on every device)."""
     _SCRATCH.clear()
     _PADDED.clear()
+
+
+def _as_strided(a, shape, strides):
+    """A read-only strided view of ``a`` (CuPy's ``as_strided`` has no ``writeable`` flag)."""
+    if type(a) is _ndarray:
+        return np.lib.stride_tricks.as_strided(a, shape, strides, writeable=False)
+    return namespace_of(a).lib.stride_tricks.as_strided(a, shape, strides)
 
 
 def out_size(size, k, s, d, lo, hi):
@@ -86,42 +119,44 @@ def _pad_chunk(x, pads, tag, fill=0.0):
     if not any(lo or hi for lo, hi in pads):
         return x
     shape = x.shape[:2] + tuple(n + lo + hi for n, (lo, hi) in zip(x.shape[2:], pads))
-    buf = _padded_ws(tag, shape, x.dtype, fill, tuple(pads))
+    buf = _padded_ws(tag, shape, x.dtype, fill, tuple(pads), x)
     inner = (slice(None), slice(None)) + tuple(slice(lo, lo + n) for n, (lo, _) in zip(x.shape[2:], pads))
     buf[inner] = x
     return buf
 
 
-def window_view(xp_, k, s, d, osz):
-    """Strided view (nb, C, *k, *out) of padded xp_ (nb, C, *sp): element [n, c, i.., o..] is
-    xp_[n, c, o*s + i*d ...]. No copy."""
+def window_view(xpad, k, s, d, osz):
+    """Strided view (nb, C, *k, *out) of padded xpad (nb, C, *sp): element [n, c, i.., o..] is
+    xpad[n, c, o*s + i*d ...]. No copy."""
     nd = len(k)
-    st = xp_.strides
-    shape = xp_.shape[:2] + tuple(k) + tuple(osz)
+    st = xpad.strides
+    shape = xpad.shape[:2] + tuple(k) + tuple(osz)
     strides = st[:2] + tuple(st[2 + a] * d[a] for a in range(nd)) + tuple(st[2 + a] * s[a] for a in range(nd))
-    return np.lib.stride_tricks.as_strided(xp_, shape, strides, writeable=False)
+    return _as_strided(xpad, shape, strides)
 
 
 def im2col(xpc, k, s, d, osz, tag="cols"):
     """Column matrix (C*prod(k), nb*prod(out)) of a padded chunk, in a reused buffer (a fresh array
     when ``tag`` is None)."""
+    xp = namespace_of(xpc)
     nb, c = xpc.shape[:2]
     nd = len(k)
     win = window_view(xpc, k, s, d, osz)  # (nb, C, *k, *o)
     perm = (1,) + tuple(range(2, 2 + nd)) + (0,) + tuple(range(2 + nd, 2 + 2 * nd))
     shape = (c,) + tuple(k) + (nb,) + tuple(osz)
-    cols = np.empty(shape, dtype=xpc.dtype) if tag is None else _ws(tag, shape, xpc.dtype)
-    np.copyto(cols, win.transpose(perm))
+    cols = xp.empty(shape, dtype=xpc.dtype) if tag is None else _ws(tag, shape, xpc.dtype, xpc)
+    xp.copyto(cols, win.transpose(perm))
     return cols.reshape(c * math.prod(k), nb * math.prod(osz))
 
 
 def im2col_items(xpc, k, s, d, osz, tag="cols_item"):
     """Per-item column matrices (nb, C*prod(k), prod(out)) of a padded chunk (rows (c, k..), columns
     (o..)), in a reused buffer (a fresh array when ``tag`` is None)."""
+    xp = namespace_of(xpc)
     nb, c = xpc.shape[:2]
     win = window_view(xpc, k, s, d, osz)  # (nb, C, *k, *o): already in the matrix order
-    cols = np.empty(win.shape, dtype=xpc.dtype) if tag is None else _ws(tag, win.shape, xpc.dtype)
-    np.copyto(cols, win)
+    cols = xp.empty(win.shape, dtype=xpc.dtype) if tag is None else _ws(tag, win.shape, xpc.dtype, xpc)
+    xp.copyto(cols, win)
     return cols.reshape(nb, c * math.prod(k), math.prod(osz))
 
 
@@ -131,7 +166,7 @@ def _item_ok(groups, po):
 
 def col2im_add(gx_pad, gcols, k, s, d, osz):
     """gx_pad (nb, C, *sp) += the adjoint of im2col applied to gcols (C, *k, nb, *out):
-    one strided slice-add per kernel offset (no np.add.at)."""
+    one strided slice-add per kernel offset (no add.at)."""
     nd = len(k)
     for off in itertools.product(*[range(kk) for kk in k]):
         sl = (slice(None), slice(None)) + tuple(
@@ -149,9 +184,9 @@ def _nhwc_chunk(x, pads, tag):
     """Channels-last padded copy (nb, *sp_pad, C) of x (nb, C, *sp) in a reused buffer (zero border)."""
     nd = x.ndim - 2
     shape = (x.shape[0],) + tuple(n + lo + hi for n, (lo, hi) in zip(x.shape[2:], pads)) + (x.shape[1],)
-    buf = _padded_ws(tag, shape, x.dtype, 0.0, tuple(pads))
+    buf = _padded_ws(tag, shape, x.dtype, 0.0, tuple(pads), x)
     inner = (slice(None),) + tuple(slice(lo, lo + n) for n, (lo, _) in zip(x.shape[2:], pads)) + (slice(None),)
-    np.copyto(buf[inner], x.transpose((0,) + tuple(range(2, 2 + nd)) + (1,)))
+    namespace_of(x).copyto(buf[inner], x.transpose((0,) + tuple(range(2, 2 + nd)) + (1,)))
     return buf
 
 
@@ -164,16 +199,16 @@ def im2col_nhwc(xh, k, s, d, osz, tag="cols_nhwc"):
     shape = (nb,) + tuple(osz) + tuple(k) + (c,)
     strides = (st[0],) + tuple(st[1 + a] * s[a] for a in range(nd)) + tuple(st[1 + a] * d[a] for a in range(nd)) \
         + (st[-1],)
-    win = np.lib.stride_tricks.as_strided(xh, shape, strides, writeable=False)
-    cols = _ws(tag, shape, xh.dtype)
-    np.copyto(cols, win)
+    win = _as_strided(xh, shape, strides)
+    cols = _ws(tag, shape, xh.dtype, xh)
+    namespace_of(xh).copyto(cols, win)
     return cols.reshape(nb * math.prod(osz), math.prod(k) * c)
 
 
 def _w_rows(w):
     """w (O, C, *k) -> (prod(k)*C, O) with rows (k.., c), matching im2col_nhwc's columns."""
     nd = w.ndim - 2
-    return np.ascontiguousarray(w.transpose(tuple(range(2, 2 + nd)) + (1, 0))).reshape(-1, w.shape[0])
+    return namespace_of(w).ascontiguousarray(w.transpose(tuple(range(2, 2 + nd)) + (1, 0))).reshape(-1, w.shape[0])
 
 
 
@@ -181,25 +216,25 @@ def _wide_cols(x, pads, k, d, osz, tag):
     """Stride-1 2-D column matrix on the 'wide' grid: (C*kh*kw, nb*Ho*Wp), column (n, h, w) for w < Wp
     (the padded width); each (c, i, j, n) row block is one contiguous run of Ho*Wp input values. Columns
     with w >= Wo are garbage (wrapped taps) and are cropped or meet zero gradients."""
+    xp = namespace_of(x)
     nb, c, h, w = x.shape
     (lo0, hi0), (lo1, hi1) = pads
     hp, wp = h + lo0 + hi0, w + lo1 + hi1
     ho = osz[0]
     slack = (k[1] - 1) * d[1]
-    key = ("wide_x", nb, c, hp, wp, slack, np.dtype(x.dtype), tuple(pads))
+    key = ("wide_x", nb, c, hp, wp, slack, np.dtype(x.dtype), tuple(pads), _where(x))
     buf = _PADDED.get(key)
     if buf is None:
         if len(_PADDED) > 32:
             _PADDED.clear()
-        buf = np.zeros(nb * c * hp * wp + slack, dtype=x.dtype)
+        buf = _alloc(x, "zeros", nb * c * hp * wp + slack, dtype=x.dtype)
         _PADDED[key] = buf
-    np.copyto(buf[:nb * c * hp * wp].reshape(nb, c, hp, wp)[:, :, lo0:lo0 + h, lo1:lo1 + w], x)
+    xp.copyto(buf[:nb * c * hp * wp].reshape(nb, c, hp, wp)[:, :, lo0:lo0 + h, lo1:lo1 + w], x)
     it = buf.itemsize
     L = ho * wp
-    view = np.lib.stride_tricks.as_strided(
-        buf, (c, k[0], k[1], nb, L), (hp * wp * it, d[0] * wp * it, d[1] * it, c * hp * wp * it, it), writeable=False)
-    cols = _ws(tag, (c, k[0], k[1], nb, L), x.dtype) if tag else np.empty((c, k[0], k[1], nb, L), dtype=x.dtype)
-    np.copyto(cols, view)
+    view = _as_strided(buf, (c, k[0], k[1], nb, L), (hp * wp * it, d[0] * wp * it, d[1] * it, c * hp * wp * it, it))
+    cols = _ws(tag, (c, k[0], k[1], nb, L), x.dtype, x) if tag else xp.empty((c, k[0], k[1], nb, L), dtype=x.dtype)
+    xp.copyto(cols, view)
     return cols.reshape(c * k[0] * k[1], nb * L)
 
 
@@ -207,9 +242,9 @@ def _gy_wide(gy3, n0, n1, o, osz, wp):
     """gy[n0:n1] as (O, m*Ho*Wp), zero in the columns w >= Wo (reused buffer)."""
     m = n1 - n0
     ho, wo = osz
-    gyw = _ws("gy_wide", (o, m, ho, wp), gy3.dtype)
+    gyw = _ws("gy_wide", (o, m, ho, wp), gy3.dtype, gy3)
     gyw[..., wo:] = 0
-    np.copyto(gyw[..., :wo], gy3[n0:n1].reshape(m, o, ho, wo).transpose(1, 0, 2, 3))
+    namespace_of(gy3).copyto(gyw[..., :wo], gy3[n0:n1].reshape(m, o, ho, wo).transpose(1, 0, 2, 3))
     return gyw.reshape(o, m * ho * wp)
 
 
@@ -228,6 +263,7 @@ def conv_forward(x, w, b, s, d, pads, groups, keep=None):
     """y = conv(x, w) + b: x (N, C, *sp), w (O, C/g, *k), b (O,) or None -> (N, O, *out).
     ``keep``: a list that receives the column matrix when the whole batch's fits in KEEP_COLS_BYTES
     (the backward pass then reuses it instead of recomputing it)."""
+    xp = namespace_of(x)
     n, c = x.shape[:2]
     o = w.shape[0]
     k = w.shape[2:]
@@ -235,7 +271,7 @@ def conv_forward(x, w, b, s, d, pads, groups, keep=None):
     osz = tuple(out_size(x.shape[2 + a], k[a], s[a], d[a], *pads[a]) for a in range(nd))
     po = math.prod(osz)
     kk = math.prod(k)
-    y = np.empty((n, o) + osz, dtype=x.dtype)
+    y = xp.empty((n, o) + osz, dtype=x.dtype)
     y3 = y.reshape(n, o, po)
     nb = chunk_size(n, c * kk * po * x.itemsize)
     if groups == 1 and NHWC and c * k[-1] >= 32:
@@ -243,9 +279,9 @@ def conv_forward(x, w, b, s, d, pads, groups, keep=None):
         for n0 in range(0, n, nb):
             n1 = min(n, n0 + nb)
             cols = im2col_nhwc(_nhwc_chunk(x[n0:n1], pads, "xnhwc"), k, s, d, osz)
-            out = _ws("out", (cols.shape[0], o), x.dtype)
-            np.matmul(cols, wr, out=out)
-            np.copyto(y3[n0:n1], out.reshape(n1 - n0, po, o).transpose(0, 2, 1))
+            out = _ws("out", (cols.shape[0], o), x.dtype, x)
+            xp.matmul(cols, wr, out=out)
+            xp.copyto(y3[n0:n1], out.reshape(n1 - n0, po, o).transpose(0, 2, 1))
         if b is not None:
             y3 += b[:, None]
         return y
@@ -262,14 +298,14 @@ def conv_forward(x, w, b, s, d, pads, groups, keep=None):
             cols = _wide_cols(x[n0:n1], pads, k, d, osz, None if keep is not None else "cols")
             if keep is not None:
                 keep.append(("wide", cols))
-            out = _ws("out", (o, cols.shape[1]), x.dtype)
-            np.matmul(w2[0], cols, out=out)
+            out = _ws("out", (o, cols.shape[1]), x.dtype, x)
+            xp.matmul(w2[0], cols, out=out)
             src = out.reshape(o, n1 - n0, ho, wp)[..., :wo].transpose(1, 0, 2, 3)
             dst = y[n0:n1]
             if b is not None:
-                np.add(src, b[:, None, None], out=dst)
+                xp.add(src, b[:, None, None], out=dst)
             else:
-                np.copyto(dst, src)
+                xp.copyto(dst, src)
         return y
     if keep is not None and c * kk * po * n * x.itemsize <= KEEP_COLS_BYTES:
         nb = n
@@ -283,7 +319,7 @@ def conv_forward(x, w, b, s, d, pads, groups, keep=None):
                                 tag=None if keep is not None else "cols_item")
             if keep is not None:
                 keep.append(("item", cols))
-            np.matmul(wm, cols, out=y3[n0:n1])
+            xp.matmul(wm, cols, out=y3[n0:n1])
         if b is not None:
             y3 += b[:, None]
         return y
@@ -294,14 +330,14 @@ def conv_forward(x, w, b, s, d, pads, groups, keep=None):
         if keep is not None:
             keep.append(("nchw", cols))
         if groups == 1:
-            out = _ws("out", (o, (n1 - n0) * po), x.dtype)
-            np.matmul(w2[0], cols, out=out)
+            out = _ws("out", (o, (n1 - n0) * po), x.dtype, x)
+            xp.matmul(w2[0], cols, out=out)
         else:
-            out = np.matmul(w2, cols.reshape(groups, (c // groups) * kk, -1))
+            out = xp.matmul(w2, cols.reshape(groups, (c // groups) * kk, -1))
         if b is not None:  # bias added in the same pass as the layout copy
-            np.add(out.reshape(o, n1 - n0, po).transpose(1, 0, 2), b[:, None], out=y3[n0:n1])
+            xp.add(out.reshape(o, n1 - n0, po).transpose(1, 0, 2), b[:, None], out=y3[n0:n1])
         else:
-            np.copyto(y3[n0:n1], out.reshape(o, n1 - n0, po).transpose(1, 0, 2))
+            xp.copyto(y3[n0:n1], out.reshape(o, n1 - n0, po).transpose(1, 0, 2))
     return y
 
 
@@ -309,6 +345,7 @@ def _input_grad_wide(gx, gy3, w2, k, d, pads, osz, sp_pad, x_shape, nb):
     """Stride-1 2-D input gradient on the 'wide' grid: gy is zero-extended to the padded width Wp, so
     each kernel tap's contribution is one contiguous run of Ho*Wp values of the flattened padded
     gradient (runs of W_out otherwise); the wrapped values are the zero columns. Writes gx."""
+    xp = namespace_of(gy3)
     n, c = x_shape[:2]
     g, og = w2.shape[:2]
     o = g * og
@@ -321,19 +358,19 @@ def _input_grad_wide(gx, gy3, w2, k, d, pads, osz, sp_pad, x_shape, nb):
         m = n1 - n0
         gyw = _gy_wide(gy3, n0, n1, o, osz, wp).reshape(g, og, m * L)
         if g == 1:
-            gcols = _ws("gcols", (w2.shape[2], m * L), dt)
-            np.matmul(w2[0].T, gyw[0], out=gcols)
+            gcols = _ws("gcols", (w2.shape[2], m * L), dt, gy3)
+            xp.matmul(w2[0].T, gyw[0], out=gcols)
         else:
-            gcols = np.matmul(w2.transpose(0, 2, 1), gyw)
+            gcols = xp.matmul(w2.transpose(0, 2, 1), gyw)
         gcols = gcols.reshape((c,) + tuple(k) + (m, L))
-        gxf = _ws("gx_wide", (m, c, hp * wp + slack), dt)
+        gxf = _ws("gx_wide", (m, c, hp * wp + slack), dt, gy3)
         gxf.fill(0)
         for i in range(k[0]):
             for j in range(k[1]):
                 off = i * d[0] * wp + j * d[1]
                 gxf[:, :, off:off + L] += gcols[:, i, j].transpose(1, 0, 2)
         full = gxf[:, :, :hp * wp].reshape(m, c, hp, wp)
-        np.copyto(gx[n0:n1], full[:, :, pads[0][0]:pads[0][0] + x_shape[2], pads[1][0]:pads[1][0] + x_shape[3]])
+        xp.copyto(gx[n0:n1], full[:, :, pads[0][0]:pads[0][0] + x_shape[2], pads[1][0]:pads[1][0] + x_shape[3]])
 
 
 def _rot180_fused(x, w, gy, fpads):
@@ -341,6 +378,7 @@ def _rot180_fused(x, w, gy, fpads):
     the padded gy: gx = cols @ rot180(w) rows (the 'full' correlation), and the same cols give
     G = cols^T @ x_rows, G[(t.., o), c] = sum_{n,q} gy_pad[n, o, q + t] x[n, c, q] = gw[o, c, k-1-t]
     (one im2col instead of two)."""
+    xp = namespace_of(gy)
     n, o = gy.shape[:2]
     c = w.shape[1]
     k = w.shape[2:]
@@ -349,30 +387,31 @@ def _rot180_fused(x, w, gy, fpads):
     po, kk = math.prod(osz), math.prod(k)
     dt = gy.dtype
     one = (1,) * nd
-    wf = np.flip(w, tuple(range(2, 2 + nd))).transpose((1, 0) + tuple(range(2, 2 + nd)))  # (C, O, *k)
+    wf = xp.flip(w, tuple(range(2, 2 + nd))).transpose((1, 0) + tuple(range(2, 2 + nd)))  # (C, O, *k)
     wr = _w_rows(wf)  # (kk*O, C)
-    gx = np.empty((n, c) + osz, dtype=dt)
+    gx = xp.empty((n, c) + osz, dtype=dt)
     gx3 = gx.reshape(n, c, po)
-    g = np.zeros((kk * o, c), dtype=dt)
+    g = xp.zeros((kk * o, c), dtype=dt)
     nb = chunk_size(n, o * kk * po * dt.itemsize)
     for n0 in range(0, n, nb):
         n1 = min(n, n0 + nb)
         m = n1 - n0
         cols = im2col_nhwc(_nhwc_chunk(gy[n0:n1], fpads, "xnhwc"), k, one, one, osz)
-        out = _ws("out", (m * po, c), dt)
-        np.matmul(cols, wr, out=out)
-        np.copyto(gx3[n0:n1], out.reshape(m, po, c).transpose(0, 2, 1))
-        xr = _ws("gyr", (m, po, c), dt)
-        np.copyto(xr, x[n0:n1].reshape(m, c, po).transpose(0, 2, 1))
+        out = _ws("out", (m * po, c), dt, gy)
+        xp.matmul(cols, wr, out=out)
+        xp.copyto(gx3[n0:n1], out.reshape(m, po, c).transpose(0, 2, 1))
+        xr = _ws("gyr", (m, po, c), dt, gy)
+        xp.copyto(xr, x[n0:n1].reshape(m, c, po).transpose(0, 2, 1))
         g += cols.T @ xr.reshape(m * po, c)
-    g = np.flip(g.reshape(tuple(k) + (o, c)), tuple(range(nd)))
-    gw = np.ascontiguousarray(g.transpose((nd, nd + 1) + tuple(range(nd))))
+    g = xp.flip(g.reshape(tuple(k) + (o, c)), tuple(range(nd)))
+    gw = xp.ascontiguousarray(g.transpose((nd, nd + 1) + tuple(range(nd))))
     return gx, gw
 
 
 def conv_backward(x, w, gy, s, d, pads, groups, need_x, need_w, x_shape=None, cols=None):
     """(gx, gw) of y = conv(x, w) for upstream gy (N, O, *out). x may be None when only gx is
     needed (then ``x_shape`` gives its shape)."""
+    xp = namespace_of(gy)
     if x_shape is None:
         x_shape = x.shape
     n, c = x_shape[:2]
@@ -386,7 +425,7 @@ def conv_backward(x, w, gy, s, d, pads, groups, need_x, need_w, x_shape=None, co
     cg, og = c // g, o // g
     dt = gy.dtype
     w2 = w.reshape(g, og, cg * kk)
-    gw = np.zeros((g, og, cg * kk), dtype=dt) if need_w else None
+    gw = xp.zeros((g, og, cg * kk), dtype=dt) if need_w else None
     gx = None
     if need_x and ROT180 and c >= 32 and all(v == 1 for v in s):
         # stride 1: the input gradient is the 'full' correlation of gy with the rot180 kernel
@@ -398,13 +437,13 @@ def conv_backward(x, w, gy, s, d, pads, groups, need_x, need_w, x_shape=None, co
         if fused and all(lo >= 0 and hi >= 0 for lo, hi in fpads):
             return _rot180_fused(x, w, gy, fpads)
         if all(lo >= 0 and hi >= 0 for lo, hi in fpads):
-            wf = np.flip(w, tuple(range(2, 2 + nd))).reshape((g, og, cg) + tuple(k))
-            wf = np.ascontiguousarray(wf.transpose((0, 2, 1) + tuple(range(3, 3 + nd)))).reshape((c, og) + tuple(k))
+            wf = xp.flip(w, tuple(range(2, 2 + nd))).reshape((g, og, cg) + tuple(k))
+            wf = xp.ascontiguousarray(wf.transpose((0, 2, 1) + tuple(range(3, 3 + nd)))).reshape((c, og) + tuple(k))
             gx = conv_forward(gy, wf, None, s, d, fpads, g)
             need_x = False
     padded = any(lo or hi for lo, hi in pads)
     if need_x:
-        gx = np.empty(x_shape, dtype=dt) if padded else np.zeros(x_shape, dtype=dt)
+        gx = xp.empty(x_shape, dtype=dt) if padded else xp.zeros(x_shape, dtype=dt)
     if not (need_x or need_w):
         return gx, (gw.reshape(w.shape) if gw is not None else None)
     gy3 = gy.reshape(n, o, po)
@@ -416,19 +455,19 @@ def conv_backward(x, w, gy, s, d, pads, groups, need_x, need_w, x_shape=None, co
         if not need_x:
             return gx, gw.reshape(w.shape)
     elif cols is not None and need_w and cols[0] == "item":
-        gw[0] += np.matmul(gy3, cols[1].transpose(0, 2, 1)).sum(axis=0)
+        gw[0] += xp.matmul(gy3, cols[1].transpose(0, 2, 1)).sum(axis=0)
         need_w = False
         if not need_x:
             return gx, gw.reshape(w.shape)
     elif cols is not None and need_w:  # the forward pass's column matrix (one chunk: the whole batch)
         cols = cols[1].reshape(g, cg * kk, n * po)
-        gy2 = _ws("gy2", (o, n, po), dt)
-        np.copyto(gy2, gy3.transpose(1, 0, 2))
+        gy2 = _ws("gy2", (o, n, po), dt, gy)
+        xp.copyto(gy2, gy3.transpose(1, 0, 2))
         gy2 = gy2.reshape(g, og, n * po)
         if g == 1:
             gw[0] += gy2[0] @ cols[0].T
         else:
-            gw += np.matmul(gy2, cols.transpose(0, 2, 1))
+            gw += xp.matmul(gy2, cols.transpose(0, 2, 1))
         need_w = False
         if not need_x:
             return gx, gw.reshape(w.shape)
@@ -443,14 +482,14 @@ def conv_backward(x, w, gy, s, d, pads, groups, need_x, need_w, x_shape=None, co
         if not need_x:
             return gx, gw.reshape(w.shape)
     if need_w and g == 1 and NHWC and c * k[-1] >= 32:
-        gwr = np.zeros((kk * c, o), dtype=dt)
+        gwr = xp.zeros((kk * c, o), dtype=dt)
         for n0 in range(0, n, nb):
             n1 = min(n, n0 + nb)
             cols = im2col_nhwc(_nhwc_chunk(x[n0:n1], pads, "xnhwc"), k, s, d, osz)
-            gyr = _ws("gyr", (n1 - n0, po, o), dt)
-            np.copyto(gyr, gy3[n0:n1].transpose(0, 2, 1))
+            gyr = _ws("gyr", (n1 - n0, po, o), dt, gy)
+            xp.copyto(gyr, gy3[n0:n1].transpose(0, 2, 1))
             gwr += cols.T @ gyr.reshape(-1, o)
-        gw = np.ascontiguousarray(gwr.reshape(tuple(k) + (c, o)).transpose((nd + 1, nd) + tuple(range(nd))))
+        gw = xp.ascontiguousarray(gwr.reshape(tuple(k) + (c, o)).transpose((nd + 1, nd) + tuple(range(nd))))
         need_w = False
         if not need_x:
             return gx, gw
@@ -458,7 +497,7 @@ def conv_backward(x, w, gy, s, d, pads, groups, need_x, need_w, x_shape=None, co
         for n0 in range(0, n, nb):
             n1 = min(n, n0 + nb)
             cols = im2col_items(_pad_chunk(x[n0:n1], pads, "xpad"), k, s, d, osz)
-            gw[0] += np.matmul(gy3[n0:n1], cols.transpose(0, 2, 1)).sum(axis=0)
+            gw[0] += xp.matmul(gy3[n0:n1], cols.transpose(0, 2, 1)).sum(axis=0)
         need_w = False
         if not need_x:
             return gx, gw.reshape(w.shape)
@@ -471,8 +510,8 @@ def conv_backward(x, w, gy, s, d, pads, groups, need_x, need_w, x_shape=None, co
     for n0 in range(0, n, nb):
         n1 = min(n, n0 + nb)
         m = n1 - n0
-        gy2 = _ws("gy2", (o, m, po), dt)
-        np.copyto(gy2, gy3[n0:n1].transpose(1, 0, 2))
+        gy2 = _ws("gy2", (o, m, po), dt, gy)
+        xp.copyto(gy2, gy3[n0:n1].transpose(1, 0, 2))
         gy2 = gy2.reshape(g, og, m * po)
         if need_w:
             xpc = _pad_chunk(x[n0:n1], pads, "xpad")
@@ -480,16 +519,16 @@ def conv_backward(x, w, gy, s, d, pads, groups, need_x, need_w, x_shape=None, co
             if g == 1:
                 gw[0] += gy2[0] @ cols[0].T
             else:
-                gw += np.matmul(gy2, cols.transpose(0, 2, 1))
+                gw += xp.matmul(gy2, cols.transpose(0, 2, 1))
         if need_x:
             if g == 1:
-                gcols = _ws("gcols", (cg * kk, m * po), dt)
-                np.matmul(w2[0].T, gy2[0], out=gcols)
+                gcols = _ws("gcols", (cg * kk, m * po), dt, gy)
+                xp.matmul(w2[0].T, gy2[0], out=gcols)
             else:
-                gcols = np.matmul(w2.transpose(0, 2, 1), gy2)
+                gcols = xp.matmul(w2.transpose(0, 2, 1), gy2)
             gcols = gcols.reshape((c,) + tuple(k) + (m,) + tuple(osz))
             if padded:
-                gxp = _ws("gxpad", (m, c) + sp_pad, dt)
+                gxp = _ws("gxpad", (m, c) + sp_pad, dt, gy)
                 gxp.fill(0)
             else:
                 gxp = gx[n0:n1]

@@ -34,19 +34,21 @@ def _rpow(self, other):
 
 
 def _floordiv(self, other):
-    from .elementwise import _pair
-    from ..autograd.tensor import as_tensor
+    from ._arr import const
+    from .elementwise import _arrays, _pair
 
     a, b = _pair(self, other)
-    return as_tensor(a._data // b._data)
+    _, (x, y) = _arrays("floor_divide", a._data, b._data)
+    return const(x // y)
 
 
 def _mod(self, other):
-    from .elementwise import _pair
-    from ..autograd.tensor import as_tensor
+    from ._arr import const
+    from .elementwise import _arrays, _pair
 
     a, b = _pair(self, other)
-    return as_tensor(a._data % b._data)
+    _, (x, y) = _arrays("remainder", a._data, b._data)
+    return const(x % y)
 
 
 def _iop(name, f):

@@ -94,9 +94,7 @@ class ConvWeightGradNd(Function):
         self.s, self.d, self.pads, self.g, self.w_shape = stride, dilation, pads, groups, tuple(w_shape)
 
     def forward(self, x, gy):
-        import numpy as np
-
-        w = np.empty(self.w_shape, dtype=gy.dtype)  # shape carrier only
+        w = self.xp.empty(self.w_shape, dtype=gy.dtype)  # shape carrier only
         _, gw = K.conv_backward(x, w, gy, self.s, self.d, self.pads, self.g, False, True)
         return gw
 
@@ -128,16 +126,20 @@ class ConvFFT2d(ConvNd):
     def forward(self, x, w, b=None):
         import numpy as np
 
+        xp = self.xp
         (lo0, hi0), (lo1, hi1) = self.pads
-        xp = np.pad(x, ((0, 0), (0, 0), (lo0, hi0), (lo1, hi1)))
-        hp, wp = xp.shape[2:]
+        xpad = xp.pad(x, ((0, 0), (0, 0), (lo0, hi0), (lo1, hi1)))
+        hp, wp = xpad.shape[2:]
         kh, kw = w.shape[2:]
         fs = (hp + kh - 1, wp + kw - 1)
-        xf = np.fft.rfft2(xp, s=fs)
-        wf = np.fft.rfft2(w[:, :, ::-1, ::-1], s=fs)
-        yf = np.einsum("ncxy,ocxy->noxy", xf, wf, optimize=True)
-        y = np.fft.irfft2(yf, s=fs)[:, :, kh - 1:hp, kw - 1:wp]
-        y = np.ascontiguousarray(y, dtype=x.dtype)
+        xf = xp.fft.rfft2(xpad, s=fs)
+        wf = xp.fft.rfft2(w[:, :, ::-1, ::-1], s=fs)
+        if xp is np:
+            yf = np.einsum("ncxy,ocxy->noxy", xf, wf, optimize=True)
+        else:  # einsum's optimize= is NumPy's
+            yf = xp.einsum("ncxy,ocxy->noxy", xf, wf)
+        y = xp.fft.irfft2(yf, s=fs)[:, :, kh - 1:hp, kw - 1:wp]
+        y = xp.ascontiguousarray(y, dtype=x.dtype)
         if b is not None:
             y += b[:, None, None]
         return y

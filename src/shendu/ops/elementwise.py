@@ -14,7 +14,8 @@ import numpy as np
 from ..autograd.function import _SEQ, Function
 from ..autograd.grad_mode import is_grad_enabled as _grad_enabled
 from ..autograd.tensor import Tensor, _wrap, _wrap_grad, as_tensor, scalar_like
-from ..backend import get_default_dtype, xp
+from ..backend import common_namespace, device_of, get_default_dtype, is_host, namespace_of, to_device
+from ._arr import const as _const
 from ._arr import sum_to as _st
 from .shape import sum_to
 
@@ -176,7 +177,7 @@ class Pow(Function):
 
 
 def ones_like_value(x):
-    return as_tensor(xp.ones_like(x._data))
+    return _const(namespace_of(x._data).ones_like(x._data))
 
 
 def pow(a, b):
@@ -226,6 +227,7 @@ def neg(x):
 # --- unary math -----------------------------------------------------------------------------
 class Exp(Function):
     def forward(self, x):
+        xp = self.xp
         y = xp.exp(x)
         self.saved = y
         return y
@@ -239,6 +241,7 @@ class Exp(Function):
 
 class Log(Function):
     def forward(self, x):
+        xp = self.xp
         return xp.log(x)
 
     def backward(self, gy):
@@ -250,6 +253,7 @@ class Log(Function):
 
 class Log1p(Function):
     def forward(self, x):
+        xp = self.xp
         return xp.log1p(x)
 
     def backward(self, gy):
@@ -261,17 +265,20 @@ class Log1p(Function):
 
 class Expm1(Function):
     def forward(self, x):
+        xp = self.xp
         return xp.expm1(x)
 
     def backward(self, gy):
         return gy * exp(self.inputs[0])
 
     def backward_array(self, gy):
+        xp = self.xp
         return gy * xp.exp(self.inputs[0]._data)
 
 
 class Sqrt(Function):
     def forward(self, x):
+        xp = self.xp
         y = xp.sqrt(x)
         self.saved = y
         return y
@@ -285,6 +292,7 @@ class Sqrt(Function):
 
 class Rsqrt(Function):
     def forward(self, x):
+        xp = self.xp
         y = 1 / xp.sqrt(x)
         self.saved = y
         return y
@@ -313,34 +321,40 @@ class Abs(Function):
     """|x|; the subgradient at 0 is 0 (sign(0) = 0, textbook 7.1.2)."""
 
     def forward(self, x):
+        xp = self.xp
         return xp.abs(x)
 
     def backward(self, gy):
         return gy * sign(self.inputs[0])
 
     def backward_array(self, gy):
+        xp = self.xp
         return gy * xp.sign(self.inputs[0]._data)
 
 
 class Sin(Function):
     def forward(self, x):
+        xp = self.xp
         return xp.sin(x)
 
     def backward(self, gy):
         return gy * cos(self.inputs[0])
 
     def backward_array(self, gy):
+        xp = self.xp
         return gy * xp.cos(self.inputs[0]._data)
 
 
 class Cos(Function):
     def forward(self, x):
+        xp = self.xp
         return xp.cos(x)
 
     def backward(self, gy):
         return -gy * sin(self.inputs[0])
 
     def backward_array(self, gy):
+        xp = self.xp
         return -gy * xp.sin(self.inputs[0]._data)
 
 
@@ -348,6 +362,7 @@ class Tanh(Function):
     """tanh(x); d/dx = 1 - tanh(x)^2 (textbook 6.3.2)."""
 
     def forward(self, x):
+        xp = self.xp
         y = xp.tanh(x)
         self.saved = y
         return y
@@ -361,8 +376,10 @@ class Tanh(Function):
         return gy * (1 - y * y)
 
 
-def _sigmoid_array(x):
+def _sigmoid_array(x, xp=None):
     """Numerically stable logistic sigmoid 1/(1+e^-x) on arrays (no overflow for |x| large)."""
+    if xp is None:
+        xp = namespace_of(x)
     e = xp.exp(-xp.abs(x))
     pos = 1 / (1 + e)
     return xp.where(x >= 0, pos, e * pos)
@@ -372,7 +389,7 @@ class Sigmoid(Function):
     """sigma(x) = 1/(1+e^-x); d/dx = sigma(x)(1 - sigma(x)) (textbook 6.2.2.2)."""
 
     def forward(self, x):
-        y = _sigmoid_array(x).astype(x.dtype, copy=False)
+        y = _sigmoid_array(x, self.xp).astype(x.dtype, copy=False)
         self.saved = y
         return y
 
@@ -389,6 +406,7 @@ class Relu(Function):
     """max(0, x); the derivative at 0 is taken as 0 (textbook 6.3.1)."""
 
     def forward(self, x):
+        xp = self.xp
         y = xp.maximum(x, 0)
         self.saved = y
         return y
@@ -405,6 +423,7 @@ class Softplus(Function):
     d/dx = sigma(x)."""
 
     def forward(self, x):
+        xp = self.xp
         return xp.maximum(x, 0) + xp.log1p(xp.exp(-xp.abs(x)))
 
     def backward(self, gy):
@@ -412,7 +431,7 @@ class Softplus(Function):
 
     def backward_array(self, gy):
         x = self.inputs[0]._data
-        return gy * _sigmoid_array(x).astype(x.dtype, copy=False)
+        return gy * _sigmoid_array(x, self.xp).astype(x.dtype, copy=False)
 
 
 class Clamp(Function):
@@ -422,9 +441,11 @@ class Clamp(Function):
         self.lo, self.hi = lo, hi
 
     def forward(self, x):
+        xp = self.xp
         return xp.clip(x, self.lo, self.hi)
 
     def _mask(self, x):
+        xp = self.xp
         m = xp.ones(x.shape, dtype=bool)
         if self.lo is not None:
             m &= x >= self.lo
@@ -433,7 +454,7 @@ class Clamp(Function):
         return m
 
     def backward(self, gy):
-        return gy * as_tensor(self._mask(self.inputs[0]._data).astype(gy.dtype))
+        return gy * _const(self._mask(self.inputs[0]._data).astype(gy.dtype))
 
     def backward_array(self, gy):
         return gy * self._mask(self.inputs[0]._data)
@@ -443,6 +464,7 @@ class Maximum(Function):
     """max(a, b) elementwise; ties send half the gradient to each side (as PyTorch)."""
 
     def forward(self, a, b):
+        xp = self.xp
         return xp.maximum(a, b)
 
     def _masks(self):
@@ -455,7 +477,7 @@ class Maximum(Function):
         self._dt = gy.dtype
         a, b = self.inputs
         ma, mb = self._masks()
-        return sum_to(gy * as_tensor(ma), a.shape), sum_to(gy * as_tensor(mb), b.shape)
+        return sum_to(gy * _const(ma), a.shape), sum_to(gy * _const(mb), b.shape)
 
     def backward_array(self, gy):
         self._dt = gy.dtype
@@ -466,6 +488,7 @@ class Maximum(Function):
 
 class Minimum(Maximum):
     def forward(self, a, b):
+        xp = self.xp
         return xp.minimum(a, b)
 
     def _masks(self):
@@ -474,24 +497,25 @@ class Minimum(Maximum):
 
 
 class Where(Function):
-    """where(cond, a, b); the gradient goes to a where cond holds and to b elsewhere."""
+    """where(cond, a, b); the gradient goes to a where cond holds and to b elsewhere.
 
-    def __init__(self, cond):
-        self.cond = cond
+    ``cond`` (boolean) is an input too, so the one device check of the call covers it; it gets no gradient."""
 
-    def forward(self, a, b):
-        return xp.where(self.cond, a, b)
+    def forward(self, cond, a, b):
+        xp = self.xp
+        return xp.where(cond, a, b)
 
     def backward(self, gy):
-        a, b = self.inputs
-        zero = as_tensor(xp.zeros((), dtype=gy.dtype))
-        c = as_tensor(self.cond)
-        return sum_to(where(c, gy, zero), a.shape), sum_to(where(c, zero, gy), b.shape)
+        c, a, b = self.inputs
+        zero = as_tensor(self.xp.zeros((), dtype=gy.dtype))
+        return None, sum_to(where(c, gy, zero), a.shape), sum_to(where(c, zero, gy), b.shape)
 
     def backward_array(self, gy):
-        a, b = self.inputs
+        xp = self.xp
+        c, a, b = self.inputs
+        c = c._data
         z = xp.zeros((), dtype=gy.dtype)
-        return _st(xp.where(self.cond, gy, z), a._data.shape), _st(xp.where(self.cond, z, gy), b._data.shape)
+        return None, _st(xp.where(c, gy, z), a._data.shape), _st(xp.where(c, z, gy), b._data.shape)
 
 
 class Cast(Function):
@@ -592,7 +616,7 @@ def abs(x):  # noqa: A001 - PyTorch name
 
 def sign(x):
     """sign(x) in {-1, 0, 1}; not differentiable (returns a constant)."""
-    return as_tensor(xp.sign(x._data))
+    return _const(namespace_of(x._data).sign(x._data))
 
 
 def sin(x):
@@ -662,23 +686,44 @@ def minimum(a, b):
 
 def where(cond, a, b):
     """Elements of ``a`` where ``cond`` is true, else of ``b`` (broadcasting all three)."""
-    c = cond._data if isinstance(cond, Tensor) else xp.asarray(cond)
+    if isinstance(cond, Tensor):
+        c = cond._data
+    else:  # an array, or host data (bools, lists)
+        c = cond if hasattr(cond, "shape") else np.asarray(cond)
     if c.dtype != np.bool_:
         c = c.astype(bool)
     if not isinstance(a, Tensor) and not isinstance(b, Tensor):
-        a, b = as_tensor(a), as_tensor(b)
+        # constants go where the condition is (Python data alone: the default device)
+        dev = device_of(c) if isinstance(cond, Tensor) or hasattr(cond, "shape") else None
+        a, b = as_tensor(a, device=dev), as_tensor(b, device=dev)
     a, b = _pair(a, b)
-    return Where(c)(a, b)
+    if not isinstance(cond, Tensor) and c.ndim and type(c) is np.ndarray:
+        d = a._data if type(a._data) is not np.ndarray else b._data
+        if not is_host(d):  # a host mask given as data (not a tensor) is moved to the values' device explicitly
+            c = to_device(c, device_of(d))
+    return Where()(cond if c is getattr(cond, "_data", None) else _wrap(c), a, b)
 
 
 # --- comparisons (no gradient) --------------------------------------------------------------
+def _arrays(op, *arrays):
+    """The namespace of a no-gradient op on ``arrays`` and the arrays (NumPy for host arrays; otherwise
+    the device check of ``Function.__call__``: one device, 0-d host values moved to it)."""
+    for a in arrays:
+        if type(a) is not np.ndarray:
+            return common_namespace(op, list(arrays))
+    return np, arrays
+
+
 def _cmp(ufunc):
+    name = ufunc.__name__
+
     def op(a, b):
         a, b = _pair(a, b)
-        return as_tensor(ufunc(a._data, b._data))
+        xp, (x, y) = _arrays(name, a._data, b._data)
+        return _const((ufunc if xp is np else getattr(xp, name))(x, y))
 
-    op.__name__ = ufunc.__name__
-    op.__doc__ = f"Elementwise {ufunc.__name__} (boolean result, no gradient)."
+    op.__name__ = name
+    op.__doc__ = f"Elementwise {name} (boolean result, no gradient)."
     return op
 
 
@@ -694,34 +739,35 @@ logical_xor = _cmp(np.logical_xor)
 
 
 def logical_not(x):
-    return as_tensor(np.logical_not(x._data))
+    return _const(namespace_of(x._data).logical_not(x._data))
 
 
 def isnan(x):
-    return as_tensor(xp.isnan(x._data))
+    return _const(namespace_of(x._data).isnan(x._data))
 
 
 def isinf(x):
-    return as_tensor(xp.isinf(x._data))
+    return _const(namespace_of(x._data).isinf(x._data))
 
 
 def isfinite(x):
-    return as_tensor(xp.isfinite(x._data))
+    return _const(namespace_of(x._data).isfinite(x._data))
 
 
 def floor(x):
     """Floor (piecewise constant: no gradient)."""
-    return as_tensor(xp.floor(x._data))
+    return _const(namespace_of(x._data).floor(x._data))
 
 
 def ceil(x):
-    return as_tensor(xp.ceil(x._data))
+    return _const(namespace_of(x._data).ceil(x._data))
 
 
 def round(x, decimals=0):  # noqa: A001
-    return as_tensor(xp.round(x._data, decimals))
+    return _const(namespace_of(x._data).round(x._data, decimals))
 
 
 def allclose(a, b, rtol=1e-5, atol=1e-8):
     a, b = _pair(a, b)
-    return bool(xp.allclose(a._data, b._data, rtol=rtol, atol=atol))
+    xp, (x, y) = _arrays("allclose", a._data, b._data)
+    return bool(xp.allclose(x, y, rtol=rtol, atol=atol))

@@ -1,20 +1,37 @@
 """Indexing ops: ``x[key]`` (basic, slice, integer-array and boolean), gather, scatter_add,
 index_add, index_select, masked_fill, one_hot. Gradients of a selection are scattered back
-with accumulation, so repeated indices add up."""
+with accumulation, so repeated indices add up.
+
+Index arrays follow the data: host index arrays and lists (and, as in PyTorch, CPU index tensors in
+``x[key]``) are moved to the device of the indexed tensor explicitly."""
 from __future__ import annotations
 
+import numpy as np
+
 from ..autograd.function import Function
-from ..autograd.tensor import Tensor, as_tensor
-from ..backend import xp
+from ..autograd.tensor import Tensor, _index_to, as_tensor
+from ..backend import device_of, is_host, namespace_of, to_device
 
 
-def _unwrap_key(key):
+def _same_device_error(op, dev, other):
+    return RuntimeError(f"{op}: Expected all tensors to be on the same device, but found at least two devices, "
+                        f"{dev} and {other}")
+
+
+def _unwrap_key(key, x):
+    """``key`` with Tensors replaced by their arrays and index arrays on the device of ``x``'s data."""
     if isinstance(key, Tensor):
-        return key._data
-    if isinstance(key, tuple):
-        return tuple(k._data if isinstance(k, Tensor) else k for k in key)
-    if isinstance(key, list):
-        return xp.asarray(key)
+        key = key._data
+    elif isinstance(key, tuple):
+        key = tuple(k._data if isinstance(k, Tensor) else k for k in key)
+    elif isinstance(key, list):
+        key = np.asarray(key)  # a Python list of indices: host data
+    d = x._data
+    if type(d) is not np.ndarray:
+        return _index_to(key, device_of(d))
+    for k in key if isinstance(key, tuple) else (key,):  # host data: a device index array is an error
+        if hasattr(k, "shape") and type(k) is not np.ndarray and not is_host(k):
+            raise _same_device_error("getitem", "cpu", device_of(k))
     return key
 
 
@@ -25,6 +42,7 @@ def _is_basic(key):
 
 
 def _scatter(shape, dtype, key, g, basic):
+    xp = namespace_of(g)
     gx = xp.zeros(shape, dtype=dtype)
     if basic:
         gx[key] = g
@@ -74,11 +92,16 @@ class GetItemGrad(Function):
 
 def getitem(x, key):
     """``x[key]`` with NumPy semantics; differentiable."""
-    return GetItem(_unwrap_key(key))(x)
+    return GetItem(_unwrap_key(key, x))(x)
 
 
 def _along(index, dim):
-    idx = list(xp.indices(index.shape, sparse=True))
+    xp = namespace_of(index)
+    if xp is np:
+        idx = list(np.indices(index.shape, sparse=True))
+    else:  # the same open grid, built with the device's arange (CuPy's indices has no sparse=)
+        nd = index.ndim
+        idx = [xp.arange(n).reshape((1,) * i + (n,) + (1,) * (nd - 1 - i)) for i, n in enumerate(index.shape)]
     idx[dim] = index
     return tuple(idx)
 
@@ -97,6 +120,7 @@ class Gather(Function):
         return ScatterAddInto(self.dim, self.index, self.in_shape)(gy)
 
     def backward_array(self, gy):
+        xp = self.xp
         gx = xp.zeros(self.in_shape, dtype=gy.dtype)
         xp.add.at(gx, _along(self.index, self.dim), gy)
         return gx
@@ -111,6 +135,7 @@ class ScatterAddInto(Function):
         self.dim, self.index, self.shape = dim, index, shape
 
     def forward(self, src):
+        xp = self.xp
         out = xp.zeros(self.shape, dtype=src.dtype)
         xp.add.at(out, _along(self.index, self.dim), src)
         return out
@@ -122,8 +147,31 @@ class ScatterAddInto(Function):
         return g[_along(self.index, self.dim)]
 
 
+def _index_array(name, x, index):
+    """The array of an index argument, on the device of ``x``: an index tensor must be there already
+    (0-d ones move, as PyTorch); host index data (arrays, lists) is moved explicitly."""
+    d = x._data
+    if isinstance(index, Tensor):
+        idx = index._data
+        if type(idx) is np.ndarray and type(d) is np.ndarray:
+            return idx
+        dev, idev = device_of(d), device_of(idx)
+        if dev != idev:
+            if idx.ndim:
+                raise _same_device_error(name, dev, idev)
+            idx = to_device(idx, dev)
+        return idx
+    idx = index if hasattr(index, "shape") else np.asarray(index)
+    dev = device_of(d)
+    if device_of(idx) != dev:
+        if not is_host(idx):
+            raise _same_device_error(name, dev, device_of(idx))
+        idx = to_device(idx, dev)  # host index data, moved explicitly
+    return idx
+
+
 def _check_index(name, x, dim, index):
-    idx = index._data if isinstance(index, Tensor) else xp.asarray(index)
+    idx = _index_array(name, x, index)
     if idx.dtype.kind not in "iu":
         raise TypeError(f"{name}: index must be an integer tensor, got dtype {idx.dtype}")
     if idx.ndim != x.ndim:
@@ -156,6 +204,7 @@ class IndexAdd(Function):
         return (slice(None),) * self.dim + (self.index,)
 
     def forward(self, x, src):
+        xp = self.xp
         out = x.copy()
         xp.add.at(out, self._key(x.ndim), src)
         return out
@@ -169,7 +218,7 @@ class IndexAdd(Function):
 
 def index_add(x, dim, index, source, alpha=1):
     """Out-of-place ``x.index_add_(dim, index, source)``: x[..., index[i], ...] += alpha * source[..., i, ...]."""
-    idx = index._data if isinstance(index, Tensor) else xp.asarray(index)
+    idx = _index_array("index_add", x, index)
     d = dim % x.ndim
     if idx.ndim != 1 or source.shape[d] != idx.shape[0]:
         raise ValueError(f"index_add: index must be 1-D with source.shape[{d}] = {idx.shape[0]} entries; got index {idx.shape}, source {source.shape}")
@@ -180,7 +229,7 @@ def index_add(x, dim, index, source, alpha=1):
 
 def index_select(x, dim, index):
     """The entries of ``x`` at ``index`` along ``dim``."""
-    idx = index._data if isinstance(index, Tensor) else xp.asarray(index)
+    idx = _index_array("index_select", x, index)
     return getitem(x, (slice(None),) * (dim % x.ndim) + (idx,))
 
 
@@ -188,20 +237,23 @@ def masked_fill(x, mask, value):
     """``x`` with ``value`` where ``mask`` is true (the gradient is 0 there)."""
     from .elementwise import where
 
-    m = mask._data if isinstance(mask, Tensor) else xp.asarray(mask)
-    v = value if isinstance(value, Tensor) else as_tensor(xp.asarray(value, dtype=x.dtype))
-    return where(m, v, x)
+    v = value if isinstance(value, Tensor) else as_tensor(namespace_of(x._data).asarray(value, dtype=x.dtype))
+    return where(mask, v, x)
 
 
 def one_hot(indices, num_classes=-1):
     """One-hot encoding of integer class indices (an int64 tensor of shape (*indices.shape, C))."""
-    idx = indices._data if isinstance(indices, Tensor) else xp.asarray(indices)
+    if isinstance(indices, Tensor):
+        idx = indices._data
+    else:  # an array, or host data (lists)
+        idx = indices if hasattr(indices, "shape") else np.asarray(indices)
     if idx.dtype.kind not in "iu":
         raise TypeError(f"one_hot: indices must be integers, got dtype {idx.dtype}")
     if num_classes < 0:
         num_classes = int(idx.max()) + 1 if idx.size else 0
     if idx.size and (idx.min() < 0 or idx.max() >= num_classes):
         raise ValueError(f"one_hot: class indices must lie in [0, {num_classes}); got min {idx.min()}, max {idx.max()}")
-    out = xp.zeros(idx.shape + (num_classes,), dtype=xp.int64)
-    xp.put_along_axis(out, idx[..., None].astype(xp.int64), 1, axis=-1)
+    xp = namespace_of(idx)
+    out = xp.zeros(idx.shape + (num_classes,), dtype=np.int64)
+    xp.put_along_axis(out, idx[..., None].astype(np.int64), 1, axis=-1)
     return as_tensor(out)

@@ -7,9 +7,10 @@ from __future__ import annotations
 
 import re
 
+import numpy as np
+
 from ..autograd.function import Function
 from ..autograd.tensor import Tensor, as_tensor
-from ..backend import xp
 from ._arr import sum_to as _st
 from .shape import broadcast_to, reshape, sum_to, transpose, unsqueeze
 
@@ -53,6 +54,7 @@ class MatMul(Function):
         return ga, gb
 
     def backward_array(self, gy):
+        xp = self.xp
         a, b = self.inputs[0]._data, self.inputs[1]._data
         na, nb = self.needs_input_grad
         if a.ndim == 2 and b.ndim == 2:
@@ -146,12 +148,19 @@ def _parse_einsum(eq, shapes):
     return new_terms, out
 
 
+def _einsum_kw(xp, n):
+    """NumPy's contraction-order search for three or more operands (``optimize=`` is NumPy-only)."""
+    return {"optimize": n > 2} if xp is np else {}
+
+
 class Einsum(Function):
     def __init__(self, terms, out):
         self.terms, self.out = terms, out
 
     def forward(self, *xs):
-        return xp.asarray(xp.einsum(",".join(self.terms) + "->" + self.out, *xs, optimize=len(xs) > 2))
+        xp = self.xp
+        eq = ",".join(self.terms) + "->" + self.out
+        return xp.asarray(xp.einsum(eq, *xs, **_einsum_kw(xp, len(xs))))
 
     def _grad_spec(self, k, shapes):
         term = self.terms[k]
@@ -179,6 +188,7 @@ class Einsum(Function):
         return tuple(out)
 
     def backward_array(self, gy):
+        xp = self.xp
         xs = [x._data for x in self.inputs]
         shapes = [x.shape for x in xs]
         out = []
@@ -187,7 +197,7 @@ class Einsum(Function):
                 out.append(None)
                 continue
             eq, kshape = self._grad_spec(k, shapes)
-            g = xp.einsum(eq, gy, *[x for i, x in enumerate(xs) if i != k], optimize=len(xs) > 2)
+            g = xp.einsum(eq, gy, *[x for i, x in enumerate(xs) if i != k], **_einsum_kw(xp, len(xs)))
             out.append(xp.broadcast_to(g.reshape(kshape), shapes[k]))
         return tuple(out)
 

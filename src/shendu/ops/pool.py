@@ -7,6 +7,8 @@ includes the ceil-mode overhang). Everything is a loop over the prod(k) kernel o
 vectorized slice operations on the whole batch: no Python loop over pixels or items, no np.add.at.
 Max pooling keeps only the small per-output offset index (uint8/int16) for backward; for large N*C
 it works on a polyphase grid (``_Grid``) where every tap is one contiguous 1-D slice.
+Ops compute with ``self.xp`` (the inputs' namespace), helpers with the namespace of their arrays; scratch
+comes from the convolution workspace, keyed by device.
 """
 from __future__ import annotations
 
@@ -15,6 +17,7 @@ import itertools
 import numpy as np
 
 from ..autograd.function import Function
+from ..backend import device_of, namespace_of, to_device
 from . import _im2col as K
 
 
@@ -40,13 +43,14 @@ def _padded(x, pads, fill, tag):
 
 def _scatter(g, k, s, d, osz, pads, x_shape, mask_fn=None):
     """Adjoint of the window gather: sum over offsets of g (times mask) placed at each window tap."""
+    xp = namespace_of(g)
     padded = any(lo or hi for lo, hi in pads)
     sp_pad = tuple(n + lo + hi for n, (lo, hi) in zip(x_shape[2:], pads))
     if padded:
-        gxp = K._ws("pool_gx", x_shape[:2] + sp_pad, g.dtype)
+        gxp = K._ws("pool_gx", x_shape[:2] + sp_pad, g.dtype, g)
         gxp.fill(0)
     else:
-        gxp = np.zeros(x_shape[:2] + sp_pad, dtype=g.dtype)
+        gxp = xp.zeros(x_shape[:2] + sp_pad, dtype=g.dtype)
     tmp = None
     for t, off in enumerate(_offsets(k)):
         sl = _sl(off, s, d, osz)
@@ -54,10 +58,10 @@ def _scatter(g, k, s, d, osz, pads, x_shape, mask_fn=None):
             gxp[sl] += g
         else:
             if tmp is None:
-                tmp = np.empty_like(g)
-            np.multiply(g, mask_fn(t), out=tmp)
+                tmp = xp.empty_like(g)
+            xp.multiply(g, mask_fn(t), out=tmp)
             gxp[sl] += tmp
-    return np.ascontiguousarray(gxp[_crop(pads, x_shape[2:])]) if padded else gxp
+    return xp.ascontiguousarray(gxp[_crop(pads, x_shape[2:])]) if padded else gxp
 
 
 class _Grid:
@@ -106,32 +110,43 @@ CHUNK = 65536
 
 def _max_argmax(sl, n_t, out, idx, m, tmp):
     """out = max over taps sl(t) (NaN propagates, as PyTorch), idx = first arg-max in scan order (last NaN if any)."""
+    xp = namespace_of(out)
     if n_t == 1:
-        np.copyto(out, sl(0))
+        xp.copyto(out, sl(0))
     else:
-        np.maximum(sl(0), sl(1), out=out)
+        xp.maximum(sl(0), sl(1), out=out)
     for t in range(2, n_t):
-        np.maximum(out, sl(t), out=out)
+        xp.maximum(out, sl(t), out=out)
     if tmp is not None:
         # code = max over taps of (T - t) * [x_t == y]; idx = T - code
         mu = m.view(np.uint8)
-        np.equal(sl(0), out, out=m)
-        np.multiply(mu, n_t, out=idx)
+        xp.equal(sl(0), out, out=m)
+        xp.multiply(mu, n_t, out=idx)
         for t in range(1, n_t):
-            np.equal(sl(t), out, out=m)
-            np.multiply(mu, n_t - t, out=tmp)
-            np.maximum(idx, tmp, out=idx)
-        np.subtract(n_t, idx, out=idx)
-        np.minimum(idx, n_t - 1, out=idx)  # NaN windows (no tap equals the max): fixed below
+            xp.equal(sl(t), out, out=m)
+            xp.multiply(mu, n_t - t, out=tmp)
+            xp.maximum(idx, tmp, out=idx)
+        xp.subtract(n_t, idx, out=idx)
+        xp.minimum(idx, n_t - 1, out=idx)  # NaN windows (no tap equals the max): fixed below
     else:
         for t in range(n_t - 1, -1, -1):
-            np.equal(sl(t), out, out=m)
-            idx[m] = t
+            xp.equal(sl(t), out, out=m)
+            _put(idx, m, t)
     if out.dtype.kind == "f":
-        nan = np.isnan(out)
-        if nan.any():  # as PyTorch: a window holding NaN sends its gradient to its last NaN
+        nan = xp.isnan(out)
+        # as PyTorch: a window holding NaN sends its gradient to its last NaN. On a device the fix runs
+        # unconditionally (no host sync to ask whether any output is NaN).
+        if xp is not np or nan.any():
             for t in range(n_t):
-                idx[nan & np.isnan(sl(t))] = t
+                _put(idx, nan & xp.isnan(sl(t)), t)
+
+
+def _put(idx, mask, t):
+    """idx[mask] = t; on a device as a where-select (a boolean-mask assignment syncs with the host in CuPy)."""
+    if type(idx) is np.ndarray:
+        idx[mask] = t
+    else:
+        idx[...] = namespace_of(idx).where(mask, t, idx)
 
 
 class MaxPoolNd(Function):
@@ -141,6 +156,7 @@ class MaxPoolNd(Function):
         self.k, self.s, self.d, self.pads = k, s, d, pads
 
     def forward(self, x):
+        xp = self.xp
         k, s, d, pads = self.k, self.s, self.d, self.pads
         self.x_shape = x.shape
         nd = len(k)
@@ -153,7 +169,7 @@ class MaxPoolNd(Function):
         if cl:
             G = self.grid = _Grid(x.shape, k, s, d, pads, osz)
             P = K._padded_ws("maxpool_grid", (len(G.phases), nc) + G.q, x.dtype, -np.inf,
-                             (tuple(pads), tuple(s), tuple(d)))
+                             (tuple(pads), tuple(s), tuple(d)), x)
             x3 = x.reshape((nc,) + x.shape[2:])
             Pf = P.reshape(len(G.phases), -1)
             n = G.n
@@ -164,12 +180,12 @@ class MaxPoolNd(Function):
             shape = x.shape[:2] + osz
         n_t = int(np.prod(k))
         small = n_t < 256
-        idx = (np.empty if small else np.zeros)(shape, dtype=np.uint8 if small else np.int32)
+        idx = (xp.empty if small else xp.zeros)(shape, dtype=np.uint8 if small else np.int32)
         # scratch from the workspace (fresh multi-MB temporaries cost page faults): out, mask, codes
-        m = K._ws("maxpool_m", shape, np.bool_)
-        tmp = K._ws("maxpool_code", shape, np.uint8) if small else None
+        m = K._ws("maxpool_m", shape, np.bool_, x)
+        tmp = K._ws("maxpool_code", shape, np.uint8, x) if small else None
         if cl:
-            full = K._ws("maxpool_out", (G.L,), x.dtype)
+            full = K._ws("maxpool_out", (G.L,), x.dtype, x)
             # blocks of about CHUNK outputs (whole channels): the block's grid copy and all its taps stay in
             # cache (CIFAR pool1 max+argmax 5.0 -> 3.8 ms); taps reach at most one channel further
             Q = G.L // nc
@@ -178,14 +194,14 @@ class MaxPoolNd(Function):
                 c1 = min(nc, c0 + cb)
                 ch = slice(c0, min(nc, c1 + 1))
                 for p, xs, gs in G.copies:
-                    np.copyto(P[p][(ch,) + gs[1:]], x3[(ch,) + xs[1:]])
+                    xp.copyto(P[p][(ch,) + gs[1:]], x3[(ch,) + xs[1:]])
                 a, b = c0 * Q, min(n, c1 * Q)
                 if a >= b:
                     break
                 _max_argmax(lambda t: Pf[G.taps[t][0], G.taps[t][1] + a:G.taps[t][1] + b], n_t,  # noqa: B023
                             full[a:b], idx[a:b], m[a:b], tmp[a:b] if small else None)
         else:
-            out = np.empty(shape, dtype=x.dtype)
+            out = xp.empty(shape, dtype=x.dtype)
             _max_argmax(lambda t: xpd[_sl(offs[t], s, d, osz)], n_t, out, idx, m, tmp)
         self.saved = idx
         if cl:
@@ -195,11 +211,12 @@ class MaxPoolNd(Function):
     def _crop_grid(self, full):
         """Grid-layout flat values (length >= n, at most L) -> contiguous (N, C, *out)."""
         G = self.grid
+        xp = namespace_of(full)
         if full.size < G.L:
-            a = np.empty(G.L, dtype=full.dtype)
+            a = xp.empty(G.L, dtype=full.dtype)
             a[:full.size] = full
             full = a
-        return np.ascontiguousarray(full.reshape((G.nc,) + G.q)[G.out_sl]).reshape(self.x_shape[:2] + self.osz)
+        return xp.ascontiguousarray(full.reshape((G.nc,) + G.q)[G.out_sl]).reshape(self.x_shape[:2] + self.osz)
 
     def nchw_idx(self):
         """The saved arg-max offsets in (N, C, *out) layout."""
@@ -215,14 +232,15 @@ class MaxPoolNd(Function):
         return self._backward_grid(gy)
 
     def _backward_grid(self, gy):
+        xp = self.xp
         G, idx = self.grid, self.saved
         n = G.n
-        gyg = K._padded_ws("maxpool_gy", (G.nc,) + G.q, gy.dtype, 0.0, (G.q, self.osz))
-        np.copyto(gyg[G.out_sl], gy.reshape((G.nc,) + self.osz))  # the other cells stay 0
+        gyg = K._padded_ws("maxpool_gy", (G.nc,) + G.q, gy.dtype, 0.0, (G.q, self.osz), gy)
+        xp.copyto(gyg[G.out_sl], gy.reshape((G.nc,) + self.osz))  # the other cells stay 0
         gyf = gyg.reshape(-1)[:n]
-        gP = K._ws("maxpool_gx", (len(G.phases), G.L), gy.dtype)
-        tmp = K._ws("maxpool_gtmp", (n,), gy.dtype)
-        m = K._ws("maxpool_m", (n,), np.bool_)
+        gP = K._ws("maxpool_gx", (len(G.phases), G.L), gy.dtype, gy)
+        tmp = K._ws("maxpool_gtmp", (n,), gy.dtype, gy)
+        m = K._ws("maxpool_m", (n,), np.bool_, gy)
         # per phase, the tap with the largest shift writes its range (no zero-fill pass) and goes first in
         # each cache block: a smaller-shift tap only adds below that block's written range or into it
         last = {}
@@ -238,7 +256,7 @@ class MaxPoolNd(Function):
                 gP[p] = 0
         order = sorted(range(len(G.taps)), key=lambda t: t not in last.values())
         gP3 = gP.reshape((len(G.phases), G.nc) + G.q)
-        gx = np.empty((G.nc,) + tuple(G.sp), dtype=gy.dtype)
+        gx = xp.empty((G.nc,) + tuple(G.sp), dtype=gy.dtype)
         Q = G.L // G.nc
         cb = max(1, CHUNK // Q)
         done = 0
@@ -248,18 +266,18 @@ class MaxPoolNd(Function):
                 ma, ta, ia, ga = m[a:b], tmp[a:b], idx[a:b], gyf[a:b]
                 for t in order:
                     p, sh = G.taps[t]
-                    np.equal(ia, t, out=ma)
+                    xp.equal(ia, t, out=ma)
                     if last[p] == t:
-                        np.multiply(ga, ma, out=gP[p, sh + a:sh + b])
+                        xp.multiply(ga, ma, out=gP[p, sh + a:sh + b])
                     else:
-                        np.multiply(ga, ma, out=ta)
+                        xp.multiply(ga, ma, out=ta)
                         gP[p, sh + a:sh + b] += ta
             # grid cells below b have all their contributions: copy those channels out while in cache
             upto = G.nc if c0 + cb >= G.nc else b // Q
             if upto > done:
                 ch = slice(done, upto)
                 for p, xs, gs in G.copies:
-                    np.copyto(gx[(ch,) + xs[1:]], gP3[p][(ch,) + gs[1:]])
+                    xp.copyto(gx[(ch,) + xs[1:]], gP3[p][(ch,) + gs[1:]])
                 done = upto
         return gx.reshape(self.x_shape)
 
@@ -267,13 +285,16 @@ class MaxPoolNd(Function):
         return _MaxPoolRoute(_Geo(self), False)(gy)
 
     def indices(self):
-        """PyTorch-style flat indices into the unpadded spatial plane of each arg-max."""
+        """PyTorch-style flat indices into the unpadded spatial plane of each arg-max (on idx's device)."""
         idx = self.nchw_idx()
+        xp = namespace_of(idx)
         offs = np.array(_offsets(self.k)).reshape(-1, len(self.k))
+        if xp is not np:  # the small offset table goes to the device once
+            offs = to_device(offs, device_of(idx))
         nd = len(self.k)
-        flat = np.zeros(idx.shape, dtype=np.int64)
+        flat = xp.zeros(idx.shape, dtype=np.int64)
         for a in range(nd):
-            o = np.arange(self.osz[a]).reshape((-1,) + (1,) * (nd - 1 - a)) * self.s[a]
+            o = xp.arange(self.osz[a]).reshape((-1,) + (1,) * (nd - 1 - a)) * self.s[a]
             pos = o + offs[:, a][idx] * self.d[a] - self.pads[a][0]
             flat = flat * self.x_shape[2 + a] + pos
         return flat
@@ -296,14 +317,15 @@ class _MaxPoolRoute(Function):
         self.pool, self.gather = pool, gather
 
     def forward(self, g):
+        xp = self.xp
         p = self.pool
         idx = p.saved
         if not self.gather:
             return _scatter(g, p.k, p.s, p.d, p.osz, p.pads, p.x_shape, lambda t: idx == t)
         gp = _padded(g, p.pads, 0.0, "maxroute")
-        out = np.zeros(idx.shape, dtype=g.dtype)
+        out = xp.zeros(idx.shape, dtype=g.dtype)
         for t, off in enumerate(_offsets(p.k)):
-            np.copyto(out, gp[_sl(off, p.s, p.d, p.osz)], where=idx == t)
+            xp.copyto(out, gp[_sl(off, p.s, p.d, p.osz)], where=idx == t)
         return out
 
     def backward(self, g):
@@ -324,7 +346,7 @@ class AvgPoolNd(Function):
         osz = tuple(K.out_size(x.shape[2 + a], k[a], s[a], 1, *pads[a]) for a in range(len(k)))
         xpd = _padded(x, pads, 0.0, "avgpool")
         offs = _offsets(k)
-        out = np.array(xpd[_sl(offs[0], s, d, osz)], dtype=x.dtype)
+        out = namespace_of(x).array(xpd[_sl(offs[0], s, d, osz)], dtype=x.dtype)
         for off in offs[1:]:
             out += xpd[_sl(off, s, d, osz)]
         out *= self.div
@@ -390,9 +412,10 @@ def pool_geometry(name, sp, k, s, d, padding, ceil_mode):
     return tuple(pads), tuple(outs), explicit
 
 
-def avg_divisor(sp, k, s, pads, explicit, osz, count_pads, dtype):
-    """1/divisor as a scalar (all windows full) or an array of shape out_size: the number of taps of
-    each window inside the input, counting the explicit padding (not the ceil overhang) if ``count_pads``."""
+def avg_divisor(sp, k, s, pads, explicit, osz, count_pads, dtype, device=None):
+    """1/divisor as a scalar (all windows full) or an array of shape out_size (on ``device``; None: the
+    host): the number of taps of each window inside the input, counting the explicit padding (not the
+    ceil overhang) if ``count_pads``. Geometry only, so it is computed on the host."""
     nd = len(k)
     mask = np.zeros(tuple(sp[a] + pads[a][0] + pads[a][1] for a in range(nd)), dtype=np.float64)
     if count_pads:
@@ -405,4 +428,5 @@ def avg_divisor(sp, k, s, pads, explicit, osz, count_pads, dtype):
         cnt += mask[tuple(slice(off[a], off[a] + s[a] * (osz[a] - 1) + 1, s[a]) for a in range(nd))]
     if np.all(cnt == cnt.flat[0]):
         return np.dtype(dtype).type(1.0 / max(cnt.flat[0], 1.0))
-    return (1.0 / np.maximum(cnt, 1.0)).astype(dtype)
+    div = (1.0 / np.maximum(cnt, 1.0)).astype(dtype)
+    return div if device is None or device.type == "cpu" else to_device(div, device)

@@ -8,9 +8,12 @@ from __future__ import annotations
 import builtins as _builtins
 from collections import namedtuple
 
+import numpy as np
+
 from ..autograd.function import Function
 from ..autograd.tensor import Tensor, as_tensor
-from ..backend import get_default_dtype, xp
+from ..backend import get_default_dtype, namespace_of
+from ._arr import const as _const
 from ._arr import expand_reduced, norm_axis
 from .elementwise import abs as _abs
 from .elementwise import exp, maximum, minimum, sqrt, where
@@ -39,6 +42,7 @@ class Sum(Function):
         self.axis, self.keepdims = axis, keepdims
 
     def forward(self, x):
+        xp = self.xp
         self.in_shape = x.shape
         return xp.asarray(x.sum(axis=self.axis, keepdims=self.keepdims))
 
@@ -46,11 +50,13 @@ class Sum(Function):
         return broadcast_to(reshape(gy, expand_reduced(gy, self.in_shape, self.axis, self.keepdims).shape), self.in_shape)
 
     def backward_array(self, gy):
+        xp = self.xp
         return xp.broadcast_to(expand_reduced(gy, self.in_shape, self.axis, self.keepdims), self.in_shape)
 
 
 class Mean(Sum):
     def forward(self, x):
+        xp = self.xp
         self.in_shape = x.shape
         self.n = _count(x.shape, self.axis)
         return xp.asarray(x.mean(axis=self.axis, keepdims=self.keepdims))
@@ -59,6 +65,7 @@ class Mean(Sum):
         return Sum.backward(self, gy) / self.n
 
     def backward_array(self, gy):
+        xp = self.xp
         return xp.broadcast_to(expand_reduced(gy / self.n, self.in_shape, self.axis, self.keepdims), self.in_shape)
 
 
@@ -103,6 +110,7 @@ class Prod(Function):
         self.axis, self.keepdims = axis, keepdims
 
     def forward(self, x):
+        xp = self.xp
         y = xp.asarray(x.prod(axis=self.axis, keepdims=self.keepdims))
         self.saved = y
         return y
@@ -114,6 +122,7 @@ class Prod(Function):
         return ge * ye / x
 
     def backward_array(self, gy):
+        xp = self.xp
         x = self.inputs[0]._data
         axis = self.axis if self.axis is not None else tuple(range(x.ndim))
         # move reduced axes to the end, flatten them, exclusive products from both sides
@@ -145,6 +154,7 @@ class Amax(Function):
         self.axis, self.keepdims, self.is_min = axis, keepdims, is_min
 
     def forward(self, x):
+        xp = self.xp
         if x.size == 0:
             raise ValueError("amax/amin: cannot reduce an empty tensor")
         f = x.min if self.is_min else x.max
@@ -158,7 +168,7 @@ class Amax(Function):
 
     def backward(self, gy):
         x = self.inputs[0]
-        m = as_tensor(self._mask(x._data, self.saved))
+        m = _const(self._mask(x._data, self.saved))
         return reshape(gy, expand_reduced(gy, x.shape, self.axis, self.keepdims).shape) * m
 
     def backward_array(self, gy):
@@ -182,13 +192,14 @@ def _max_dim(x, dim, keepdim, is_min):
     from .index import gather
 
     d = dim % x.ndim
+    xp = namespace_of(x._data)
     idx = (xp.argmin if is_min else xp.argmax)(x._data, axis=d)
     idx_k = xp.expand_dims(idx, d)
-    vals = gather(x, d, as_tensor(idx_k))
+    vals = gather(x, d, _const(idx_k))
     if not keepdim:
         vals = reshape(vals, idx.shape)
-        return MaxResult(vals, as_tensor(idx))
-    return MaxResult(vals, as_tensor(idx_k))
+        return MaxResult(vals, _const(idx))
+    return MaxResult(vals, _const(idx_k))
 
 
 def max(x, dim=None, keepdim=False, *, axis=None, keepdims=None):  # noqa: A001
@@ -215,18 +226,20 @@ def argmax(x, dim=None, keepdim=False, *, axis=None, keepdims=None):
     """Index of the maximum (flattened when dim is None); no gradient."""
     d = axis if dim is None else dim
     k = keepdim if keepdims is None else keepdims
+    xp = namespace_of(x._data)
     if d is None:
-        return as_tensor(xp.asarray(xp.argmax(x._data)))
-    return as_tensor(xp.argmax(x._data, axis=d, keepdims=k))
+        return _const(xp.asarray(xp.argmax(x._data)))
+    return _const(xp.argmax(x._data, axis=d, keepdims=k))
 
 
 def argmin(x, dim=None, keepdim=False, *, axis=None, keepdims=None):
     """Index of the minimum; no gradient."""
     d = axis if dim is None else dim
     k = keepdim if keepdims is None else keepdims
+    xp = namespace_of(x._data)
     if d is None:
-        return as_tensor(xp.asarray(xp.argmin(x._data)))
-    return as_tensor(xp.argmin(x._data, axis=d, keepdims=k))
+        return _const(xp.asarray(xp.argmin(x._data)))
+    return _const(xp.argmin(x._data, axis=d, keepdims=k))
 
 
 class LogSumExp(Function):
@@ -236,6 +249,7 @@ class LogSumExp(Function):
         self.axis, self.keepdims = axis, keepdims
 
     def forward(self, x):
+        xp = self.xp
         m = x.max(axis=self.axis, keepdims=True)
         m = xp.where(xp.isfinite(m), m, 0).astype(x.dtype, copy=False)
         y = xp.log(xp.exp(x - m).sum(axis=self.axis, keepdims=True)) + m
@@ -250,6 +264,7 @@ class LogSumExp(Function):
         return reshape(gy, self.keep_shape) * exp(x - reshape(self.output(), self.keep_shape))
 
     def backward_array(self, gy):
+        xp = self.xp
         x = self.inputs[0]._data
         return gy.reshape(self.keep_shape) * xp.exp(x - self.saved.reshape(self.keep_shape))
 
@@ -273,12 +288,14 @@ class Cumsum(Function):
         self.axis = axis
 
     def forward(self, x):
+        xp = self.xp
         return xp.cumsum(x, axis=self.axis)
 
     def backward(self, gy):
         return flip(cumsum(flip(gy, self.axis), self.axis), self.axis)
 
     def backward_array(self, gy):
+        xp = self.xp
         return xp.flip(xp.cumsum(xp.flip(gy, self.axis), axis=self.axis), self.axis)
 
 
@@ -297,6 +314,7 @@ class Norm2(Function):
         self.axis, self.keepdims = axis, keepdims
 
     def forward(self, x):
+        xp = self.xp
         y = xp.sqrt((x * x).sum(axis=self.axis, keepdims=self.keepdims))
         self.saved = xp.asarray(y)
         return self.saved
@@ -305,14 +323,16 @@ class Norm2(Function):
         x = self.inputs[0]
         shp = expand_reduced(self.saved, x.shape, self.axis, self.keepdims).shape
         y = reshape(self.output(), shp)
+        xp = self.xp
         safe = where(y > 0, y, as_tensor(xp.ones((), dtype=y.dtype)))
         return reshape(gy, shp) * where(y > 0, x / safe, as_tensor(xp.zeros((), dtype=y.dtype)))
 
     def backward_array(self, gy):
+        xp = self.xp
         x = self.inputs[0]._data
         y = expand_reduced(self.saved, x.shape, self.axis, self.keepdims)
         g = expand_reduced(gy, x.shape, self.axis, self.keepdims)
-        with xp.errstate(invalid="ignore", divide="ignore"):
+        with np.errstate(invalid="ignore", divide="ignore"):  # NumPy's warning state (CuPy does not warn)
             return xp.where(y > 0, g * x / xp.where(y > 0, y, 1), 0).astype(x.dtype, copy=False)
 
 

@@ -11,19 +11,20 @@ differentiable shendu ops and differentiates it, so higher derivatives stay exac
 Gate layouts follow PyTorch: LSTM rows (i, f, g, o), GRU rows (r, z, n) with
 n = tanh(x_n + r * (W_hn h + b_hn)). ``mask`` (T, B, 1) of 0/1 marks real steps: a padded
 step leaves h (and c) unchanged and outputs zeros (PyTorch's packed-sequence semantics;
-run in reverse this starts each sequence at its own last real step).
+run in reverse this starts each sequence at its own last real step). The mask lives on the
+device of the inputs. The kernels compute with ``self.xp``, the namespace of the inputs.
 """
 from __future__ import annotations
 
 from ..autograd.function import Function
 from ..autograd.tensor import _wrap
-from ..backend import xp
+from ..backend import namespace_of
 
 
 def _sigmoid_(a):
     """In-place logistic sigmoid via tanh (no overflow): s = 0.5 tanh(a/2) + 0.5."""
     a *= 0.5
-    xp.tanh(a, out=a)
+    namespace_of(a).tanh(a, out=a)
     a *= 0.5
     a += 0.5
     return a
@@ -64,7 +65,7 @@ class _SeqBase(Function):
 
 def _prev_states(Y, h0, reverse):
     """h_{t-1} for every step t (T, B, H) of an unmasked run: the outputs shifted by one step."""
-    P = xp.empty_like(Y)
+    P = namespace_of(Y).empty_like(Y)
     if reverse:
         P[:-1] = Y[1:]
         P[-1] = h0
@@ -85,6 +86,7 @@ class LSTMSeq(_SeqBase):
     h0, c0 (B,H); outputs y (T,B,H), h_T, c_T (textbook 10.10.1, eqs. 10.40-10.44, tanh input unit)."""
 
     def forward(self, xproj, w_hh, h0, c0):
+        xp = self.xp
         T, B, G = xproj.shape
         H = G // 4
         mask = self.mask
@@ -134,6 +136,7 @@ class LSTMSeq(_SeqBase):
         return Y, xp.array(h, dtype=dt), xp.array(c, dtype=dt)
 
     def backward_array(self, gy, ghT, gcT):
+        xp = self.xp
         A, C, TC, HP, CP, Y = self.saved
         ins = self.inputs
         w_hh = ins[1]._data
@@ -207,6 +210,7 @@ class GRUSeq(_SeqBase):
     n = tanh(x_n + r (W_hn h + b_hn)), h' = (1 - z) n + z h (textbook 10.10.2, eqs. 10.45-10.47)."""
 
     def forward(self, xproj, w_hh, b_hh, h0):
+        xp = self.xp
         T, B, G = xproj.shape
         H = G // 3
         mask = self.mask
@@ -248,6 +252,7 @@ class GRUSeq(_SeqBase):
         return Y, xp.array(h, dtype=dt)
 
     def backward_array(self, gy, ghT):
+        xp = self.xp
         A, HN, HP, Y = self.saved
         ins = self.inputs
         w_hh = ins[1]._data
@@ -323,6 +328,7 @@ class ElmanSeq(_SeqBase):
         self.relu = nonlinearity == "relu"
 
     def forward(self, xproj, w_hh, h0):
+        xp = self.xp
         T, B, H = xproj.shape
         mask = self.mask
         Y = xp.empty_like(xproj)
@@ -348,6 +354,7 @@ class ElmanSeq(_SeqBase):
         return Y, xp.array(h, dtype=xproj.dtype)
 
     def backward_array(self, gy, ghT):
+        xp = self.xp
         Y, HP = self.saved
         w_hh = self.inputs[1]._data
         T, B, H = Y.shape

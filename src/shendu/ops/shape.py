@@ -3,9 +3,11 @@ pad, repeat/tile, flip, roll. Backward rules route each gradient entry back to w
 from (textbook 6.5.2: every op's bprop is a vector-Jacobian product)."""
 from __future__ import annotations
 
+import numpy as np
+
 from ..autograd.function import Function
 from ..autograd.tensor import Tensor, as_tensor
-from ..backend import xp
+from ..backend import to_host
 from ._arr import sum_to as _sum_to_arr
 
 
@@ -72,7 +74,7 @@ class Transpose(Function):
         return x.transpose(self.axes)
 
     def _inv(self):
-        return tuple(int(i) for i in xp.argsort(self.axes))
+        return tuple(int(i) for i in np.argsort(self.axes))  # host work on a tuple of axes
 
     def backward(self, gy):
         return permute(gy, self._inv())
@@ -123,6 +125,7 @@ class BroadcastTo(Function):
         self.shape = shape
 
     def forward(self, x):
+        xp = self.xp
         self.in_shape = x.shape
         try:
             return xp.broadcast_to(x, self.shape)
@@ -170,6 +173,7 @@ class SumTo(Function):
         return broadcast_to(gy, self.in_shape)
 
     def backward_array(self, gy):
+        xp = self.xp
         return xp.broadcast_to(gy, self.in_shape)
 
 
@@ -208,6 +212,7 @@ class Cat(Function):
         self.axis = axis
 
     def forward(self, *xs):
+        xp = self.xp
         self.sizes = [x.shape[self.axis] for x in xs]
         return xp.concatenate(xs, axis=self.axis)
 
@@ -285,6 +290,7 @@ class Split(Function):
         return cat(list(gys), self.axis)
 
     def backward_array(self, *gys):
+        xp = self.xp
         return xp.concatenate(gys, axis=self.axis)
 
 
@@ -334,6 +340,7 @@ class Pad(Function):
         self.widths, self.value = widths, value
 
     def forward(self, x):
+        xp = self.xp
         return xp.pad(x, self.widths, mode="constant", constant_values=self.value)
 
     def _crop(self):
@@ -371,6 +378,7 @@ class Tile(Function):
         self.reps = reps
 
     def forward(self, x):
+        xp = self.xp
         self.in_shape = x.shape
         return xp.tile(x, self.reps)
 
@@ -412,7 +420,10 @@ def repeat_interleave(x, repeats, dim=None):
     if dim is None:
         x, dim = flatten(x), 0
     d = dim % x.ndim
-    idx = xp.repeat(xp.arange(x.shape[d]), repeats)
+    if isinstance(repeats, Tensor):
+        repeats = to_host(repeats._data)
+    # the index is built on the host from shapes and counts; getitem moves it to x's device
+    idx = np.repeat(np.arange(x.shape[d]), repeats)
     sl = [slice(None)] * x.ndim
     sl[d] = idx
     return x[tuple(sl)]
@@ -425,12 +436,14 @@ class Flip(Function):
         self.axes = axes
 
     def forward(self, x):
+        xp = self.xp
         return xp.flip(x, self.axes)
 
     def backward(self, gy):
         return flip(gy, self.axes)
 
     def backward_array(self, gy):
+        xp = self.xp
         return xp.flip(gy, self.axes)
 
 
@@ -447,12 +460,14 @@ class Roll(Function):
         self.shifts, self.axes = shifts, axes
 
     def forward(self, x):
+        xp = self.xp
         return xp.roll(x, self.shifts, self.axes)
 
     def backward(self, gy):
         return roll(gy, tuple(-s for s in self.shifts), self.axes)
 
     def backward_array(self, gy):
+        xp = self.xp
         return xp.roll(gy, tuple(-s for s in self.shifts), self.axes)
 
 

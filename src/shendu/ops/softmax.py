@@ -2,7 +2,6 @@
 from __future__ import annotations
 
 from ..autograd.function import Function
-from ..backend import xp
 from .elementwise import exp
 from .reduce import sum as _sum
 
@@ -14,6 +13,7 @@ class Softmax(Function):
         self.axis = axis
 
     def forward(self, x):
+        xp = self.xp
         e = xp.exp(x - x.max(axis=self.axis, keepdims=True))
         e /= e.sum(axis=self.axis, keepdims=True)
         self.saved = e
@@ -36,6 +36,7 @@ class LogSoftmax(Function):
         self.axis = axis
 
     def forward(self, x):
+        xp = self.xp
         s = x - x.max(axis=self.axis, keepdims=True)
         y = s - xp.log(xp.exp(s).sum(axis=self.axis, keepdims=True))
         self.saved = y
@@ -45,6 +46,7 @@ class LogSoftmax(Function):
         return gy - exp(self.output()) * _sum(gy, self.axis, keepdim=True)
 
     def backward_array(self, gy):
+        xp = self.xp
         return gy - xp.exp(self.saved) * gy.sum(axis=self.axis, keepdims=True)
 
 

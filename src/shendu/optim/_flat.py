@@ -1,9 +1,13 @@
-"""Flat-vector view of a parameter list for the full-batch methods (Newton, CG, BFGS, L-BFGS)."""
+"""Flat-vector view of a parameter list for the full-batch methods (Newton, CG, BFGS, L-BFGS).
+
+The flat vectors live on the parameters' device (their array namespace); only the loss comes back as a float.
+"""
 from __future__ import annotations
 
 import numpy as np
 
 from ..autograd.grad_mode import enable_grad
+from ..backend import namespace_of
 
 
 class FlatParams:
@@ -15,8 +19,13 @@ class FlatParams:
         self.n = sum(self.sizes)
         self.dtype = np.result_type(*[p._data.dtype for p in self.params])
 
+    @property
+    def xp(self):
+        """The array namespace of the parameters (looked up each time: ``model.to(device)`` may move them)."""
+        return namespace_of(self.params[0]._data)
+
     def flat_grad(self):
-        out = np.zeros(self.n, dtype=self.dtype)
+        out = self.xp.zeros(self.n, dtype=self.dtype)
         o = 0
         for p, s in zip(self.params, self.sizes):
             if p.grad is not None:
@@ -25,7 +34,7 @@ class FlatParams:
         return out
 
     def flat_data(self):
-        return np.concatenate([p._data.reshape(-1) for p in self.params]).astype(self.dtype, copy=False)
+        return self.xp.concatenate([p._data.reshape(-1) for p in self.params]).astype(self.dtype, copy=False)
 
     def add_(self, step, vec):
         """p <- p + step * vec (vec split over the parameters)."""
@@ -40,8 +49,9 @@ class FlatParams:
         return [p._data.copy() for p in self.params]
 
     def set_(self, values):
+        copyto = self.xp.copyto
         for p, v in zip(self.params, values):
-            np.copyto(p._data, v)
+            copyto(p._data, v)
             p._version += 1
 
     def evaluate(self, closure):

@@ -4,8 +4,7 @@
 """
 from __future__ import annotations
 
-import numpy as np
-
+from ..backend import namespace_of
 from .optimizer import Optimizer, _grad_with_decay, _scratch
 
 __all__ = ["Adadelta"]
@@ -29,25 +28,26 @@ class Adadelta(Optimizer):
                 if p.grad is None:
                     continue
                 g, d = p.grad._data, p._data
+                xp = namespace_of(d)
                 st = self.state.get(p)
                 if st is None or "square_avg" not in st:
-                    st = self.state[p] = {"step": 0, "square_avg": np.zeros_like(d), "acc_delta": np.zeros_like(d)}
+                    st = self.state[p] = {"step": 0, "square_avg": xp.zeros_like(d), "acc_delta": xp.zeros_like(d)}
                 t, u = _scratch(st, "_t", d), _scratch(st, "_u", d)
                 g = _grad_with_decay(st, g, d, wd, maximize)
                 st["step"] += 1
                 r, acc = st["square_avg"], st["acc_delta"]
                 r *= rho
-                np.multiply(g, g, out=t)
+                xp.multiply(g, g, out=t)
                 t *= 1.0 - rho
                 r += t
-                np.add(r, eps, out=t)
-                np.sqrt(t, out=t)           # std
-                np.add(acc, eps, out=u)
-                np.sqrt(u, out=u)
+                xp.add(r, eps, out=t)
+                xp.sqrt(t, out=t)           # std
+                xp.add(acc, eps, out=u)
+                xp.sqrt(u, out=u)
                 u /= t
                 u *= g                      # delta
                 acc *= rho
-                np.multiply(u, u, out=t)
+                xp.multiply(u, u, out=t)
                 t *= 1.0 - rho
                 acc += t
                 u *= -lr

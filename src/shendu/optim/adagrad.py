@@ -7,8 +7,7 @@ The textbook's delta is about 1e-7 (outside the square root); PyTorch's default 
 """
 from __future__ import annotations
 
-import numpy as np
-
+from ..backend import namespace_of
 from .optimizer import Optimizer, _grad_with_decay, _scratch
 
 __all__ = ["Adagrad", "AdaGrad"]
@@ -41,23 +40,24 @@ class Adagrad(Optimizer):
                 if p.grad is None:
                     continue
                 g, d = p.grad._data, p._data
+                xp = namespace_of(d)
                 st = self.state.get(p)
                 if st is None or "sum" not in st:
-                    st = self.state[p] = {"step": 0, "sum": np.full_like(d, group["initial_accumulator_value"])}
+                    st = self.state[p] = {"step": 0, "sum": xp.full_like(d, group["initial_accumulator_value"])}
                 t = _scratch(st, "_t", d)
                 g = _grad_with_decay(st, g, d, wd, maximize)
                 st["step"] = step = st["step"] + 1
                 clr = lr / (1.0 + (step - 1) * lr_decay)
                 r = st["sum"]
-                np.multiply(g, g, out=t)
+                xp.multiply(g, g, out=t)
                 r += t
                 if inside:
-                    np.add(r, eps, out=t)
-                    np.sqrt(t, out=t)
+                    xp.add(r, eps, out=t)
+                    xp.sqrt(t, out=t)
                 else:
-                    np.sqrt(r, out=t)
+                    xp.sqrt(r, out=t)
                     t += eps
-                np.divide(g, t, out=t)
+                xp.divide(g, t, out=t)
                 t *= -clr
                 d += t
                 p._version += 1

@@ -10,8 +10,7 @@ from __future__ import annotations
 
 import math
 
-import numpy as np
-
+from ..backend import namespace_of
 from .optimizer import Optimizer, _grad_with_decay, _scratch
 
 __all__ = ["Adam", "AdamW"]
@@ -51,11 +50,12 @@ class Adam(Optimizer):
                 if gt is None:
                     continue
                 g, d = gt._data, p._data
+                xp = namespace_of(d)
                 st = state.get(p)
                 if st is None or "exp_avg" not in st:
-                    st = state[p] = {"step": 0, "exp_avg": np.zeros_like(d), "exp_avg_sq": np.zeros_like(d)}
+                    st = state[p] = {"step": 0, "exp_avg": xp.zeros_like(d), "exp_avg_sq": xp.zeros_like(d)}
                     if amsgrad:
-                        st["max_exp_avg_sq"] = np.zeros_like(d)
+                        st["max_exp_avg_sq"] = xp.zeros_like(d)
                 t = _scratch(st, "_t", d)
                 st["step"] = step = st["step"] + 1
                 m, v = st["exp_avg"], st["exp_avg_sq"]
@@ -63,28 +63,28 @@ class Adam(Optimizer):
                 if wd and decoupled:
                     d *= 1.0 - lr * wd
                 # m <- m + (1 - b1) (g - m)   (torch's lerp);  v <- b2 v + (1 - b2) g*g
-                np.subtract(g, m, out=t)
+                xp.subtract(g, m, out=t)
                 t *= 1.0 - b1
                 m += t
                 v *= b2
-                np.multiply(g, g, out=t)
+                xp.multiply(g, g, out=t)
                 t *= 1.0 - b2
                 v += t
                 if amsgrad:
                     vmax = st.get("max_exp_avg_sq")
                     if vmax is None:
-                        vmax = st["max_exp_avg_sq"] = np.zeros_like(d)
-                    np.maximum(vmax, v, out=vmax)
+                        vmax = st["max_exp_avg_sq"] = xp.zeros_like(d)
+                    xp.maximum(vmax, v, out=vmax)
                     v = vmax
                 # p -= step_size * m / (sqrt(v) / s + eps) = (step_size * s) * m / (sqrt(v) + eps * s)
-                np.sqrt(v, out=t)
+                xp.sqrt(v, out=t)
                 if bc:
                     s = math.sqrt(1.0 - b2 ** step)
                     step_size = lr / (1.0 - b1 ** step)
                 else:
                     s, step_size = 1.0, lr
                 t += eps * s
-                np.divide(m, t, out=t)
+                xp.divide(m, t, out=t)
                 t *= -step_size * s
                 d += t
                 p._version += 1

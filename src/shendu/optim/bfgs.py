@@ -7,8 +7,6 @@ O(n^2) memory: for models with up to a few thousand parameters. ``step(closure)`
 """
 from __future__ import annotations
 
-import numpy as np
-
 from ._flat import FlatParams
 from .line_search import backtracking, strong_wolfe
 from .optimizer import Optimizer
@@ -44,8 +42,9 @@ class BFGS(Optimizer):
         st = self.state.setdefault(fp.params[0], {})
         st.setdefault("n_iter", 0)
         st.setdefault("func_evals", 0)
+        xp = fp.xp
         if "M" not in st:
-            st["M"] = np.eye(fp.n, dtype=fp.dtype)
+            st["M"] = xp.eye(fp.n, dtype=fp.dtype)
             st["updated"] = False
         M = st["M"]
         orig = self._eval_closure(closure)
@@ -57,16 +56,16 @@ class BFGS(Optimizer):
             return fp.directional_evaluate(closure, x, t, d)
 
         for _ in range(group["max_iter"]):
-            if np.max(np.abs(g)) <= group["tolerance_grad"]:
+            if float(xp.max(xp.abs(g))) <= group["tolerance_grad"]:
                 break
             d = -(M @ g)
             gtd = float(g @ d)
             if not gtd < 0:  # lost positive definiteness (rounding): restart from steepest descent
-                M[...] = np.eye(fp.n)
+                M[...] = xp.eye(fp.n)
                 st["updated"] = False
                 d = -g
                 gtd = float(g @ d)
-            t = group["lr"] * (min(1.0, 1.0 / float(np.abs(g).sum())) if st["n_iter"] == 0 else 1.0)
+            t = group["lr"] * (min(1.0, 1.0 / float(xp.abs(g).sum())) if st["n_iter"] == 0 else 1.0)
             st["n_iter"] += 1
             if ls == "strong_wolfe":
                 f_new, g_new, t, ev = strong_wolfe(obj, fp.clone(), t, d, loss, g, gtd, max_ls=group["max_ls"])
@@ -83,12 +82,12 @@ class BFGS(Optimizer):
             ys = float(y @ s)
             if ys > 1e-10:
                 if not st["updated"]:
-                    M[...] = np.eye(fp.n) * (ys / float(y @ y))
+                    M[...] = xp.eye(fp.n) * (ys / float(y @ y))
                     st["updated"] = True
                 rho = 1.0 / ys
                 My = M @ y
-                M += rho * ((1.0 + rho * float(y @ My)) * np.outer(s, s) - np.outer(My, s) - np.outer(s, My))
-            done = abs(f_new - loss) < group["tolerance_change"] or np.max(np.abs(s)) <= group["tolerance_change"]
+                M += rho * ((1.0 + rho * float(y @ My)) * xp.outer(s, s) - xp.outer(My, s) - xp.outer(s, My))
+            done = abs(f_new - loss) < group["tolerance_change"] or float(xp.max(xp.abs(s))) <= group["tolerance_change"]
             loss, g = f_new, g_new
             if done:
                 break

@@ -12,8 +12,11 @@ derivative: eps* = -g.d / d^T H d with d^T H d = g(x + d).d - g.d, exact on quad
 """
 from __future__ import annotations
 
+import math
+
 import numpy as np
 
+from ..backend import namespace_of
 from ._flat import FlatParams
 from .line_search import strong_wolfe
 from .optimizer import Optimizer
@@ -24,20 +27,24 @@ __all__ = ["conjugate_gradient", "NonlinearCG"]
 def conjugate_gradient(A, b, x0=None, tol=1e-10, max_iter=None, callback=None):
     """Solve A x = b (A SPD, (n, n) array or callable v -> A v) by linear CG; returns (x, iterations).
     Stops when ||r|| <= tol * ||b|` or after max_iter (default n) iterations; callback(x) after each."""
-    b = np.asarray(b, dtype=np.result_type(b, np.float32))
+    xp = namespace_of(b) if callable(A) else namespace_of(b, A)  # b (and a matrix A) on the host or a device
+    b = xp.asarray(b)
+    b = b.astype(np.result_type(b.dtype, np.float32), copy=False)
     if b.ndim != 1:
         raise ValueError(f"conjugate_gradient: b must be a vector, got shape {b.shape}")
-    mv = A if callable(A) else (lambda v, A=np.asarray(A): A @ v)
-    if not callable(A) and np.shape(A) != (b.size, b.size):
-        raise ValueError(f"conjugate_gradient: A has shape {np.shape(A)}, expected ({b.size}, {b.size})")
-    x = np.zeros_like(b) if x0 is None else np.array(x0, dtype=b.dtype)
+    if not callable(A):
+        A = xp.asarray(A)
+        if A.shape != (b.size, b.size):
+            raise ValueError(f"conjugate_gradient: A has shape {A.shape}, expected ({b.size}, {b.size})")
+    mv = A if callable(A) else (lambda v, A=A: A @ v)
+    x = xp.zeros_like(b) if x0 is None else xp.array(x0, dtype=b.dtype)
     r = b - mv(x)
     d = r.copy()
     rr = float(r @ r)
-    stop = tol * max(float(np.linalg.norm(b)), np.finfo(b.dtype).tiny)
+    stop = tol * max(float(xp.linalg.norm(b)), np.finfo(b.dtype).tiny)
     max_iter = b.size if max_iter is None else max_iter
     k = 0
-    while k < max_iter and np.sqrt(rr) > stop:
+    while k < max_iter and math.sqrt(rr) > stop:
         Ad = mv(d)
         dAd = float(d @ Ad)
         if dAd <= 0:
@@ -83,12 +90,13 @@ class NonlinearCG(Optimizer):
         restart = group["restart"] or fp.n
         orig = self._eval_closure(closure)
         loss, g = float(orig), fp.flat_grad()
+        xp = fp.xp
 
         def obj(x, t, d):
             return fp.directional_evaluate(closure, x, t, d)
 
         for _ in range(group["max_iter"]):
-            if np.max(np.abs(g)) <= group["tolerance_grad"]:
+            if float(xp.max(xp.abs(g))) <= group["tolerance_grad"]:
                 break
             d_prev, g_prev = st.get("d"), st.get("prev_flat_grad")
             if d_prev is None or st["n_iter"] % restart == 0:
@@ -111,14 +119,14 @@ class NonlinearCG(Optimizer):
                 fp.add_(t, d)
                 f_new, g_new = fp.evaluate(closure)
             else:
-                t0 = group["lr"] * (min(1.0, 1.0 / float(np.abs(g).sum())) if d_prev is None else 1.0)
+                t0 = group["lr"] * (min(1.0, 1.0 / float(xp.abs(g).sum())) if d_prev is None else 1.0)
                 if d_prev is not None and st.get("t") is not None:  # t0 = t_prev g_prev.d_prev / g.d (N&W 3.60)
                     t0 = max(st["t"] * float(g_prev @ d_prev) / gtd, 1e-12)
                 f_new, g_new, t, _ = strong_wolfe(obj, x0, t0, d, loss, g, gtd, c2=group["c2"],
                                                   max_ls=group["max_ls"])
                 fp.add_(t, d)
             st.update(d=d, prev_flat_grad=g.copy(), t=t)
-            done = abs(f_new - loss) < group["tolerance_change"] or np.max(np.abs(t * d)) <= group["tolerance_change"]
+            done = abs(f_new - loss) < group["tolerance_change"] or float(xp.max(xp.abs(t * d))) <= group["tolerance_change"]
             loss, g = f_new, g_new
             if done:
                 break

@@ -2,7 +2,8 @@
 
 clip_grad_norm_: g <- g * min(1, max_norm / (||g|| + 1e-6)) with ||g|| the norm of all gradients together.
 clip_grad_value_: g <- clamp(g, -clip_value, clip_value) element-wise.
-These live in ``shendu.optim`` (there is no ``nn.utils`` alias).
+These live in ``shendu.optim`` (there is no ``nn.utils`` alias). On a GPU the norm stays a 0-d device array
+and the gradients are scaled by it there: clipping reads nothing back to the host (no per-step sync).
 """
 from __future__ import annotations
 
@@ -10,7 +11,8 @@ import math
 
 import numpy as np
 
-from ..autograd.tensor import Tensor
+from ..autograd.tensor import Tensor, _wrap
+from ..backend import namespace_of
 
 __all__ = ["clip_grad_norm_", "clip_grad_value_", "get_total_norm"]
 
@@ -27,7 +29,7 @@ def _grads(parameters, who):
         g = p.grad
         if id(g._data) in seen:  # one array shared by two tensors: scale it once
             continue
-        if not g._data.flags.writeable:
+        if type(g._data) is np.ndarray and not g._data.flags.writeable:  # device arrays have no such flag
             g._data = np.array(g._data)
         seen.add(id(g._data))
         out.append(g)
@@ -35,10 +37,15 @@ def _grads(parameters, who):
 
 
 def get_total_norm(grads, norm_type=2.0):
-    """The norm of all arrays together: (sum_i ||g_i||_p^p)^(1/p), or max |g| for p = inf."""
+    """The norm of all arrays together: (sum_i ||g_i||_p^p)^(1/p), or max |g| for p = inf.
+
+    A float for host arrays; a 0-d float64 array on the device for device arrays (not read back)."""
     norm_type = float(norm_type)
     if not grads:
         return 0.0
+    xp = namespace_of(*grads)
+    if xp is not np:
+        return _device_total_norm(grads, norm_type, xp)
     if math.isinf(norm_type):
         return max(float(np.max(np.abs(g))) if g.size else 0.0 for g in grads)
     if norm_type == 2.0:
@@ -48,10 +55,27 @@ def get_total_norm(grads, norm_type=2.0):
     return float(sum(float((np.abs(g) ** norm_type).sum()) for g in grads)) ** (1.0 / norm_type)
 
 
+def _device_total_norm(grads, norm_type, xp):
+    """``get_total_norm`` on a device: per-array partial norms combined there in float64, as a 0-d array."""
+    f64 = np.float64
+    if math.isinf(norm_type):
+        parts = [xp.max(xp.abs(g)).astype(f64) for g in grads if g.size]
+        return xp.max(xp.stack(parts)) if parts else xp.zeros((), dtype=f64)
+    if norm_type == 2.0:
+        parts = [xp.vdot(g.ravel(), g.ravel()).astype(f64) for g in grads]
+        return xp.sqrt(xp.sum(xp.stack(parts)))
+    if norm_type == 1.0:
+        return xp.sum(xp.stack([xp.abs(g).sum().astype(f64) for g in grads]))
+    return xp.sum(xp.stack([(xp.abs(g) ** norm_type).sum().astype(f64) for g in grads])) ** (1.0 / norm_type)
+
+
 def clip_grad_norm_(parameters, max_norm, norm_type=2.0, error_if_nonfinite=False):
     """Scale all gradients together so their global `norm_type` norm is at most `max_norm`; returns the norm
-    before clipping (a 0-d Tensor). parameters: a Tensor or an iterable of Tensors."""
+    before clipping (a 0-d Tensor, on the gradients' device). parameters: a Tensor or an iterable of Tensors."""
     grads = _grads(parameters, "clip_grad_norm_")
+    xp = namespace_of(*[g._data for g in grads])
+    if xp is not np:
+        return _device_clip(grads, max_norm, norm_type, error_if_nonfinite, xp)
     total = get_total_norm([g._data for g in grads], norm_type)
     if error_if_nonfinite and not math.isfinite(total):
         raise RuntimeError(f"clip_grad_norm_: the total norm of order {norm_type} of the gradients is {total}; "
@@ -64,11 +88,32 @@ def clip_grad_norm_(parameters, max_norm, norm_type=2.0, error_if_nonfinite=Fals
     return Tensor(np.asarray(total, dtype=grads[0]._data.dtype if grads else np.float32))
 
 
+def _device_clip(grads, max_norm, norm_type, error_if_nonfinite, xp):
+    """clip_grad_norm_ on device gradients: coef = min(1, max_norm / (norm + 1e-6)) as a 0-d device array
+    multiplies every gradient (by 1 when no clipping is needed, which is exact); only
+    ``error_if_nonfinite=True`` reads the norm back."""
+    total = _device_total_norm([g._data for g in grads], float(norm_type), xp)
+    if error_if_nonfinite and not math.isfinite(float(total)):
+        raise RuntimeError(f"clip_grad_norm_: the total norm of order {norm_type} of the gradients is {float(total)}; "
+                           "set error_if_nonfinite=False to clip anyway")
+    coef = float(max_norm) / (total + 1e-6)
+    coef = xp.where(coef < 1.0, coef, 1.0)  # NaN norm: left unscaled, as on the host
+    cast = {}
+    for g in grads:
+        dt = g._data.dtype
+        c = cast.get(dt)
+        if c is None:
+            c = cast[dt] = coef.astype(dt)
+        g._data *= c
+        g._version += 1
+    return _wrap(total.astype(grads[0]._data.dtype))
+
+
 def clip_grad_value_(parameters, clip_value):
     """Clamp every gradient element into [-clip_value, clip_value] in place."""
     c = float(clip_value)
     if c < 0:
         raise ValueError(f"clip_grad_value_: clip_value must be >= 0, got {clip_value}")
     for g in _grads(parameters, "clip_grad_value_"):
-        np.clip(g._data, -c, c, out=g._data)
+        namespace_of(g._data).clip(g._data, -c, c, out=g._data)
         g._version += 1

@@ -12,11 +12,10 @@ optimizer's contract (Newton: return the loss without backward; others: zero gra
 """
 from __future__ import annotations
 
-import numpy as np
-
 from ..autograd.engine import grad as _grad
 from ..autograd.grad_mode import enable_grad
 from ..autograd.tensor import Tensor
+from ..backend import namespace_of
 from .optimizer import Optimizer
 
 __all__ = ["BlockCoordinateDescent", "CoordinateDescent"]
@@ -104,7 +103,7 @@ class CoordinateDescent(Optimizer):
                         (h,) = _grad(gi, [p], allow_unused=True) if gi.requires_grad else (None,)
                     hii = 0.0 if h is None else float(h._data.reshape(-1)[i])
                     flat[i] -= lr * gval / hii if hii > 0 else lr * gval
-                    if not np.shares_memory(flat, p._data):
+                    if not namespace_of(flat).shares_memory(flat, p._data):
                         p._data[...] = flat.reshape(p._data.shape)
                     p._version += 1
         return first

@@ -6,8 +6,6 @@ Same algorithm and options as ``torch.optim.LBFGS`` (its trajectories agree): ``
 """
 from __future__ import annotations
 
-import numpy as np
-
 from ._flat import FlatParams
 from .line_search import strong_wolfe
 from .optimizer import Optimizer
@@ -54,7 +52,8 @@ class LBFGS(Optimizer):
         evals = 1
         state["func_evals"] += 1
         g = fp.flat_grad()
-        if np.max(np.abs(g)) <= tol_grad:
+        xp = fp.xp
+        if float(xp.max(xp.abs(g))) <= tol_grad:
             return orig_loss
         d, t = state.get("d"), state.get("t")
         old_dirs, old_stps, ro = state.get("old_dirs"), state.get("old_stps"), state.get("ro")
@@ -93,7 +92,7 @@ class LBFGS(Optimizer):
                 d = r
             prev_g = g.copy()
             prev_loss = loss
-            t = min(1.0, 1.0 / float(np.abs(g).sum())) * lr if state["n_iter"] == 1 else lr
+            t = min(1.0, 1.0 / float(xp.abs(g).sum())) * lr if state["n_iter"] == 1 else lr
             gtd = float(g @ d)
             if gtd > -tol_change:
                 break
@@ -103,19 +102,19 @@ class LBFGS(Optimizer):
                 loss, g, t, ls_evals = strong_wolfe(lambda x, tt, dd: fp.directional_evaluate(closure, x, tt, dd),
                                                     x0, t, d, loss, g, gtd, max_ls=max_eval - evals)
                 fp.add_(t, d)
-                opt_cond = np.max(np.abs(g)) <= tol_grad
+                opt_cond = float(xp.max(xp.abs(g))) <= tol_grad
             else:
                 fp.add_(t, d)
                 opt_cond = False
                 if n_iter != max_iter:
                     loss, g = fp.evaluate(closure)
-                    opt_cond = np.max(np.abs(g)) <= tol_grad
+                    opt_cond = float(xp.max(xp.abs(g))) <= tol_grad
                     ls_evals = 1
             evals += ls_evals
             state["func_evals"] += ls_evals
             if n_iter == max_iter or evals >= max_eval or opt_cond:
                 break
-            if np.max(np.abs(d * t)) <= tol_change or abs(loss - prev_loss) < tol_change:
+            if float(xp.max(xp.abs(d * t))) <= tol_change or abs(loss - prev_loss) < tol_change:
                 break
         state.update(d=d, t=t, old_dirs=old_dirs, old_stps=old_stps, ro=ro, H_diag=H_diag, prev_flat_grad=prev_g,
                      prev_loss=prev_loss)

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import math
 
-import numpy as np
+from ..backend import namespace_of
 
 __all__ = ["strong_wolfe", "backtracking", "cubic_interpolate"]
 
@@ -32,8 +32,11 @@ def cubic_interpolate(x1, f1, g1, x2, f2, g2, bounds=None):
 
 
 def strong_wolfe(obj_func, x, t, d, f, g, gtd, c1=1e-4, c2=0.9, tolerance_change=1e-9, max_ls=25):
-    """obj_func(x, t, d) -> (f, g) at x + t d. Returns (f_new, g_new, t, number of evaluations)."""
-    d_norm = float(np.max(np.abs(d)))
+    """obj_func(x, t, d) -> (f, g) at x + t d. Returns (f_new, g_new, t, number of evaluations).
+
+    d and g are flat vectors on the parameters' device; the scalars of the search come back as floats."""
+    xp = namespace_of(d)
+    d_norm = float(xp.max(xp.abs(d)))
     g = g.copy()
     f_new, g_new = obj_func(x, t, d)
     evals = 1

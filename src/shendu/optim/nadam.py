@@ -7,8 +7,7 @@ Adamax: u <- max(beta2 u, |g| + eps);  p <- p - lr / (1 - beta1^t) * m / u.
 """
 from __future__ import annotations
 
-import numpy as np
-
+from ..backend import namespace_of
 from .optimizer import Optimizer, _grad_with_decay, _scratch
 
 __all__ = ["NAdam", "Adamax"]
@@ -42,10 +41,11 @@ class NAdam(Optimizer):
                 if p.grad is None:
                     continue
                 g, d = p.grad._data, p._data
+                xp = namespace_of(d)
                 st = self.state.get(p)
                 if st is None or "exp_avg" not in st:
-                    st = self.state[p] = {"step": 0, "mu_product": 1.0, "exp_avg": np.zeros_like(d),
-                                          "exp_avg_sq": np.zeros_like(d)}
+                    st = self.state[p] = {"step": 0, "mu_product": 1.0, "exp_avg": xp.zeros_like(d),
+                                          "exp_avg_sq": xp.zeros_like(d)}
                 t = _scratch(st, "_t", d)
                 if decoupled:
                     g = _grad_with_decay(st, g, d, 0.0, group["maximize"])
@@ -59,21 +59,21 @@ class NAdam(Optimizer):
                 mu_next = b1 * (1.0 - 0.5 * 0.96 ** ((step + 1) * psi))
                 st["mu_product"] = mu_prod = st["mu_product"] * mu
                 m, v = st["exp_avg"], st["exp_avg_sq"]
-                np.subtract(g, m, out=t)
+                xp.subtract(g, m, out=t)
                 t *= 1.0 - b1
                 m += t
                 v *= b2
-                np.multiply(g, g, out=t)
+                xp.multiply(g, g, out=t)
                 t *= 1.0 - b2
                 v += t
                 den = _scratch(st, "_u", d)
-                np.divide(v, bc2, out=den)
-                np.sqrt(den, out=den)
+                xp.divide(v, bc2, out=den)
+                xp.sqrt(den, out=den)
                 den += eps
-                np.divide(g, den, out=t)
+                xp.divide(g, den, out=t)
                 t *= -lr * (1.0 - mu) / (1.0 - mu_prod)
                 d += t
-                np.divide(m, den, out=t)
+                xp.divide(m, den, out=t)
                 t *= -lr * mu_next / (1.0 - mu_prod * mu_next)
                 d += t
                 p._version += 1
@@ -96,21 +96,22 @@ class Adamax(Optimizer):
                 if p.grad is None:
                     continue
                 g, d = p.grad._data, p._data
+                xp = namespace_of(d)
                 st = self.state.get(p)
                 if st is None or "exp_avg" not in st:
-                    st = self.state[p] = {"step": 0, "exp_avg": np.zeros_like(d), "exp_inf": np.zeros_like(d)}
+                    st = self.state[p] = {"step": 0, "exp_avg": xp.zeros_like(d), "exp_inf": xp.zeros_like(d)}
                 t = _scratch(st, "_t", d)
                 g = _grad_with_decay(st, g, d, wd, group["maximize"])
                 st["step"] = step = st["step"] + 1
                 m, u = st["exp_avg"], st["exp_inf"]
-                np.subtract(g, m, out=t)
+                xp.subtract(g, m, out=t)
                 t *= 1.0 - b1
                 m += t
                 u *= b2
-                np.abs(g, out=t)
+                xp.abs(g, out=t)
                 t += eps
-                np.maximum(u, t, out=u)
-                np.divide(m, u, out=t)
+                xp.maximum(u, t, out=u)
+                xp.divide(m, u, out=t)
                 t *= -lr / (1.0 - b1 ** step)
                 d += t
                 p._version += 1

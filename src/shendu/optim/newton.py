@@ -15,6 +15,7 @@ import numpy as np
 from ..autograd.engine import grad as _grad
 from ..autograd.grad_mode import enable_grad
 from ..autograd.tensor import _wrap
+from ..backend import device_of, namespace_of, to_device, to_host
 from ._flat import FlatParams
 from .optimizer import Optimizer
 
@@ -62,16 +63,17 @@ class Newton(Optimizer):
                     term = (g * _wrap(v[o:o + s].reshape(p.shape).astype(p._data.dtype))).sum()
                     dot = term if dot is None else dot + term
                 o += s
+            xp = namespace_of(v)
             if dot is None or not dot.requires_grad:
-                return np.zeros(self._flat.n, dtype=self._flat.dtype)
+                return xp.zeros(self._flat.n, dtype=self._flat.dtype)
             hs = _grad(dot, ps, retain_graph=True, allow_unused=True)
-        return np.concatenate([np.zeros(s) if h is None else h._data.reshape(-1) for h, s in zip(hs, sizes)])
+        return xp.concatenate([xp.zeros(s) if h is None else h._data.reshape(-1) for h, s in zip(hs, sizes)])
 
     def hessian(self, gs):
         """The full Hessian (n x n) from the gradient graph `gs` (n Hessian-vector products with unit vectors)."""
-        n = self._flat.n
-        H = np.empty((n, n), dtype=self._flat.dtype)
-        e = np.zeros(n, dtype=self._flat.dtype)
+        n, xp = self._flat.n, self._flat.xp
+        H = xp.empty((n, n), dtype=self._flat.dtype)
+        e = xp.zeros(n, dtype=self._flat.dtype)
         for i in range(n):
             e[i] = 1.0
             H[i] = self._hvp(gs, e)
@@ -84,10 +86,11 @@ class Newton(Optimizer):
             raise ValueError("Newton.step needs a closure that returns the loss (without calling backward)")
         fp, group = self._flat, self.param_groups[0]
         loss, gs = self._grad_graph(closure)
-        g = np.concatenate([np.zeros(s, dtype=fp.dtype) if x is None else x._data.reshape(-1)
+        xp = fp.xp
+        g = xp.concatenate([xp.zeros(s, dtype=fp.dtype) if x is None else x._data.reshape(-1)
                             for x, s in zip(gs, fp.sizes)])
         for p, x in zip(fp.params, gs):
-            p.grad = None if x is None else _wrap(np.array(x._data))
+            p.grad = None if x is None else _wrap(x._data.copy())
         st = self.state.setdefault(fp.params[0], {})
         st["n_iter"] = st.get("n_iter", 0) + 1
         alpha = group["damping"]
@@ -103,6 +106,16 @@ class Newton(Optimizer):
 
 
 def _damped_solve(H, g, alpha):
+    """Solve (H + alpha I) d = -g by Cholesky, raising alpha where H + alpha I is not positive definite.
+
+    On the host, also for device arrays (copied over and the step copied back): the fallback needs
+    Cholesky to report a matrix that is not positive definite, which CuPy's cholesky does not do by
+    default (it returns NaNs), and the eigenvalue it then needs is one more LAPACK call. H is formed
+    from n Hessian-vector products anyway, so the O(n^2) copy is small next to that."""
+    dev = device_of(H)
+    if dev.type != "cpu":
+        d, alpha = _damped_solve(to_host(H), to_host(g), alpha)
+        return to_device(d, dev), alpha
     n = H.shape[0]
     I = np.eye(n, dtype=H.dtype)
     try:
@@ -117,7 +130,7 @@ def _damped_solve(H, g, alpha):
 
 def _newton_cg(mv, g, max_iter, tol):
     """Truncated CG on H d = -g; stops at negative curvature (returns -g on the first iteration)."""
-    x = np.zeros_like(g)
+    x = namespace_of(g).zeros_like(g)
     r = -g.copy()
     d = r.copy()
     rr = float(r @ r)

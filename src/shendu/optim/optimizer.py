@@ -10,6 +10,7 @@ import numpy as np
 
 from ..autograd.grad_mode import enable_grad
 from ..autograd.tensor import Tensor
+from ..backend import device_of, is_host, namespace_of, to_device
 
 __all__ = ["Optimizer", "required"]
 
@@ -23,23 +24,43 @@ required = _Required()
 
 
 def _scratch(st, key, like):
-    """A preallocated work array ``st[key]`` shaped and typed like ``like`` (re-made if either changed)."""
+    """A preallocated work array ``st[key]`` shaped and typed like ``like``, on its device (re-made if any changed)."""
     t = st.get(key)
-    if t is None or t.shape != like.shape or t.dtype != like.dtype:
-        t = st[key] = np.empty_like(like)
+    if t is None or t.shape != like.shape or t.dtype != like.dtype or type(t) is not type(like):
+        t = st[key] = namespace_of(like).empty_like(like)
     return t
 
 
 def _grad_with_decay(st, g, d, wd, maximize):
     """The gradient with L2 weight decay wd*d added (and negated for ``maximize``), in a scratch array."""
     if wd:
+        xp = namespace_of(d)
         gg = _scratch(st, "_g", d)
-        np.multiply(d, wd, out=gg)
-        (np.subtract if maximize else np.add)(gg, g, out=gg)
+        xp.multiply(d, wd, out=gg)
+        (xp.subtract if maximize else xp.add)(gg, g, out=gg)
         return gg
     if maximize:
-        return np.negative(g, out=_scratch(st, "_g", d))
+        return namespace_of(d).negative(g, out=_scratch(st, "_g", d))
     return g
+
+
+def _is_array(v) -> bool:
+    """A host (NumPy) or device array (not a NumPy scalar, not a number)."""
+    return isinstance(v, np.ndarray) or (hasattr(v, "shape") and hasattr(v, "dtype") and not isinstance(v, np.generic)
+                                         and not is_host(v))
+
+
+def _placed(v, dtype, dev):
+    """A copy of array ``v`` with ``dtype`` (None: its own) on device ``dev`` (state loaded from host arrays goes
+    to the param's device)."""
+    if dtype is None:
+        dtype = v.dtype
+    if is_host(v):
+        v = np.array(v, dtype=dtype)
+        return v if dev.type == "cpu" else to_device(v, dev)
+    if device_of(v) == dev:
+        return v.astype(dtype, copy=True)
+    return to_device(v, dev).astype(dtype, copy=False)  # to_device copies across devices
 
 
 class Optimizer:
@@ -126,12 +147,13 @@ class Optimizer:
         for p, st in self.state.items():
             if id(p) not in index:
                 continue
-            state[index[id(p)]] = {k: (v.copy() if isinstance(v, np.ndarray) else v)
+            state[index[id(p)]] = {k: (v.copy() if _is_array(v) else v)
                                    for k, v in st.items() if not k.startswith("_")}
         return {"state": state, "param_groups": groups}
 
     def load_state_dict(self, state_dict):
-        """Load options and state saved by ``state_dict()`` (arrays are copied and cast to each param's dtype)."""
+        """Load options and state saved by ``state_dict()`` (arrays are copied and cast to each param's dtype, onto
+        each param's device: state saved or loaded on the host follows a parameter on a GPU)."""
         name = type(self).__name__
         saved_groups = state_dict["param_groups"]
         if len(saved_groups) != len(self.param_groups):
@@ -153,14 +175,15 @@ class Optimizer:
         self.state = {}
         for key, st in state_dict["state"].items():
             p = params[int(key)]
+            dev = device_of(p._data)
             new = {}
             for k, v in st.items():
                 if isinstance(v, Tensor):
                     v = v._data
                 if isinstance(v, (list, tuple)):
-                    v = [np.array(e._data if isinstance(e, Tensor) else e)
-                         if isinstance(e, (Tensor, np.ndarray)) else e for e in v]
-                if isinstance(v, np.ndarray):
+                    v = [_placed(e._data if isinstance(e, Tensor) else e, None, dev)
+                         if isinstance(e, Tensor) or _is_array(e) else e for e in v]
+                if _is_array(v):
                     if v.ndim == 0 and k == "step":
                         v = v.item()
                     else:
@@ -169,7 +192,7 @@ class Optimizer:
                             raise ValueError(f"{name}.load_state_dict: state {k!r} of parameter {key} has shape "
                                              f"{v.shape}, the parameter has shape {p._data.shape}")
                         same = v.shape == p._data.shape and np.issubdtype(v.dtype, np.floating)
-                        v = np.array(v, dtype=p._data.dtype if same else v.dtype)
+                        v = _placed(v, p._data.dtype if same else v.dtype, dev)
                 elif isinstance(v, np.generic):
                     v = v.item()
                 new[k] = v

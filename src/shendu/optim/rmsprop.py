@@ -10,8 +10,7 @@ Nesterov SGD): b <- momentum b + d, p <- p - lr (d + momentum b); with eps=0 it 
 """
 from __future__ import annotations
 
-import numpy as np
-
+from ..backend import namespace_of
 from .optimizer import Optimizer, _grad_with_decay, _scratch
 
 __all__ = ["RMSprop", "RMSProp"]
@@ -47,52 +46,53 @@ class RMSprop(Optimizer):
                 if p.grad is None:
                     continue
                 g, d = p.grad._data, p._data
+                xp = namespace_of(d)
                 st = self.state.get(p)
                 if st is None or "square_avg" not in st:
-                    st = self.state[p] = {"step": 0, "square_avg": np.zeros_like(d)}
+                    st = self.state[p] = {"step": 0, "square_avg": xp.zeros_like(d)}
                     if mom > 0:
-                        st["momentum_buffer"] = np.zeros_like(d)
+                        st["momentum_buffer"] = xp.zeros_like(d)
                     if centered:
-                        st["grad_avg"] = np.zeros_like(d)
+                        st["grad_avg"] = xp.zeros_like(d)
                 t = _scratch(st, "_t", d)
                 g = _grad_with_decay(st, g, d, wd, maximize)
                 st["step"] += 1
                 r = st["square_avg"]
                 r *= alpha
-                np.multiply(g, g, out=t)
+                xp.multiply(g, g, out=t)
                 t *= 1.0 - alpha
                 r += t
                 if centered:
                     a = st.get("grad_avg")
                     if a is None:
-                        a = st["grad_avg"] = np.zeros_like(d)
-                    np.subtract(g, a, out=t)
+                        a = st["grad_avg"] = xp.zeros_like(d)
+                    xp.subtract(g, a, out=t)
                     t *= 1.0 - alpha
                     a += t
-                    np.multiply(a, a, out=t)
-                    np.subtract(r, t, out=t)
+                    xp.multiply(a, a, out=t)
+                    xp.subtract(r, t, out=t)
                 else:
-                    np.copyto(t, r)
+                    xp.copyto(t, r)
                 if inside:
                     t += eps
-                    np.sqrt(t, out=t)
+                    xp.sqrt(t, out=t)
                 else:
-                    np.sqrt(t, out=t)
+                    xp.sqrt(t, out=t)
                     t += eps
-                np.divide(g, t, out=t)  # t = d, the rescaled gradient
+                xp.divide(g, t, out=t)  # t = d, the rescaled gradient
                 if mom > 0:
                     b = st.get("momentum_buffer")
                     if b is None:
-                        b = st["momentum_buffer"] = np.zeros_like(d)
+                        b = st["momentum_buffer"] = xp.zeros_like(d)
                     b *= mom
                     b += t
                     if nesterov:
                         u = _scratch(st, "_u", d)
-                        np.multiply(b, mom, out=u)
+                        xp.multiply(b, mom, out=u)
                         t += u
                         t *= -lr
                     else:
-                        np.multiply(b, -lr, out=t)
+                        xp.multiply(b, -lr, out=t)
                 else:
                     t *= -lr
                 d += t

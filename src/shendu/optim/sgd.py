@@ -12,8 +12,7 @@ needs a closure (it moves the parameters to the look-ahead point, calls the clos
 """
 from __future__ import annotations
 
-import numpy as np
-
+from ..backend import namespace_of
 from .optimizer import Optimizer, _scratch
 
 __all__ = ["SGD"]
@@ -61,41 +60,42 @@ class SGD(Optimizer):
                 if gt is None:
                     continue
                 g, d = gt._data, p._data
+                xp = namespace_of(d)
                 st = state.get(p)
                 if st is None:
                     st = state[p] = {}
                 t = _scratch(st, "_t", d)
                 if maximize:
                     if wd:
-                        np.multiply(d, wd, out=t)
-                        np.subtract(t, g, out=t)
+                        xp.multiply(d, wd, out=t)
+                        xp.subtract(t, g, out=t)
                     else:
-                        np.negative(g, out=t)
+                        xp.negative(g, out=t)
                     g = t
                 elif wd:
-                    np.multiply(d, wd, out=t)
-                    np.add(g, t, out=t)
+                    xp.multiply(d, wd, out=t)
+                    xp.add(g, t, out=t)
                     g = t
                 if mom:
                     buf = st.get("momentum_buffer")
                     if buf is None:
-                        buf = st["momentum_buffer"] = np.array(g, dtype=d.dtype)
+                        buf = st["momentum_buffer"] = xp.array(g, dtype=d.dtype)
                     else:
                         buf *= mom
                         if damp:
-                            np.multiply(g, 1.0 - damp, out=t)
+                            xp.multiply(g, 1.0 - damp, out=t)
                             buf += t
                         else:
                             buf += g
                     if nesterov:
                         u = _scratch(st, "_u", d) if g is t else t
-                        np.multiply(buf, mom, out=u)
-                        np.add(g, u, out=t)
+                        xp.multiply(buf, mom, out=u)
+                        xp.add(g, u, out=t)
                         t *= -lr
                     else:
-                        np.multiply(buf, -lr, out=t)
+                        xp.multiply(buf, -lr, out=t)
                 else:
-                    np.multiply(g, -lr, out=t)
+                    xp.multiply(g, -lr, out=t)
                 d += t
                 p._version += 1
         return loss
@@ -109,16 +109,17 @@ class SGD(Optimizer):
                 if p.grad is None:
                     continue
                 g, d = p.grad._data, p._data
+                xp = namespace_of(d)
                 st = self.state.setdefault(p, {})
                 v = st.get("velocity")
                 if v is None:
-                    v = st["velocity"] = np.zeros_like(d)
+                    v = st["velocity"] = xp.zeros_like(d)
                 t = _scratch(st, "_t", d)
                 v *= mom
-                np.multiply(g, sign * lr, out=t)
+                xp.multiply(g, sign * lr, out=t)
                 v += t
                 if wd:
-                    np.multiply(d, -lr * wd, out=t)
+                    xp.multiply(d, -lr * wd, out=t)
                     v += t
                 d += v
                 p._version += 1

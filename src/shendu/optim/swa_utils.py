@@ -12,6 +12,7 @@ import copy
 
 import numpy as np
 
+from ..backend import CPU, namespace_of, to_device, to_host
 from ..nn.module import Module
 
 __all__ = ["AveragedModel", "get_ema_avg_fn", "get_swa_avg_fn", "EMA"]
@@ -45,7 +46,9 @@ class AveragedModel(Module):
             raise ValueError(f"AveragedModel: decay must be in [0, 1], got {decay}")
         self.module = copy.deepcopy(model)
         self.mode, self.decay, self.avg_fn, self.use_buffers = mode, float(decay), avg_fn, use_buffers
-        self.register_buffer("n_averaged", np.zeros((), dtype=np.int64))
+        first = next(iter(self.module.parameters()), None)
+        dev = CPU if first is None else first.device
+        self.register_buffer("n_averaged", to_device(np.zeros((), dtype=np.int64), dev))  # on the model's device
 
     def forward(self, *args, **kwargs):
         return self.module(*args, **kwargs)
@@ -61,15 +64,27 @@ class AveragedModel(Module):
                              f"({len(theirs)} vs {len(mine)} tensors)")
         return [(a, theirs[k]) for k, a in mine]
 
+    def _count(self):
+        """n_averaged as an int: read from the buffer once, then mirrored on the host (no per-update device sync)
+        for as long as the buffer keeps its array and version (a load_state_dict replaces them)."""
+        nb = self.n_averaged
+        if not hasattr(nb, "_data"):
+            return int(np.asarray(nb))
+        seen = self.__dict__.get("_n_seen")
+        if seen is not None and seen[0] is nb._data and seen[1] == nb._version:
+            return seen[2]
+        return int(to_host(nb._data))
+
     def update_parameters(self, model):
         """Fold the model's current parameters into the average (the first call copies them)."""
-        n = int(np.asarray(self.n_averaged._data if hasattr(self.n_averaged, "_data") else self.n_averaged))
+        n = self._count()
         for a, p in self._pairs(model):
             avg, cur = a._data, p._data
+            xp = namespace_of(avg)
             if n == 0 or not np.issubdtype(avg.dtype, np.floating):
-                np.copyto(avg, cur)
+                xp.copyto(avg, cur)
             elif self.avg_fn is not None:
-                np.copyto(avg, self.avg_fn(avg, cur, n))
+                xp.copyto(avg, self.avg_fn(avg, cur, n))
             elif self.mode == "ema":
                 # avg <- decay * avg + (1 - decay) * cur
                 avg *= self.decay
@@ -81,10 +96,11 @@ class AveragedModel(Module):
             mine = dict(self.module.named_buffers())
             for k, b in model.named_buffers():
                 if k in mine:
-                    np.copyto(mine[k]._data, b._data)
+                    namespace_of(mine[k]._data).copyto(mine[k]._data, b._data)
         nb = self.n_averaged
         if hasattr(nb, "_data"):
-            nb._data = np.asarray(n + 1, dtype=np.int64)
+            nb._data = namespace_of(nb._data).asarray(n + 1, dtype=np.int64)  # a new array on the buffer's device
+            self.__dict__["_n_seen"] = (nb._data, nb._version, n + 1)
         else:
             self.n_averaged = np.asarray(n + 1, dtype=np.int64)
 
@@ -95,12 +111,12 @@ class AveragedModel(Module):
         saved = [p._data.copy() for _, p in pairs]
         try:
             for a, p in pairs:
-                np.copyto(p._data, a._data)
+                namespace_of(p._data).copyto(p._data, a._data)
                 p._version += 1
             yield model
         finally:
             for (_, p), s in zip(pairs, saved):
-                np.copyto(p._data, s)
+                namespace_of(p._data).copyto(p._data, s)
                 p._version += 1
 
 

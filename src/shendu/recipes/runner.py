@@ -5,6 +5,7 @@ import contextlib
 import os
 import time
 
+from ..backend import resolve
 from .registry import RecipeError, get
 
 __all__ = ["run", "evaluate_checkpoint", "make_config", "blas_threads"]
@@ -75,22 +76,33 @@ def _fmt(res):
     return ", ".join(f"{k} {v:.4f}" for k, v in res.items())
 
 
-def run(name="digits-mlp", *, out=None, verbose=1, print_fn=print, **overrides):
+def _on_device(setup, dev):
+    """Put the recipe's model on device ``dev`` (in place: its optimizer keeps the same parameters). The data
+    stay on the host and the training loop moves each batch to the model's device."""
+    if dev is not None:
+        setup.model.to(dev)
+    return setup
+
+
+def run(name="digits-mlp", *, out=None, verbose=1, print_fn=print, device=None, **overrides):
     """Train recipe `name` (seeded), print and return {'test': metrics, 'seconds': ..., 'out': folder}.
 
     Writes into `out` (default runs/NAME): checkpoint.safetensors (weights + recipe config), history.csv,
-    history.png.
+    history.png. device: where to train ("cpu" (default), "cuda", "cuda:N"); the model is built (with the
+    same seeded initial values as on the CPU) and moved there; an unavailable device raises a RuntimeError
+    ("CUDA device requested but not available: ...") before anything is built. The checkpoint holds host copies.
     """
     import shendu as sd
     from ..train import CSVLogger, fit
 
+    dev = None if device is None else resolve(device)
     cfg = make_config(name, **overrides)
     out = os.fspath(out) if out is not None else os.path.join("runs", name)
     os.makedirs(out, exist_ok=True)
     with blas_threads(cfg.get("threads")):
         t0 = time.perf_counter()
         sd.manual_seed(int(cfg["seed"]))
-        s = _build(name, cfg)
+        s = _on_device(_build(name, cfg), dev)
         callbacks = list(s.callbacks) + [CSVLogger(os.path.join(out, "history.csv"))]
         history = fit(s.model, s.train, loss=s.loss, optimizer=s.optimizer, epochs=cfg["epochs"],
                       batch_size=cfg["batch_size"], val_data=s.val, metrics=s.metrics, callbacks=callbacks,
@@ -106,11 +118,13 @@ def run(name="digits-mlp", *, out=None, verbose=1, print_fn=print, **overrides):
     return {"test": test, "seconds": seconds, "out": out, "history": history, "model": s.model, "config": cfg}
 
 
-def evaluate_checkpoint(path, *, print_fn=print, download=True, data_dir=None):
-    """Rebuild the recipe stored in a checkpoint written by `run`, load its weights, print test metrics."""
+def evaluate_checkpoint(path, *, print_fn=print, download=True, data_dir=None, device=None):
+    """Rebuild the recipe stored in a checkpoint written by `run`, load its weights, print test metrics
+    (computed on `device`, default the CPU)."""
     import shendu as sd
     from ..train import Trainer
 
+    dev = None if device is None else resolve(device)
     state = sd.load(path)
     if not isinstance(state, dict) or state.get("kind") != "shendu-recipe":
         raise RecipeError(f"{path} is not a recipe checkpoint (written by 'shendu train')")
@@ -120,8 +134,8 @@ def evaluate_checkpoint(path, *, print_fn=print, download=True, data_dir=None):
         cfg["data_dir"] = os.fspath(data_dir)
     with blas_threads(cfg.get("threads")):
         sd.manual_seed(int(cfg["seed"]))
-        s = _build(state["recipe"], cfg)
-        s.model.load_state_dict(state["model"])
+        s = _on_device(_build(state["recipe"], cfg), dev)
+        s.model.load_state_dict(state["model"])  # onto the parameters' device
         trainer = Trainer(s.model, loss=s.loss, optimizer=s.optimizer, metrics=s.metrics, verbose=0)
         test = trainer.evaluate(s.test)
     print_fn(f"{state['recipe']} ({path}): test {_fmt(test)}")

@@ -3,8 +3,9 @@
 One training step is: forward, loss, `optimizer.zero_grad()`, backward, optional global-norm clipping,
 `optimizer.step()`. Per batch the loop only adds a float conversion of the loss (NumPy is synchronous)
 and, when metrics are asked for, keeps a reference to the output array; metrics are computed once per
-epoch from the concatenated arrays. A batch `(x, y)` calls `model(x)`; `(x1, ..., xk, y)` calls
-`model(x1, ..., xk)`.
+epoch from the concatenated arrays (copied to the host once). A batch `(x, y)` calls `model(x)`;
+`(x1, ..., xk, y)` calls `model(x1, ..., xk)`. Data are loaded on the host; each batch is moved to the
+model's device (that of its first parameter, the CPU if it has none) before the forward pass.
 """
 from __future__ import annotations
 
@@ -13,10 +14,11 @@ import numbers
 import numpy as np
 
 from ..autograd import no_grad
-from ..autograd.tensor import Tensor
+from ..autograd.tensor import Tensor, _wrap
+from ..backend import CPU, device_of, namespace_of, to_device, to_host
 from .callbacks.base import CallbackList
 from .history import History
-from .resolve import clip_grad_norm as _clip, get_loss, get_lr, get_metric, get_optimizer
+from .resolve import get_loss, get_lr, get_metric, get_optimizer, scale_grads_to_norm as _clip
 
 __all__ = ["Trainer", "fit", "evaluate", "predict", "make_loader"]
 
@@ -37,7 +39,7 @@ def make_loader(data, batch_size, shuffle=False, seed=None, who="fit"):
         if not data:
             raise ValueError(f"{who}: got an empty tuple of arrays; expected (x, y)")
         ds = TensorDataset(*data)
-    elif isinstance(data, (np.ndarray, Tensor)):
+    elif isinstance(data, (np.ndarray, Tensor)) or (hasattr(data, "shape") and hasattr(data, "dtype")):
         ds = TensorDataset(data)
     else:
         raise TypeError(f"{who}: data must be a DataLoader, a Dataset, a tuple (x, y) of arrays or an array; "
@@ -56,11 +58,39 @@ def _batch_size(t):
     return t.shape[0] if getattr(t, "ndim", 0) else 1
 
 
+def model_device(model):
+    """The device of the model's first parameter (or buffer); the CPU for a model without any."""
+    for attr in ("parameters", "buffers"):
+        it = getattr(model, attr, None)
+        if callable(it):
+            first = next(iter(it()), None)
+            if first is not None:
+                return device_of(first._data)
+    return CPU
+
+
+def _to_device(batch, dev):
+    """The batch's tensors on device ``dev`` (the same tuple when they are there already: the CPU fast path)."""
+    if dev is CPU and all(type(b._data) is np.ndarray for b in batch if isinstance(b, Tensor)):
+        return batch
+    out = []
+    for b in batch:
+        if isinstance(b, Tensor) and device_of(b._data) != dev:
+            b = b.to(dev) if b.requires_grad else _wrap(to_device(b._data, dev))
+        out.append(b)
+    return tuple(out)
+
+
+def _concat_host(arrays):
+    """One host array from a list of same-device arrays (one device-to-host copy)."""
+    return to_host(namespace_of(arrays[0]).concatenate(arrays))
+
+
 def _metric_logs(named_metrics, outputs, targets, prefix=""):
     if not named_metrics or not outputs:
         return {}
-    y_pred = np.concatenate(outputs)
-    y_true = np.concatenate(targets)
+    y_pred = _concat_host(outputs)
+    y_true = _concat_host(targets)
     return {prefix + name: float(fn(y_true, y_pred)) for name, fn in named_metrics}
 
 
@@ -105,6 +135,7 @@ class Trainer:
         total, count = 0.0, 0
         outputs, targets = [], []
         keep = bool(self.metrics)
+        dev = model_device(model)
         try:
             with no_grad():
                 for batch in loader:
@@ -112,7 +143,7 @@ class Trainer:
                         raise ValueError("evaluate: batches must be (x, y) or (x1, ..., y); got a 1-tuple")
                     if type(batch[-1]) is not Tensor:
                         batch = _as_tensors(batch)
-                    *xs, y = batch
+                    *xs, y = _to_device(batch, dev)
                     out = model(*xs)
                     n = _batch_size(y)
                     total += float(self.loss_fn(out, y)._data) * n
@@ -220,6 +251,7 @@ class Trainer:
         zero_grad = opt.zero_grad if hasattr(opt, "zero_grad") else model.zero_grad
         params = list(model.parameters()) if self.clip_grad_norm else None
         keep = bool(self.metrics)
+        dev = model_device(model)
         begin_cbs, end_cbs = cbl.batch_begin, cbl.batch_end
         cbl.on_train_begin({})
         logs = {}
@@ -242,7 +274,7 @@ class Trainer:
                         cb.on_train_batch_begin(step, None)
                     if type(batch[-1]) is not Tensor:
                         batch = _as_tensors(batch)
-                    *xs, y = batch
+                    *xs, y = _to_device(batch, dev)
                     out = model(*xs)
                     loss = loss_fn(out, y)
                     zero_grad()
@@ -281,7 +313,8 @@ class Trainer:
         return self.history
 
     def predict(self, x, batch_size=256):
-        """Model outputs for inputs `x` (array/Tensor or DataLoader of (x,) batches) as one NumPy array."""
+        """Model outputs for inputs `x` (array/Tensor or DataLoader of (x,) batches) as one NumPy array
+        (on the host, also for a model on a GPU: one copy at the end)."""
         model = self.model
         from ..data import DataLoader
 
@@ -290,17 +323,19 @@ class Trainer:
         if hasattr(model, "eval"):
             model.eval()
         outs = []
+        dev = model_device(model)
         try:
             with no_grad():
                 for batch in loader:
                     x = batch[0]
-                    outs.append(model(x if isinstance(x, Tensor) else _as_tensors((x,))[0])._data)
+                    x = _to_device((x if isinstance(x, Tensor) else _as_tensors((x,))[0],), dev)[0]
+                    outs.append(model(x)._data)
         finally:
             if was_training and hasattr(model, "train"):
                 model.train()
         if not outs:
             raise ValueError("predict: the data are empty")
-        return np.concatenate(outs)
+        return _concat_host(outs)
 
 
 def fit(model, train_data, *, loss, optimizer="adam", epochs=1, batch_size=32, val_data=None, metrics=(),
@@ -330,7 +365,8 @@ def evaluate(model, data, *, loss, metrics=(), batch_size=256):
 
 
 def predict(model, x, *, batch_size=256):
-    """Outputs of `model` on inputs `x` (array, Tensor or DataLoader) as one NumPy array (eval mode)."""
+    """Outputs of `model` on inputs `x` (array, Tensor or DataLoader) as one NumPy array (eval mode; a model on a
+    GPU computes there and the outputs are copied to the host)."""
     t = Trainer(model, loss=lambda o, y: o, optimizer=_NoOptimizer(), verbose=0)
     return t.predict(x, batch_size=batch_size)
 

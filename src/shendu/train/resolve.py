@@ -9,7 +9,9 @@ import math
 
 import numpy as np
 
-__all__ = ["get_loss", "get_optimizer", "get_metric", "get_lr", "set_lr", "clip_grad_norm"]
+from ..backend import namespace_of
+
+__all__ = ["get_loss", "get_optimizer", "get_metric", "get_lr", "set_lr", "clip_grad_norm", "scale_grads_to_norm"]
 
 LOSSES = {
     "cross_entropy": "cross_entropy", "crossentropy": "cross_entropy", "ce": "cross_entropy",
@@ -68,12 +70,26 @@ def get_optimizer(optimizer, params, lr=None, **kwargs):
     return cls(list(params), **kwargs)
 
 
+def _host(x):
+    """Metric inputs as host arrays (tensors and arrays on a GPU are copied over)."""
+    from ..data.dataset import to_numpy
+
+    return to_numpy(x)
+
+
 def _binary_accuracy(y_true, y_pred, threshold=0.5):
-    p = np.asarray(y_pred).reshape(len(y_pred), -1)
+    y_pred = _host(y_pred)
+    p = y_pred.reshape(len(y_pred), -1)
     if p.shape[1] != 1:
         raise ValueError(f"binary_accuracy: expected outputs (N,) or (N, 1), got {np.shape(y_pred)}")
-    t = np.asarray(y_true).reshape(-1)
+    t = _host(y_true).reshape(-1)
     return float(np.mean((p[:, 0] > threshold) == (t > 0.5)))
+
+
+def _labels(p):
+    """Class labels from scores (N, K) by argmax; labels (N,) as they are."""
+    p = _host(p)
+    return p.argmax(1) if p.ndim == 2 else p
 
 
 def get_metric(metric):
@@ -95,8 +111,7 @@ def get_metric(metric):
     for short, fn in (("f1", M.f1_score), ("precision", M.precision), ("recall", M.recall)):
         if name in (short, f"{short}_macro", f"{short}_micro", f"{short}_weighted"):
             avg = name.split("_")[1] if "_" in name else "macro"
-            return name, (lambda f, a: (lambda t, p: f(t, np.asarray(p).argmax(1) if np.ndim(p) == 2 else p,
-                                                         average=a)))(fn, avg)
+            return name, (lambda f, a: (lambda t, p: f(t, _labels(p), average=a)))(fn, avg)
     raise ValueError(f"unknown metric {metric!r}; known: accuracy, binary_accuracy, topK, f1, precision, recall "
                      "(with _macro/_micro/_weighted), or a callable (y_true, y_pred) -> float")
 
@@ -120,13 +135,34 @@ def set_lr(optimizer, lr):
 
 
 def clip_grad_norm(parameters, max_norm):
-    """Scale gradients in place so their global L2 norm is at most max_norm (textbook 10.11.1); returns the norm."""
+    """Scale gradients in place so their global L2 norm is at most max_norm (textbook 10.11.1); returns the norm
+    as a float (read back from the device for gradients on a GPU; the training loop uses `scale_grads_to_norm`,
+    which reads nothing back)."""
+    total = scale_grads_to_norm(parameters, max_norm)
+    return total if isinstance(total, float) else float(total)
+
+
+def scale_grads_to_norm(parameters, max_norm):
+    """`clip_grad_norm` without a device-to-host sync: the norm is a float for host gradients, a 0-d device
+    array for gradients on a device (scaled there by min(1, max_norm / (norm + 1e-6)))."""
     params = [p for p in parameters if p.grad is not None]
     if not params:
         return 0.0
+    xp = namespace_of(*[p.grad._data for p in params])
+    if xp is not np:
+        return _scale_on_device(params, max_norm, xp)
     total = math.sqrt(sum(float(np.vdot(p.grad._data, p.grad._data).real) for p in params))
     scale = max_norm / (total + 1e-6)
     if scale < 1.0:  # new arrays: the engine may share one gradient buffer between tensors
         for p in params:
             p.grad._data = p.grad._data * p.grad._data.dtype.type(scale)
+    return total
+
+
+def _scale_on_device(params, max_norm, xp):
+    total = xp.sqrt(xp.sum(xp.stack([xp.vdot(p.grad._data, p.grad._data).real.astype(np.float64) for p in params])))
+    scale = max_norm / (total + 1e-6)
+    scale = xp.where(scale < 1.0, scale, 1.0)  # multiplying by 1 is exact: no branch on a device value
+    for p in params:  # new arrays: the engine may share one gradient buffer between tensors
+        p.grad._data = p.grad._data * scale.astype(p.grad._data.dtype)
     return total

@@ -11,7 +11,6 @@ import numpy as np
 
 from ...autograd.function import Function
 from ...autograd.tensor import Tensor, _wrap
-from ...backend import xp
 from ...ops import exp, expm1, minimum, sigmoid as _sigmoid, tanh as _tanh, where, abs as _abs
 from ...ops import log_softmax as _log_softmax, relu as _relu, softmax as _softmax, softplus as _softplus
 from ...ops import sum as _sum
@@ -20,6 +19,17 @@ try:  # scipy gives an exact erf; fall back to a rational approximation (|err| <
     from scipy.special import erf as _erf_array
 except Exception:  # pragma: no cover - scipy is optional
     _erf_array = None
+
+
+def _erf_kernel(xp):
+    """The exact erf for arrays of namespace ``xp`` (None: use the rational approximation)."""
+    if xp is not np and getattr(xp, "__name__", "") == "cupy":
+        try:  # SciPy's ufunc does not take CuPy arrays; CuPy has its own kernel
+            from cupyx.scipy.special import erf as cupy_erf
+        except Exception:  # pragma: no cover - cupyx without scipy support
+            return None
+        return cupy_erf
+    return _erf_array  # a NumPy ufunc: also takes the strict stand-in's arrays
 
 SELU_ALPHA = 1.6732632423543772848170429916717
 SELU_SCALE = 1.0507009873554804934193349852946
@@ -77,7 +87,7 @@ class _Step(Function):
         return gy * 0
 
     def backward_array(self, gy):
-        return xp.zeros_like(gy)
+        return self.xp.zeros_like(gy)
 
 
 def step(x: Tensor, value_at_zero: float = 0.0) -> Tensor:
@@ -95,10 +105,10 @@ class _LeakyRelu(Function):
         self.slope = slope
 
     def forward(self, x):
-        return xp.where(x > 0, x, x * x.dtype.type(self.slope))
+        return self.xp.where(x > 0, x, x * x.dtype.type(self.slope))
 
     def _mask(self, x):
-        return xp.where(x > 0, x.dtype.type(1), x.dtype.type(self.slope))
+        return self.xp.where(x > 0, x.dtype.type(1), x.dtype.type(self.slope))
 
     def backward(self, gy):
         return gy * _wrap(self._mask(self.inputs[0]._data))
@@ -144,7 +154,7 @@ class _HardTanh(Function):
         self.lo, self.hi = lo, hi
 
     def forward(self, x):
-        return xp.clip(x, x.dtype.type(self.lo), x.dtype.type(self.hi))
+        return self.xp.clip(x, x.dtype.type(self.lo), x.dtype.type(self.hi))
 
     def _mask(self, x):
         return ((x > self.lo) & (x < self.hi)).astype(x.dtype)
@@ -217,14 +227,16 @@ class _Erf(Function):
     """erf(x); d/dx = 2/sqrt(pi) exp(-x^2)."""
 
     def forward(self, x):
-        if _erf_array is not None:
-            return _erf_array(x).astype(x.dtype, copy=False)
+        xp = self.xp
+        erf_array = _erf_array if xp is np else _erf_kernel(xp)
+        if erf_array is not None:
+            return erf_array(x).astype(x.dtype, copy=False)
         # Abramowitz & Stegun 7.1.26 refined by one Newton-free correction: use erfc series for |x|
         a = xp.abs(x).astype(np.float64)
         t = 1.0 / (1.0 + 0.5 * a)
-        y = 1 - t * np.exp(-a * a - 1.26551223 + t * (1.00002368 + t * (0.37409196 + t * (0.09678418 + t * (
+        y = 1 - t * xp.exp(-a * a - 1.26551223 + t * (1.00002368 + t * (0.37409196 + t * (0.09678418 + t * (
             -0.18628806 + t * (0.27886807 + t * (-1.13520398 + t * (1.48851587 + t * (-0.82215223 + t * 0.17087277)))))))))
-        return (np.sign(x) * y).astype(x.dtype)
+        return (xp.sign(x) * y).astype(x.dtype)
 
     def backward(self, gy):
         x = self.inputs[0]
@@ -232,7 +244,7 @@ class _Erf(Function):
 
     def backward_array(self, gy):
         x = self.inputs[0]._data
-        return gy * (xp.exp(-(x * x)) * x.dtype.type(2 / math.sqrt(math.pi)))
+        return gy * (self.xp.exp(-(x * x)) * x.dtype.type(2 / math.sqrt(math.pi)))
 
 
 def erf(x: Tensor) -> Tensor:

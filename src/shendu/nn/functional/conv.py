@@ -159,7 +159,7 @@ def unfold(input, kernel_size, dilation=1, padding=0, stride=1):
         raise ValueError(f"unfold: expected input (N, C, H, W), got {x.shape}")
     k = _tuple(kernel_size, 2, "unfold", "kernel_size")
     c = x.shape[1]
-    eye = _identity_bank(c, k, x.dtype)
+    eye = _identity_bank(c, k, x.dtype, x.device)
     y = conv2d(x, eye, None, stride, padding, dilation, groups=c)
     return reshape(y, (y.shape[0], c * k[0] * k[1], -1))
 
@@ -180,18 +180,20 @@ def fold(input, output_size, kernel_size, dilation=1, padding=0, stride=1):
     if lo[0] * lo[1] != x.shape[2]:
         raise ValueError(f"fold: input {x.shape} has L={x.shape[2]} blocks, expected {lo[0]}*{lo[1]}={lo[0] * lo[1]}")
     y = reshape(x, (x.shape[0], c * kk, lo[0], lo[1]))
-    eye = _identity_bank(c, k, x.dtype)
+    eye = _identity_bank(c, k, x.dtype, x.device)
     fn = ConvTransposeNd(s, d, ((p[0], p[0]), (p[1], p[1])), c, (c,) + osz)
     return fn(y, eye)
 
 
-def _identity_bank(c, k, dtype):
+def _identity_bank(c, k, dtype, device):
+    """The constant (C*kh*kw, 1, kh, kw) kernel bank picking each tap, on ``device`` (built on the host, then
+    copied once)."""
     import numpy as np
 
     kk = k[0] * k[1]
     eye = np.zeros((c * kk, 1, k[0], k[1]), dtype=dtype)
     eye.reshape(c, kk, kk)[:] = np.eye(kk, dtype=dtype)
-    return as_tensor(eye)
+    return as_tensor(eye, device=device)
 
 
 def conv2d_separable(input, col_kernel, row_kernel, bias=None, stride=1, padding=0, dilation=1):
@@ -232,15 +234,25 @@ def conv2d_fft(input, weight, bias=None, padding=0):
 
 def separable_factors(weight, rtol=1e-5):
     """(col, row) 1-D factors with weight[o, c] = col[o, c] outer row[o, c] if every 2-D kernel has rank 1
-    (checked by SVD), else None. weight (O, C, kh, kw) as a NumPy array or Tensor."""
+    (checked by SVD), else None. weight (O, C, kh, kw) as a NumPy array or Tensor; the factors are arrays
+    on weight's device (float64)."""
     import numpy as np
 
-    w = np.asarray(weight._data if isinstance(weight, Tensor) else weight, dtype=np.float64)
+    from ...backend import device_of, to_device, to_host
+
+    arr = weight._data if isinstance(weight, Tensor) else weight
+    # a one-off host analysis (a decision, then small factors): the SVD and its test run on the host
+    w = np.asarray(to_host(arr) if hasattr(arr, "shape") else arr, dtype=np.float64)
     u, sv, vt = np.linalg.svd(w)
     if np.any(sv[..., 1:] > rtol * np.maximum(sv[..., :1], 1e-300)):
         return None
     r = np.sqrt(sv[..., 0])
-    return u[..., :, 0] * r[..., None], vt[..., 0, :] * r[..., None]
+    col, row = u[..., :, 0] * r[..., None], vt[..., 0, :] * r[..., None]
+    if hasattr(arr, "shape"):
+        dev = device_of(arr)
+        if dev.type != "cpu":
+            col, row = to_device(col, dev), to_device(row, dev)
+    return col, row
 
 
 __all__ = [

@@ -2,12 +2,16 @@
 
 ``mode='inverted'`` (default, PyTorch): scale kept units by 1/(1-p) in training, identity at test.
 ``mode='weight_scaling'``: the textbook's weight-scaling inference rule: no scaling in training,
-multiply by (1-p) at test time (textbook 7.12, eq. 7.52-7.58)."""
+multiply by (1-p) at test time (textbook 7.12, eq. 7.52-7.58).
+
+Masks are drawn on the input's device, from that device's generator (``sd.manual_seed`` repeats them)."""
 from __future__ import annotations
+
+import numpy as np
 
 from ...autograd.function import Function
 from ...autograd.tensor import Tensor, _wrap
-from ...backend import get_generator, xp
+from ...backend import generator_for, namespace_of
 
 _MODES = ("inverted", "weight_scaling")
 
@@ -37,14 +41,14 @@ def _check(name, p, mode):
         raise ValueError(f"{name}: mode must be one of {_MODES}, got {mode!r}")
 
 
-def _mask(shape, p, dtype, scale):
-    """Binary keep-mask (keep probability 1-p) times ``scale``, in ``dtype``."""
-    gen = get_generator()
-    r = gen.random(shape, dtype=xp.float32 if dtype == xp.float32 else xp.float64)
+def _mask(x, shape, p, dtype, scale):
+    """Binary keep-mask (keep probability 1-p) times ``scale``, in ``dtype``, on the device of array ``x``."""
+    gen = generator_for(x)
+    r = gen.random(shape, dtype=np.float32 if dtype == np.float32 else np.float64)
     m = r >= p
     if scale == 1:
         return m.astype(dtype)
-    out = xp.zeros(shape, dtype=dtype)
+    out = namespace_of(x).zeros(shape, dtype=dtype)
     out[m] = scale
     return out
 
@@ -57,11 +61,12 @@ def _apply(name, x, p, training, mode, mask_shape):
         return x
     if p == 0:
         return x
-    dt = x._data.dtype
+    arr = x._data
+    dt = arr.dtype
     if p == 1:
-        return _MaskMul(xp.zeros(mask_shape, dtype=dt))(x)
+        return _MaskMul(namespace_of(arr).zeros(mask_shape, dtype=dt))(x)
     scale = 1.0 / (1.0 - p) if mode == "inverted" else 1.0
-    return _MaskMul(_mask(mask_shape, p, dt, scale))(x)
+    return _MaskMul(_mask(arr, mask_shape, p, dt, scale))(x)
 
 
 def dropout(x: Tensor, p: float = 0.5, training: bool = True, inplace: bool = False, mode: str = "inverted") -> Tensor:
@@ -85,7 +90,7 @@ def alpha_dropout(x: Tensor, p: float = 0.5, training: bool = False) -> Tensor:
     if not training or p == 0:
         return x
     alpha_p = -1.7580993408473766  # -lambda * alpha of SELU
-    keep = (get_generator().random(x.shape) >= p).astype(x._data.dtype)
+    keep = (generator_for(x._data).random(x.shape) >= p).astype(x._data.dtype)
     a = ((1 - p) * (1 + p * alpha_p ** 2)) ** -0.5 if p < 1 else 0.0
     b = -a * alpha_p * p
     return (x * _wrap(keep) + _wrap((1 - keep) * x._data.dtype.type(alpha_p))) * a + b

@@ -4,8 +4,8 @@ from __future__ import annotations
 import numpy as np
 
 from ...autograd.function import Function
-from ...autograd.tensor import Tensor
-from ...backend import xp
+from ...autograd.tensor import Tensor, _wrap
+from ...backend import device_of, is_host, namespace_of, to_device, to_host
 from ...ops import index_add, zeros
 
 
@@ -28,6 +28,7 @@ class _Embedding(Function):
         return idx, g
 
     def backward_array(self, gy):
+        xp = self.xp
         idx, g = self._flat(gy)
         out = xp.zeros(self.wshape, dtype=gy.dtype)
         if self.padding_idx is not None:
@@ -40,19 +41,26 @@ class _Embedding(Function):
         idx = self.idx.reshape(-1)
         g = gy.reshape((idx.shape[0], -1))
         if self.padding_idx is not None:
-            keep = xp.nonzero(idx != self.padding_idx)[0]
+            keep = self.xp.nonzero(idx != self.padding_idx)[0]
             idx, g = idx[keep], g[keep]
-        return index_add(zeros(*self.wshape, dtype=gy.dtype), 0, idx, g)
+        return index_add(zeros(*self.wshape, dtype=gy.dtype, device=gy.device), 0, _wrap(idx), g)
 
 
 def embedding(input, weight: Tensor, padding_idx: int | None = None) -> Tensor:
     """Look up rows of ``weight`` (num_embeddings, dim) at integer ``input`` (any shape) -> (*input.shape, dim)."""
-    idx = input._data if isinstance(input, Tensor) else np.asarray(input)
+    idx = input._data if isinstance(input, Tensor) else input
+    if not hasattr(idx, "dtype") or isinstance(idx, np.generic):
+        idx = np.asarray(idx)
     if idx.dtype.kind not in "iu":
         raise TypeError(f"embedding: indices must be integers, got dtype {idx.dtype}")
     n = weight.shape[0]
-    if idx.size and (idx.min() < -n or idx.max() >= n):
-        raise IndexError(f"embedding: index out of range [0, {n}) (got min {idx.min()}, max {idx.max()})")
+    if idx.size:
+        # the range check reads two values: one device-to-host copy for device indices, none for host ones
+        lo, hi = (idx.min(), idx.max()) if is_host(idx) else to_host(namespace_of(idx).stack((idx.min(), idx.max())))
+        if lo < -n or hi >= n:
+            raise IndexError(f"embedding: index out of range [0, {n}) (got min {lo}, max {hi})")
+        if lo < 0:
+            idx = idx % n
     if padding_idx is not None and padding_idx < 0:
         padding_idx += n
-    return _Embedding(idx % n if idx.size and idx.min() < 0 else idx, padding_idx)(weight)
+    return _Embedding(to_device(idx, device_of(weight._data)), padding_idx)(weight)  # indices go to the table's device

@@ -3,6 +3,9 @@ likelihood; seeds ch. 1-3 quadratic and cross-entropy costs).
 
 All take ``reduction='mean'|'sum'|'none'`` as PyTorch. Cross-entropies are computed from
 logits through log-sum-exp / softplus, never log(softmax) or log(sigmoid).
+
+Targets and class weights given as host arrays (or lists) are copied to the input's device; index
+targets are checked on the host when they come from there (no device-to-host copy).
 """
 from __future__ import annotations
 
@@ -12,7 +15,7 @@ import numpy as np
 
 from ...autograd.function import Function
 from ...autograd.tensor import Tensor, _wrap, as_tensor
-from ...backend import xp
+from ...backend import device_of, is_host, namespace_of, to_device, to_host
 from ...ops import abs as _abs, clamp, exp, gather, log, log_softmax, relu, softmax, softplus, where
 from ...ops import sum as _sum
 
@@ -34,13 +37,42 @@ def _check_same(name, input, target):
         raise ValueError(f"{name}: input of shape {tuple(input.shape)} and target of shape {tuple(target.shape)} must match")
 
 
+def _array(x):
+    """The array of a Tensor, a host or device array as is, anything else (lists, numbers) as a host array."""
+    if isinstance(x, Tensor):
+        return x._data
+    if hasattr(x, "shape") and hasattr(x, "dtype") and not isinstance(x, np.generic):
+        return x
+    return np.asarray(x)
+
+
+def _on(arr, ref: Tensor):
+    """``arr`` on the device of tensor ``ref`` (an explicit copy when it is elsewhere)."""
+    return to_device(arr, device_of(ref._data))
+
+
 def _as_target(target, ref: Tensor) -> Tensor:
     if isinstance(target, Tensor):
         return target
-    arr = np.asarray(target)
+    arr = _array(target)
     if arr.dtype.kind == "f":
         arr = arr.astype(ref._data.dtype)
-    return as_tensor(arr)
+    return as_tensor(_on(arr, ref))
+
+
+def _as_weight(weight, ref: Tensor):
+    """Class weights as a Tensor on ``ref``'s device (host arrays are copied over; Tensors are used as given)."""
+    if weight is None or isinstance(weight, Tensor):
+        return weight
+    return as_tensor(_on(_array(weight), ref))
+
+
+def _min_max(a):
+    """(min, max) of a non-empty array as host values: one device-to-host copy for a device array."""
+    if is_host(a):
+        return a.min(), a.max()
+    lo, hi = to_host(namespace_of(a).stack((a.min(), a.max())))
+    return lo, hi
 
 
 # --- regression -------------------------------------------------------------------------------
@@ -110,6 +142,7 @@ class _CrossEntropyIdx(Function):
         self.reduction = reduction
 
     def forward(self, z):
+        xp = self.xp
         n, c = z.shape
         t = self.target
         valid = None
@@ -143,10 +176,11 @@ class _CrossEntropyIdx(Function):
             return nll
         if self.reduction == "sum":
             return nll.sum()
-        return nll.sum() / z.dtype.type(count) if count else xp.asarray(np.nan, dtype=z.dtype)
+        return nll.sum() / z.dtype.type(count) if count else xp.asarray(math.nan, dtype=z.dtype)
 
     def _q(self, p):
         """The target distribution q as an array."""
+        xp = self.xp
         n, c = p.shape
         eps = self.smoothing
         q = xp.full(p.shape, eps / c, dtype=p.dtype) if eps else xp.zeros(p.shape, dtype=p.dtype)
@@ -172,7 +206,7 @@ class _CrossEntropyIdx(Function):
         if self.smoothing:
             g -= self._q(p)
         else:
-            g[xp.arange(n), self.t] -= 1
+            g[self.xp.arange(n), self.t] -= 1
         s = self._scale(gy, p.dtype)
         g *= s
         return g
@@ -214,10 +248,10 @@ def cross_entropy(input: Tensor, target, weight: Tensor | None = None, ignore_in
     if type(target) is np.ndarray and weight is None and target.ndim == 1 and input.ndim == 2 \
             and target.dtype.kind in "iu" and target.shape[0] == input.shape[0] and target.size:
         c = input.shape[1]
-        if target.min() >= 0 and target.max() < c:
+        if target.min() >= 0 and target.max() < c:  # checked on the host, then copied to the input's device
             ignore = ignore_index if 0 <= ignore_index < c else None
-            return _CrossEntropyIdx(target, ignore, float(label_smoothing), reduction)(input)
-    tarr = target._data if isinstance(target, Tensor) else np.asarray(target)
+            return _CrossEntropyIdx(_on(target, input), ignore, float(label_smoothing), reduction)(input)
+    tarr = _array(target)
     if input.ndim == 1:
         input = input.reshape((1, -1))
         tarr = tarr.reshape((1,) + tarr.shape)
@@ -236,13 +270,16 @@ def cross_entropy(input: Tensor, target, weight: Tensor | None = None, ignore_in
             )
         tflat = tarr.reshape(-1).astype(np.intp, copy=False)
         ignore = None  # the ignore_index when it occurs in the target (fast path: it does not)
-        if tflat.size and (tflat.min() < 0 or tflat.max() >= c):
+        lo, hi = _min_max(tflat) if tflat.size else (0, 0)
+        if lo < 0 or hi >= c:
             bad = (tflat != ignore_index) & ((tflat < 0) | (tflat >= c))
             if bad.any():
                 raise ValueError(f"cross_entropy: target contains class {int(tflat[bad][0])} outside [0, {c})")
             ignore = ignore_index
         elif 0 <= ignore_index < c:
             ignore = ignore_index
+        tflat = _on(tflat, input)
+        weight = _as_weight(weight, input)
         z = input if input.ndim == 2 else _move_class_last(input)
         if weight is None:
             loss = _CrossEntropyIdx(tflat, ignore, float(label_smoothing), reduction)(z)
@@ -259,6 +296,7 @@ def cross_entropy(input: Tensor, target, weight: Tensor | None = None, ignore_in
     if label_smoothing:
         q = q * (1 - label_smoothing) + label_smoothing / c
     prod = q * logp
+    weight = _as_weight(weight, input)
     if weight is not None:
         prod = prod * weight.reshape((1, c) + (1,) * (input.ndim - 2))
     loss = -_sum(prod, 1)
@@ -273,7 +311,7 @@ def _weighted_ce_idx(z, t, weight, ignore_index, reduction, eps):
     if tuple(weight.shape) != (c,):
         raise ValueError(f"cross_entropy: weight of shape {tuple(weight.shape)}, expected ({c},)")
     valid = t != ignore_index
-    ts = np.where(valid, t, 0)
+    ts = namespace_of(t).where(valid, t, 0)
     vmask = _wrap(valid.astype(z._data.dtype))
     logp = log_softmax(z, 1)
     wy = weight[_wrap(ts)] * vmask
@@ -291,7 +329,7 @@ def nll_loss(input: Tensor, target, weight: Tensor | None = None, ignore_index: 
     """Negative log-likelihood -log p_y on log-probabilities (textbook 5.5, 6.2.1.1).
 
     input: (N, C) or (N, C, d1, ...) log-probabilities; target: class indices (N,) / (N, d1, ...)."""
-    tarr = target._data if isinstance(target, Tensor) else np.asarray(target)
+    tarr = _array(target)
     if input.ndim < 2 or tarr.dtype.kind not in "iu" or tuple(tarr.shape) != (input.shape[0],) + tuple(input.shape[2:]):
         raise ValueError(
             f"nll_loss: expected input (N, C, ...) and integer target (N, ...), got {tuple(input.shape)} and "
@@ -301,10 +339,12 @@ def nll_loss(input: Tensor, target, weight: Tensor | None = None, ignore_index: 
     z = input if input.ndim == 2 else _move_class_last(input)
     t = tarr.reshape(-1).astype(np.intp, copy=False)
     valid = t != ignore_index
-    ts = np.where(valid, t, 0)
-    if ((ts < 0) | (ts >= c)).any():
+    ts = namespace_of(t).where(valid, t, 0)
+    if ((ts < 0) | (ts >= c)).any():  # checked where the target is (on the host: no device sync)
         raise ValueError(f"nll_loss: target contains a class outside [0, {c})")
+    valid, ts = _on(valid, input), _on(ts, input)
     w = _wrap(valid.astype(z._data.dtype))
+    weight = _as_weight(weight, input)
     if weight is not None:
         w = weight[_wrap(ts)] * w
     nll = -gather(z, 1, _wrap(ts[:, None])).reshape((-1,)) * w
@@ -325,7 +365,8 @@ def binary_cross_entropy_with_logits(input: Tensor, target, weight: Tensor | Non
     if pos_weight is None:
         loss = softplus(input, threshold=None) - target * input
     else:  # -[p y log s(z) + (1-y) log(1-s(z))] = p y softplus(-z) + (1-y) softplus(z)
-        loss = target * pos_weight * softplus(-input, threshold=None) + (1 - target) * softplus(input, threshold=None)
+        loss = target * _as_weight(pos_weight, input) * softplus(-input, threshold=None) + (1 - target) * softplus(input, threshold=None)
+    weight = _as_weight(weight, input)
     if weight is not None:
         loss = loss * weight
     return _reduce(loss, reduction, "binary_cross_entropy_with_logits")
@@ -333,8 +374,9 @@ def binary_cross_entropy_with_logits(input: Tensor, target, weight: Tensor | Non
 
 def _safe_log(p: Tensor) -> Tensor:
     """log p floored at -100 (PyTorch's BCE convention); log(0) gives -100 with a zero gradient, never NaN."""
+    xp = namespace_of(p._data)
     pos = _wrap(p._data > 0)
-    return clamp(where(pos, log(where(pos, p, _wrap(np.ones_like(p._data)))), _wrap(np.full_like(p._data, -100.0))), min=-100.0)
+    return clamp(where(pos, log(where(pos, p, _wrap(xp.ones_like(p._data)))), _wrap(xp.full_like(p._data, -100.0))), min=-100.0)
 
 
 def binary_cross_entropy(input: Tensor, target, weight: Tensor | None = None, reduction: str = "mean") -> Tensor:
@@ -346,6 +388,7 @@ def binary_cross_entropy(input: Tensor, target, weight: Tensor | None = None, re
     lo = _safe_log(input)
     l1 = _safe_log(1 - input)
     loss = -(target * lo + (1 - target) * l1)
+    weight = _as_weight(weight, input)
     if weight is not None:
         loss = loss * weight
     return _reduce(loss, reduction, "binary_cross_entropy")
@@ -356,6 +399,7 @@ def multilabel_soft_margin_loss(input: Tensor, target, weight: Tensor | None = N
     target = _as_target(target, input)
     _check_same("multilabel_soft_margin_loss", input, target)
     loss = softplus(input, threshold=None) - target * input
+    weight = _as_weight(weight, input)
     if weight is not None:
         loss = loss * weight
     loss = loss.mean(-1)
@@ -376,9 +420,10 @@ def kl_div(input: Tensor, target, reduction: str = "mean", log_target: bool = Fa
     if log_target:
         loss = exp(target) * (target - input)
     else:
+        xp = namespace_of(target._data)
         tpos = target._data > 0
-        safe = where(_wrap(tpos), target, _wrap(np.ones_like(target._data)))
-        loss = where(_wrap(tpos), target * (log(safe) - input), _wrap(np.zeros_like(input._data)) * input)
+        safe = where(_wrap(tpos), target, _wrap(xp.ones_like(target._data)))
+        loss = where(_wrap(tpos), target * (log(safe) - input), _wrap(xp.zeros_like(input._data)) * input)
     if reduction == "batchmean":
         return loss.sum() / (input.shape[0] if input.ndim else 1)
     return _reduce(loss, reduction, "kl_div")
@@ -451,16 +496,17 @@ def hinge_loss(input: Tensor, target, margin: float = 1.0, reduction: str = "mea
 
 def multi_margin_loss(input: Tensor, target, p: int = 1, margin: float = 1.0, weight=None, reduction: str = "mean") -> Tensor:
     """Multi-class hinge: sum_{j != y} max(0, margin - z_y + z_j)^p / C; input (N, C), target (N,) indices."""
-    tarr = target._data if isinstance(target, Tensor) else np.asarray(target)
     n, c = input.shape
-    t = tarr.astype(np.intp)
+    t = _on(_array(target).astype(np.intp), input)
+    xp = namespace_of(t)
     zy = gather(input, 1, _wrap(t[:, None]))
     m = relu(input - zy + margin)
     if p == 2:
         m = m * m
-    mask = np.ones((n, c), dtype=input._data.dtype)
-    mask[np.arange(n), t] = 0
+    mask = xp.ones((n, c), dtype=input._data.dtype)
+    mask[xp.arange(n), t] = 0
     m = m * _wrap(mask)
+    weight = _as_weight(weight, input)
     if weight is not None:
         m = m * weight[_wrap(t)].reshape((-1, 1))
     return _reduce(_sum(m, 1) / c, reduction, "multi_margin_loss")

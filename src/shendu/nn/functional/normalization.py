@@ -3,12 +3,17 @@
 batch_norm: y = gamma (x - mu_B) / sqrt(sigma_B^2 + eps) + beta with batch statistics over every
 dim except 1 (channels) in training, running statistics in evaluation (textbook 8.7.1, eq. 8.35-8.36).
 Running statistics as PyTorch: r <- (1 - momentum) r + momentum * stat, with the unbiased batch
-variance; ``momentum=None`` gives a cumulative average."""
+variance; ``momentum=None`` gives a cumulative average.
+
+Kernels compute with the namespace of their inputs (``self.xp`` in the Functions); the cache-blocked
+NumPy passes run as whole-batch passes on a device."""
 from __future__ import annotations
+
+import numpy as np
 
 from ...autograd.function import Function
 from ...autograd.tensor import Tensor, _wrap
-from ...backend import xp
+from ...backend import namespace_of
 from ...ops import rsqrt
 from ...ops._arr import sum_to
 
@@ -23,6 +28,7 @@ class _Normalize(Function):
         self.axes, self.eps, self.pshape = axes, eps, pshape
 
     def forward(self, x, *params):
+        xp = self.xp
         axes = self.axes
         mean = x.mean(axis=axes, keepdims=True)
         xc = x - mean
@@ -85,27 +91,33 @@ class _Normalize(Function):
         return tuple(out)
 
 
-_ONES = {}
+_ONES = {}  # host ones vectors for the matvec sums (device sums use .sum, no cache)
 
 
 def _ones(n, dtype):
     key = (n, dtype)
     v = _ONES.get(key)
     if v is None:
-        v = _ONES[key] = xp.ones(n, dtype=dtype)
+        v = _ONES[key] = np.ones(n, dtype=dtype)
     return v
 
 
 def _chan_sum(a3):
-    """Sum of (N, C, L) over N and L -> (C,), with a BLAS matvec for the contiguous L axis."""
+    """Sum of (N, C, L) over N and L -> (C,), with a BLAS matvec for the contiguous L axis (NumPy; a plain
+    reduction on a device)."""
     if a3.shape[2] == 1:
         return a3[:, :, 0].sum(axis=0)
+    if type(a3) is not np.ndarray and namespace_of(a3) is not np:
+        return a3.sum(axis=(0, 2))
     return (a3 @ _ones(a3.shape[2], a3.dtype)).sum(axis=0)
 
 
 def _block(a3):
     """Samples per block so that one block of (N, C, L) ``a3`` is about 1 MiB (an L2 cache): the
-    elementwise passes over a block then run in cache (CIFAR BN 64x24x24 fwd+bwd 15.7 -> 13.1 ms)."""
+    elementwise passes over a block then run in cache (CIFAR BN 64x24x24 fwd+bwd 15.7 -> 13.1 ms).
+    On a device (no such cache to fit) one block: the whole batch."""
+    if type(a3) is not np.ndarray and namespace_of(a3) is not np:
+        return a3.shape[0]
     return max(1, (1 << 20) // max(1, a3[0].nbytes))
 
 
@@ -116,6 +128,7 @@ class _BatchNormTrain(_Normalize):
     dx = gamma invstd (g - mean(g) - xhat mean(g xhat)), all means per channel."""
 
     def forward(self, x, *params):
+        xp = self.xp
         sh = x.shape
         n_, c = sh[0], sh[1]
         x3 = x.reshape(n_, c, -1)
@@ -148,6 +161,7 @@ class _BatchNormTrain(_Normalize):
         return y.reshape(sh)
 
     def backward_array(self, gy):
+        xp = self.xp
         xhat, invstd = self.saved
         inputs = self.inputs
         need = self.needs_input_grad
@@ -226,7 +240,7 @@ def batch_norm(input: Tensor, running_mean: Tensor | None, running_var: Tensor |
         return y
     # evaluation: an affine map with the running statistics
     dt = input._data.dtype
-    inv = 1.0 / xp.sqrt(running_var._data.astype(dt) + dt.type(eps))
+    inv = 1.0 / namespace_of(running_var._data).sqrt(running_var._data.astype(dt) + dt.type(eps))
     scale = _wrap(inv.reshape(pshape))
     shift = _wrap((-running_mean._data.astype(dt) * inv).reshape(pshape))
     if params:
@@ -258,7 +272,7 @@ def rms_norm(input: Tensor, normalized_shape, weight: Tensor | None = None, eps:
     if tuple(input.shape[input.ndim - k:]) != ns:
         raise ValueError(f"rms_norm: input of shape {tuple(input.shape)} does not end with normalized_shape {ns}")
     if eps is None:
-        eps = float(xp.finfo(input._data.dtype).eps)
+        eps = float(np.finfo(input._data.dtype).eps)
     axes = tuple(range(input.ndim - k, input.ndim))
     y = input * rsqrt((input * input).mean(axes, keepdim=True) + eps)
     return y * weight if weight is not None else y

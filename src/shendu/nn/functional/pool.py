@@ -77,7 +77,7 @@ def _avgpool(nd, name, x, kernel_size, stride, padding, ceil_mode, count_include
     if divisor_override:
         div = x.dtype.type(1.0 / divisor_override)
     else:
-        div = avg_divisor(x.shape[2:], k, s, pads, explicit, osz, count_include_pad, x.dtype)
+        div = avg_divisor(x.shape[2:], k, s, pads, explicit, osz, count_include_pad, x.dtype, x.device)
     y = AvgPoolNd(k, s, pads, div)(x)
     return reshape(y, y.shape[1:]) if unb else y
 
@@ -122,21 +122,22 @@ def lp_pool2d(input, norm_type, kernel_size, stride=None, ceil_mode=False):
     return _lp(2, "lp_pool2d", input, norm_type, kernel_size, stride, ceil_mode)
 
 
-def _adaptive_matrix(n_in, n_out, dtype):
-    """P (n_out, n_in): row i averages [floor(i*n_in/n_out), ceil((i+1)*n_in/n_out))."""
+def _adaptive_matrix(n_in, n_out, dtype, device):
+    """P (n_out, n_in) on ``device``: row i averages [floor(i*n_in/n_out), ceil((i+1)*n_in/n_out)) (built on
+    the host, then copied once)."""
     p = np.zeros((n_out, n_in), dtype=dtype)
     for i in range(n_out):
         a = (i * n_in) // n_out
         b = -(-((i + 1) * n_in) // n_out)
         p[i, a:b] = 1.0 / (b - a)
-    return as_tensor(p)
+    return as_tensor(p, device=device)
 
 
 def adaptive_avg_pool1d(input, output_size):
     """Adaptive average pooling to length ``output_size`` (PyTorch's window rule): (N, C, L) -> (N, C, out)."""
     x, unb = _prep(input, 1, "adaptive_avg_pool1d")
     o = output_size if isinstance(output_size, int) else output_size[0]
-    y = einsum("ncl,ol->nco", x, _adaptive_matrix(x.shape[2], o, x.dtype))
+    y = einsum("ncl,ol->nco", x, _adaptive_matrix(x.shape[2], o, x.dtype, x.device))
     return reshape(y, y.shape[1:]) if unb else y
 
 
@@ -152,8 +153,8 @@ def adaptive_avg_pool2d(input, output_size):
     if (oh, ow) == (1, 1):
         y = mean(x, dim=(2, 3), keepdim=True)
     else:
-        y = einsum("nchw,ih,jw->ncij", x, _adaptive_matrix(x.shape[2], oh, x.dtype),
-                   _adaptive_matrix(x.shape[3], ow, x.dtype))
+        y = einsum("nchw,ih,jw->ncij", x, _adaptive_matrix(x.shape[2], oh, x.dtype, x.device),
+                   _adaptive_matrix(x.shape[3], ow, x.dtype, x.device))
     return reshape(y, y.shape[1:]) if unb else y
 
 

@@ -15,6 +15,7 @@ from __future__ import annotations
 import numpy as np
 
 from ...autograd.tensor import Tensor, _wrap
+from ...backend import device_of, namespace_of, resolve, to_device, to_host
 from ...ops import stack
 from ...ops.rnn import ElmanSeq, GRUSeq, LSTMSeq
 from .linear import linear
@@ -79,12 +80,19 @@ def leaky_rnn_cell(input, hx, w_ih, w_hh, b=None, alpha=0.9):
     return alpha * hx + (1 - alpha) * (linear(input, w_ih, b) + linear(hx, w_hh)).tanh()
 
 
-def lengths_to_mask(lengths, T, dtype=np.float32):
-    """0/1 mask (T, B, 1) with mask[t, b] = 1 iff t < lengths[b]."""
-    ln = np.asarray(lengths._data if isinstance(lengths, Tensor) else lengths).astype(np.int64).reshape(-1)
+def lengths_to_mask(lengths, T, dtype=np.float32, device=None):
+    """0/1 mask (T, B, 1) with mask[t, b] = 1 iff t < lengths[b], on ``device`` (None: the host).
+
+    Lengths are host-side metadata (checked here): a device tensor of lengths is copied to the host once."""
+    ln = lengths._data if isinstance(lengths, Tensor) else lengths
+    ln = np.asarray(to_host(ln) if hasattr(ln, "shape") else ln).astype(np.int64).reshape(-1)
     if ln.size and (ln.min() < 0 or ln.max() > T):
         raise ValueError(f"recurrent layer: lengths must lie in [0, {T}], got min {ln.min()}, max {ln.max()}")
-    return (np.arange(T)[:, None] < ln[None, :]).astype(dtype)[:, :, None]
+    m = (np.arange(T)[:, None] < ln[None, :]).astype(dtype)[:, :, None]
+    if device is None:
+        return m
+    dev = resolve(device)
+    return m if dev.type == "cpu" else to_device(m, dev)
 
 
 def recurrent_layer(mode, x, h0, c0, w_ih, w_hh, b_ih=None, b_hh=None, mask=None, reverse=False, fused=True,
@@ -93,7 +101,10 @@ def recurrent_layer(mode, x, h0, c0, w_ih, w_hh, b_ih=None, b_hh=None, mask=None
 
     ``mode`` is 'RNN', 'LSTM' or 'GRU'. The input projection for all steps is one GEMM; the fused
     path runs the time loop and BPTT in one op (shendu.ops.rnn); the composed path uses the cells
-    (needed for peepholes, the book's sigmoid input unit and reset-before GRUs). ``mask`` (T, B, 1)."""
+    (needed for peepholes, the book's sigmoid input unit and reset-before GRUs). ``mask`` (T, B, 1), an
+    array (a host mask is copied to x's device)."""
+    if mask is not None and type(x._data) is not np.ndarray and type(mask) is np.ndarray:
+        mask = to_device(mask, device_of(x._data))
     simple = peephole is None and cell_activation == "tanh" and reset_after
     if fused and simple:
         T, B = x.shape[0], x.shape[1]
@@ -101,7 +112,7 @@ def recurrent_layer(mode, x, h0, c0, w_ih, w_hh, b_ih=None, b_hh=None, mask=None
         if mode == "GRU":
             xproj = linear(x2, w_ih, b_ih).reshape(T, B, -1)
             if b_hh is None:
-                b_hh = _wrap(np.zeros(w_hh.shape[0], dtype=x.dtype))
+                b_hh = _wrap(namespace_of(w_hh._data).zeros(w_hh.shape[0], dtype=x.dtype))
             y, h = GRUSeq(mask, reverse)(xproj, w_hh, b_hh, h0)
             return y, h, None
         b = b_ih + b_hh if b_ih is not None and b_hh is not None else (b_ih if b_ih is not None else b_hh)

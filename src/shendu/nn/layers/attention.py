@@ -13,7 +13,8 @@ import math
 
 import numpy as np
 
-from ...autograd.tensor import Tensor
+from ...autograd.tensor import Tensor, _wrap
+from ...backend import device_of, namespace_of, to_device
 from ...ops import softmax
 from ..module import Module
 from ..parameter import Parameter
@@ -23,12 +24,15 @@ from .linear import Linear
 def _mask_scores(scores, mask, name):
     if mask is None:
         return scores
-    m = np.asarray(mask._data if isinstance(mask, Tensor) else mask).astype(bool)
-    if m.shape != (scores.shape[0], scores.shape[-1]):
-        raise ValueError(f"{name}: mask of shape {m.shape}, expected (B, S) = {(scores.shape[0], scores.shape[-1])}")
+    m = mask._data if isinstance(mask, Tensor) else mask
+    if not hasattr(m, "shape"):
+        m = np.asarray(m)
+    if tuple(m.shape) != (scores.shape[0], scores.shape[-1]):
+        raise ValueError(f"{name}: mask of shape {tuple(m.shape)}, expected (B, S) = {(scores.shape[0], scores.shape[-1])}")
+    m = to_device(m, device_of(scores._data)).astype(bool)  # a host mask is copied to the scores' device
     if scores.ndim == 3:
         m = m[:, None, :]
-    return scores.masked_fill(~np.broadcast_to(m, scores.shape), float("-inf"))
+    return scores.masked_fill(_wrap(~namespace_of(m).broadcast_to(m, scores.shape)), float("-inf"))
 
 
 class _Attention(Module):

@@ -11,7 +11,7 @@ import math
 
 import numpy as np
 
-from ...backend import get_default_dtype, to_dtype
+from ...backend import get_default_dtype, namespace_of, to_dtype
 from ...ops import einsum, reshape
 from .. import init as _init
 from ..functional import conv as Fc
@@ -102,8 +102,9 @@ class TiledConv2d(LocallyConnected2d):
     def _kernels(self):
         ho, wo = self.output_size
         t = self.tile_size
-        hi = (np.arange(ho) % t)[:, None]
-        wi = (np.arange(wo) % t)[None, :]
+        xp = namespace_of(self.weight._data)  # index arrays on the weight's device
+        hi = (xp.arange(ho) % t)[:, None]
+        wi = (xp.arange(wo) % t)[None, :]
         return self.weight[:, hi, wi]  # (O, ho, wo, C, kh, kw)
 
 

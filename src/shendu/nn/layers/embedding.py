@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from ...backend import get_default_dtype, get_generator, to_dtype
+from ...backend import get_default_dtype, get_generator, is_host, to_dtype
 from .. import init as _init
 from ..functional.embedding import embedding
 from ..module import Module
@@ -26,7 +26,9 @@ class Embedding(Module):
         self.num_embeddings, self.embedding_dim, self.padding_idx = num_embeddings, embedding_dim, padding_idx
         dt = get_default_dtype() if dtype is None else to_dtype(dtype)
         if _weight is not None:
-            w = np.array(_weight._data if hasattr(_weight, "_data") else _weight, dtype=dt)
+            w = _weight._data if hasattr(_weight, "_data") else _weight
+            # a copy where the values are (a device array stays on its device)
+            w = np.array(w, dtype=dt) if is_host(w) or not hasattr(w, "shape") else w.astype(dt, copy=True)
             if w.shape != (num_embeddings, embedding_dim):
                 raise ValueError(f"Embedding: _weight of shape {w.shape}, expected {(num_embeddings, embedding_dim)}")
         else:
@@ -40,7 +42,9 @@ class Embedding(Module):
     @classmethod
     def from_pretrained(cls, embeddings, freeze: bool = True, padding_idx: int | None = None):
         """An Embedding holding ``embeddings`` (2-D); frozen (no gradient) by default."""
-        arr = embeddings._data if hasattr(embeddings, "_data") else np.asarray(embeddings)
+        arr = embeddings._data if hasattr(embeddings, "_data") else embeddings
+        if not hasattr(arr, "shape"):
+            arr = np.asarray(arr)
         m = cls(arr.shape[0], arr.shape[1], padding_idx=padding_idx, dtype=arr.dtype, _weight=arr)
         m.weight.requires_grad = not freeze
         return m

@@ -4,13 +4,16 @@ Fixed random reservoir: h_t = (1 - a) h_{t-1} + a tanh(W_in u_t + W h_{t-1} + b)
 (leaky integration, textbook 10.9.2), W sparse and rescaled so max |eig(W)| = ``spectral_radius``
 (the edge of stability). Only the linear readout y_t = W_out [h_t; u_t; 1] is learned, by ridge
 regression (closed form): W_out = Y^T X (X^T X + lambda I)^-1. u (T, in) or (T, B, in).
+
+The reservoir is built on the host; after ``.to(device)`` every step runs on that device (inputs are
+copied there). Only the eigenvalues of ``spectral_radius_`` are computed on the host (CuPy has no eigvals).
 """
 from __future__ import annotations
 
 import numpy as np
 
 from ...autograd.tensor import Tensor, _wrap
-from ...backend import get_default_dtype, get_generator, to_dtype
+from ...backend import device_of, get_default_dtype, get_generator, namespace_of, to_device, to_dtype, to_host
 from ..module import Module
 from ..parameter import Parameter
 
@@ -20,7 +23,8 @@ def spectral_radius_(tensor: Tensor, rho: float) -> Tensor:
     w = tensor._data
     if w.ndim != 2 or w.shape[0] != w.shape[1]:
         raise ValueError(f"spectral_radius_: expected a square matrix, got shape {w.shape}")
-    r = float(np.max(np.abs(np.linalg.eigvals(w.astype(np.float64)))))
+    # general (non-symmetric) eigenvalues: a host-only LAPACK routine (CuPy has no eigvals), so copy w to the host
+    r = float(np.max(np.abs(np.linalg.eigvals(to_host(w).astype(np.float64)))))
     if r == 0:
         raise ValueError("spectral_radius_: the matrix has spectral radius 0 and cannot be rescaled")
     w *= w.dtype.type(rho / r)
@@ -52,52 +56,65 @@ class EchoStateNetwork(Module):
         self.input_size, self.reservoir_size, self.output_size = input_size, R, output_size
         self.leak_rate, self.ridge = leak_rate, ridge
 
+    def _here(self, v, dtype=None):
+        """``v`` (Tensor, array or list) as an array on the reservoir's device (host values are copied over)."""
+        arr = v._data if isinstance(v, Tensor) else v
+        if not hasattr(arr, "shape"):
+            arr = np.asarray(arr)
+        arr = to_device(arr, device_of(self.w._data))
+        return arr if dtype is None else arr.astype(dtype, copy=False)
+
     def reservoir(self, u, h0=None):
         """Reservoir states (T, [B,] R) for inputs u (T, [B,] in) and the final state."""
-        u = np.asarray(u._data if isinstance(u, Tensor) else u, dtype=self.w._data.dtype)
+        u = self._here(u, self.w._data.dtype)
         if u.shape[-1] != self.input_size or u.ndim not in (2, 3):
             raise ValueError(f"EchoStateNetwork: expected input (T, {self.input_size}) or (T, B, {self.input_size}), "
                              f"got {u.shape}")
         W, Win, b, a = self.w._data, self.w_in._data, self.b._data, self.leak_rate
-        h = np.zeros(u.shape[1:-1] + (self.reservoir_size,), u.dtype) if h0 is None else np.asarray(h0)
+        xp = namespace_of(W)
+        h = xp.zeros(u.shape[1:-1] + (self.reservoir_size,), u.dtype) if h0 is None else self._here(h0)
         pre = u @ Win.T + b
-        out = np.empty(u.shape[:-1] + (self.reservoir_size,), u.dtype)
+        out = xp.empty(u.shape[:-1] + (self.reservoir_size,), u.dtype)
         for t in range(u.shape[0]):
-            h = (1 - a) * h + a * np.tanh(pre[t] + h @ W.T)
+            h = (1 - a) * h + a * xp.tanh(pre[t] + h @ W.T)
             out[t] = h
         return out, h
 
     def _features(self, states, u):
-        ones = np.ones(states.shape[:-1] + (1,), states.dtype)
-        return np.concatenate([states, u, ones], -1)
+        xp = namespace_of(states)
+        ones = xp.ones(states.shape[:-1] + (1,), states.dtype)
+        return xp.concatenate([states, u, ones], -1)
 
     def fit(self, u, y, washout=0):
         """Fit the readout by ridge regression on states after ``washout`` steps; returns the training MSE."""
-        u = np.asarray(u._data if isinstance(u, Tensor) else u, dtype=self.w._data.dtype)
-        y = np.asarray(y._data if isinstance(y, Tensor) else y, dtype=np.float64)
+        u = self._here(u, self.w._data.dtype)
+        y = self._here(y, np.float64)
+        xp = namespace_of(u)
         s, h = self.reservoir(u)
         X = self._features(s, u)[washout:].reshape(-1, self.w_out.shape[1]).astype(np.float64)
         Y = y[washout:].reshape(-1, self.output_size)
-        A = X.T @ X + self.ridge * np.eye(X.shape[1])
-        w = np.linalg.solve(A, X.T @ Y).T
+        A = X.T @ X + self.ridge * xp.eye(X.shape[1])
+        w = xp.linalg.solve(A, X.T @ Y).T
         self.w_out._data[...] = w
         self.last_state = h
-        return float(np.mean((X @ w.T - Y) ** 2))
+        return float(xp.mean((X @ w.T - Y) ** 2))
 
     def forward(self, u, h0=None):
         """Outputs (T, [B,] out) = W_out [h_t; u_t; 1] (differentiable in ``w_out``)."""
         s, _ = self.reservoir(u, h0)
-        uu = np.asarray(u._data if isinstance(u, Tensor) else u, dtype=s.dtype)
+        uu = self._here(u, s.dtype)
         return _wrap(self._features(s, uu)) @ self.w_out.transpose(0, 1)
 
     def generate(self, n_steps, u0, h0):
         """Free-running continuation: feed each output back as the next input (output_size == input_size)."""
-        u = np.asarray(u0, dtype=self.w._data.dtype).reshape(self.input_size)
-        h = np.asarray(h0)
+        u = self._here(u0, self.w._data.dtype).reshape(self.input_size)
+        h = self._here(h0)
         W, Win, b, a, Wo = self.w._data, self.w_in._data, self.b._data, self.leak_rate, self.w_out._data
+        xp = namespace_of(W)
+        one = xp.ones(1, dtype=h.dtype)
         ys = []
         for _ in range(n_steps):
-            h = (1 - a) * h + a * np.tanh(Win @ u + b + W @ h)
-            u = Wo @ np.concatenate([h, u, [1.0]]).astype(h.dtype)
+            h = (1 - a) * h + a * xp.tanh(Win @ u + b + W @ h)
+            u = Wo @ xp.concatenate([h, u.astype(h.dtype, copy=False), one])
             ys.append(u)
-        return np.array(ys)
+        return xp.stack(ys) if ys else xp.zeros((0, self.output_size), dtype=Wo.dtype)

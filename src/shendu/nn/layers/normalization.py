@@ -45,7 +45,7 @@ class _BatchNorm(Module):
         if self.track_running_stats:
             self.running_mean._data[...] = 0
             self.running_var._data[...] = 1
-            self.num_batches_tracked._data = np.array(0, dtype=np.int64)
+            self.num_batches_tracked._data[...] = 0  # in place: the buffer stays on its device
 
     def forward(self, x):
         if x.ndim not in self._ndims:

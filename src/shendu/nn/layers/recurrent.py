@@ -19,7 +19,7 @@ import math
 import numpy as np
 
 from ...autograd.tensor import Tensor, _wrap
-from ...backend import get_default_dtype, get_generator, to_dtype
+from ...backend import device_of, get_default_dtype, get_generator, namespace_of, to_device, to_dtype, to_host
 from ...ops import cat, stack
 from .. import functional as F
 from ..functional.rnn import gru_cell, leaky_rnn_cell, lengths_to_mask, lstm_cell, recurrent_layer, rnn_relu_cell, rnn_tanh_cell
@@ -31,6 +31,11 @@ _GATES = {"RNN": 1, "LSTM": 4, "GRU": 3}
 
 def _uniform(shape, k, dt):
     return get_generator().uniform(-k, k, size=shape).astype(dt)
+
+
+def _zeros(shape, like):
+    """A zero state on the device of tensor ``like``, in its dtype."""
+    return _wrap(namespace_of(like._data).zeros(shape, dtype=like.dtype))
 
 
 class RNNBase(Module):
@@ -75,19 +80,25 @@ class RNNBase(Module):
         peep = g("weight_peep")
         return g("weight_ih"), g("weight_hh"), g("bias_ih"), g("bias_hh"), (None if peep is None else (peep[0], peep[1], peep[2]))
 
-    def _mask(self, lengths, mask, T, B, dt):
+    def _mask(self, lengths, mask, T, B, x):
+        """The (T, B, 1) step mask on the device of ``x``, in its dtype (host masks/lengths are copied over)."""
+        dt, dev = x.dtype, device_of(x._data)
         if lengths is not None:
             m = lengths_to_mask(lengths, T, dt)
             if m.shape[1] != B:
                 raise ValueError(f"{self.mode}: lengths has {m.shape[1]} entries for a batch of {B}")
-            return m
+            return to_device(m, dev)
         if mask is None:
             return None
-        m = np.asarray(mask._data if isinstance(mask, Tensor) else mask).astype(dt)
-        if self.batch_first or m.shape != (T, B):
-            m = m.T if m.shape == (B, T) else m
-        if m.shape != (T, B):
-            raise ValueError(f"{self.mode}: mask of shape {m.shape}, expected {(B, T) if self.batch_first else (T, B)}")
+        m = mask._data if isinstance(mask, Tensor) else mask
+        if not hasattr(m, "shape"):
+            m = np.asarray(m)
+        m = to_device(m, dev).astype(dt)
+        shape = tuple(m.shape)
+        if self.batch_first or shape != (T, B):
+            m = m.T if shape == (B, T) else m
+        if tuple(m.shape) != (T, B):
+            raise ValueError(f"{self.mode}: mask of shape {tuple(m.shape)}, expected {(B, T) if self.batch_first else (T, B)}")
         return m[:, :, None]
 
     def forward(self, input, hx=None, lengths=None, mask=None):
@@ -101,7 +112,6 @@ class RNNBase(Module):
         x = input.unsqueeze(1) if unbatched else (input.transpose(0, 1) if self.batch_first else input)
         T, B = x.shape[0], x.shape[1]
         D, H, L = (2 if self.bidirectional else 1), self.hidden_size, self.num_layers
-        dt = x.dtype
         h0 = c0 = None
         if hx is not None:
             if self.mode == "LSTM":
@@ -117,7 +127,7 @@ class RNNBase(Module):
             if unbatched:
                 h0 = h0.unsqueeze(1)
                 c0 = None if c0 is None else c0.unsqueeze(1)
-        m = self._mask(lengths, mask, T, B, dt)
+        m = self._mask(lengths, mask, T, B, x)
         zero = None
         hs, cs = [], []
         out = x
@@ -131,7 +141,7 @@ class RNNBase(Module):
                     ci = c0[j] if c0 is not None else None
                 else:
                     if zero is None:
-                        zero = _wrap(np.zeros((B, H), dtype=dt))
+                        zero = _zeros((B, H), x)
                     hi, ci = zero, (zero if self.mode == "LSTM" else None)
                 y, h, c = recurrent_layer(self.mode, out, hi, ci, w_ih, w_hh, b_ih, b_hh, m, reverse=bool(d),
                                           fused=self.fused, nonlinearity=self.nonlinearity,
@@ -215,7 +225,7 @@ class _CellBase(Module):
         return x.unsqueeze(0) if x.ndim == 1 else x
 
     def _zeros(self, x):
-        return _wrap(np.zeros((x.shape[0], self.hidden_size), dtype=x.dtype))
+        return _zeros((x.shape[0], self.hidden_size), x)
 
 
 class RNNCell(_CellBase):
@@ -286,7 +296,8 @@ class LeakyRNNCell(_CellBase):
     def __init__(self, input_size, hidden_size, alpha=0.9, learn_alpha=False, dtype=None):
         super().__init__("LeakyRNNCell", input_size, hidden_size, 1, True, dtype)
         self.register_parameter("bias_hh", None)
-        a = np.broadcast_to(np.asarray(alpha, dtype=self.weight_hh.dtype), (hidden_size,)).copy()
+        a = np.broadcast_to(np.asarray(to_host(alpha._data) if isinstance(alpha, Tensor) else alpha,
+                                       dtype=self.weight_hh.dtype), (hidden_size,)).copy()  # built on the host
         if np.any((a < 0) | (a > 1)):
             raise ValueError(f"LeakyRNNCell: alpha must lie in [0, 1], got {alpha}")
         if learn_alpha:
@@ -317,7 +328,7 @@ class SkipRNN(Module):
 
     def forward(self, x):
         T, B = x.shape[0], x.shape[1]
-        zero = _wrap(np.zeros((B, self.hidden_size), dtype=x.dtype))
+        zero = _zeros((B, self.hidden_size), x)
         hs = []
         c = self.cell
         for t in range(T):
@@ -379,7 +390,7 @@ class OutputRecurrentRNN(Module):
         return self.ho((self.ih(x) + self.oh(y_prev)).tanh())
 
     def generate(self, x, y0=None):
-        y = _wrap(np.zeros((x.shape[1], self.output_size), dtype=x.dtype)) if y0 is None else y0
+        y = _zeros((x.shape[1], self.output_size), x) if y0 is None else y0
         outs = []
         for t in range(x.shape[0]):
             y = self.ho((self.ih(x[t]) + self.oh(y)).tanh())

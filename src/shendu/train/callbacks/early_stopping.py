@@ -25,6 +25,11 @@ from .monitor import improved, resolve_mode
 __all__ = ["EarlyStopping"]
 
 
+def _copy(arr):
+    """A copy of a host or device array where it is (lists and numbers: a host array)."""
+    return arr.copy() if hasattr(arr, "copy") and hasattr(arr, "shape") else np.array(arr)
+
+
 class EarlyStopping(Callback):
     """Stop after `patience` consecutive evaluations without strict improvement of `monitor` (Alg. 7.1).
 
@@ -81,7 +86,7 @@ class EarlyStopping(Callback):
             save(sd, self.path)
             self._best_state = self.path
         else:
-            self._best_state = {k: np.array(v._data, copy=True) for k, v in sd.items()}
+            self._best_state = {k: v._data.copy() for k, v in sd.items()}  # on the parameters' device
 
     def check(self, value, step, epochs_done):
         """One evaluation of Alg. 7.1 at step i with validation value v'; returns True when j reaches p."""
@@ -149,7 +154,7 @@ class EarlyStopping(Callback):
         self.evaluations = [(int(s), float(v)) for s, v in state["evaluations"]]
         best = state.get("best")
         if best is not None:
-            self._best_state = {k: np.array(getattr(v, "_data", v), copy=True) for k, v in best.items()}
+            self._best_state = {k: _copy(getattr(v, "_data", v)) for k, v in best.items()}
             if self.store == "disk":
                 from ...serialization import save
 
