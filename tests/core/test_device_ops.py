@@ -112,6 +112,8 @@ def test_host_index_data_moves_to_the_device(device):
         assert on(out)
     np.testing.assert_array_equal(x.gather(1, np.array([[0], [1], [2]])).detach().cpu().numpy(), [[0.0], [5.0], [10.0]])
     np.testing.assert_array_equal(x.masked_fill(ref > 5, -1.0).detach().cpu().numpy(), np.where(ref > 5, -1.0, ref))
+    with pytest.raises(IndexError, match="out of range for dimension 1 of size 4"):
+        x.gather(1, sd.tensor([[0], [4], [1]], device=device))
 
 
 def test_no_grad_ops_stay_on_device(device):

@@ -10,6 +10,11 @@ from shendu.autograd import gradcheck, gradgradcheck
 R = np.random.default_rng(7)
 
 
+def _fill(p, values):
+    """Set parameter p's values in place from host values (copied to p's device)."""
+    p._data[...] = sd.tensor(values, dtype=p.dtype, device=p.device)._data
+
+
 def _pair(mod, tmod):
     import torch
 
@@ -24,8 +29,8 @@ def test_batchnorm_train_eval_matches_torch(cls, shape, affine, momentum):
     m = getattr(nn, cls)(3, affine=affine, momentum=momentum).double()
     tm = getattr(torch.nn, cls)(3, affine=affine, momentum=momentum).double()
     if affine:
-        m.weight._data[:] = R.standard_normal(3)
-        m.bias._data[:] = R.standard_normal(3)
+        _fill(m.weight, R.standard_normal(3))
+        _fill(m.bias, R.standard_normal(3))
     _pair(m, tm)
     assert set(m.state_dict()) == set(tm.state_dict())
     for step in range(3):  # three training steps update the running statistics
@@ -99,8 +104,8 @@ def test_batchnorm_errors():
 def test_layernorm_matches_torch(shape, ns):
     torch = pytest.importorskip("torch")
     m, tm = nn.LayerNorm(ns).double(), torch.nn.LayerNorm(ns).double()
-    m.weight._data[...] = R.standard_normal(m.weight.shape)
-    m.bias._data[...] = R.standard_normal(m.bias.shape)
+    _fill(m.weight, R.standard_normal(m.weight.shape))
+    _fill(m.bias, R.standard_normal(m.bias.shape))
     _pair(m, tm)
     x, g = R.standard_normal(shape), R.standard_normal(shape)
     xs, xt = sd.tensor(x, requires_grad=True), torch.tensor(x, requires_grad=True)
@@ -128,7 +133,7 @@ def test_layernorm_variants_gradcheck():
 def test_rmsnorm_matches_torch():
     torch = pytest.importorskip("torch")
     m, tm = nn.RMSNorm(4, eps=1e-6).double(), torch.nn.RMSNorm(4, eps=1e-6).double()
-    m.weight._data[:] = R.standard_normal(4)
+    _fill(m.weight, R.standard_normal(4))
     _pair(m, tm)
     x = R.standard_normal((3, 4))
     xs, xt = sd.tensor(x, requires_grad=True), torch.tensor(x, requires_grad=True)
@@ -167,8 +172,8 @@ def test_batchnorm_in_sample_blocks_matches_torch(monkeypatch, affine):
     m = nn.BatchNorm2d(3, affine=affine).double()
     tm = torch.nn.BatchNorm2d(3, affine=affine).double()
     if affine:
-        m.weight._data[:] = R.standard_normal(3)
-        m.bias._data[:] = R.standard_normal(3)
+        _fill(m.weight, R.standard_normal(3))
+        _fill(m.bias, R.standard_normal(3))
     _pair(m, tm)
     x = R.standard_normal((7, 3, 4, 5)) * 2 + 1
     g = R.standard_normal(x.shape)

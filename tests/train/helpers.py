@@ -2,6 +2,7 @@
 import numpy as np
 
 import shendu as sd
+from shendu.backend import device_of, to_device
 from shendu.nn import Module, Parameter
 
 
@@ -56,7 +57,8 @@ class SGD:
         return {"state": {i: b for i, b in self.state.items()}, "param_groups": [dict(g) for g in self.param_groups]}
 
     def load_state_dict(self, sdict):
-        self.state = {int(i): np.array(b) for i, b in sdict["state"].items()}
+        self.state = {int(i): to_device(np.array(b), device_of(self.params[int(i)]._data))
+                      for i, b in sdict["state"].items()}
         self.param_groups = [dict(g) for g in sdict["param_groups"]]
 
 

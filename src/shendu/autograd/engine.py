@@ -151,6 +151,10 @@ def run_backward(roots, root_grads, *, retain_graph, create_graph, leaf_targets=
                 if type(gxs) is not tuple:
                     gxs = (gxs,)
             if prof is not None:
+                if fn.xp is not np:  # GPU work is queued: wait for it before reading the clock
+                    from .profiler import _synchronize
+
+                    _synchronize(inputs[0])
                 prof._record_backward(fn, perf_counter() - t0)
             if anomaly:
                 from .anomaly import check_backward

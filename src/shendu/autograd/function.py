@@ -32,6 +32,16 @@ _SEQ = itertools.count()
 _ndarray = np.ndarray
 
 
+def _moved(x, arr):
+    """Input ``x`` (a 0-d host tensor) as moved to the device: in the graph when it needs a gradient."""
+    if x._requires_grad:
+        from ..backend import device_of
+        from ..ops.elementwise import ToDevice
+
+        return ToDevice(device_of(arr))(x)
+    return _wrap(arr)
+
+
 class Function:
     """Base class of every differentiable operation."""
 
@@ -89,7 +99,7 @@ class Function:
             if type(a) is not _ndarray:  # not all on the host: one device check, then that device's namespace
                 self.xp, arrays = common_namespace(type(self).__name__, arrays)
                 if any(x._data is not y for x, y in zip(inputs, arrays)):  # 0-d host values moved over
-                    inputs = tuple(x if x._data is y else _wrap(y) for x, y in zip(inputs, arrays))
+                    inputs = tuple(x if x._data is y else _moved(x, y) for x, y in zip(inputs, arrays))
                 break
         cls = type(self)
         ys = cls.forward(self, *arrays)

@@ -12,7 +12,7 @@ from .device import (  # noqa: F401
     CPU, Backend, backend_of, backend_of_device, common_namespace, cuda_backend, cuda_unavailable_reason, device, device_of, get_default_device, is_host,
     namespace_of, resolve, set_cuda_backend, set_default_device, to_device, to_host,
 )
-from .random import generator_for, get_generator, manual_seed, seed  # noqa: F401
+from .random import generator_for, get_generator, get_rng_state, manual_seed, seed, set_rng_state  # noqa: F401
 
 _DEFAULT_FLOAT = np.dtype(np.float32)
 

@@ -55,3 +55,27 @@ def generator_for(arr):
 
     dev = device_of(arr)
     return _GEN if dev is CPU else get_generator(dev)
+
+
+def get_rng_state() -> dict:
+    """The state of every generator in use, by device name (for checkpoints that resume exactly).
+
+    A device generator that cannot report its state (CuPy's) is left out: a resumed run is then
+    correct but its random draws on that device differ from an uninterrupted run."""
+    out = {"cpu": _GEN.bit_generator.state}
+    for dev, g in _DEVICE_GENS.items():
+        state = getattr(g, "get_state", None)
+        if state is not None:
+            out[str(dev)] = state()
+    return out
+
+
+def set_rng_state(state: dict) -> None:
+    """Restore generator states saved by ``get_rng_state`` (devices not in ``state`` are left as they are)."""
+    for name, st in state.items():
+        if name == "cpu":
+            _GEN.bit_generator.state = st
+            continue
+        g = get_generator(name)
+        if hasattr(g, "set_state"):
+            g.set_state(st)

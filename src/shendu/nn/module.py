@@ -6,6 +6,7 @@ whole tree.
 """
 from __future__ import annotations
 
+import threading
 from collections import OrderedDict
 
 import numpy as np
@@ -13,6 +14,9 @@ import numpy as np
 from ..autograd.tensor import Tensor, _wrap
 from ..backend import CPU, device_of, get_default_device, is_host, namespace_of, parse_to_args, resolve, to_device, to_dtype
 from .parameter import Parameter
+
+
+_BUILDING = threading.local()  # how many Module constructors are running (per thread)
 
 
 def _as_array(value):
@@ -40,8 +44,14 @@ class Module:
 
         def __init__(self, *args, device=None, **kw):
             dev = get_default_device() if device is None else resolve(device)  # an unknown device fails before building
-            init(self, *args, **kw)
-            if dev is not CPU and type(self).__init__ is __init__:  # the outermost constructor moves once
+            depth = _BUILDING.depth = getattr(_BUILDING, "depth", 0) + 1
+            try:
+                init(self, *args, **kw)
+            finally:
+                _BUILDING.depth = depth - 1
+            # the outermost constructor moves the whole tree once (sub-modules built inside it stay where they
+            # were built until then); on the cpu only when something may have been made on the default device
+            if depth == 1 and (dev is not CPU or get_default_device() is not CPU):
                 self.to(dev)
 
         __init__._places_on_device = True

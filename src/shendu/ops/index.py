@@ -177,7 +177,12 @@ def _check_index(name, x, dim, index):
     if idx.ndim != x.ndim:
         raise ValueError(f"{name}: index has {idx.ndim} dims but the input has {x.ndim} (shape {x.shape}); they must match")
     d = dim % x.ndim
-    if idx.size and (idx.min() < -x.shape[d] or idx.max() >= x.shape[d]):
+    n = x.shape[d]
+    if type(idx) is np.ndarray:
+        bad = idx.size and (idx.min() < -n or idx.max() >= n)
+    else:  # one device reduction, one host sync (CuPy would wrap out-of-range indices silently)
+        bad = idx.size and bool(((idx < -n) | (idx >= n)).any())
+    if bad:
         raise IndexError(f"{name}: index out of range for dimension {d} of size {x.shape[d]}")
     return d, idx
 

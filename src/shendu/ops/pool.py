@@ -189,7 +189,7 @@ class MaxPoolNd(Function):
             # blocks of about CHUNK outputs (whole channels): the block's grid copy and all its taps stay in
             # cache (CIFAR pool1 max+argmax 5.0 -> 3.8 ms); taps reach at most one channel further
             Q = G.L // nc
-            cb = max(1, CHUNK // Q)
+            cb = max(1, CHUNK // Q) if xp is np else nc  # a device has no cache to block for: one block
             for c0 in range(0, nc, cb):
                 c1 = min(nc, c0 + cb)
                 ch = slice(c0, min(nc, c1 + 1))
@@ -258,7 +258,7 @@ class MaxPoolNd(Function):
         gP3 = gP.reshape((len(G.phases), G.nc) + G.q)
         gx = xp.empty((G.nc,) + tuple(G.sp), dtype=gy.dtype)
         Q = G.L // G.nc
-        cb = max(1, CHUNK // Q)
+        cb = max(1, CHUNK // Q) if xp is np else G.nc
         done = 0
         for c0 in range(0, G.nc, cb):  # blocks of whole channels, as the forward
             a, b = c0 * Q, min(n, (c0 + cb) * Q)

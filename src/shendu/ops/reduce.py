@@ -189,13 +189,13 @@ def amin(x, dim=None, keepdim=False, *, axis=None, keepdims=None):
 
 
 def _max_dim(x, dim, keepdim, is_min):
-    from .index import gather
+    from .index import Gather
 
     d = dim % x.ndim
     xp = namespace_of(x._data)
     idx = (xp.argmin if is_min else xp.argmax)(x._data, axis=d)
     idx_k = xp.expand_dims(idx, d)
-    vals = gather(x, d, _const(idx_k))
+    vals = Gather(d, idx_k)(x)  # argmax indices are in range: no check (no device sync)
     if not keepdim:
         vals = reshape(vals, idx.shape)
         return MaxResult(vals, _const(idx))

@@ -16,9 +16,11 @@ device of the inputs. The kernels compute with ``self.xp``, the namespace of the
 """
 from __future__ import annotations
 
+import numpy as np
+
 from ..autograd.function import Function
 from ..autograd.tensor import _wrap
-from ..backend import namespace_of
+from ..backend import device_of, namespace_of, to_device
 
 
 def _sigmoid_(a):
@@ -56,6 +58,13 @@ class _SeqBase(Function):
             res[i] = g
         return tuple(res)
 
+    def _mask_on(self, like):
+        """The mask on the device of array ``like`` (a host mask given with device inputs is copied once)."""
+        mask = self.mask
+        if mask is not None and type(like) is not np.ndarray and type(mask) is np.ndarray:
+            mask = self.mask = to_device(mask, device_of(like))
+        return mask
+
     def _steps(self, T):
         return range(T - 1, -1, -1) if self.reverse else range(T)
 
@@ -89,7 +98,7 @@ class LSTMSeq(_SeqBase):
         xp = self.xp
         T, B, G = xproj.shape
         H = G // 4
-        mask = self.mask
+        mask = self._mask_on(xproj)
         dt = xproj.dtype
         A = xp.empty((T, B, G), dt)  # gate activations i, f, g, o
         C = xp.empty((T, B, H), dt)
@@ -213,7 +222,7 @@ class GRUSeq(_SeqBase):
         xp = self.xp
         T, B, G = xproj.shape
         H = G // 3
-        mask = self.mask
+        mask = self._mask_on(xproj)
         dt = xproj.dtype
         A = xp.empty((T, B, G), dt)   # r, z, n
         HN = xp.empty((T, B, H), dt)  # W_hn h + b_hn
@@ -330,7 +339,7 @@ class ElmanSeq(_SeqBase):
     def forward(self, xproj, w_hh, h0):
         xp = self.xp
         T, B, H = xproj.shape
-        mask = self.mask
+        mask = self._mask_on(xproj)
         Y = xp.empty_like(xproj)
         HP = xp.empty_like(xproj)
         wT = w_hh.T

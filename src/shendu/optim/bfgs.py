@@ -87,7 +87,8 @@ class BFGS(Optimizer):
                 rho = 1.0 / ys
                 My = M @ y
                 M += rho * ((1.0 + rho * float(y @ My)) * xp.outer(s, s) - xp.outer(My, s) - xp.outer(s, My))
-            done = abs(f_new - loss) < group["tolerance_change"] or float(xp.max(xp.abs(s))) <= group["tolerance_change"]
+            tol = group["tolerance_change"]
+            done = abs(f_new - loss) < tol or float(xp.max(xp.abs(s))) <= tol
             loss, g = f_new, g_new
             if done:
                 break

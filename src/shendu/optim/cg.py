@@ -126,7 +126,8 @@ class NonlinearCG(Optimizer):
                                                   max_ls=group["max_ls"])
                 fp.add_(t, d)
             st.update(d=d, prev_flat_grad=g.copy(), t=t)
-            done = abs(f_new - loss) < group["tolerance_change"] or float(xp.max(xp.abs(t * d))) <= group["tolerance_change"]
+            tol = group["tolerance_change"]
+            done = abs(f_new - loss) < tol or float(xp.max(xp.abs(t * d))) <= tol
             loss, g = f_new, g_new
             if done:
                 break

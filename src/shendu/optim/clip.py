@@ -85,7 +85,7 @@ def clip_grad_norm_(parameters, max_norm, norm_type=2.0, error_if_nonfinite=Fals
         for g in grads:
             g._data *= coef
             g._version += 1
-    return Tensor(np.asarray(total, dtype=grads[0]._data.dtype if grads else np.float32))
+    return _wrap(np.asarray(total, dtype=grads[0]._data.dtype if grads else np.float32))  # on the host, with the grads
 
 
 def _device_clip(grads, max_norm, norm_type, error_if_nonfinite, xp):

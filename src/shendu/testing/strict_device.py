@@ -213,6 +213,12 @@ class _StrictGenerator:
     def __init__(self, seed):
         self._g = np.random.default_rng(seed)
 
+    def get_state(self):
+        return self._g.bit_generator.state
+
+    def set_state(self, state):
+        self._g.bit_generator.state = state
+
     def __getattr__(self, name):
         f = getattr(self._g, name)
         if name in ("random", "standard_normal", "normal", "uniform", "integers", "permutation"):

@@ -54,6 +54,17 @@ def _as_tensors(batch):
     return tuple(b if isinstance(b, Tensor) else as_tensor(b) for b in batch)
 
 
+def _usable(name):
+    """Whether the device named ``name`` exists here (a checkpoint written on a GPU may resume on the CPU)."""
+    from ..backend import resolve
+
+    try:
+        resolve(name)
+    except (RuntimeError, ValueError, TypeError):
+        return False
+    return True
+
+
 def _batch_size(t):
     return t.shape[0] if getattr(t, "ndim", 0) else 1
 
@@ -172,8 +183,9 @@ class Trainer:
 
     # ------------------------------------------------------------------ state
     def training_state(self):
-        """Everything needed to resume exactly: parameters, optimizer/scheduler/callback state, counters, RNGs."""
-        from ..backend.random import get_generator
+        """Everything needed to resume exactly: parameters, optimizer/scheduler/callback state, counters, RNGs
+        (the CPU's and those of the devices in use, e.g. dropout's on a GPU, where they can report it)."""
+        from ..backend.random import get_generator, get_rng_state
 
         state = {
             "kind": TRAINING_STATE,
@@ -182,6 +194,7 @@ class Trainer:
             "global_step": self.global_step,
             "history": self.history.state_dict(),
             "global_rng": get_generator().bit_generator.state,
+            "rng": get_rng_state(),
             "callbacks": self.callbacks.state_dict() if hasattr(self, "callbacks") else {},
         }
         if hasattr(self.optimizer, "state_dict"):
@@ -195,7 +208,7 @@ class Trainer:
 
     def load_training_state(self, state):
         """Restore what `training_state` returned (a dict, or a path to a checkpoint file)."""
-        from ..backend.random import get_generator
+        from ..backend.random import get_generator, set_rng_state
         from ..serialization import load
 
         if not isinstance(state, dict):
@@ -213,6 +226,8 @@ class Trainer:
         self.epoch_done = int(state["epoch"])
         self.global_step = int(state["global_step"])
         get_generator().bit_generator.state = state["global_rng"]
+        if "rng" in state:  # device generators (onto the devices that this machine has)
+            set_rng_state({k: v for k, v in state["rng"].items() if k != "cpu" and _usable(k)})
         rng = getattr(self.loader, "_rng", None)
         if rng is not None and "loader_rng" in state:
             rng.bit_generator.state = state["loader_rng"]

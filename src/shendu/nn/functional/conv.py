@@ -15,6 +15,11 @@ from ...ops.conv import ConvNd, ConvTransposeNd
 from ...ops import _im2col as K
 
 
+def _on(a, x):
+    """A raw (non-Tensor) array argument as a constant tensor on x's device; tensors and None unchanged."""
+    return a if a is None or isinstance(a, Tensor) else as_tensor(a, device=x.device)
+
+
 def _tuple(v, nd, name, what):
     if isinstance(v, int):
         return (v,) * nd
@@ -55,7 +60,8 @@ def conv_pads(padding, sp, k, s, d, name):
 
 def _convnd(nd, name, input, weight, bias, stride, padding, dilation, groups, flip_kernel):
     x = input if isinstance(input, Tensor) else as_tensor(input)
-    w = weight if isinstance(weight, Tensor) else as_tensor(weight)
+    w = weight if isinstance(weight, Tensor) else as_tensor(weight, device=x.device)  # raw kernels follow x
+    bias = _on(bias, x)
     unbatched = x.ndim == nd + 1
     if unbatched:
         x = reshape(x, (1,) + x.shape)
@@ -107,7 +113,8 @@ def conv3d(input, weight, bias=None, stride=1, padding=0, dilation=1, groups=1, 
 
 def _conv_transposend(nd, name, input, weight, bias, stride, padding, output_padding, groups, dilation):
     x = input if isinstance(input, Tensor) else as_tensor(input)
-    w = weight if isinstance(weight, Tensor) else as_tensor(weight)
+    w = weight if isinstance(weight, Tensor) else as_tensor(weight, device=x.device)  # raw kernels follow x
+    bias = _on(bias, x)
     unbatched = x.ndim == nd + 1
     if unbatched:
         x = reshape(x, (1,) + x.shape)
@@ -200,8 +207,9 @@ def conv2d_separable(input, col_kernel, row_kernel, bias=None, stride=1, padding
     """Depthwise convolution with the separable kernel w[c] = col[c] outer row[c] as two 1-D passes
     (kh + kw instead of kh*kw multiplies per output; textbook 9.8): col_kernel (C, kh), row_kernel (C, kw)."""
     x = input if isinstance(input, Tensor) else as_tensor(input)
-    cv = col_kernel if isinstance(col_kernel, Tensor) else as_tensor(col_kernel)
-    rw = row_kernel if isinstance(row_kernel, Tensor) else as_tensor(row_kernel)
+    cv = col_kernel if isinstance(col_kernel, Tensor) else as_tensor(col_kernel, device=x.device)
+    rw = row_kernel if isinstance(row_kernel, Tensor) else as_tensor(row_kernel, device=x.device)
+    bias = _on(bias, x)
     if x.ndim != 4 or cv.ndim != 2 or rw.ndim != 2 or not (cv.shape[0] == rw.shape[0] == x.shape[1]):
         raise ValueError(f"conv2d_separable: expected input (N, C, H, W), col (C, kh), row (C, kw); got "
                          f"{x.shape}, {cv.shape}, {rw.shape}")
@@ -221,7 +229,8 @@ def conv2d_fft(input, weight, bias=None, padding=0):
     from ...ops.conv import ConvFFT2d
 
     x = input if isinstance(input, Tensor) else as_tensor(input)
-    w = weight if isinstance(weight, Tensor) else as_tensor(weight)
+    w = weight if isinstance(weight, Tensor) else as_tensor(weight, device=x.device)  # raw kernels follow x
+    bias = _on(bias, x)
     if x.ndim != 4 or w.ndim != 4 or x.shape[1] != w.shape[1]:
         raise ValueError(f"conv2d_fft: expected input (N, C, H, W) and weight (O, C, kh, kw), got {x.shape} and "
                          f"{w.shape}")
