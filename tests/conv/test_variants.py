@@ -83,7 +83,7 @@ def test_tiled_with_output_width_tiles_is_locally_connected():
     """Textbook 9.5: t = output width gives a locally connected layer (one kernel per position)."""
     tiled = sd.nn.TiledConv2d(2, 3, 5, 3, tile_size=3, bias=False, dtype=sd.float64)  # output 3x3
     lc = sd.nn.LocallyConnected2d(2, 3, 5, 3, bias=False, dtype=sd.float64)
-    lc.weight._data = tiled.weight.numpy().copy()  # (O, 3, 3, C, kh, kw): same layout when t = 3
+    lc.weight.data.copy_(tiled.weight)  # (O, 3, 3, C, kh, kw): same layout when t = 3
     x = sd.randn(2, 2, 5, 5, dtype=sd.float64)
     np.testing.assert_allclose(tiled(x).numpy(), lc(x).numpy(), atol=1e-12)
     assert lc.weight.numel() == 3 * 3 * 3 * 2 * 3 * 3

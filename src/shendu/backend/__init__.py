@@ -16,7 +16,6 @@ from .random import generator_for, get_generator, get_rng_state, manual_seed, se
 
 _DEFAULT_FLOAT = np.dtype(np.float32)
 
-xp = np  # TEMPORARY during the device port: modules not yet ported still import it
 
 
 def get_default_dtype() -> np.dtype:
