@@ -14,6 +14,7 @@ from time import perf_counter
 import numpy as np
 
 from ..backend import device_of, namespace_of, to_device
+from ..backend.device import use_device
 from .grad_mode import _Mode
 from .tensor import Tensor, _wrap
 
@@ -146,10 +147,13 @@ def run_backward(roots, root_grads, *, retain_graph, create_graph, leaf_targets=
                 t0 = perf_counter()
             if create_graph or fn._out_meta is not None or type(fn).backward_array is None:
                 gxs = _call_backward(fn, slot, create_graph)
+            elif fn.device_index:  # a GPU other than cuda:0: allocate the gradients there
+                with use_device(fn.device_index):
+                    gxs = type(fn).backward_array(fn, slot[0])
             else:
                 gxs = type(fn).backward_array(fn, slot[0])
-                if type(gxs) is not tuple:
-                    gxs = (gxs,)
+            if type(gxs) is not tuple:
+                gxs = (gxs,)
             if prof is not None:
                 if fn.xp is not np:  # GPU work is queued: wait for it before reading the clock
                     from .profiler import _synchronize
@@ -240,6 +244,13 @@ def _add(buffers, fn, idx, g):
 
 
 def _call_backward(fn, slot, create_graph):
+    if fn.device_index:  # a GPU other than cuda:0: allocate the gradients there
+        with use_device(fn.device_index):
+            return _call_backward_here(fn, slot, create_graph)
+    return _call_backward_here(fn, slot, create_graph)
+
+
+def _call_backward_here(fn, slot, create_graph):
     meta = fn._out_meta
     if meta is not None and any(g is None for g in slot):
         for i, g in enumerate(slot):

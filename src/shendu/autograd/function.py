@@ -21,7 +21,7 @@ import itertools
 
 import numpy as np
 
-from ..backend import common_namespace
+from ..backend.device import common_namespace, use_device
 
 from .grad_mode import _Mode
 from .tensor import Tensor, _wrap, _wrap_grad
@@ -62,6 +62,7 @@ class Function:
     #: The array namespace of this call's inputs (NumPy; CuPy or the stand-in when they are on a GPU).
     #: ``forward``/``backward_array`` compute with ``self.xp``, never with a global module.
     xp = np
+    device_index = None  # the CUDA ordinal when the inputs are on a GPU other than cuda:0
 
     # --- user-facing helpers (PyTorch ctx API) -------------------------------------------
     def save_for_backward(self, *tensors):
@@ -95,14 +96,21 @@ class Function:
 
             inputs = tuple(x if isinstance(x, Tensor) else as_tensor(x) for x in inputs)
             arrays = [x._data for x in inputs]
+        cls = type(self)
         for a in arrays:
             if type(a) is not _ndarray:  # not all on the host: one device check, then that device's namespace
-                self.xp, arrays = common_namespace(type(self).__name__, arrays)
+                self.xp, arrays, index = common_namespace(cls.__name__, arrays)
                 if any(x._data is not y for x, y in zip(inputs, arrays)):  # 0-d host values moved over
                     inputs = tuple(x if x._data is y else _moved(x, y) for x, y in zip(inputs, arrays))
+                if index:  # not cuda:0: allocate on the inputs' GPU, forward and backward
+                    self.device_index = index
+                    with use_device(index):
+                        ys = cls.forward(self, *arrays)
+                else:
+                    ys = cls.forward(self, *arrays)
                 break
-        cls = type(self)
-        ys = cls.forward(self, *arrays)
+        else:  # all host arrays: the NumPy fast path
+            ys = cls.forward(self, *arrays)
         multi = type(ys) is tuple
         xp = self.xp
         if multi:

@@ -555,8 +555,9 @@ def is_tensor(obj) -> bool:
 def scalar_like(value, ref: Tensor) -> Tensor:
     """A 0-d constant tensor for a Python number in an op with ``ref``, keeping ref's dtype
     where NumPy's weak-scalar rule does (float32 tensor * 2.0 stays float32)."""
-    dt = ref._data.dtype
-    xp = namespace_of(ref._data)
+    d = ref._data
+    dt = d.dtype
+    xp = np if type(d) is np.ndarray else namespace_of(d)
     if isinstance(value, bool):
         arr = xp.asarray(value, dtype=dt if dt.kind != "b" else np.bool_)
     elif isinstance(value, numbers.Integral):

@@ -234,6 +234,11 @@ def to_device(arr, dev: device):
     return dst.to_device(arr, dev.index)
 
 
+def use_device(index):
+    """A context making CUDA device ``index`` current, so that new arrays are allocated there."""
+    return cuda_backend().use(index)
+
+
 def to_host(arr) -> np.ndarray:
     """A NumPy array with the values of ``arr`` (an explicit device-to-host copy for device arrays)."""
     if type(arr) is _ndarray:
@@ -263,7 +268,7 @@ def common_namespace(op: str, arrays: list):
     """The namespace for an op whose input ``arrays`` are not all host arrays, moving 0-d host values
     (scalars) to the device as PyTorch does. Mixing devices raises an error naming ``op`` and both devices.
 
-    Returns ``(xp, arrays)``."""
+    Returns ``(xp, arrays, index)``: ``index`` is the CUDA ordinal of the inputs (the op must allocate there)."""
     dev = None
     be = None
     for a in arrays:
@@ -280,7 +285,7 @@ def common_namespace(op: str, arrays: list):
                 f"{op}: Expected all tensors to be on the same device, but found at least two devices, {dev} and {d}"
             )
     if be is None:
-        return np, arrays
+        return np, arrays, None
     out = list(arrays)
     for i, a in enumerate(arrays):
         if type(a) is _ndarray or (not hasattr(a, "shape") and a is not None) or (
@@ -291,4 +296,4 @@ def common_namespace(op: str, arrays: list):
                     f"{dev} and cpu (input {i} has shape {tuple(a.shape)} on the cpu; move it with .to({str(dev)!r}))"
                 )
             out[i] = be.to_device(np.asarray(a), dev.index)
-    return be.xp, out
+    return be.xp, out, dev.index

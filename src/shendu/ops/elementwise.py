@@ -710,7 +710,7 @@ def _arrays(op, *arrays):
     the device check of ``Function.__call__``: one device, 0-d host values moved to it)."""
     for a in arrays:
         if type(a) is not np.ndarray:
-            return common_namespace(op, list(arrays))
+            return common_namespace(op, list(arrays))[:2]
     return np, arrays
 
 
