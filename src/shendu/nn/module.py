@@ -243,7 +243,7 @@ class Module:
             return self
         dt = None if dtype is None else to_dtype(dtype)
 
-        def convert(t, floating_only_dtype=True):
+        def convert(t):
             arr = t._data
             if dev is not None and device_of(arr) != dev:
                 arr = to_device(arr, dev)
