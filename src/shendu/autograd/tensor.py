@@ -506,6 +506,16 @@ def _to_array(data, dtype, copy: bool, device=None):
     return arr if dev is CPU else to_device(arr, dev)
 
 
+def array_of(x):
+    """The array behind ``x`` where it lives: a Tensor's array, a host or device array as is, and anything
+    else (lists, numbers) as a host array."""
+    if isinstance(x, Tensor):
+        return x._data
+    if hasattr(x, "shape") and hasattr(x, "dtype") and not isinstance(x, np.generic):
+        return x
+    return np.asarray(x)
+
+
 def _host_values(data):
     """Lists and tuples with tensors inside (``sd.tensor([t1, t2])``) as host values."""
     if isinstance(data, (list, tuple)):

@@ -16,7 +16,7 @@ from __future__ import annotations
 import numpy as np
 
 from ..autograd.grad_mode import no_grad
-from ..autograd.tensor import Tensor, _wrap
+from ..autograd.tensor import _wrap, array_of
 from ..backend import device_of, generator_for, namespace_of, to_device, to_host
 from ..nn import functional as F
 from ..nn.layers.attention import AdditiveAttention, DotAttention, GeneralAttention
@@ -27,15 +27,6 @@ from ..nn.module import Module
 from ..ops import cat, log_softmax
 
 _CELLS = {"GRU": GRU, "LSTM": LSTM, "RNN": RNN}
-
-
-def _arr(x):
-    """Token ids as an array where they are: a Tensor's array, a host or device array, or lists as a host array."""
-    if isinstance(x, Tensor):
-        return x._data
-    if hasattr(x, "shape") and hasattr(x, "dtype") and not isinstance(x, np.generic):
-        return x
-    return np.asarray(x)
 
 
 class Seq2Seq(Module):
@@ -82,14 +73,14 @@ class Seq2Seq(Module):
     def encode(self, src, src_lengths=None):
         """src (B, S) ids -> (encoder outputs (B, S, H), final state, source mask (B, S) on the model's device,
         or None)."""
-        src = _arr(src)
+        src = array_of(src)
         if src.ndim != 2:
             raise ValueError(f"Seq2Seq: expected src of shape (B, S), got {src.shape}")
         if src_lengths is None:
             lens = to_host((src != self.pad_idx).sum(1))  # the layers pack by host lengths: one small copy
             src_lengths = None if np.all(lens == src.shape[1]) else np.maximum(lens, 1)
         else:
-            src_lengths = to_host(_arr(src_lengths))
+            src_lengths = to_host(array_of(src_lengths))
         enc, state = self.encoder(self.src_emb(self._ids_on_device(src)), lengths=src_lengths)
         mask = None if src_lengths is None else to_device(np.arange(src.shape[1])[None] < src_lengths[:, None],
                                                           device_of(enc._data))
@@ -106,7 +97,7 @@ class Seq2Seq(Module):
 
     def decode_step(self, tokens, state, enc, mask):
         """One decoder step: tokens (B,) -> (logits (B, V), new state, attention weights (B, S) or None)."""
-        dec, state = self.decoder(self.tgt_emb(self._ids_on_device(_arr(tokens).reshape(-1, 1))), state)
+        dec, state = self.decoder(self.tgt_emb(self._ids_on_device(array_of(tokens).reshape(-1, 1))), state)
         logits, w = self._project(dec, enc, mask)
         return logits[:, 0], state, (None if w is None else w[:, 0])
 
@@ -115,7 +106,7 @@ class Seq2Seq(Module):
         """Logits (B, T, V) for decoder inputs tgt_in (B, T) (starting with <sos>). With ratio < 1 each
         step feeds the model's own argmax instead of the true token with probability 1 - ratio."""
         enc, state, mask = self.encode(src, src_lengths)
-        tgt_in = self._ids_on_device(_arr(tgt_in))
+        tgt_in = self._ids_on_device(array_of(tgt_in))
         if teacher_forcing_ratio >= 1.0:
             dec, _ = self.decoder(self.tgt_emb(tgt_in), state)
             return self._project(dec, enc, mask)[0]
@@ -134,7 +125,7 @@ class Seq2Seq(Module):
 
     def loss(self, src, tgt, src_lengths=None, teacher_forcing_ratio=1.0):
         """Mean token cross-entropy of tgt[:, 1:] given tgt[:, :-1] (tgt = <sos> ... <eos> <pad>...)."""
-        tgt = _arr(tgt)
+        tgt = array_of(tgt)
         logits = self(src, tgt[:, :-1], src_lengths, teacher_forcing_ratio)
         return F.cross_entropy(logits.reshape(-1, self.tgt_vocab), tgt[:, 1:].reshape(-1), ignore_index=self.pad_idx)
 
@@ -164,7 +155,7 @@ class Seq2Seq(Module):
     def beam_search(self, src, beam_width=5, max_len=50, num_return=None, length_penalty=1.0):
         """Beam search for one source sequence (S,) or (1, S): a list of (tokens, score) best first,
         score = sum of log-probabilities / length**length_penalty (length counts <eos>)."""
-        src = _arr(src).reshape(1, -1)
+        src = array_of(src).reshape(1, -1)
         num_return = beam_width if num_return is None else num_return
         with no_grad():
             enc, state, mask = self.encode(src)

@@ -11,21 +11,12 @@ from collections import OrderedDict
 
 import numpy as np
 
-from ..autograd.tensor import Tensor, _wrap
-from ..backend import CPU, device_of, get_default_device, is_host, namespace_of, parse_to_args, resolve, to_device, to_dtype
+from ..autograd.tensor import Tensor, _wrap, array_of
+from ..backend import CPU, device_of, get_default_device, namespace_of, parse_to_args, resolve, to_device, to_dtype
 from .parameter import Parameter
 
 
 _BUILDING = threading.local()  # how many Module constructors are running (per thread)
-
-
-def _as_array(value):
-    """``value`` as an array where it lives (a host or device array as is; anything else as a NumPy array)."""
-    if isinstance(value, Tensor):
-        return value._data
-    if isinstance(value, np.ndarray) or (hasattr(value, "shape") and hasattr(value, "dtype") and not is_host(value)):
-        return value
-    return np.asarray(value)
 
 
 class Module:
@@ -86,7 +77,7 @@ class Module:
                 raise TypeError(f"{type(self).__name__}.{name}: cannot assign {type(value).__name__} to a parameter (expected Parameter or None)")
             params[name] = None
         elif name in bufs:
-            bufs[name] = value if value is None or isinstance(value, Tensor) else _wrap(_as_array(value))
+            bufs[name] = value if value is None or isinstance(value, Tensor) else _wrap(array_of(value))
         elif name in mods and value is None:
             mods[name] = None
         else:
@@ -116,7 +107,7 @@ class Module:
     def register_buffer(self, name: str, tensor, persistent: bool = True) -> None:
         """Register non-trainable state (e.g. BatchNorm's running mean) saved in the state dict."""
         self.__dict__.pop(name, None)
-        self._buffers[name] = None if tensor is None else (tensor if isinstance(tensor, Tensor) else _wrap(_as_array(tensor)))
+        self._buffers[name] = None if tensor is None else (tensor if isinstance(tensor, Tensor) else _wrap(array_of(tensor)))
         if not persistent:
             self.__dict__.setdefault("_non_persistent", set()).add(name)
 
@@ -316,14 +307,14 @@ class Module:
         for k, t in own.items():
             if k not in state_dict:
                 continue
-            arr = _as_array(state_dict[k])
+            arr = array_of(state_dict[k])
             if tuple(arr.shape) != tuple(t.shape):
                 errors.append(f"{k}: checkpoint shape {tuple(arr.shape)} vs model shape {tuple(t.shape)}")
         if errors:
             raise ValueError(f"{type(self).__name__}.load_state_dict: size mismatch for " + "; ".join(errors))
         for k, t in own.items():
             if k in state_dict:
-                arr = _as_array(state_dict[k])
+                arr = array_of(state_dict[k])
                 moved = to_device(arr, device_of(t._data))  # onto the parameter's device, wherever the source is
                 t._data = moved.astype(t._data.dtype, copy=moved is arr)
                 t._version += 1

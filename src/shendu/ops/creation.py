@@ -10,7 +10,7 @@ import numpy as np
 
 from ..autograd.tensor import Tensor, _wrap
 from ..backend import (
-    backend_of_device, device_of, get_default_dtype, get_generator, namespace_of, resolve, to_dtype,
+    backend_of_device, device_of, get_default_dtype, get_generator, resolve, to_dtype,
 )
 
 

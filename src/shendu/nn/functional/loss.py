@@ -14,7 +14,7 @@ import math
 import numpy as np
 
 from ...autograd.function import Function
-from ...autograd.tensor import Tensor, _wrap, as_tensor
+from ...autograd.tensor import Tensor, _wrap, array_of, as_tensor
 from ...backend import device_of, is_host, namespace_of, to_device, to_host
 from ...ops import abs as _abs, clamp, exp, gather, log, log_softmax, relu, softmax, softplus, where
 from ...ops import sum as _sum
@@ -37,15 +37,6 @@ def _check_same(name, input, target):
         raise ValueError(f"{name}: input of shape {tuple(input.shape)} and target of shape {tuple(target.shape)} must match")
 
 
-def _array(x):
-    """The array of a Tensor, a host or device array as is, anything else (lists, numbers) as a host array."""
-    if isinstance(x, Tensor):
-        return x._data
-    if hasattr(x, "shape") and hasattr(x, "dtype") and not isinstance(x, np.generic):
-        return x
-    return np.asarray(x)
-
-
 def _on(arr, ref: Tensor):
     """``arr`` on the device of tensor ``ref`` (an explicit copy when it is elsewhere)."""
     return to_device(arr, device_of(ref._data))
@@ -54,7 +45,7 @@ def _on(arr, ref: Tensor):
 def _as_target(target, ref: Tensor) -> Tensor:
     if isinstance(target, Tensor):
         return target
-    arr = _array(target)
+    arr = array_of(target)
     if arr.dtype.kind == "f":
         arr = arr.astype(ref._data.dtype)
     return as_tensor(_on(arr, ref))
@@ -64,7 +55,7 @@ def _as_weight(weight, ref: Tensor):
     """Class weights as a Tensor on ``ref``'s device (host arrays are copied over; Tensors are used as given)."""
     if weight is None or isinstance(weight, Tensor):
         return weight
-    return as_tensor(_on(_array(weight), ref))
+    return as_tensor(_on(array_of(weight), ref))
 
 
 def _min_max(a):
@@ -251,7 +242,7 @@ def cross_entropy(input: Tensor, target, weight: Tensor | None = None, ignore_in
         if target.min() >= 0 and target.max() < c:  # checked on the host, then copied to the input's device
             ignore = ignore_index if 0 <= ignore_index < c else None
             return _CrossEntropyIdx(_on(target, input), ignore, float(label_smoothing), reduction)(input)
-    tarr = _array(target)
+    tarr = array_of(target)
     if input.ndim == 1:
         input = input.reshape((1, -1))
         tarr = tarr.reshape((1,) + tarr.shape)
@@ -329,7 +320,7 @@ def nll_loss(input: Tensor, target, weight: Tensor | None = None, ignore_index: 
     """Negative log-likelihood -log p_y on log-probabilities (textbook 5.5, 6.2.1.1).
 
     input: (N, C) or (N, C, d1, ...) log-probabilities; target: class indices (N,) / (N, d1, ...)."""
-    tarr = _array(target)
+    tarr = array_of(target)
     if input.ndim < 2 or tarr.dtype.kind not in "iu" or tuple(tarr.shape) != (input.shape[0],) + tuple(input.shape[2:]):
         raise ValueError(
             f"nll_loss: expected input (N, C, ...) and integer target (N, ...), got {tuple(input.shape)} and "
@@ -497,7 +488,7 @@ def hinge_loss(input: Tensor, target, margin: float = 1.0, reduction: str = "mea
 def multi_margin_loss(input: Tensor, target, p: int = 1, margin: float = 1.0, weight=None, reduction: str = "mean") -> Tensor:
     """Multi-class hinge: sum_{j != y} max(0, margin - z_y + z_j)^p / C; input (N, C), target (N,) indices."""
     n, c = input.shape
-    t = _on(_array(target).astype(np.intp), input)
+    t = _on(array_of(target).astype(np.intp), input)
     xp = namespace_of(t)
     zy = gather(input, 1, _wrap(t[:, None]))
     m = relu(input - zy + margin)
