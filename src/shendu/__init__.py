@@ -31,8 +31,18 @@ bool_ = _np.dtype(_np.bool_)
 float = float32  # noqa: A001  (torch.float)
 double = float64
 long = int64
+half = float16
+int16 = _np.dtype(_np.int16)
+bool = bool_  # noqa: A001  (torch.bool)
 
 from . import serialization, train  # noqa: E402,F401  (train installs model.compile/fit on nn.Module)
 from .serialization import load, save  # noqa: E402,F401
+from .serialization import CheckpointError  # noqa: E402,F401
 from . import optim  # noqa: E402,F401
 from . import models  # noqa: E402,F401
+from . import accelerator, onnx, utils  # noqa: E402,F401  (issue 12: torch.accelerator / torch.onnx / torch.utils layout)
+from .utils import Generator  # noqa: E402,F401
+from .nn.functional import cdist, cosine_similarity, dropout, erf, pairwise_distance  # noqa: E402,F401  (torch.* names)
+from . import keras, losses  # noqa: E402,F401
+from .keras import GradientTape  # noqa: E402,F401
+from .keras import optimizers  # noqa: E402,F401  (tf.optimizers.Adam(learning_rate=...), text 003)

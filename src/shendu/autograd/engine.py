@@ -15,7 +15,7 @@ import numpy as np
 
 from ..backend import device_of, namespace_of, to_device
 from ..backend.device import use_device
-from .grad_mode import _Mode
+from .grad_mode import _GRAD_OFF, _Mode, _ModeState, set_mode
 from .tensor import Tensor, _wrap
 
 _FREED = (
@@ -114,10 +114,15 @@ def run_backward(roots, root_grads, *, retain_graph, create_graph, leaf_targets=
     heap = [(-fn._seq, id(fn), fn) for fn in buffers]
     heapq.heapify(heap)
     push, pop = heapq.heappush, heapq.heappop
-    prev_mode = _Mode.grad_enabled
-    _Mode.grad_enabled = bool(create_graph)
-    anomaly = _Mode.anomaly
-    prof = _Mode.profiler
+    prev_mode = _Mode.grad_enabled  # the calling thread's grad mode: off unless create_graph, restored below
+    off = prev_mode and not create_graph
+    if off:  # set_mode(False), inlined (one backward per step: keep it cheap)
+        _GRAD_OFF.append(None)
+        _Mode.grad_enabled = False
+    elif create_graph and not prev_mode:
+        set_mode(True)
+    anomaly = _ModeState.anomaly_any and _Mode.anomaly
+    prof = _ModeState._profiler
     try:
         while heap:
             fn = pop(heap)[2]
@@ -209,7 +214,11 @@ def run_backward(roots, root_grads, *, retain_graph, create_graph, leaf_targets=
             else:
                 captured[id(x)] = g
     finally:
-        _Mode.grad_enabled = prev_mode
+        if off:
+            _Mode.grad_enabled = True
+            _GRAD_OFF.pop()
+        elif create_graph and not prev_mode:
+            set_mode(False)
     return captured
 
 

@@ -23,7 +23,7 @@ import numpy as np
 
 from ..backend.device import common_namespace, use_device
 
-from .grad_mode import _Mode
+from .grad_mode import _GRAD_OFF, _Mode, _ModeState
 from .tensor import Tensor, _wrap, _wrap_grad
 
 #: Creation order of recorded nodes: a consumer is always numbered after its producers, so
@@ -117,11 +117,11 @@ class Function:
             ys = tuple([y if type(y) is _ndarray or xp is not np else np.asarray(y) for y in ys])
         elif type(ys) is not _ndarray and xp is np:  # NumPy turns 0-d results into scalars; keep arrays
             ys = np.asarray(ys)
-        if _Mode.anomaly:
+        if _ModeState.anomaly_any and _Mode.anomaly:  # per-thread flags; anomaly read only while in use
             from .anomaly import check_forward
 
             check_forward(self, ys if multi else (ys,))
-        if _Mode.grad_enabled:
+        if not _GRAD_OFF or _Mode.grad_enabled:  # no thread has grad off, or this one has it on
             needs = tuple([x._requires_grad for x in inputs])
             if True in needs:
                 self.inputs = inputs

@@ -5,33 +5,86 @@ Textbook 6.5.2: the computational graph is recorded only while grad mode is on.
 from __future__ import annotations
 
 import functools
+import threading
 
 
-class _Mode:
-    """Process-wide recording flags (read on every op call, so kept as plain class attributes)."""
+class _ModeState(threading.local):
+    """Recording flags of the calling thread: a ``threading.local`` whose class attributes are the
+    defaults, so a new thread starts with grad enabled and anomaly mode off, and a flag set in one
+    thread (``no_grad``, ``detect_anomaly``, ``backward``) never changes another's.
+
+    Fast path (read on every op): ``not _GRAD_OFF`` (process-wide, no thread-local lookup) says that no
+    thread has grad mode off, so ``Function.__call__`` reads the thread's flag only while some thread
+    does; likewise ``anomaly_any`` for anomaly mode. ``profiler`` stays process-wide:
+    ``autograd.profile`` patches ``Function.__call__`` for every thread."""
 
     grad_enabled = True
     anomaly = False
-    profiler = None  # the active autograd.profile, if any
+    anomaly_any = False  # process-wide: some thread has anomaly mode on
+    _profiler = None  # process-wide: the active autograd.profile
+
+    @property
+    def profiler(self):
+        """The active ``autograd.profile`` (process-wide), or None."""
+        return _ModeState._profiler
+
+    @profiler.setter
+    def profiler(self, prof):
+        _ModeState._profiler = prof
+
+
+_Mode = _ModeState()
+#: One entry per thread whose grad mode is off (list append/pop are atomic): empty means every
+#: thread records, the fast path of ``Function.__call__``. Every write of ``_Mode.grad_enabled``
+#: goes through ``set_mode`` so that the list stays in step.
+_GRAD_OFF: list = []
+_ANOMALY_ON: list = []  # the same for anomaly mode
+_ANOMALY_LOCK = threading.Lock()
+
+
+def set_mode(enabled: bool) -> bool:
+    """Set the calling thread's grad mode; returns the previous one (restore it with ``set_mode(prev)``)."""
+    prev = _Mode.grad_enabled
+    if enabled is not prev:
+        if enabled:
+            _Mode.grad_enabled = True
+            _GRAD_OFF.pop()
+        else:
+            _GRAD_OFF.append(None)
+            _Mode.grad_enabled = False
+    return prev
+
+
+def _set_anomaly(on: bool) -> bool:
+    """Set the calling thread's anomaly mode; returns the previous one."""
+    prev = _Mode.anomaly
+    if on is not prev:
+        with _ANOMALY_LOCK:
+            if on:
+                _ANOMALY_ON.append(None)
+            else:
+                _ANOMALY_ON.pop()
+            _Mode.anomaly = on
+            _ModeState.anomaly_any = bool(_ANOMALY_ON)
+    return prev
 
 
 def is_grad_enabled() -> bool:
-    """True when ops record the graph for back-propagation."""
-    return _Mode.grad_enabled
+    """True when ops record the graph for back-propagation (in the calling thread)."""
+    return not _GRAD_OFF or _Mode.grad_enabled
 
 
 class _GradSwitch:
-    """Context manager and decorator setting grad mode to ``self._target``."""
+    """Context manager and decorator setting the calling thread's grad mode to ``self._target``."""
 
     _target = True
 
     def __enter__(self):
-        self._prev = _Mode.grad_enabled
-        _Mode.grad_enabled = self._target
+        self._prev = set_mode(self._target)
         return self
 
     def __exit__(self, *exc):
-        _Mode.grad_enabled = self._prev
+        set_mode(self._prev)
         return False
 
     def __call__(self, fn):
@@ -39,12 +92,11 @@ class _GradSwitch:
 
         @functools.wraps(fn)
         def wrapper(*args, **kwargs):
-            prev = _Mode.grad_enabled
-            _Mode.grad_enabled = target
+            prev = set_mode(target)
             try:
                 return fn(*args, **kwargs)
             finally:
-                _Mode.grad_enabled = prev
+                set_mode(prev)
 
         return wrapper
 
@@ -70,16 +122,15 @@ class set_grad_enabled(_GradSwitch):
 
 class detect_anomaly:
     """Anomaly mode: every op checks its forward output and backward gradients for NaN/Inf and
-    raises an error naming the op that produced the first one (slow; for debugging)."""
+    raises an error naming the op that produced the first one (slow; for debugging). Per thread."""
 
     def __init__(self, enabled: bool = True):
         self._target = bool(enabled)
 
     def __enter__(self):
-        self._prev = _Mode.anomaly
-        _Mode.anomaly = self._target
+        self._prev = _set_anomaly(self._target)
         return self
 
     def __exit__(self, *exc):
-        _Mode.anomaly = self._prev
+        _set_anomaly(self._prev)
         return False

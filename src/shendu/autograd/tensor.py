@@ -481,6 +481,8 @@ def _to_array(data, dtype, copy: bool, device=None):
         data = data._data
     if isinstance(data, np.ndarray) or (hasattr(data, "shape") and device_of(data) is not CPU):
         arr = data
+        if arr.dtype.kind not in "biufc":
+            raise _not_numeric(data, arr)
         if dtype is not None:
             arr = arr.astype(to_dtype(dtype), copy=copy)
         elif copy:
@@ -492,18 +494,62 @@ def _to_array(data, dtype, copy: bool, device=None):
         return arr
     if hasattr(data, "__array__") and not isinstance(data, (list, tuple)):
         arr = np.asarray(data)
+        if arr.dtype.kind not in "biufc":
+            raise _not_numeric(data, arr)
         if dtype is not None:
             arr = arr.astype(to_dtype(dtype), copy=False)
-    elif dtype is not None:
-        arr = np.array(_host_values(data), dtype=to_dtype(dtype))
     else:
-        arr = np.array(_host_values(data))
-        if arr.dtype.kind == "f" and arr.dtype != get_default_dtype():
+        values = _host_values(data)
+        try:
+            arr = np.array(values)
+        except ValueError:  # NumPy >= 1.24 refuses ragged nesting
+            raise _ragged(values) from None
+        if arr.dtype.kind not in "biufc":
+            if arr.dtype.kind == "O" and dtype is not None:  # e.g. ints beyond int64 for a float dtype
+                try:
+                    arr = np.array(values, dtype=to_dtype(dtype))
+                except (ValueError, TypeError, OverflowError):
+                    raise _ragged(values) or _not_numeric(data, arr) from None
+            else:
+                raise _ragged(values) or _not_numeric(data, arr)
+        if dtype is not None:
+            arr = arr.astype(to_dtype(dtype), copy=False)
+        elif arr.dtype.kind == "f" and arr.dtype != get_default_dtype():
             arr = arr.astype(get_default_dtype())
-        elif arr.dtype.kind == "O":
-            raise TypeError(f"tensor: cannot convert {type(data).__name__} with ragged or non-numeric entries to a tensor")
     dev = get_default_device() if device is None else resolve(device)
     return arr if dev is CPU else to_device(arr, dev)
+
+
+def _ragged(values, dim=0):
+    """A ValueError naming where a nested sequence is ragged (as PyTorch: "expected sequence of length 2 at dim 1
+    (got 1)"), or None when it is not."""
+    if not isinstance(values, (list, tuple)):
+        return None
+    seqs = [isinstance(v, (list, tuple)) for v in values]
+    if any(seqs) and not all(seqs):
+        return ValueError(f"tensor: ragged nested sequence: at dim {dim + 1} some entries are sequences and some "
+                          f"are not ({type(values[seqs.index(False)]).__name__} next to a sequence)")
+    if not values or not seqs[0]:
+        return None
+    n = len(values[0])
+    for v in values:
+        if len(v) != n:
+            return ValueError(f"tensor: ragged nested sequence: expected sequence of length {n} at dim {dim + 1} "
+                              f"(got {len(v)})")
+    for v in values:
+        err = _ragged(v, dim + 1)
+        if err is not None:
+            return err
+    return None
+
+
+def _not_numeric(data, arr):
+    """A TypeError for data that is not numbers or booleans (strings, objects, dates)."""
+    msg = f"tensor: cannot convert {type(data).__name__} of {arr.dtype} values to a tensor; expected numbers or booleans"
+    if arr.size:
+        v = arr.reshape(-1)[0]
+        msg += f" (got e.g. {v.item() if isinstance(v, np.generic) else v!r})"
+    return TypeError(msg)
 
 
 def array_of(x):

@@ -6,6 +6,8 @@ Ops never use a global array module: they take the namespace from their inputs
 """
 from __future__ import annotations
 
+import threading
+
 import numpy as np
 
 from .device import (  # noqa: F401
@@ -17,19 +19,51 @@ from .random import generator_for, get_generator, get_rng_state, manual_seed, se
 _DEFAULT_FLOAT = np.dtype(np.float32)
 
 
+class _DtypeOverride(threading.local):
+    """The calling thread's ``default_dtype`` block, if any (None: the process-wide default)."""
+
+    dtype = None
+
+
+_LOCAL = _DtypeOverride()
+
 
 def get_default_dtype() -> np.dtype:
-    """The floating dtype used for Python floats and lists (float32 unless changed)."""
-    return _DEFAULT_FLOAT
+    """The floating dtype used for Python floats and lists: the calling thread's ``default_dtype``
+    block if one is open, else the process-wide default (float32 unless changed)."""
+    d = _LOCAL.dtype
+    return _DEFAULT_FLOAT if d is None else d
+
+
+def _float_dtype(name, dtype) -> np.dtype:
+    dt = np.dtype(dtype)
+    if dt.kind != "f":
+        raise TypeError(f"{name}: expected a floating dtype, got {dt}")
+    return dt
 
 
 def set_default_dtype(dtype) -> None:
-    """Set the default floating dtype (float32 or float64)."""
+    """Set the process-wide default floating dtype (float32 or float64), as ``torch.set_default_dtype``;
+    a thread's open ``default_dtype`` block still wins in that thread."""
     global _DEFAULT_FLOAT
-    dt = np.dtype(dtype)
-    if dt.kind != "f":
-        raise TypeError(f"set_default_dtype: expected a floating dtype, got {dt}")
-    _DEFAULT_FLOAT = dt
+    _DEFAULT_FLOAT = _float_dtype("set_default_dtype", dtype)
+
+
+class default_dtype:
+    """Use ``dtype`` as the default floating dtype inside a block, in the calling thread only:
+    ``with default_dtype(np.float64): ...`` (other threads keep theirs; blocks nest)."""
+
+    def __init__(self, dtype):
+        self._dtype = _float_dtype("default_dtype", dtype)
+
+    def __enter__(self):
+        self._prev = _LOCAL.dtype
+        _LOCAL.dtype = self._dtype
+        return self
+
+    def __exit__(self, *exc):
+        _LOCAL.dtype = self._prev
+        return False
 
 
 def get_array_module(*arrays):
@@ -76,7 +110,7 @@ def parse_to_args(args, kwargs):
 def to_dtype(dtype) -> np.dtype:
     """Normalize a dtype given as a NumPy dtype, a string, a Python type or a shendu dtype alias."""
     if dtype is float:
-        return _DEFAULT_FLOAT
+        return get_default_dtype()
     if dtype is int:
         return np.dtype(np.int64)
     if dtype is bool:

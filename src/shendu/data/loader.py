@@ -16,7 +16,7 @@ import threading
 
 import numpy as np
 
-__all__ = ["DataLoader", "default_collate", "as_generator"]
+__all__ = ["DataLoader", "default_collate", "as_generator", "generator_states", "set_generator_states"]
 
 # Source of seeds for every random object in shendu.data created without an explicit seed.
 # TODO(core): wire to the global shendu generator (sd.manual_seed) once the core lands.
@@ -38,6 +38,61 @@ def as_generator(rng=None, name="rng") -> np.random.Generator:
     if isinstance(rng, numbers.Integral) and not isinstance(rng, bool):
         return np.random.default_rng(int(rng))
     raise TypeError(f"{name} must be None, an int seed or a numpy.random.Generator, got {type(rng).__name__}")
+
+
+_RNG_ATTRS = ("rng", "_rng", "_gen", "generator", "_generator")
+_PART_ATTRS = ("dataset", "transform", "transforms", "target_transform", "sampler", "batch_sampler")
+
+
+def _generators(obj, found, seen, depth=0):
+    """Append the random generators `obj` draws from (its own, its transforms', sampler's, dataset's), in order."""
+    if obj is None or id(obj) in seen or depth > 8 or isinstance(obj, (str, bytes, np.ndarray)):
+        return
+    seen.add(id(obj))
+    if isinstance(obj, np.random.Generator) or (callable(getattr(obj, "get_state", None))
+                                               and callable(getattr(obj, "set_state", None))):
+        found.append(obj)
+        return
+    if isinstance(obj, (list, tuple)):
+        for o in obj:
+            _generators(o, found, seen, depth + 1)
+        return
+    attrs = getattr(obj, "__dict__", None)
+    if not isinstance(attrs, dict):
+        return
+    for name in _RNG_ATTRS + _PART_ATTRS:
+        if name in attrs:
+            _generators(attrs[name], found, seen, depth + 1)
+
+
+def generator_states(obj) -> list:
+    """States of every random generator that `obj` (a DataLoader, transform, Compose or sampler) draws from.
+
+    Saved in training checkpoints, so a resumed run shuffles and augments exactly as an uninterrupted one."""
+    found: list = []
+    _generators(obj, found, set())
+    return [g.bit_generator.state if isinstance(g, np.random.Generator) else g.get_state() for g in found]
+
+
+def set_generator_states(obj, states, who="set_generator_states") -> None:
+    """Restore what `generator_states(obj)` returned (a ValueError names the mismatch; nothing is set then)."""
+    found: list = []
+    _generators(obj, found, set())
+    if not isinstance(states, (list, tuple)) or len(states) != len(found):
+        got = f"{len(states)} states" if isinstance(states, (list, tuple)) else type(states).__name__
+        raise ValueError(f"{who}: {type(obj).__name__} draws from {len(found)} random generators, got {got}")
+    for i, (g, st) in enumerate(zip(found, states)):  # check all first, on copies
+        if isinstance(g, np.random.Generator):
+            try:
+                type(g.bit_generator)().state = st
+            except (TypeError, ValueError, KeyError) as e:
+                raise ValueError(f"{who}: state {i} is not a valid {type(g.bit_generator).__name__} state "
+                                 f"(got {type(st).__name__}): {e}") from None
+    for g, st in zip(found, states):
+        if isinstance(g, np.random.Generator):
+            g.bit_generator.state = st
+        else:
+            g.set_state(st)
 
 
 def _stack(values, field):
@@ -100,10 +155,35 @@ class DataLoader:
     transform: callable applied to the input batch (field 0, an array) before conversion.
     collate_fn: list of samples -> batch; when given, samples are always fetched one by one.
     prefetch: number of batches prepared ahead in a background thread (0 = none).
+    sampler / batch_sampler: iterables of indices / of index lists (torch's ``shendu.utils.data`` samplers),
+    exclusive with ``shuffle`` (and batch_sampler with batch_size/drop_last), as in PyTorch.
+    generator: an int seed or NumPy Generator for the shuffle (replaces ``seed``).
+    num_workers, pin_memory, persistent_workers, worker_init_fn, timeout, prefetch_factor, multiprocessing_context:
+    accepted for PyTorch programs; batches are always made in this process (no worker processes, so
+    ``worker_init_fn`` is not called), giving exactly the batches of ``num_workers=0``.
     """
 
-    def __init__(self, dataset, batch_size=1, shuffle=False, drop_last=False, collate_fn=None,
-                 transform=None, seed=None, prefetch=0, as_tensor=True):
+    def __init__(self, dataset, batch_size=1, shuffle=None, sampler=None, batch_sampler=None, num_workers=0,
+                 collate_fn=None, pin_memory=False, drop_last=False, timeout=0, worker_init_fn=None,
+                 multiprocessing_context=None, generator=None, *, prefetch_factor=None, persistent_workers=False,
+                 pin_memory_device="", in_order=True, transform=None, seed=None, prefetch=0, as_tensor=True):
+        if batch_size is None and batch_sampler is None:
+            raise ValueError("DataLoader: batch_size=None (no automatic batching) is not supported; pass a batch_size")
+        if sampler is not None and shuffle:
+            raise ValueError("DataLoader: sampler option is mutually exclusive with shuffle")
+        if batch_sampler is not None and (batch_size != 1 or shuffle or sampler is not None or drop_last):
+            raise ValueError("DataLoader: batch_sampler option is mutually exclusive with batch_size, shuffle, sampler, and drop_last")
+        if not isinstance(num_workers, numbers.Integral) or num_workers < 0:
+            raise ValueError(f"DataLoader: num_workers option should be non-negative, got {num_workers!r}")
+        if worker_init_fn is not None and not callable(worker_init_fn):
+            raise TypeError("DataLoader: worker_init_fn must be callable")
+        shuffle = bool(shuffle)
+        self.sampler, self.batch_sampler, self.num_workers = sampler, batch_sampler, int(num_workers)
+        self.pin_memory, self.persistent_workers, self.worker_init_fn = bool(pin_memory), bool(persistent_workers), worker_init_fn
+        self.generator = generator
+        if generator is not None:
+            gen = generator.get_generator() if hasattr(generator, "get_generator") else generator
+            seed = int(as_generator(gen, "generator").integers(2**63)) if seed is None else seed
         if not isinstance(batch_size, numbers.Integral) or isinstance(batch_size, bool) or batch_size < 1:
             raise ValueError(f"DataLoader: batch_size must be a positive int, got {batch_size!r}")
         if not isinstance(prefetch, numbers.Integral) or prefetch < 0:
@@ -126,11 +206,19 @@ class DataLoader:
         self._rng = np.random.default_rng(self.seed)
 
     def __len__(self) -> int:
-        n = len(self.dataset)
+        if self.batch_sampler is not None:
+            return len(self.batch_sampler)
+        n = len(self.dataset) if self.sampler is None else len(self.sampler)
         return n // self.batch_size if self.drop_last else math.ceil(n / self.batch_size)
 
     def _index_batches(self):
         """The epoch's list of index arrays (the permutation is drawn now, not lazily)."""
+        if self.batch_sampler is not None:
+            return [np.asarray(list(b), dtype=np.int64) for b in self.batch_sampler]
+        if self.sampler is not None:
+            order = np.asarray(list(self.sampler), dtype=np.int64)
+            stop = (len(order) // self.batch_size) * self.batch_size if self.drop_last else len(order)
+            return [order[start:start + self.batch_size] for start in range(0, stop, self.batch_size)]
         n = len(self.dataset)
         order = self._rng.permutation(n) if self.shuffle else np.arange(n)
         stop = (n // self.batch_size) * self.batch_size if self.drop_last else n

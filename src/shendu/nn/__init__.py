@@ -17,7 +17,8 @@ from .losses import (  # noqa: F401
     L1Loss, LpLoss, MAELoss, MarginRankingLoss, MDNLoss, MSELoss, MultiLabelSoftMarginLoss, MultiMarginLoss, NLLLoss,
     QuadraticCost, SmoothL1Loss, SoftMarginLoss,
 )
-from .layers.dropout import AlphaDropout, Dropout, Dropout1d, Dropout2d, Dropout3d  # noqa: F401
+from .layers.dropout import AlphaDropout, Dropout, Dropout1d, Dropout3d  # noqa: F401
+from .layers.dropout_compat import Dropout2d  # noqa: F401  (issue 12)
 from .layers.embedding import Embedding  # noqa: F401
 from .layers.maxout import Maxout  # noqa: F401
 from .layers.normalization import BatchNorm1d, BatchNorm2d, BatchNorm3d, LayerNorm, LocalResponseNorm, RMSNorm  # noqa: F401
@@ -34,3 +35,9 @@ from .layers.recurrent import GRU, LSTM, RNN, GRUCell, LeakyRNNCell, LSTMCell, O
 from .layers.attention import AdditiveAttention, DotAttention, GeneralAttention  # noqa: F401  (issue 7)
 from .layers.esn import EchoStateNetwork  # noqa: F401  (issue 7)
 from .layers.recursive import RecursiveNet  # noqa: F401  (issue 7)
+from .layers.lazy import LazyConv1d, LazyConv2d, LazyLinear  # noqa: F401  (issue 12)
+from . import modules, utils  # noqa: F401,E402  (issue 12: torch.nn.modules / torch.nn.utils layout)
+from .modules.extra import (  # noqa: F401,E402  (issue 12)
+    ConstantPad1d, ConstantPad2d, CosineSimilarity, GroupNorm, PairwiseDistance, ParameterDict, ParameterList, Threshold,
+    ZeroPad2d,
+)

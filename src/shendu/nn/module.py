@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import threading
 from collections import OrderedDict
+from collections.abc import Mapping
 
 import numpy as np
 
@@ -285,6 +286,9 @@ class Module:
         """Copy values into parameters and buffers; ``strict`` reports missing and unexpected keys.
 
         Returns (missing_keys, unexpected_keys)."""
+        if not isinstance(state_dict, Mapping):
+            raise TypeError(f"{type(self).__name__}.load_state_dict: expected a dict name -> Tensor/array (from "
+                            f"model.state_dict() or sd.load(path)), got {type(state_dict).__name__}")
         own = OrderedDict()
         for mp, m in self.named_modules():
             skip = m.__dict__.get("_non_persistent", ())
@@ -308,6 +312,9 @@ class Module:
             if k not in state_dict:
                 continue
             arr = array_of(state_dict[k])
+            if arr.dtype.kind not in "biufc":
+                raise TypeError(f"{type(self).__name__}.load_state_dict: {k!r} must be a Tensor or numeric array, "
+                                f"got {type(state_dict[k]).__name__} (dtype {arr.dtype})")
             if tuple(arr.shape) != tuple(t.shape):
                 errors.append(f"{k}: checkpoint shape {tuple(arr.shape)} vs model shape {tuple(t.shape)}")
         if errors:

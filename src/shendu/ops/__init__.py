@@ -7,7 +7,15 @@ from .elementwise import (  # noqa: F401
     relu, round, rsqrt, sigmoid, sign, sin, softplus, sqrt, square, sub, tanh, where,
 )
 from .index import gather, getitem, index_add, index_select, masked_fill, one_hot, scatter_add  # noqa: F401
-from .linalg import dot, einsum, matmul, outer  # noqa: F401
+from .linalg import bmm, diag, diagonal, dot, einsum, matmul, mm, outer, trace, tril, triu  # noqa: F401
+from .elementwise import (  # noqa: F401  (issue 12)
+    acos, asin, atan, cosh, equal, exp2, floor_divide, fmod, frac, isclose, lerp, log2, log10, reciprocal, remainder,
+    sinh, tan, true_divide, trunc,
+)
+from ._methods import (  # noqa: F401,A004  (issue 12: torch names; all/any shadow builtins like torch)
+    all, any, argsort, broadcast_tensors, count_nonzero, hstack, inference_mode, is_floating_point, masked_select,
+    median, meshgrid, movedim, nonzero, numel, scatter, sort, std_mean, t, take, topk, unique, var_mean, vstack,
+)
 from .softmax import log_softmax, softmax  # noqa: F401
 from .reduce import (  # noqa: F401
     amax, amin, argmax, argmin, clamp_max, clamp_min, cumsum, logsumexp, max, mean, min, norm, prod, std, sum, var,

@@ -1,6 +1,8 @@
 """Array-level helpers shared by the ops' fast backward paths (no autograd here)."""
 from __future__ import annotations
 
+import operator
+
 import numpy as np
 
 from ..autograd.tensor import _wrap
@@ -24,21 +26,31 @@ def sum_to(g, shape):
     return out
 
 
+def norm_dim(dim, ndim, opname="op"):
+    """One ``dim`` (negatives count from the end) as an index in [0, ndim); a 0-d tensor takes -1 and 0 as
+    PyTorch. The one place every op that takes a dim checks it: IndexError naming the op and the range."""
+    try:
+        d = operator.index(dim)
+    except TypeError:
+        raise TypeError(f"{opname}: dim must be an integer, got {type(dim).__name__} {dim!r}") from None
+    r = ndim if ndim else 1
+    if not -r <= d < r:
+        raise IndexError(f"{opname}: Dimension out of range (expected to be in range of [{-r}, {r - 1}], "
+                         f"but got {dim})")
+    return d % r
+
+
 def norm_axis(axis, ndim, opname="op"):
-    """Normalize ``axis`` (None, int or tuple, negatives allowed) to a sorted tuple or None."""
+    """Normalize ``axis`` (None, int or tuple, negatives allowed) to a sorted tuple or None
+    (a 0-d tensor reduced over dim 0 or -1: the empty tuple)."""
     if axis is None:
         return None
-    if isinstance(axis, int) or hasattr(axis, "__index__") and not isinstance(axis, (tuple, list)):
-        axis = (int(axis),)
-    out = []
-    for a in axis:
-        a = int(a)
-        if not -ndim <= a < max(ndim, 1):
-            raise IndexError(f"{opname}: dimension {a} is out of range for a tensor with {ndim} dimensions")
-        out.append(a % ndim if ndim else 0)
+    if not isinstance(axis, (tuple, list)):
+        axis = (axis,)
+    out = [norm_dim(a, ndim, opname) for a in axis]
     if len(set(out)) != len(out):
         raise ValueError(f"{opname}: repeated dimension in {tuple(axis)}")
-    return tuple(sorted(out))
+    return tuple(sorted(out)) if ndim else ()
 
 
 def expand_reduced(g, in_shape, axis, keepdims):

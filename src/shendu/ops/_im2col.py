@@ -6,20 +6,23 @@ Layouts: inputs are (N, C, *spatial) ("NCHW"); the column matrix of a chunk of `
 ``W.reshape(O, -1) @ cols`` is a single BLAS call; for many channels a channels-last matrix
 (nb*prod(out), prod(k)*C) is cheaper to build (``NHWC``). Chunks bound the workspace
 (``WORKSPACE_BYTES``) and scratch buffers are reused across calls (``_ws``), so a training step
-allocates only its outputs. Input gradients: stride 1 with many channels as a correlation of gy
-with the rot180 kernel (the seeds' rule, ``ROT180``); else GEMM then col2im (``_input_grad_wide``
-for stride-1 2-D, slice-adds per kernel offset otherwise); with ROT180 the weight gradient reuses
-gy's column matrices (``_rot180_fused``).
+allocates only its outputs; the cache is per thread and bounded (``CACHE_BYTES``, least recently
+used dropped). Input gradients: stride 1 with many channels as a correlation of gy with the rot180
+kernel (the seeds' rule, ``ROT180``); else GEMM then col2im (``_input_grad_wide`` for stride-1 2-D,
+slice-adds per kernel offset otherwise); with ROT180 the weight gradient reuses gy's column matrices
+(``_rot180_fused``).
 
 Every kernel computes with the namespace of its input arrays (NumPy, CuPy); scratch buffers are cached
-per device (``_where``), so host and device buffers never mix. The same kernels run on a GPU: they are
-im2col/col2im copies plus GEMMs, using only functions CuPy has (``copyto``, ``matmul(out=)``, ufuncs with
+per thread and device (``_where``), so host and device buffers never mix and threads never share one.
+The same kernels run on a GPU: they are im2col/col2im copies plus GEMMs, using only functions CuPy has (``copyto``, ``matmul(out=)``, ufuncs with
 ``out=``, ``as_strided``); only ``as_strided``'s ``writeable=False`` is NumPy's alone.
 """
 from __future__ import annotations
 
 import itertools
 import math
+import threading
+import weakref
 
 import numpy as np
 
@@ -50,9 +53,82 @@ NHWC = True
 #: 3->64 5x5 on 24x24: forward 8.5 -> ~5.5 ms, weight gradient ~10 -> ~6 ms, /tmp/cv/c1.py).
 ITEM_MIN_OUT = 256
 
-_SCRATCH: dict = {}
-_PADDED: dict = {}
+#: Per-thread byte budget of the cached scratch buffers: beyond it the least recently used are dropped.
+#: A thread's budget grows to its working set when a buffer it dropped is asked for again (a training
+#: step that needs more, e.g. the CIFAR CNN at batch 128: 86 MiB), so what a thread holds is at most
+#: max(CACHE_BYTES, the buffers its steps reuse); buffers of input sizes seen once age out.
+CACHE_BYTES = 32 << 20
+#: At most this many cached buffers per thread (also the number of dropped keys remembered).
+CACHE_ENTRIES = 256
 _ndarray = np.ndarray
+
+
+class _Cache:
+    """One thread's scratch buffers, least recently used first: key -> array (keys end with ``_where``)."""
+
+    __slots__ = ("bufs", "dropped", "grown", "__weakref__")
+
+    def __init__(self):
+        self.bufs = {}
+        self.dropped = {}  # keys evicted lately (a request for one grows the budget)
+        self.grown = 0  # the budget this thread's reuse has shown it needs (bytes)
+
+
+_CACHES = weakref.WeakSet()  # every live thread's _Cache (for clear_workspace)
+_CACHES_LOCK = threading.Lock()
+
+
+class _Local(threading.local):
+    """Scratch memory is per thread: two threads running convolutions never share a buffer."""
+
+    def __init__(self):
+        self.cache = c = _Cache()
+        with _CACHES_LOCK:
+            _CACHES.add(c)
+
+
+_LOCAL = _Local()
+
+
+def _lookup(key):
+    """The calling thread's buffer cached under ``key`` (now the most recently used), or None."""
+    bufs = _LOCAL.cache.bufs
+    buf = bufs.pop(key, None)
+    if buf is not None:
+        bufs[key] = buf
+    return buf
+
+
+def _oldest(d):
+    """The first key of dict ``d`` (None if empty, or emptied meanwhile by ``clear_workspace``)."""
+    try:
+        return next(iter(d))
+    except (StopIteration, RuntimeError):
+        return None
+
+
+def _keep(key, buf):
+    """Cache ``buf`` under ``key`` for the calling thread, dropping least recently used buffers beyond
+    its budget; a buffer asked for again after being dropped grows the budget to hold it."""
+    c = _LOCAL.cache
+    bufs, dropped = c.bufs, c.dropped
+    bufs.pop(key, None)  # a smaller buffer of the same key it replaces
+    total = buf.nbytes + sum([b.nbytes for b in list(bufs.values())])
+    if dropped.pop(key, 0):
+        c.grown = max(c.grown, total)
+    budget = max(CACHE_BYTES, c.grown)
+    if buf.nbytes > budget:  # larger than the whole budget: kept only when asked for again
+        dropped[key] = 1
+        return
+    while bufs and (total > budget or len(bufs) >= CACHE_ENTRIES):
+        old = _oldest(bufs)
+        b = bufs.pop(old, None)
+        if b is not None:
+            total -= b.nbytes
+            dropped[old] = 1
+    while len(dropped) > CACHE_ENTRIES:
+        dropped.pop(_oldest(dropped), None)
+    bufs[key] = buf
 
 
 def _where(like):
@@ -73,33 +149,57 @@ def _alloc(like, fn, *args, **kw):
 
 def _ws(tag, shape, dtype, like=None):
     """A reusable scratch array of ``shape`` (contents undefined) on the device of array ``like`` (None:
-    the host); one growing buffer per tag, dtype and device."""
+    the host); one growing buffer per tag, dtype, device and thread."""
     n = math.prod(shape)
     key = (tag, np.dtype(dtype), _where(like))
-    buf = _SCRATCH.get(key)
+    buf = _lookup(key)
     if buf is None or buf.size < n:
         buf = _alloc(like, "empty", max(n, 1), dtype=dtype)
-        _SCRATCH[key] = buf
+        _keep(key, buf)
     return buf[:n].reshape(shape)
 
 
 def _padded_ws(tag, shape, dtype, fill, pads, like=None):
     """A reusable buffer whose border (outside ``pads``) is ``fill``, on the device of array ``like``
-    (None: the host); the caller overwrites the interior."""
+    (None: the host), per thread; the caller overwrites the interior."""
     key = (tag, shape, np.dtype(dtype), fill, pads, _where(like))
-    buf = _PADDED.get(key)
+    buf = _lookup(key)
     if buf is None:
-        if len(_PADDED) > 32:
-            _PADDED.clear()
         buf = _alloc(like, "full", shape, fill, dtype=dtype)
-        _PADDED[key] = buf
+        _keep(key, buf)
     return buf
 
 
+def constant(tag, shape, dtype, fill, like=None):
+    """A cached array of ``shape`` filled with ``fill`` (per thread and device); callers only read it."""
+    return _padded_ws(tag, shape, dtype, fill, None, like)
+
+
 def clear_workspace():
-    """Free all cached convolution scratch buffers (on every device)."""
-    _SCRATCH.clear()
-    _PADDED.clear()
+    """Free all cached convolution scratch buffers (of every thread, on every device)."""
+    with _CACHES_LOCK:
+        caches = list(_CACHES)
+    for c in caches:
+        c.bufs.clear()
+        c.dropped.clear()
+        c.grown = 0
+
+
+def workspace_bytes(all_threads: bool = False) -> int:
+    """Bytes of scratch buffers cached by the calling thread (or by every thread)."""
+    if all_threads:
+        with _CACHES_LOCK:
+            caches = list(_CACHES)
+    else:
+        caches = [_LOCAL.cache]
+    return sum(b.nbytes for c in caches for b in list(c.bufs.values()))
+
+
+def __getattr__(name):
+    """``_SCRATCH`` and ``_PADDED`` (the module-level caches of old): the calling thread's buffers."""
+    if name in ("_SCRATCH", "_PADDED"):
+        return _LOCAL.cache.bufs
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
 def _as_strided(a, shape, strides):
@@ -223,12 +323,10 @@ def _wide_cols(x, pads, k, d, osz, tag):
     ho = osz[0]
     slack = (k[1] - 1) * d[1]
     key = ("wide_x", nb, c, hp, wp, slack, np.dtype(x.dtype), tuple(pads), _where(x))
-    buf = _PADDED.get(key)
+    buf = _lookup(key)
     if buf is None:
-        if len(_PADDED) > 32:
-            _PADDED.clear()
         buf = _alloc(x, "zeros", nb * c * hp * wp + slack, dtype=x.dtype)
-        _PADDED[key] = buf
+        _keep(key, buf)
     xp.copyto(buf[:nb * c * hp * wp].reshape(nb, c, hp, wp)[:, :, lo0:lo0 + h, lo1:lo1 + w], x)
     it = buf.itemsize
     L = ho * wp

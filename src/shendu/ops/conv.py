@@ -12,11 +12,29 @@ from __future__ import annotations
 
 from ..autograd.function import Function
 from ..autograd.grad_mode import _Mode
+from ..backend import namespace_of
 from . import _im2col as K
 
 
 def _red_axes(nd):
     return (0,) + tuple(range(2, 2 + nd))
+
+
+def _forward(x, w, b, s, d, pads, g, keep=None):
+    """K.conv_forward, or the empty (0, O, *out) result of an empty batch (as PyTorch)."""
+    if x.shape[0]:
+        return K.conv_forward(x, w, b, s, d, pads, g, keep)
+    osz = tuple(K.out_size(x.shape[2 + a], w.shape[2 + a], s[a], d[a], *pads[a]) for a in range(x.ndim - 2))
+    return namespace_of(w).zeros((0, w.shape[0]) + osz, dtype=w.dtype)
+
+
+def _backward(x, w, gy, s, d, pads, g, need_x, need_w, x_shape=None, cols=None):
+    """K.conv_backward, or zero gradients for an empty batch (nothing flows back from no samples)."""
+    if gy.shape[0]:
+        return K.conv_backward(x, w, gy, s, d, pads, g, need_x, need_w, x_shape=x_shape, cols=cols)
+    xp = namespace_of(gy)
+    gx = xp.zeros(x_shape if x_shape is not None else x.shape, dtype=gy.dtype) if need_x else None
+    return gx, (xp.zeros(w.shape, dtype=gy.dtype) if need_w else None)
 
 
 class ConvNd(Function):
@@ -27,7 +45,7 @@ class ConvNd(Function):
 
     def forward(self, x, w, b=None):
         keep = [] if _Mode.grad_enabled else None
-        y = K.conv_forward(x, w, b, self.s, self.d, self.pads, self.g, keep)
+        y = _forward(x, w, b, self.s, self.d, self.pads, self.g, keep)
         if keep:
             self.saved = keep[0]
         return y
@@ -35,7 +53,7 @@ class ConvNd(Function):
     def backward_array(self, gy):
         need = self.needs_input_grad
         x, w = self.inputs[0]._data, self.inputs[1]._data
-        gx, gw = K.conv_backward(x, w, gy, self.s, self.d, self.pads, self.g, need[0], need[1], cols=self.saved)
+        gx, gw = _backward(x, w, gy, self.s, self.d, self.pads, self.g, need[0], need[1], cols=self.saved)
         if len(need) == 3:
             gb = gy.sum(axis=_red_axes(gy.ndim - 2)) if need[2] else None
             return gx, gw, gb
@@ -61,18 +79,18 @@ class ConvTransposeNd(Function):
 
     def forward(self, y, w, b=None):
         shape = (y.shape[0],) + self.x_shape
-        gx, _ = K.conv_backward(None, w, y, self.s, self.d, self.pads, self.g, True, False, x_shape=shape)
-        if b is not None:
+        gx, _ = _backward(None, w, y, self.s, self.d, self.pads, self.g, True, False, x_shape=shape)
+        if b is not None and shape[0]:
             gx.reshape(shape[0], shape[1], -1)[...] += b[:, None]
         return gx
 
     def backward_array(self, gz):
         need = self.needs_input_grad
         y, w = self.inputs[0]._data, self.inputs[1]._data
-        gy = K.conv_forward(gz, w, None, self.s, self.d, self.pads, self.g) if need[0] else None
+        gy = _forward(gz, w, None, self.s, self.d, self.pads, self.g) if need[0] else None
         gw = None
         if need[1]:
-            _, gw = K.conv_backward(gz, w, y, self.s, self.d, self.pads, self.g, False, True)
+            _, gw = _backward(gz, w, y, self.s, self.d, self.pads, self.g, False, True)
         if len(need) == 3:
             return gy, gw, (gz.sum(axis=_red_axes(gz.ndim - 2)) if need[2] else None)
         return gy, gw
@@ -95,7 +113,7 @@ class ConvWeightGradNd(Function):
 
     def forward(self, x, gy):
         w = self.xp.empty(self.w_shape, dtype=gy.dtype)  # shape carrier only
-        _, gw = K.conv_backward(x, w, gy, self.s, self.d, self.pads, self.g, False, True)
+        _, gw = _backward(x, w, gy, self.s, self.d, self.pads, self.g, False, True)
         return gw
 
     def backward_array(self, ggw):
@@ -103,8 +121,8 @@ class ConvWeightGradNd(Function):
         x, gy = self.inputs[0]._data, self.inputs[1]._data
         gx = None
         if need[0]:
-            gx, _ = K.conv_backward(None, ggw, gy, self.s, self.d, self.pads, self.g, True, False, x_shape=x.shape)
-        ggy = K.conv_forward(x, ggw, None, self.s, self.d, self.pads, self.g) if need[1] else None
+            gx, _ = _backward(None, ggw, gy, self.s, self.d, self.pads, self.g, True, False, x_shape=x.shape)
+        ggy = _forward(x, ggw, None, self.s, self.d, self.pads, self.g) if need[1] else None
         return gx, ggy
 
     def backward(self, ggw):

@@ -121,27 +121,61 @@ def randn(*size, dtype=None, requires_grad=False, generator=None, device=None) -
     return _finish(g.standard_normal(_shape(size)).astype(_fdt(dtype)), requires_grad)
 
 
-def randint(low, high=None, size=(), dtype=None, generator=None, device=None) -> Tensor:
+def randint(low, high=None, size=(), dtype=None, requires_grad=False, generator=None, device=None) -> Tensor:
     """Integers uniformly from [low, high) (``randint(high, size=...)`` also works)."""
     if high is None:
         low, high = 0, low
     g = _gen(generator, device)
-    return _finish(g.integers(low, high, size=tuple(size), dtype=np.int64).astype(to_dtype(dtype or np.int64)), False)
+    arr = g.integers(low, high, size=_size(size), dtype=np.int64).astype(to_dtype(dtype or np.int64))
+    return _finish(arr, requires_grad)
 
 
-def randperm(n, generator=None, device=None) -> Tensor:
+def randperm(n, generator=None, dtype=None, requires_grad=False, device=None) -> Tensor:
+    """A random permutation of 0..n-1 (int64 unless ``dtype``)."""
     g = _gen(generator, device)
-    return _finish(g.permutation(n).astype(np.int64), False)
+    return _finish(g.permutation(n).astype(to_dtype(dtype or np.int64)), requires_grad)
 
 
-def normal(mean, std, size, generator=None, device=None) -> Tensor:
+def _size(size):
+    return (int(size),) if isinstance(size, (int, np.integer)) else tuple(int(s) for s in size)
+
+
+def normal(mean=0.0, std=1.0, size=None, *, generator=None, dtype=None, requires_grad=False, device=None) -> Tensor:
+    """Normal samples N(mean, std^2): scalar mean/std with ``size``, or tensor mean/std (broadcast, elementwise)."""
+    if isinstance(mean, Tensor) or isinstance(std, Tensor):
+        ref = mean if isinstance(mean, Tensor) else std
+        m = mean._data if isinstance(mean, Tensor) else mean
+        s = std._data if isinstance(std, Tensor) else std
+        shape = np.broadcast_shapes(np.shape(m), np.shape(s)) if size is None else _size(size)
+        g = _gen(generator, device_of(ref._data) if device is None else device)
+        z = g.standard_normal(shape)
+        return _finish((m + s * z).astype(_like(ref, dtype)), requires_grad)
+    if size is None:
+        raise TypeError("normal: with float mean and std, pass size= (e.g. normal(0.0, 1.0, size=(3,)))")
     g = _gen(generator, device)
-    return _finish(g.normal(mean, std, size=tuple(size)).astype(get_default_dtype()), False)
+    return _finish(g.normal(mean, std, size=_size(size)).astype(_fdt(dtype)), requires_grad)
 
 
-def rand_like(x, dtype=None) -> Tensor:
-    return rand(*x.shape, dtype=dtype or x.dtype, device=_like_device(x, None))
+def rand_like(x, dtype=None, requires_grad=False, device=None) -> Tensor:
+    return rand(*x.shape, dtype=dtype or x.dtype, requires_grad=requires_grad, device=_like_device(x, device))
 
 
-def randn_like(x, dtype=None) -> Tensor:
-    return randn(*x.shape, dtype=dtype or x.dtype, device=_like_device(x, None))
+def randn_like(x, dtype=None, requires_grad=False, device=None) -> Tensor:
+    return randn(*x.shape, dtype=dtype or x.dtype, requires_grad=requires_grad, device=_like_device(x, device))
+
+
+def randint_like(x, low, high=None, dtype=None, requires_grad=False, device=None) -> Tensor:
+    return randint(low, high, x.shape, dtype=dtype or x.dtype, requires_grad=requires_grad,
+                   device=_like_device(x, device))
+
+
+def logspace(start, end, steps, base=10.0, dtype=None, requires_grad=False, device=None) -> Tensor:
+    """``base ** linspace(start, end, steps)``."""
+    return _finish(_make(device, "logspace", start, end, steps, base=base, dtype=_fdt(dtype)), requires_grad)
+
+
+def from_numpy(arr) -> Tensor:
+    """A CPU tensor sharing memory with the NumPy array ``arr`` (writes to either show in both); dtype kept."""
+    if not isinstance(arr, np.ndarray):
+        raise TypeError(f"from_numpy: expected np.ndarray, got {type(arr).__name__}")
+    return _wrap(arr)

@@ -771,3 +771,157 @@ def allclose(a, b, rtol=1e-5, atol=1e-8):
     a, b = _pair(a, b)
     xp, (x, y) = _arrays("allclose", a._data, b._data)
     return bool(xp.allclose(x, y, rtol=rtol, atol=atol))
+
+
+# --- issue 12: names PyTorch programs use (hyperbolic functions and small composites) ------------------------
+class Sinh(Function):
+    """sinh(x); d/dx = cosh(x)."""
+
+    def forward(self, x):
+        return self.xp.sinh(x)
+
+    def backward(self, gy):
+        return gy * cosh(self.inputs[0])
+
+    def backward_array(self, gy):
+        return gy * self.xp.cosh(self.inputs[0]._data)
+
+
+class Cosh(Function):
+    """cosh(x); d/dx = sinh(x)."""
+
+    def forward(self, x):
+        return self.xp.cosh(x)
+
+    def backward(self, gy):
+        return gy * sinh(self.inputs[0])
+
+    def backward_array(self, gy):
+        return gy * self.xp.sinh(self.inputs[0]._data)
+
+
+def sinh(x):
+    """Hyperbolic sine (e^x - e^-x) / 2."""
+    return Sinh()(x)
+
+
+def cosh(x):
+    """Hyperbolic cosine (e^x + e^-x) / 2."""
+    return Cosh()(x)
+
+
+def tan(x):
+    """Tangent sin(x) / cos(x) (gradient through sin and cos: 1 / cos^2 x)."""
+    return sin(x) / cos(x)
+
+
+def log2(x):
+    """Base-2 logarithm ln(x) / ln 2."""
+    return log(x) * (1.0 / 0.6931471805599453)
+
+
+def log10(x):
+    """Base-10 logarithm ln(x) / ln 10."""
+    return log(x) * (1.0 / 2.302585092994046)
+
+
+def reciprocal(x):
+    """1 / x elementwise."""
+    return div(1.0, x) if isinstance(x, Tensor) else div(1.0, as_tensor(x))
+
+
+def trunc(x):
+    """Round toward zero (piecewise constant: no gradient)."""
+    return _const(namespace_of(x._data).trunc(x._data))
+
+
+def isclose(a, b, rtol=1e-5, atol=1e-8, equal_nan=False):
+    """Elementwise |a - b| <= atol + rtol |b| (bool tensor)."""
+    a, b = _pair(a, b)
+    xp, (x, y) = _arrays("isclose", a._data, b._data)
+    return _const(xp.isclose(x, y, rtol=rtol, atol=atol, equal_nan=equal_nan))
+
+
+def equal(a, b):
+    """True when both tensors have the same shape and elements."""
+    return tuple(a.shape) == tuple(b.shape) and bool((a == b).all())
+
+
+class _InvTrig(Function):
+    """asin / acos / atan: d/dx = 1/sqrt(1-x^2), -1/sqrt(1-x^2), 1/(1+x^2)."""
+
+    kind = "asin"
+
+    def forward(self, x):
+        return getattr(self.xp, {"asin": "arcsin", "acos": "arccos", "atan": "arctan"}[self.kind])(x)
+
+    def backward(self, gy):
+        x = self.inputs[0]
+        if self.kind == "atan":
+            return gy / (1 + x * x)
+        d = rsqrt(1 - x * x)
+        return gy * d if self.kind == "asin" else -gy * d
+
+
+class Asin(_InvTrig):
+    kind = "asin"
+
+
+class Acos(_InvTrig):
+    kind = "acos"
+
+
+class Atan(_InvTrig):
+    kind = "atan"
+
+
+def asin(x):
+    """Inverse sine, d/dx = 1/sqrt(1 - x^2)."""
+    return Asin()(x)
+
+
+def acos(x):
+    """Inverse cosine, d/dx = -1/sqrt(1 - x^2)."""
+    return Acos()(x)
+
+
+def atan(x):
+    """Inverse tangent, d/dx = 1/(1 + x^2)."""
+    return Atan()(x)
+
+
+def exp2(x):
+    """2 ** x = exp(x ln 2)."""
+    return exp(x * 0.6931471805599453)
+
+
+def frac(x):
+    """Fractional part x - trunc(x) (gradient 1)."""
+    return x - trunc(x)
+
+
+def lerp(start, end, weight):
+    """Linear interpolation start + weight * (end - start)."""
+    return start + weight * (end - start)
+
+
+def true_divide(a, b):
+    """a / b (always true division)."""
+    return div(a, b)
+
+
+def floor_divide(a, b):
+    """floor(a / b) elementwise (no gradient)."""
+    return a // b if isinstance(a, Tensor) else as_tensor(a) // b
+
+
+def remainder(a, b):
+    """a - floor(a / b) * b, the sign of b (Python's %; no gradient)."""
+    return a % b if isinstance(a, Tensor) else as_tensor(a) % b
+
+
+def fmod(a, b):
+    """C-style remainder with the sign of a (no gradient)."""
+    a, b = _pair(a, b)
+    xp, (x, y) = _arrays("fmod", a._data, b._data)
+    return _const(xp.fmod(x, y))

@@ -11,6 +11,7 @@ import numpy as np
 from ..autograd.function import Function
 from ..autograd.tensor import Tensor, _index_to, as_tensor
 from ..backend import device_of, is_host, namespace_of, to_device
+from ._arr import norm_dim
 
 
 def _same_device_error(op, dev, other):
@@ -147,43 +148,43 @@ class ScatterAddInto(Function):
         return g[_along(self.index, self.dim)]
 
 
-def _index_array(name, x, index):
-    """The array of an index argument, on the device of ``x``: an index tensor must be there already
-    (0-d ones move, as PyTorch); host index data (arrays, lists) is moved explicitly."""
-    d = x._data
-    if isinstance(index, Tensor):
-        idx = index._data
-        if type(idx) is np.ndarray and type(d) is np.ndarray:
-            return idx
-        dev, idev = device_of(d), device_of(idx)
-        if dev != idev:
-            if idx.ndim:
-                raise _same_device_error(name, dev, idev)
-            idx = to_device(idx, dev)
+def _index_array(name, x, index, d):
+    """The integer index array for dimension ``d`` of ``x``, checked to lie in [0, x.shape[d]) (negatives are
+    refused, as PyTorch's gather/index_select/index_add) and on the device of ``x``. Host index data (arrays,
+    lists) is checked on the host with one min and one max, then moved explicitly; an index tensor must be on
+    x's device already (0-d ones move, as PyTorch) and is checked there: one device reduction, one host sync
+    (CuPy would wrap out-of-range indices silently)."""
+    d_arr = x._data
+    idx = index._data if isinstance(index, Tensor) else index if hasattr(index, "shape") else np.asarray(index)
+    if idx.dtype.kind not in "iu":
+        raise TypeError(f"{name}: index must be an integer tensor, got dtype {idx.dtype}")
+    n = x.shape[d] if x.ndim else 1
+    if idx.size:
+        if type(idx) is np.ndarray or is_host(idx):
+            lo, hi = idx.min(), idx.max()
+            bad = lo < 0 or hi >= n
+        else:
+            lo = hi = None
+            bad = bool(((idx < 0) | (idx >= n)).any())
+        if bad:
+            got = f" (got min {lo}, max {hi})" if lo is not None else ""
+            raise IndexError(f"{name}: index out of range for dimension {d} of size {n}: expected indices in "
+                             f"[0, {n}){got}")
+    if type(idx) is np.ndarray and type(d_arr) is np.ndarray:
         return idx
-    idx = index if hasattr(index, "shape") else np.asarray(index)
-    dev = device_of(d)
-    if device_of(idx) != dev:
-        if not is_host(idx):
-            raise _same_device_error(name, dev, device_of(idx))
-        idx = to_device(idx, dev)  # host index data, moved explicitly
+    dev, idev = device_of(d_arr), device_of(idx)
+    if dev != idev:
+        if idx.ndim if isinstance(index, Tensor) else not is_host(idx):
+            raise _same_device_error(name, dev, idev)
+        idx = to_device(idx, dev)  # host index data (or a 0-d index tensor), moved explicitly
     return idx
 
 
 def _check_index(name, x, dim, index):
-    idx = _index_array(name, x, index)
-    if idx.dtype.kind not in "iu":
-        raise TypeError(f"{name}: index must be an integer tensor, got dtype {idx.dtype}")
+    d = norm_dim(dim, x.ndim, name)
+    idx = _index_array(name, x, index, d)
     if idx.ndim != x.ndim:
         raise ValueError(f"{name}: index has {idx.ndim} dims but the input has {x.ndim} (shape {x.shape}); they must match")
-    d = dim % x.ndim
-    n = x.shape[d]
-    if type(idx) is np.ndarray:
-        bad = idx.size and (idx.min() < -n or idx.max() >= n)
-    else:  # one device reduction, one host sync (CuPy would wrap out-of-range indices silently)
-        bad = idx.size and bool(((idx < -n) | (idx >= n)).any())
-    if bad:
-        raise IndexError(f"{name}: index out of range for dimension {d} of size {x.shape[d]}")
     return d, idx
 
 
@@ -223,8 +224,8 @@ class IndexAdd(Function):
 
 def index_add(x, dim, index, source, alpha=1):
     """Out-of-place ``x.index_add_(dim, index, source)``: x[..., index[i], ...] += alpha * source[..., i, ...]."""
-    idx = _index_array("index_add", x, index)
-    d = dim % x.ndim
+    d = norm_dim(dim, x.ndim, "index_add")
+    idx = _index_array("index_add", x, index, d)
     if idx.ndim != 1 or source.shape[d] != idx.shape[0]:
         raise ValueError(f"index_add: index must be 1-D with source.shape[{d}] = {idx.shape[0]} entries; got index {idx.shape}, source {source.shape}")
     if alpha != 1:
@@ -234,8 +235,11 @@ def index_add(x, dim, index, source, alpha=1):
 
 def index_select(x, dim, index):
     """The entries of ``x`` at ``index`` along ``dim``."""
-    idx = _index_array("index_select", x, index)
-    return getitem(x, (slice(None),) * (dim % x.ndim) + (idx,))
+    d = norm_dim(dim, x.ndim, "index_select")
+    idx = _index_array("index_select", x, index, d)
+    if idx.ndim > 1:
+        raise IndexError(f"index_select: index must be 0-d or 1-D, got shape {tuple(idx.shape)}")
+    return getitem(x, (slice(None),) * d + (idx,))
 
 
 def masked_fill(x, mask, value):

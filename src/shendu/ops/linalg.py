@@ -209,3 +209,78 @@ def einsum(equation, *operands):
     ops = [o if isinstance(o, Tensor) else as_tensor(o) for o in operands]
     terms, out = _parse_einsum(equation, [o.shape for o in ops])
     return Einsum(terms, out)(*ops)
+
+
+def mm(a, b):
+    """Matrix product of two 2-D tensors (n, m) @ (m, p) -> (n, p)."""
+    if a.ndim != 2 or b.ndim != 2:
+        raise ValueError(f"mm: expected two 2-D tensors, got shapes {tuple(a.shape)} and {tuple(b.shape)}")
+    return matmul(a, b)
+
+
+def bmm(a, b):
+    """Batched matrix product (B, n, m) @ (B, m, p) -> (B, n, p), no broadcasting (as torch.bmm)."""
+    if a.ndim != 3 or b.ndim != 3 or a.shape[0] != b.shape[0] or a.shape[2] != b.shape[1]:
+        raise ValueError(f"bmm: expected (B, n, m) and (B, m, p) tensors, got shapes {tuple(a.shape)} and {tuple(b.shape)}")
+    return matmul(a, b)
+
+
+def _tri_mask(x, diagonal, upper):
+    from ..backend import namespace_of
+
+    n, m = x.shape[-2:]
+    xp = namespace_of(x._data)
+    mask = xp.triu(xp.ones((n, m), dtype=bool), diagonal) if upper else xp.tril(xp.ones((n, m), dtype=bool), diagonal)
+    return mask
+
+
+def tril(x, diagonal=0):
+    """Lower triangle of the last two dims (elements above ``diagonal`` set to 0)."""
+    from .elementwise import where
+
+    return where(_tri_mask(x, diagonal, False), x, 0.0 if x.dtype.kind == "f" else 0)
+
+
+def triu(x, diagonal=0):
+    """Upper triangle of the last two dims (elements below ``diagonal`` set to 0)."""
+    from .elementwise import where
+
+    return where(_tri_mask(x, diagonal, True), x, 0.0 if x.dtype.kind == "f" else 0)
+
+
+def diagonal(x, offset=0, dim1=0, dim2=1):
+    """The diagonal of ``x`` over dims (dim1, dim2), appended as the last dim (differentiable)."""
+    from .index import getitem
+    from .shape import permute
+
+    nd = x.ndim
+    d1, d2 = dim1 % nd, dim2 % nd
+    rest = [d for d in range(nd) if d not in (d1, d2)]
+    y = permute(x, *rest, d1, d2)
+    n, m = y.shape[-2:]
+    i0, j0 = (0, offset) if offset >= 0 else (-offset, 0)
+    k = max(0, min(n - i0, m - j0))
+    return getitem(y, (Ellipsis, np.arange(i0, i0 + k), np.arange(j0, j0 + k)))
+
+
+def diag(x, diagonal=0):
+    """1-D input: a square matrix with ``x`` on a diagonal; 2-D input: its diagonal."""
+    if x.ndim == 2:
+        return globals()["diagonal"](x, diagonal)
+    if x.ndim != 1:
+        raise ValueError(f"diag: expected a 1-D or 2-D tensor, got shape {tuple(x.shape)}")
+    from .creation import zeros
+    from .index import index_add
+
+    n = x.shape[0] + abs(diagonal)
+    out = zeros(n * n, dtype=x.dtype, device=x.device)
+    r = np.arange(x.shape[0]) + max(0, -diagonal)
+    c = np.arange(x.shape[0]) + max(0, diagonal)
+    from ..autograd.tensor import tensor as _tensor
+
+    return index_add(out, 0, _tensor(r * n + c, device=x.device), x).reshape(n, n)
+
+
+def trace(x):
+    """Sum of the main diagonal of a 2-D tensor."""
+    return diagonal(x).sum()

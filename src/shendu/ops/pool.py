@@ -8,7 +8,7 @@ vectorized slice operations on the whole batch: no Python loop over pixels or it
 Max pooling keeps only the small per-output offset index (uint8/int16) for backward; for large N*C
 it works on a polyphase grid (``_Grid``) where every tap is one contiguous 1-D slice.
 Ops compute with ``self.xp`` (the inputs' namespace), helpers with the namespace of their arrays; scratch
-comes from the convolution workspace, keyed by device.
+comes from the convolution workspace (``_im2col._ws``: per thread and device, bounded).
 """
 from __future__ import annotations
 

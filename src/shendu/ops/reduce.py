@@ -14,7 +14,7 @@ from ..autograd.function import Function
 from ..autograd.tensor import Tensor, as_tensor
 from ..backend import get_default_dtype, namespace_of
 from ._arr import const as _const
-from ._arr import expand_reduced, norm_axis
+from ._arr import expand_reduced, norm_axis, norm_dim
 from .elementwise import abs as _abs
 from .elementwise import exp, maximum, minimum, sqrt, where
 from .shape import broadcast_to, flip, reshape
@@ -191,7 +191,9 @@ def amin(x, dim=None, keepdim=False, *, axis=None, keepdims=None):
 def _max_dim(x, dim, keepdim, is_min):
     from .index import Gather
 
-    d = dim % x.ndim
+    d = norm_dim(dim, x.ndim, "min" if is_min else "max")
+    if x.ndim == 0:  # a 0-d tensor: its value, index 0 (as PyTorch)
+        return MaxResult(x, _const(namespace_of(x._data).zeros((), dtype=np.int64)))
     xp = namespace_of(x._data)
     idx = (xp.argmin if is_min else xp.argmax)(x._data, axis=d)
     idx_k = xp.expand_dims(idx, d)
@@ -227,9 +229,10 @@ def argmax(x, dim=None, keepdim=False, *, axis=None, keepdims=None):
     d = axis if dim is None else dim
     k = keepdim if keepdims is None else keepdims
     xp = namespace_of(x._data)
-    if d is None:
+    if d is None or x.ndim == 0:
+        norm_dim(0 if d is None else d, x.ndim, "argmax")
         return _const(xp.asarray(xp.argmax(x._data)))
-    return _const(xp.argmax(x._data, axis=d, keepdims=k))
+    return _const(xp.argmax(x._data, axis=norm_dim(d, x.ndim, "argmax"), keepdims=k))
 
 
 def argmin(x, dim=None, keepdim=False, *, axis=None, keepdims=None):
@@ -237,9 +240,10 @@ def argmin(x, dim=None, keepdim=False, *, axis=None, keepdims=None):
     d = axis if dim is None else dim
     k = keepdim if keepdims is None else keepdims
     xp = namespace_of(x._data)
-    if d is None:
+    if d is None or x.ndim == 0:
+        norm_dim(0 if d is None else d, x.ndim, "argmin")
         return _const(xp.asarray(xp.argmin(x._data)))
-    return _const(xp.argmin(x._data, axis=d, keepdims=k))
+    return _const(xp.argmin(x._data, axis=norm_dim(d, x.ndim, "argmin"), keepdims=k))
 
 
 class LogSumExp(Function):
@@ -304,7 +308,10 @@ def cumsum(x, dim=None, *, axis=None):
     d = axis if dim is None else dim
     if d is None:
         raise ValueError("cumsum: dim is required")
-    return Cumsum(d % x.ndim)(x)
+    d = norm_dim(d, x.ndim, "cumsum")
+    if x.ndim == 0:
+        return x * 1
+    return Cumsum(d)(x)
 
 
 class Norm2(Function):

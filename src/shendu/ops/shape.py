@@ -8,6 +8,7 @@ import numpy as np
 from ..autograd.function import Function
 from ..autograd.tensor import Tensor, as_tensor
 from ..backend import to_host
+from ._arr import norm_dim
 from ._arr import sum_to as _sum_to_arr
 
 
@@ -42,6 +43,9 @@ def reshape(x, *shape):
     shape = _shape_arg(shape)
     if x.shape == shape:
         return x
+    if shape and min(shape) < -1:  # NumPy would take any negative size as "infer"
+        i = next(i for i, n in enumerate(shape) if n < -1)
+        raise ValueError(f"reshape: invalid size {shape[i]} at index {i} of shape {shape} (sizes are >= 0, or -1 once to infer)")
     return Reshape(shape)(x)
 
 
@@ -54,7 +58,7 @@ def flatten(x, start_dim=0, end_dim=-1):
     nd = x.ndim
     if nd == 0:
         return reshape(x, 1)
-    s, e = start_dim % nd, end_dim % nd
+    s, e = norm_dim(start_dim, nd, "flatten"), norm_dim(end_dim, nd, "flatten")
     if s > e:
         raise ValueError(f"flatten: start_dim {start_dim} comes after end_dim {end_dim} for {nd}-d input")
     shp = x.shape
@@ -87,9 +91,10 @@ def permute(x, *dims):
     """Reorder the dimensions of ``x`` (``dims`` is a permutation)."""
     dims = _shape_arg(dims)
     nd = x.ndim
-    if len(dims) != nd or sorted(d % nd for d in dims) != list(range(nd)):
+    norm = tuple(norm_dim(d, nd, "permute") for d in dims)
+    if len(dims) != nd or sorted(norm) != list(range(nd)):
         raise ValueError(f"permute: {dims} is not a permutation of the {nd} dimensions of a tensor of shape {x.shape}")
-    dims = tuple(d % nd for d in dims)
+    dims = norm
     if dims == tuple(range(nd)):
         return x
     return Transpose(dims)(x)
@@ -101,7 +106,9 @@ def transpose(x, dim0=-2, dim1=-1):
     if nd < 2 and (dim0, dim1) == (-2, -1):
         return x
     axes = list(range(nd))
-    d0, d1 = dim0 % nd, dim1 % nd
+    d0, d1 = norm_dim(dim0, nd, "transpose"), norm_dim(dim1, nd, "transpose")
+    if nd == 0:
+        return x
     axes[d0], axes[d1] = axes[d1], axes[d0]
     return permute(x, tuple(axes))
 
@@ -189,17 +196,14 @@ def squeeze(x, dim=None):
     """Remove dimensions of size 1 (all of them, or ``dim``)."""
     if dim is None:
         return reshape(x, tuple(s for s in x.shape if s != 1))
-    dims = (dim,) if isinstance(dim, int) else tuple(dim)
-    dims = {d % max(x.ndim, 1) for d in dims}
+    dims = tuple(dim) if isinstance(dim, (tuple, list)) else (dim,)
+    dims = {norm_dim(d, x.ndim, "squeeze") for d in dims}
     return reshape(x, tuple(s for i, s in enumerate(x.shape) if not (i in dims and s == 1)))
 
 
 def unsqueeze(x, dim):
     """Insert a dimension of size 1 at ``dim``."""
-    nd = x.ndim + 1
-    if not -nd <= dim < nd:
-        raise IndexError(f"unsqueeze: dim {dim} out of range for a result with {nd} dimensions")
-    d = dim % nd
+    d = norm_dim(dim, x.ndim + 1, "unsqueeze")
     shp = list(x.shape)
     shp.insert(d, 1)
     return reshape(x, tuple(shp))
@@ -245,7 +249,7 @@ def cat(tensors, dim=0, axis=None):
     nd = tensors[0].ndim
     if nd == 0:
         raise ValueError("cat: zero-dimensional tensors cannot be concatenated; use stack")
-    d = dim % nd
+    d = norm_dim(dim, nd, "cat")
     ref = tensors[0].shape
     for i, t in enumerate(tensors):
         if t.ndim != nd or any(a != b for j, (a, b) in enumerate(zip(t.shape, ref)) if j != d):
@@ -268,7 +272,7 @@ def stack(tensors, dim=0, axis=None):
     for i, t in enumerate(tensors):
         if t.shape != ref:
             raise ValueError(f"stack: all tensors must have the same shape; tensor 0 has {ref}, tensor {i} has {t.shape}")
-    d = dim % (len(ref) + 1)
+    d = norm_dim(dim, len(ref) + 1, "stack")
     return cat([unsqueeze(t, d) for t in tensors], d)
 
 
@@ -296,7 +300,7 @@ class Split(Function):
 
 def split(x, split_size_or_sections, dim=0):
     """Split into pieces of ``split_size`` (int) or of the listed sizes, along ``dim`` (PyTorch semantics)."""
-    d = dim % x.ndim
+    d = norm_dim(dim, x.ndim, "split")
     n = x.shape[d]
     if isinstance(split_size_or_sections, int):
         step = split_size_or_sections
@@ -316,20 +320,21 @@ def split(x, split_size_or_sections, dim=0):
 
 def chunk(x, chunks, dim=0):
     """Split into ``chunks`` nearly equal pieces (the last may be smaller)."""
-    n = x.shape[dim % x.ndim]
+    n = x.shape[norm_dim(dim, x.ndim, "chunk")]
     step = -(-n // chunks)
     return split(x, max(step, 1), dim)
 
 
 def unbind(x, dim=0):
     """Remove dimension ``dim``, returning the slices along it."""
+    dim = norm_dim(dim, x.ndim, "unbind")
     return tuple(squeeze(p, dim) for p in split(x, 1, dim))
 
 
 def narrow(x, dim, start, length):
     """The slice ``start:start+length`` along ``dim``."""
     idx = [slice(None)] * x.ndim
-    idx[dim % x.ndim] = slice(start, start + length)
+    idx[norm_dim(dim, x.ndim, "narrow")] = slice(start, start + length)
     return x[tuple(idx)]
 
 
@@ -419,7 +424,7 @@ def repeat_interleave(x, repeats, dim=None):
     """Repeat each element ``repeats`` times (NumPy's repeat); flattens when dim is None."""
     if dim is None:
         x, dim = flatten(x), 0
-    d = dim % x.ndim
+    d = norm_dim(dim, x.ndim, "repeat_interleave")
     if isinstance(repeats, Tensor):
         repeats = to_host(repeats._data)
     # the index is built on the host from shapes and counts; getitem moves it to x's device
@@ -449,8 +454,8 @@ class Flip(Function):
 
 def flip(x, dims):
     """Reverse the order of elements along ``dims``."""
-    dims = (dims,) if isinstance(dims, int) else tuple(dims)
-    return Flip(tuple(d % x.ndim for d in dims))(x)
+    dims = tuple(dims) if isinstance(dims, (tuple, list)) else (dims,)
+    return Flip(tuple(norm_dim(d, x.ndim, "flip") for d in dims))(x)
 
 
 class Roll(Function):
@@ -476,5 +481,7 @@ def roll(x, shifts, dims=None):
     if dims is None:
         return reshape(roll(flatten(x), shifts, 0), x.shape)
     shifts = (shifts,) if isinstance(shifts, int) else tuple(shifts)
-    dims = (dims,) if isinstance(dims, int) else tuple(dims)
-    return Roll(shifts, dims)(x)
+    dims = tuple(dims) if isinstance(dims, (tuple, list)) else (dims,)
+    if len(shifts) != len(dims):
+        raise ValueError(f"roll: {len(shifts)} shifts for {len(dims)} dims; they must match")
+    return Roll(shifts, tuple(norm_dim(d, x.ndim, "roll") for d in dims))(x)

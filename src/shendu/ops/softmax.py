@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 from ..autograd.function import Function
+from ._arr import norm_dim
 from .elementwise import exp
 from .reduce import sum as _sum
 
@@ -53,10 +54,12 @@ class LogSoftmax(Function):
 def softmax(x, dim=-1, *, axis=None):
     """Softmax along ``dim`` (default the last)."""
     d = axis if axis is not None else dim
-    return Softmax(d % x.ndim)(x)
+    d = norm_dim(d, x.ndim, "softmax")
+    return Softmax(d if x.ndim else None)(x)
 
 
 def log_softmax(x, dim=-1, *, axis=None):
     """Log-softmax along ``dim`` (default the last), without overflow or log(0)."""
     d = axis if axis is not None else dim
-    return LogSoftmax(d % x.ndim)(x)
+    d = norm_dim(d, x.ndim, "log_softmax")
+    return LogSoftmax(d if x.ndim else None)(x)

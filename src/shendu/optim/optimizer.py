@@ -6,6 +6,9 @@ not saved. ``state_dict()`` refers to parameters by their index over all groups,
 """
 from __future__ import annotations
 
+import numbers
+from collections.abc import Mapping
+
 import numpy as np
 
 from ..autograd.grad_mode import enable_grad
@@ -155,6 +158,7 @@ class Optimizer:
         """Load options and state saved by ``state_dict()`` (arrays are copied and cast to each param's dtype, onto
         each param's device: state saved or loaded on the host follows a parameter on a GPU)."""
         name = type(self).__name__
+        self._check_state_dict(state_dict)
         saved_groups = state_dict["param_groups"]
         if len(saved_groups) != len(self.param_groups):
             raise ValueError(f"{name}.load_state_dict: saved state has {len(saved_groups)} parameter groups, "
@@ -198,6 +202,53 @@ class Optimizer:
                 new[k] = v
             self.state[p] = new
         self._after_load()
+
+    def _check_state_dict(self, state_dict):
+        """Raise a TypeError/ValueError naming the entry unless `state_dict` has the layout `state_dict()` writes,
+        options of the types this optimizer uses and state only for parameters it has (before anything is set)."""
+        who = f"{type(self).__name__}.load_state_dict"
+        if not isinstance(state_dict, Mapping):
+            raise TypeError(f"{who}: expected a dict with 'state' and 'param_groups' (optimizer.state_dict()), "
+                            f"got {type(state_dict).__name__}")
+        for key in ("state", "param_groups"):
+            if key not in state_dict:
+                raise ValueError(f"{who}: state_dict has no {key!r} entry (keys: {sorted(map(str, state_dict))}); "
+                                 "expected what optimizer.state_dict() returns")
+        groups, state = state_dict["param_groups"], state_dict["state"]
+        if not isinstance(groups, (list, tuple)) or not all(isinstance(g, Mapping) for g in groups):
+            raise TypeError(f"{who}: state_dict['param_groups'] must be a list of dicts, got {groups!r:.100}")
+        if not isinstance(state, Mapping):
+            raise TypeError(f"{who}: state_dict['state'] must be a dict index -> state, got {type(state).__name__}")
+        for i, (g, sg) in enumerate(zip(self.param_groups, groups)):
+            ids = sg.get("params")
+            if not isinstance(ids, (list, tuple)) or not all(isinstance(j, numbers.Integral) for j in ids):
+                raise TypeError(f"{who}: state_dict['param_groups'][{i}]['params'] must be a list of parameter "
+                                f"indices, got {ids!r:.100}")
+            for k, v in sg.items():
+                cur = g.get(k)
+                if k == "params" or cur is None:
+                    continue
+                if isinstance(cur, bool):
+                    ok = isinstance(v, (bool, np.bool_))
+                elif isinstance(cur, numbers.Real):
+                    ok = isinstance(v, numbers.Real) and not isinstance(v, (bool, np.bool_))
+                elif isinstance(cur, tuple):
+                    ok = isinstance(v, (list, tuple)) and len(v) == len(cur)
+                else:
+                    ok = True
+                if not ok:
+                    raise TypeError(f"{who}: state_dict['param_groups'][{i}][{k!r}] is {v!r:.60}; expected a value "
+                                    f"like this optimizer's {cur!r}")
+        n = sum(len(g["params"]) for g in self.param_groups)
+        for key, st in state.items():
+            ok = (isinstance(key, numbers.Integral) and not isinstance(key, bool)) or (isinstance(key, str)
+                                                                                     and key.isdigit())
+            if not ok or not 0 <= int(key) < n:
+                raise ValueError(f"{who}: state_dict['state'] has an entry for parameter {key!r}; expected indices "
+                                 f"0..{n - 1} of this optimizer's {n} parameters")
+            if not isinstance(st, Mapping):
+                raise TypeError(f"{who}: state_dict['state'][{key!r}] must be a dict of state values, "
+                                f"got {type(st).__name__}")
 
     _free_shape_state = ()
 

@@ -105,6 +105,63 @@ def _metric_logs(named_metrics, outputs, targets, prefix=""):
     return {prefix + name: float(fn(y_true, y_pred)) for name, fn in named_metrics}
 
 
+def _bad(where, key, expected, got, err=None):
+    """The CheckpointError for entry `key` of the training state from `where`."""
+    from ..serialization import CheckpointError
+
+    why = f" ({err})" if err is not None else ""
+    return CheckpointError(f"resume_from: {where}: key {key!r} must be {expected}, got {type(got).__name__} "
+                           f"{str(got)[:80]}{why}")
+
+
+def _count(v):
+    return isinstance(v, numbers.Integral) and not isinstance(v, bool) and v >= 0
+
+
+def _is_dict(v):
+    return isinstance(v, dict)
+
+
+_REQUIRED = (("model", _is_dict, "a dict (the model's state_dict)"), ("epoch", _count, "an int >= 0 (epochs done)"),
+             ("global_step", _count, "an int >= 0 (optimizer steps done)"),
+             ("history", _is_dict, "a dict (History.state_dict())"),
+             ("global_rng", _is_dict, "a dict (a NumPy bit-generator state)"))
+
+
+def check_training_state(state, where="<dict>"):
+    """Raise CheckpointError naming `where` and the key unless `state` has the entries `training_state` writes,
+    with the right types; the RNG states are tried on scratch generators."""
+    from ..backend.random import get_generator
+
+    for key, ok, expected in _REQUIRED:
+        if key not in state:
+            from ..serialization import CheckpointError
+
+            raise CheckpointError(f"resume_from: {where}: key {key!r} is missing; expected {expected}")
+        if not ok(state[key]):
+            raise _bad(where, key, expected, state[key])
+    for key in ("optimizer", "scheduler", "callbacks", "rng", "loader_rng"):
+        if key in state and not isinstance(state[key], dict):
+            raise _bad(where, key, "a dict", state[key])
+    hist = state["history"]
+    if not (isinstance(hist.get("epoch"), list) and isinstance(hist.get("history"), dict)
+            and all(isinstance(v, list) for v in hist["history"].values())):
+        raise _bad(where, "history", "a dict {'epoch': [...], 'history': {name: [...]}}", hist)
+    if not all(isinstance(v, dict) for v in state.get("callbacks", {}).values()):
+        raise _bad(where, "callbacks", "a dict callback name -> state (a dict)", state["callbacks"])
+    if "data_rng" in state and not isinstance(state["data_rng"], (list, tuple)):
+        raise _bad(where, "data_rng", "a list of generator states", state["data_rng"])
+    bitgen = type(get_generator().bit_generator)
+    for key in ("global_rng", "loader_rng"):
+        if key in state:
+            try:
+                bitgen().state = state[key]
+            except (TypeError, ValueError, KeyError) as e:
+                raise _bad(where, key, f"a {bitgen.__name__} state", state[key], e) from None
+    if not all(isinstance(k, str) and isinstance(v, dict) for k, v in state.get("rng", {}).items()):
+        raise _bad(where, "rng", "a dict device name -> generator state (a dict)", state["rng"])
+
+
 class Trainer:
     """Runs the training loop for one model: `Trainer(model, loss=..., optimizer=...).fit(data, epochs=...)`.
 
@@ -184,8 +241,10 @@ class Trainer:
     # ------------------------------------------------------------------ state
     def training_state(self):
         """Everything needed to resume exactly: parameters, optimizer/scheduler/callback state, counters, RNGs
-        (the CPU's and those of the devices in use, e.g. dropout's on a GPU, where they can report it)."""
+        (the CPU's and those of the devices in use, e.g. dropout's on a GPU, where they can report it, and
+        the training data's: shuffling, random transforms, samplers)."""
         from ..backend.random import get_generator, get_rng_state
+        from ..data.loader import generator_states
 
         state = {
             "kind": TRAINING_STATE,
@@ -201,22 +260,34 @@ class Trainer:
             state["optimizer"] = self.optimizer.state_dict()
         if self.scheduler is not None and hasattr(self.scheduler, "state_dict"):
             state["scheduler"] = self.scheduler.state_dict()
-        rng = getattr(self.loader, "_rng", None)
-        if rng is not None:
-            state["loader_rng"] = rng.bit_generator.state
+        if self.loader is not None:
+            state["data_rng"] = generator_states(self.loader)
         return state
 
     def load_training_state(self, state):
-        """Restore what `training_state` returned (a dict, or a path to a checkpoint file)."""
+        """Restore what `training_state` returned (a dict, or a path to a checkpoint file).
+
+        The entries are checked first: a missing or wrong-typed one raises `CheckpointError` naming the file
+        and the key, with the model and optimizer left as they were."""
         from ..backend.random import get_generator, set_rng_state
+        from ..data.loader import set_generator_states
         from ..serialization import load
 
+        where = "<dict>"
         if not isinstance(state, dict):
-            path = state
-            state = load(path)
+            where = str(state)
+            state = load(state)
             if not isinstance(state, dict) or state.get("kind") != TRAINING_STATE:
-                raise ValueError(f"resume_from: {path} holds no training state (save it with "
+                raise ValueError(f"resume_from: {where} holds no training state (save it with "
                                  "ModelCheckpoint(save_weights_only=False))")
+        check_training_state(state, where)
+        if self.loader is not None and "data_rng" in state:
+            try:  # checks every state before setting any
+                set_generator_states(self.loader, state["data_rng"], who="the training data")
+            except ValueError as e:
+                raise _bad(where, "data_rng", "the data's generator states", state["data_rng"], e) from None
+        elif getattr(self.loader, "_rng", None) is not None and "loader_rng" in state:  # files before data_rng
+            self.loader._rng.bit_generator.state = state["loader_rng"]
         self.model.load_state_dict(state["model"])
         if "optimizer" in state and hasattr(self.optimizer, "load_state_dict"):
             self.optimizer.load_state_dict(state["optimizer"])
@@ -227,10 +298,11 @@ class Trainer:
         self.global_step = int(state["global_step"])
         get_generator().bit_generator.state = state["global_rng"]
         if "rng" in state:  # device generators (onto the devices that this machine has)
-            set_rng_state({k: v for k, v in state["rng"].items() if k != "cpu" and _usable(k)})
-        rng = getattr(self.loader, "_rng", None)
-        if rng is not None and "loader_rng" in state:
-            rng.bit_generator.state = state["loader_rng"]
+            try:
+                set_rng_state({k: v for k, v in state["rng"].items() if k != "cpu" and _usable(k)})
+            except (TypeError, ValueError, KeyError) as e:
+                raise _bad(where, "rng", "generator states by device name (get_rng_state())", state["rng"], e) \
+                    from None
         if hasattr(self, "callbacks"):
             self.callbacks.load_state_dict(state.get("callbacks", {}))
 

@@ -15,30 +15,73 @@ __all__ = ["get_loss", "get_optimizer", "get_metric", "get_lr", "set_lr", "clip_
 
 LOSSES = {
     "cross_entropy": "cross_entropy", "crossentropy": "cross_entropy", "ce": "cross_entropy",
-    "categorical_crossentropy": "cross_entropy", "sparse_categorical_crossentropy": "cross_entropy",
     "nll": "nll_loss", "nll_loss": "nll_loss",
     "mse": "mse_loss", "mse_loss": "mse_loss", "mean_squared_error": "mse_loss",
     "mae": "l1_loss", "l1": "l1_loss", "l1_loss": "l1_loss", "mean_absolute_error": "l1_loss",
-    "bce": "binary_cross_entropy", "binary_crossentropy": "binary_cross_entropy",
+    "bce": "binary_cross_entropy",
     "binary_cross_entropy": "binary_cross_entropy",
     "bce_with_logits": "binary_cross_entropy_with_logits",
     "binary_cross_entropy_with_logits": "binary_cross_entropy_with_logits",
     "huber": "huber_loss", "huber_loss": "huber_loss", "smooth_l1": "smooth_l1_loss",
 }
 
+#: Keras names: Keras semantics (probabilities in unless from_logits=True), from shendu.keras.losses
+KERAS_LOSSES = ("categorical_crossentropy", "sparse_categorical_crossentropy", "binary_crossentropy")
+
 OPTIMIZERS = {"sgd": "SGD", "adam": "Adam", "adamw": "AdamW", "rmsprop": "RMSprop", "adagrad": "Adagrad",
               "adadelta": "Adadelta", "nadam": "NAdam", "lbfgs": "LBFGS"}
 
 
+class KerasLossAdapter:
+    """A Keras loss (y_true, y_pred) -> per-sample or reduced loss, called as (output, target) -> mean loss.
+    On its first call it warns when the outputs are not probabilities but the loss expects them."""
+
+    def __init__(self, fn, name):
+        self.fn, self.__name__ = fn, name
+        self._checked = False
+
+    def __call__(self, output, target):
+        if not self._checked:
+            self._checked = True
+            _warn_if_not_probabilities(self.fn, self.__name__, output)
+        v = self.fn(target, output)
+        return v.mean() if v.ndim else v
+
+
+def _warn_if_not_probabilities(fn, name, output):
+    from ..ops.elementwise import Sigmoid
+    from ..ops.softmax import Softmax
+
+    kw = getattr(fn, "kwargs", None) or {}
+    if kw.get("from_logits") or type(output._grad_fn) in (Softmax, Sigmoid):
+        return
+    arr = output._data
+    lo, hi = float(arr.min()), float(arr.max())
+    if lo < 0.0 or hi > 1.0:
+        import warnings
+
+        warnings.warn(f"{name}: the model's outputs lie in [{lo:.3g}, {hi:.3g}], not probabilities; Keras' "
+                      f"{name!r} takes probabilities: end the model in softmax/sigmoid, use "
+                      f"from_logits=True, or the PyTorch-style 'cross_entropy' for logits", stacklevel=3)
+
+
 def get_loss(loss):
-    """A callable (output, target) -> scalar Tensor from a callable or a name such as 'cross_entropy', 'mse'."""
+    """A callable (output, target) -> scalar Tensor from a callable or a name such as 'cross_entropy', 'mse'.
+    Keras names ('categorical_crossentropy', 'sparse_categorical_crossentropy', 'binary_crossentropy') and
+    Keras loss objects/functions take (y_true, y_pred) and probabilities unless from_logits=True."""
+    if isinstance(loss, str) and loss.lower() in KERAS_LOSSES:
+        from ..keras import losses as K
+
+        return KerasLossAdapter(K.get(loss), loss.lower())
     if callable(loss):
+        if getattr(loss, "_keras_loss", False):
+            return KerasLossAdapter(loss, getattr(loss, "name", None) or loss.__name__)
         return loss
     if not isinstance(loss, str):
         raise TypeError(f"loss must be a callable or a name, got {type(loss).__name__}")
     key = LOSSES.get(loss.lower())
     if key is None:
-        raise ValueError(f"unknown loss {loss!r}; known names: {sorted(LOSSES)}")
+        raise ValueError(f"unknown loss {loss!r}; known names: {sorted(set(LOSSES) | set(KERAS_LOSSES))}")
     from ..nn import functional as F
 
     fn = getattr(F, key, None)
@@ -50,6 +93,8 @@ def get_loss(loss):
 def get_optimizer(optimizer, params, lr=None, **kwargs):
     """An optimizer instance from an instance or a name ('sgd', 'adam', ...) built on `params`."""
     if not isinstance(optimizer, str):
+        if hasattr(optimizer, "apply_gradients") and not getattr(optimizer, "built", True):
+            optimizer.build(list(params))  # a Keras optimizer made without parameters
         if callable(optimizer) and not hasattr(optimizer, "step"):
             return optimizer(params)  # a factory params -> optimizer
         if not hasattr(optimizer, "step"):

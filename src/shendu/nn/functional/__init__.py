@@ -26,3 +26,33 @@ from .pool import (  # noqa: F401  (issue 6: pooling)
     global_max_pool2d, lp_pool1d, lp_pool2d, max_pool1d, max_pool2d, max_pool3d,
 )
 from .rnn import gru_cell, leaky_rnn_cell, lengths_to_mask, lstm_cell, recurrent_layer, rnn_relu_cell, rnn_tanh_cell  # noqa: F401  (issue 7)
+from ...ops import one_hot, pad  # noqa: F401,E402  (issue 12: torch.nn.functional names)
+
+
+def normalize(input, p=2.0, dim=1, eps=1e-12):
+    """x / max(||x||_p, eps) along ``dim`` (torch.nn.functional.normalize)."""
+    from ...ops import clamp_min, norm
+
+    return input / clamp_min(norm(input, p, dim=dim, keepdim=True), eps)
+
+
+def group_norm(input, num_groups, weight=None, bias=None, eps=1e-5):
+    """Group normalization of (N, C, *) input (see ``nn.GroupNorm``)."""
+    from ..modules.extra import group_norm as f
+
+    return f(input, num_groups, weight, bias, eps)
+
+
+def threshold(input, threshold, value, inplace=False):
+    """input where input > threshold, else ``value``."""
+    from ..modules.extra import threshold as f
+
+    return f(input, threshold, value)
+
+
+def glu(input, dim=-1):
+    """Gated linear unit a * sigmoid(b), with a, b the two halves of ``input`` along ``dim``."""
+    from ...ops import chunk, sigmoid
+
+    a, b = chunk(input, 2, dim)
+    return a * sigmoid(b)

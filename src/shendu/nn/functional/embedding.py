@@ -4,9 +4,10 @@ from __future__ import annotations
 import numpy as np
 
 from ...autograd.function import Function
-from ...autograd.tensor import Tensor, _wrap
+from ...autograd.tensor import Tensor
 from ...backend import device_of, is_host, namespace_of, to_device, to_host
-from ...ops import index_add, zeros
+from ...ops import zeros
+from ...ops.index import IndexAdd
 
 
 class _Embedding(Function):
@@ -43,24 +44,25 @@ class _Embedding(Function):
         if self.padding_idx is not None:
             keep = self.xp.nonzero(idx != self.padding_idx)[0]
             idx, g = idx[keep], g[keep]
-        return index_add(zeros(*self.wshape, dtype=gy.dtype, device=gy.device), 0, _wrap(idx), g)
+        # the indices were range-checked in embedding(): IndexAdd directly, no second check (no device sync)
+        return IndexAdd(0, idx)(zeros(*self.wshape, dtype=gy.dtype, device=gy.device), g)
 
 
 def embedding(input, weight: Tensor, padding_idx: int | None = None) -> Tensor:
     """Look up rows of ``weight`` (num_embeddings, dim) at integer ``input`` (any shape) -> (*input.shape, dim)."""
+    if not isinstance(weight, Tensor):
+        raise TypeError(f"embedding: weight must be a Tensor, got {type(weight).__name__}")
     idx = input._data if isinstance(input, Tensor) else input
     if not hasattr(idx, "dtype") or isinstance(idx, np.generic):
-        idx = np.asarray(idx)
+        idx = np.asarray(idx)  # host index data (lists, numbers) as a host array
     if idx.dtype.kind not in "iu":
         raise TypeError(f"embedding: indices must be integers, got dtype {idx.dtype}")
     n = weight.shape[0]
     if idx.size:
         # the range check reads two values: one device-to-host copy for device indices, none for host ones
         lo, hi = (idx.min(), idx.max()) if is_host(idx) else to_host(namespace_of(idx).stack((idx.min(), idx.max())))
-        if lo < -n or hi >= n:
+        if lo < 0 or hi >= n:  # negative indices are refused, as PyTorch
             raise IndexError(f"embedding: index out of range [0, {n}) (got min {lo}, max {hi})")
-        if lo < 0:
-            idx = idx % n
     if padding_idx is not None and padding_idx < 0:
         padding_idx += n
     return _Embedding(to_device(idx, device_of(weight._data)), padding_idx)(weight)  # indices go to the table's device

@@ -18,6 +18,7 @@ from ...autograd.tensor import Tensor, _wrap, array_of, as_tensor
 from ...backend import device_of, is_host, namespace_of, to_device, to_host
 from ...ops import abs as _abs, clamp, exp, gather, log, log_softmax, relu, softmax, softplus, where
 from ...ops import sum as _sum
+from ._checks import tensor_args
 
 _REDUCTIONS = ("mean", "sum", "none")
 
@@ -67,6 +68,7 @@ def _min_max(a):
 
 
 # --- regression -------------------------------------------------------------------------------
+@tensor_args("input")
 def mse_loss(input: Tensor, target, reduction: str = "mean") -> Tensor:
     """Mean squared error mean((y_hat - y)^2) (textbook 5.4, 6.2.1.2; Gaussian likelihood, eq. 5.64)."""
     target = _as_target(target, input)
@@ -75,6 +77,7 @@ def mse_loss(input: Tensor, target, reduction: str = "mean") -> Tensor:
     return _reduce(d * d, reduction, "mse_loss")
 
 
+@tensor_args("input")
 def quadratic_cost(input: Tensor, target) -> Tensor:
     """The seeds' quadratic cost C = 1/(2N) sum_x ||y(x) - a||^2 (seeds ch. 1, eq. 1.6); N = input.shape[0]."""
     target = _as_target(target, input)
@@ -84,6 +87,7 @@ def quadratic_cost(input: Tensor, target) -> Tensor:
     return (d * d).sum() * (0.5 / n)
 
 
+@tensor_args("input")
 def l1_loss(input: Tensor, target, reduction: str = "mean") -> Tensor:
     """Mean absolute error mean(|y_hat - y|) (textbook 6.2.1.2: the median estimator)."""
     target = _as_target(target, input)
@@ -91,6 +95,7 @@ def l1_loss(input: Tensor, target, reduction: str = "mean") -> Tensor:
     return _reduce(_abs(input - target), reduction, "l1_loss")
 
 
+@tensor_args("input")
 def lp_loss(input: Tensor, target, p: float = 2.0, reduction: str = "mean") -> Tensor:
     """Elementwise |y_hat - y|^p (general Lp cost); p = 2 is MSE, p = 1 is MAE."""
     target = _as_target(target, input)
@@ -101,6 +106,7 @@ def lp_loss(input: Tensor, target, p: float = 2.0, reduction: str = "mean") -> T
     return _reduce(d if p == 1 else d ** p, reduction, "lp_loss")
 
 
+@tensor_args("input")
 def huber_loss(input: Tensor, target, reduction: str = "mean", delta: float = 1.0) -> Tensor:
     """Huber: 0.5 d^2 if |d| < delta else delta (|d| - 0.5 delta), d = y_hat - y."""
     target = _as_target(target, input)
@@ -112,6 +118,7 @@ def huber_loss(input: Tensor, target, reduction: str = "mean", delta: float = 1.
     return _reduce(loss, reduction, "huber_loss")
 
 
+@tensor_args("input")
 def smooth_l1_loss(input: Tensor, target, reduction: str = "mean", beta: float = 1.0) -> Tensor:
     """Smooth L1: 0.5 d^2 / beta if |d| < beta else |d| - 0.5 beta (= huber / beta)."""
     if beta == 0:
@@ -224,6 +231,7 @@ def _move_class_last(x: Tensor) -> Tensor:
     return x.permute(*perm).reshape((-1, c))
 
 
+@tensor_args("input")
 def cross_entropy(input: Tensor, target, weight: Tensor | None = None, ignore_index: int = -100,
                   reduction: str = "mean", label_smoothing: float = 0.0) -> Tensor:
     """Categorical cross-entropy from logits: -sum_c q_c log softmax(z)_c (textbook 6.2.2.3, eq. 6.30).
@@ -315,6 +323,7 @@ def _weighted_ce_idx(z, t, weight, ignore_index, reduction, eps):
     return _reduce(nll, reduction, "cross_entropy")
 
 
+@tensor_args("input")
 def nll_loss(input: Tensor, target, weight: Tensor | None = None, ignore_index: int = -100,
              reduction: str = "mean") -> Tensor:
     """Negative log-likelihood -log p_y on log-probabilities (textbook 5.5, 6.2.1.1).
@@ -347,6 +356,7 @@ def nll_loss(input: Tensor, target, weight: Tensor | None = None, ignore_index: 
     return out
 
 
+@tensor_args("input")
 def binary_cross_entropy_with_logits(input: Tensor, target, weight: Tensor | None = None,
                                      reduction: str = "mean", pos_weight: Tensor | None = None) -> Tensor:
     """Sigmoid cross-entropy from logits z: (1 - y) z + softplus(-z) = softplus(z) - y z
@@ -370,12 +380,18 @@ def _safe_log(p: Tensor) -> Tensor:
     return clamp(where(pos, log(where(pos, p, _wrap(xp.ones_like(p._data)))), _wrap(xp.full_like(p._data, -100.0))), min=-100.0)
 
 
+@tensor_args("input")
 def binary_cross_entropy(input: Tensor, target, weight: Tensor | None = None, reduction: str = "mean") -> Tensor:
     """-[y log p + (1 - y) log(1 - p)] on probabilities p, logs clamped at -100 as PyTorch (textbook 6.2.2.2).
 
     Prefer ``binary_cross_entropy_with_logits`` (stable)."""
     target = _as_target(target, input)
     _check_same("binary_cross_entropy", input, target)
+    if input._data.size:  # probabilities only, as PyTorch (NaN fails too); one host sync on a device
+        lo, hi = _min_max(input._data)
+        if not (lo >= 0 and hi <= 1):
+            raise ValueError(f"binary_cross_entropy: all elements of input should be probabilities in [0, 1], got "
+                             f"min {lo}, max {hi} (for logits use binary_cross_entropy_with_logits)")
     lo = _safe_log(input)
     l1 = _safe_log(1 - input)
     loss = -(target * lo + (1 - target) * l1)
@@ -385,6 +401,7 @@ def binary_cross_entropy(input: Tensor, target, weight: Tensor | None = None, re
     return _reduce(loss, reduction, "binary_cross_entropy")
 
 
+@tensor_args("input")
 def multilabel_soft_margin_loss(input: Tensor, target, weight: Tensor | None = None, reduction: str = "mean") -> Tensor:
     """Multi-label sigmoid cross-entropy: mean over the C labels of BCE-with-logits, per sample (N, C) -> (N,)."""
     target = _as_target(target, input)
@@ -397,11 +414,13 @@ def multilabel_soft_margin_loss(input: Tensor, target, weight: Tensor | None = N
     return _reduce(loss, reduction, "multilabel_soft_margin_loss")
 
 
+@tensor_args("input")
 def sigmoid_cross_entropy(input: Tensor, target, reduction: str = "mean") -> Tensor:
     """Multi-label sigmoid cross-entropy, one independent Bernoulli per output (textbook 6.2.2.2)."""
     return binary_cross_entropy_with_logits(input, target, reduction=reduction)
 
 
+@tensor_args("input")
 def kl_div(input: Tensor, target, reduction: str = "mean", log_target: bool = False) -> Tensor:
     """KL(target || model) pointwise: t (log t - input) with input = log q (textbook 3.13, eq. 3.50).
 
@@ -420,6 +439,7 @@ def kl_div(input: Tensor, target, reduction: str = "mean", log_target: bool = Fa
     return _reduce(loss, reduction, "kl_div")
 
 
+@tensor_args("input", "var")
 def gaussian_nll_loss(input: Tensor, target, var: Tensor, full: bool = False, eps: float = 1e-6,
                       reduction: str = "mean") -> Tensor:
     """Heteroscedastic Gaussian NLL 0.5 (log var + (y - mu)^2 / var) (+ 0.5 log 2pi if full)
@@ -442,6 +462,7 @@ def gaussian_nll_loss(input: Tensor, target, var: Tensor, full: bool = False, ep
     return _reduce(loss, reduction, "gaussian_nll_loss")
 
 
+@tensor_args("input", "log_precision")
 def gaussian_nll_precision(input: Tensor, target, log_precision: Tensor, reduction: str = "mean") -> Tensor:
     """Gaussian NLL parameterized by log precision s = log beta: 0.5 (beta (y - mu)^2 - s + log 2pi)
     (textbook 6.2.2.4: predicting the precision keeps the cost well conditioned)."""
@@ -451,6 +472,7 @@ def gaussian_nll_precision(input: Tensor, target, log_precision: Tensor, reducti
     return _reduce(loss, reduction, "gaussian_nll_precision")
 
 
+@tensor_args("logits", "means", "log_std")
 def mdn_nll(logits: Tensor, means: Tensor, log_std: Tensor, target, reduction: str = "mean") -> Tensor:
     """Mixture-density-network NLL -log sum_i pi_i N(y; mu_i, diag sigma_i^2) (textbook 6.2.2.4, eq. 6.35).
 
@@ -469,6 +491,7 @@ def mdn_nll(logits: Tensor, means: Tensor, log_std: Tensor, target, reduction: s
     return _reduce(-ll, reduction, "mdn_nll")
 
 
+@tensor_args("input")
 def hinge_embedding_loss(input: Tensor, target, margin: float = 1.0, reduction: str = "mean") -> Tensor:
     """x if y = 1, max(0, margin - x) if y = -1 (PyTorch's HingeEmbeddingLoss)."""
     target = _as_target(target, input)
@@ -478,6 +501,7 @@ def hinge_embedding_loss(input: Tensor, target, margin: float = 1.0, reduction: 
     return _reduce(loss, reduction, "hinge_embedding_loss")
 
 
+@tensor_args("input")
 def hinge_loss(input: Tensor, target, margin: float = 1.0, reduction: str = "mean") -> Tensor:
     """Binary SVM hinge max(0, margin - y f(x)) with y in {-1, +1} (textbook 5.7.2)."""
     target = _as_target(target, input)
@@ -485,6 +509,7 @@ def hinge_loss(input: Tensor, target, margin: float = 1.0, reduction: str = "mea
     return _reduce(relu(margin - target * input), reduction, "hinge_loss")
 
 
+@tensor_args("input")
 def multi_margin_loss(input: Tensor, target, p: int = 1, margin: float = 1.0, weight=None, reduction: str = "mean") -> Tensor:
     """Multi-class hinge: sum_{j != y} max(0, margin - z_y + z_j)^p / C; input (N, C), target (N,) indices."""
     n, c = input.shape
@@ -503,12 +528,14 @@ def multi_margin_loss(input: Tensor, target, p: int = 1, margin: float = 1.0, we
     return _reduce(_sum(m, 1) / c, reduction, "multi_margin_loss")
 
 
+@tensor_args("input1", "input2")
 def margin_ranking_loss(input1: Tensor, input2: Tensor, target, margin: float = 0.0, reduction: str = "mean") -> Tensor:
     """max(0, -y (x1 - x2) + margin) with y in {-1, +1}."""
     target = _as_target(target, input1)
     return _reduce(relu(-target * (input1 - input2) + margin), reduction, "margin_ranking_loss")
 
 
+@tensor_args("input")
 def soft_margin_loss(input: Tensor, target, reduction: str = "mean") -> Tensor:
     """log(1 + exp(-y x)) = softplus(-y x) with y in {-1, +1}."""
     target = _as_target(target, input)

@@ -16,6 +16,7 @@ from ...autograd.tensor import Tensor, _wrap
 from ...backend import namespace_of
 from ...ops import rsqrt
 from ...ops._arr import sum_to
+from ...ops._im2col import constant
 
 
 class _Normalize(Function):
@@ -91,15 +92,10 @@ class _Normalize(Function):
         return tuple(out)
 
 
-_ONES = {}  # host ones vectors for the matvec sums (device sums use .sum, no cache)
-
-
 def _ones(n, dtype):
-    key = (n, dtype)
-    v = _ONES.get(key)
-    if v is None:
-        v = _ONES[key] = np.ones(n, dtype=dtype)
-    return v
+    """A host ones vector for the matvec sums, cached in the convolution workspace (per thread, bounded;
+    device sums use .sum, no cache)."""
+    return constant("bn_ones", (n,), dtype, 1.0)
 
 
 def _chan_sum(a3):

@@ -110,18 +110,20 @@ def recurrent_layer(mode, x, h0, c0, w_ih, w_hh, b_ih=None, b_hh=None, mask=None
         T, B = x.shape[0], x.shape[1]
         x2 = x.reshape(T * B, x.shape[2])  # one 2-D GEMM for all steps (copies a strided x once)
         if mode == "GRU":
-            xproj = linear(x2, w_ih, b_ih).reshape(T, B, -1)
+            xproj = linear(x2, w_ih, b_ih).reshape(T, B, w_ih.shape[0])  # explicit size: B may be 0
             if b_hh is None:
                 b_hh = _wrap(namespace_of(w_hh._data).zeros(w_hh.shape[0], dtype=x.dtype))
             y, h = GRUSeq(mask, reverse)(xproj, w_hh, b_hh, h0)
             return y, h, None
         b = b_ih + b_hh if b_ih is not None and b_hh is not None else (b_ih if b_ih is not None else b_hh)
-        xproj = linear(x2, w_ih, b).reshape(T, B, -1)
+        xproj = linear(x2, w_ih, b).reshape(T, B, w_ih.shape[0])
         if mode == "LSTM":
             return LSTMSeq(mask, reverse)(xproj, w_hh, h0, c0)
         y, h = ElmanSeq(mask, reverse, nonlinearity)(xproj, w_hh, h0)
         return y, h, None
     T = x.shape[0]
+    if T == 0:
+        raise ValueError(f"{mode}: expected sequence length to be larger than 0 (as PyTorch), got input {tuple(x.shape)}")
     h, c = h0, c0
     ys = [None] * T
     for t in (range(T - 1, -1, -1) if reverse else range(T)):

@@ -6,7 +6,8 @@ from .activation import (  # noqa: F401  (issue 3: activation layers)
 )
 from .linear import Bilinear, Dense, Linear, LowRankLinear  # noqa: F401
 from .misc import Flatten, Identity, Reshape, Unflatten  # noqa: F401
-from .dropout import AlphaDropout, Dropout, Dropout1d, Dropout2d, Dropout3d  # noqa: F401
+from .dropout import AlphaDropout, Dropout, Dropout1d, Dropout3d  # noqa: F401
+from .dropout_compat import Dropout2d  # noqa: F401  (issue 12: 2-D input element-wise, with PyTorch's warning)
 from .embedding import Embedding  # noqa: F401
 from .maxout import Maxout, maxout  # noqa: F401
 from .normalization import BatchNorm1d, BatchNorm2d, BatchNorm3d, LayerNorm, LocalResponseNorm, RMSNorm  # noqa: F401
@@ -21,3 +22,4 @@ from .recurrent import GRU, LSTM, RNN, GRUCell, LeakyRNNCell, LSTMCell, OutputRe
 from .attention import AdditiveAttention, DotAttention, GeneralAttention  # noqa: F401  (issue 7)
 from .esn import EchoStateNetwork, spectral_radius_  # noqa: F401  (issue 7)
 from .recursive import RecursiveNet  # noqa: F401  (issue 7)
+from .lazy import LazyConv1d, LazyConv2d, LazyLinear  # noqa: F401  (issue 12)

@@ -6,6 +6,7 @@ import numpy as np
 from ...backend import get_default_dtype
 
 from ..functional import activation as A
+from ..functional._checks import check_tensor
 from ..module import Module
 from ..parameter import Parameter
 
@@ -14,6 +15,7 @@ class _Elementwise(Module):
     _fn = None
 
     def forward(self, x):
+        x = check_tensor(self, x, "input")
         return type(self)._fn(x)
 
 
@@ -44,6 +46,7 @@ class Step(Module):
         self.value_at_zero = value_at_zero
 
     def forward(self, x):
+        x = check_tensor(self, x, "input")
         return A.step(x, self.value_at_zero)
 
 
@@ -58,6 +61,7 @@ class LeakyReLU(Module):
         self.negative_slope = negative_slope
 
     def forward(self, x):
+        x = check_tensor(self, x, "input")
         return A.leaky_relu(x, self.negative_slope)
 
     def extra_repr(self):
@@ -74,6 +78,7 @@ class PReLU(Module):
         self.weight = Parameter(np.full((num_parameters,), init, dtype=dtype or get_default_dtype()))
 
     def forward(self, x):
+        x = check_tensor(self, x, "input")
         return A.prelu(x, self.weight)
 
     def extra_repr(self):
@@ -88,6 +93,7 @@ class ELU(Module):
         self.alpha = alpha
 
     def forward(self, x):
+        x = check_tensor(self, x, "input")
         return A.elu(x, self.alpha)
 
     def extra_repr(self):
@@ -98,6 +104,7 @@ class CELU(ELU):
     """max(0, x) + min(0, alpha (e^(x/alpha) - 1))."""
 
     def forward(self, x):
+        x = check_tensor(self, x, "input")
         return A.celu(x, self.alpha)
 
 
@@ -112,6 +119,7 @@ class Swish(Module):
             self.beta = beta
 
     def forward(self, x):
+        x = check_tensor(self, x, "input")
         return A.swish(x, self.beta)
 
 
@@ -125,6 +133,7 @@ class GELU(Module):
         self.approximate = approximate
 
     def forward(self, x):
+        x = check_tensor(self, x, "input")
         return A.gelu(x, self.approximate)
 
     def extra_repr(self):
@@ -139,6 +148,7 @@ class Hardtanh(Module):
         self.min_val, self.max_val = min_val, max_val
 
     def forward(self, x):
+        x = check_tensor(self, x, "input")
         return A.hardtanh(x, self.min_val, self.max_val)
 
     def extra_repr(self):
@@ -156,6 +166,7 @@ class Hardsigmoid(Module):
         self.slope, self.offset = slope, offset
 
     def forward(self, x):
+        x = check_tensor(self, x, "input")
         return A.hardsigmoid(x, self.slope, self.offset)
 
 
@@ -170,6 +181,7 @@ class Softplus(Module):
         self.beta, self.threshold = beta, threshold
 
     def forward(self, x):
+        x = check_tensor(self, x, "input")
         return A.softplus(x, self.beta, self.threshold)
 
     def extra_repr(self):
@@ -184,6 +196,7 @@ class Softmax(Module):
         self.dim = dim
 
     def forward(self, x):
+        x = check_tensor(self, x, "input")
         return A.softmax(x, self.dim)
 
     def extra_repr(self):
@@ -194,6 +207,7 @@ class LogSoftmax(Softmax):
     """Log-softmax along ``dim``."""
 
     def forward(self, x):
+        x = check_tensor(self, x, "input")
         return A.log_softmax(x, self.dim)
 
 
@@ -201,6 +215,7 @@ class Softmin(Softmax):
     """softmax(-x) along ``dim``."""
 
     def forward(self, x):
+        x = check_tensor(self, x, "input")
         return A.softmin(x, self.dim)
 
 
@@ -224,6 +239,7 @@ class RBF(Module):
             self.register_buffer("sigma", s)
 
     def forward(self, x):
+        x = check_tensor(self, x, "input")
         return A.rbf(x, self.centers, self.sigma)
 
     def extra_repr(self):

@@ -16,6 +16,7 @@ import numpy as np
 from ...autograd.tensor import Tensor, _wrap
 from ...backend import device_of, namespace_of, to_device
 from ...ops import softmax
+from ..functional._checks import check_tensor
 from ..module import Module
 from ..parameter import Parameter
 from .linear import Linear
@@ -43,6 +44,8 @@ class _Attention(Module):
                              f"got {tuple(q.shape)} and {tuple(k.shape)}")
 
     def forward(self, query, keys, values=None, mask=None):
+        query = check_tensor(self, query, "query")
+        keys = check_tensor(self, keys, "keys")
         self._check(query, keys)
         values = keys if values is None else values
         q3 = query if query.ndim == 3 else query.unsqueeze(1)  # (B, T, Hq)

@@ -14,6 +14,7 @@ import numpy as np
 from ...backend import get_default_dtype, to_dtype
 from .. import init as _init
 from ..functional import conv as Fc
+from ..functional._checks import check_tensor
 from ..module import Module
 from ..parameter import Parameter
 from .linear import init_params
@@ -53,6 +54,7 @@ class _ConvNd(Module):
         _init.default_linear_init_(self.weight, self.bias)
 
     def forward(self, x):
+        x = check_tensor(self, x, "input")
         return Fc._convnd(self._nd, type(self).__name__, x, self.weight, self.bias, self.stride, self.padding,
                           self.dilation, self.groups, self.flip_kernel)
 
@@ -117,6 +119,7 @@ class _ConvTransposeNd(Module):
         init_params(self.weight, self.bias, weight_init, bias_init, default=default)
 
     def forward(self, x, output_size=None):
+        x = check_tensor(self, x, "input")
         op = self.output_padding
         if output_size is not None:
             want = tuple(output_size)[-self._nd:]

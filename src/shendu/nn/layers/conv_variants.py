@@ -15,6 +15,7 @@ from ...backend import get_default_dtype, namespace_of, to_dtype
 from ...ops import einsum, reshape
 from .. import init as _init
 from ..functional import conv as Fc
+from ..functional._checks import check_tensor
 from ..module import Module
 from ..parameter import Parameter
 from .conv import Conv2d
@@ -66,6 +67,7 @@ class LocallyConnected2d(Module):
         return self.weight
 
     def forward(self, x):
+        x = check_tensor(self, x, "input")
         self._check(x)
         ho, wo = self.output_size
         cols = Fc.unfold(x, self.kernel_size, 1, self.padding, self.stride)
@@ -121,4 +123,5 @@ class SeparableConv2d(Module):
         self.pointwise = Conv2d(in_channels * depth_multiplier, out_channels, 1, bias=bias, dtype=dtype)
 
     def forward(self, x):
+        x = check_tensor(self, x, "input")
         return self.pointwise(self.depthwise(x))

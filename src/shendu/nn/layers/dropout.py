@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 from ..functional.dropout import _check, alpha_dropout, dropout, dropout2d
+from ..functional._checks import check_tensor
 from ..module import Module
 
 
@@ -20,6 +21,7 @@ class Dropout(Module):
         self.p, self.mode = float(p), mode
 
     def forward(self, x):
+        x = check_tensor(self, x, "input")
         return type(self)._fn(x, self.p, self.training, mode=self.mode)
 
     def extra_repr(self):
@@ -43,4 +45,5 @@ class AlphaDropout(Module):
         self.p = p
 
     def forward(self, x):
+        x = check_tensor(self, x, "input")
         return alpha_dropout(x, self.p, self.training)

@@ -14,6 +14,7 @@ import numpy as np
 
 from ...autograd.tensor import Tensor, _wrap
 from ...backend import device_of, get_default_dtype, get_generator, namespace_of, to_device, to_dtype, to_host
+from ..functional._checks import check_tensor
 from ..module import Module
 from ..parameter import Parameter
 
@@ -101,6 +102,7 @@ class EchoStateNetwork(Module):
 
     def forward(self, u, h0=None):
         """Outputs (T, [B,] out) = W_out [h_t; u_t; 1] (differentiable in ``w_out``)."""
+        u = check_tensor(self, u, "u")
         s, _ = self.reservoir(u, h0)
         uu = self._here(u, s.dtype)
         return _wrap(self._features(s, uu)) @ self.w_out.transpose(0, 1)

@@ -13,6 +13,7 @@ from ...backend import get_default_dtype, to_dtype
 from .. import init as _init
 from ..functional.activation import get_activation
 from ..functional.linear import LinearFn, bilinear
+from ..functional._checks import check_tensor
 from ..module import Module
 from ..parameter import Parameter
 
@@ -52,6 +53,7 @@ class Linear(Module):
         _init.default_linear_init_(self.weight, self.bias)
 
     def forward(self, x):
+        x = check_tensor(self, x, "input")
         w = self.weight
         if x.shape[-1:] != w.shape[1:]:
             raise ValueError(
@@ -78,6 +80,7 @@ class Dense(Linear):
         self._act_name = activation if isinstance(activation, str) or activation is None else getattr(activation, "__name__", "fn")
 
     def forward(self, x):
+        x = check_tensor(self, x, "input")
         return self.activation(super().forward(x))
 
     def extra_repr(self):
@@ -105,6 +108,8 @@ class Bilinear(Module):
         init_params(self.weight, self.bias, weight_init, bias_init, default)
 
     def forward(self, x1, x2):
+        x1 = check_tensor(self, x1, "x1")
+        x2 = check_tensor(self, x2, "x2")
         return bilinear(x1, x2, self.weight, self.bias)
 
     def extra_repr(self):
@@ -122,6 +127,7 @@ class LowRankLinear(Module):
         self.V = Linear(rank, out_features, bias=bias, dtype=dtype)
 
     def forward(self, x):
+        x = check_tensor(self, x, "input")
         return self.V(self.U(x))
 
     def extra_repr(self):
@@ -142,6 +148,7 @@ class GaussianHead(Module):
         self.scale = Linear(in_features, out_features, dtype=dtype)
 
     def forward(self, x):
+        x = check_tensor(self, x, "input")
         from ..functional.activation import softplus
 
         return self.mean(x), softplus(self.scale(x)) + self.min_value
@@ -160,6 +167,7 @@ class MixtureDensity(Module):
         self.log_std = Linear(in_features, n_components * out_dim, dtype=dtype)
 
     def forward(self, x):
+        x = check_tensor(self, x, "input")
         k, d = self.n_components, self.out_dim
         n = x.shape[0]
         return self.logits(x), self.means(x).reshape((n, k, d)), self.log_std(x).reshape((n, k, d))

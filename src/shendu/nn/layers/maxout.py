@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 from ..functional.linear import linear
+from ..functional._checks import check_tensor
 from ..module import Module
 from .linear import Linear
 
@@ -31,6 +32,7 @@ class Maxout(Module):
         self.linear = Linear(in_features, out_features * pieces, bias, dtype, weight_init, bias_init)
 
     def forward(self, x):
+        x = check_tensor(self, x, "input")
         return maxout(linear(x, self.linear.weight, self.linear.bias), self.pieces)
 
     def extra_repr(self):

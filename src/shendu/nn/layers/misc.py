@@ -1,6 +1,8 @@
 """Shape and pass-through layers: Identity, Flatten, Unflatten, Reshape."""
 from __future__ import annotations
 
+from ...ops._arr import norm_dim
+from ..functional._checks import check_tensor
 from ..module import Module
 
 
@@ -11,7 +13,7 @@ class Identity(Module):
         super().__init__()
 
     def forward(self, x):
-        return x
+        return x  # anything, as PyTorch's Identity
 
 
 class Flatten(Module):
@@ -22,9 +24,9 @@ class Flatten(Module):
         self.start_dim, self.end_dim = start_dim, end_dim
 
     def forward(self, x):
+        x = check_tensor(self, x, "input")
         nd = x.ndim
-        s = self.start_dim % nd if nd else 0
-        e = self.end_dim % nd if nd else 0
+        s, e = norm_dim(self.start_dim, nd, "Flatten"), norm_dim(self.end_dim, nd, "Flatten")
         if s > e:
             raise ValueError(f"Flatten: start_dim {self.start_dim} comes after end_dim {self.end_dim} for input of shape {tuple(x.shape)}")
         shape = x.shape
@@ -47,7 +49,8 @@ class Unflatten(Module):
         self.dim, self.unflattened_size = dim, tuple(unflattened_size)
 
     def forward(self, x):
-        d = self.dim % x.ndim
+        x = check_tensor(self, x, "input")
+        d = norm_dim(self.dim, x.ndim, "Unflatten")
         return x.reshape(tuple(x.shape[:d]) + self.unflattened_size + tuple(x.shape[d + 1:]))
 
 
@@ -59,6 +62,7 @@ class Reshape(Module):
         self.shape = tuple(shape[0]) if len(shape) == 1 and isinstance(shape[0], (tuple, list)) else shape
 
     def forward(self, x):
+        x = check_tensor(self, x, "input")
         return x.reshape((x.shape[0],) + self.shape)
 
     def extra_repr(self):

@@ -9,6 +9,7 @@ import numpy as np
 from ...autograd.tensor import _wrap
 from ...backend import get_default_dtype, to_dtype
 from ..functional import normalization as N  # the submodule (F exports no name "normalization")
+from ..functional._checks import check_tensor
 from ..module import Module
 from ..parameter import Parameter
 
@@ -48,6 +49,7 @@ class _BatchNorm(Module):
             self.num_batches_tracked._data[...] = 0  # in place: the buffer stays on its device
 
     def forward(self, x):
+        x = check_tensor(self, x, "input")
         if x.ndim not in self._ndims:
             raise ValueError(
                 f"{type(self).__name__}({self.num_features}): expected a {' or '.join(f'{d}-D' for d in self._ndims)} input, "
@@ -102,6 +104,7 @@ class LayerNorm(Module):
             self.register_parameter("bias", None)
 
     def forward(self, x):
+        x = check_tensor(self, x, "input")
         return N.layer_norm(x, self.normalized_shape, self.weight, self.bias, self.eps)
 
     def extra_repr(self):
@@ -121,6 +124,7 @@ class RMSNorm(Module):
             self.register_parameter("weight", None)
 
     def forward(self, x):
+        x = check_tensor(self, x, "input")
         return N.rms_norm(x, self.normalized_shape, self.weight, self.eps)
 
     def extra_repr(self):
@@ -135,4 +139,5 @@ class LocalResponseNorm(Module):
         self.size, self.alpha, self.beta, self.k = size, alpha, beta, k
 
     def forward(self, x):
+        x = check_tensor(self, x, "input")
         return N.local_response_norm(x, self.size, self.alpha, self.beta, self.k)

@@ -4,6 +4,7 @@ GlobalAvgPool2d, GlobalMaxPool2d. Layout (N, C, *sp); arguments as the functions
 from __future__ import annotations
 
 from ..functional import pool as Fp
+from ..functional._checks import check_tensor
 from ..module import Module
 
 
@@ -16,6 +17,7 @@ class _MaxPool(Module):
         self.dilation, self.return_indices, self.ceil_mode = dilation, return_indices, ceil_mode
 
     def forward(self, x):
+        x = check_tensor(self, x, "input")
         return type(self)._fn(x, self.kernel_size, self.stride, self.padding, self.dilation, self.ceil_mode,
                               self.return_indices)
 
@@ -51,6 +53,7 @@ class _AvgPool(Module):
         self.ceil_mode, self.count_include_pad, self.divisor_override = ceil_mode, count_include_pad, divisor_override
 
     def forward(self, x):
+        x = check_tensor(self, x, "input")
         if self.divisor_override is not None:
             return type(self)._fn(x, self.kernel_size, self.stride, self.padding, self.ceil_mode,
                                   self.count_include_pad, self.divisor_override)
@@ -86,6 +89,7 @@ class LPPool1d(Module):
         self.norm_type, self.kernel_size, self.stride, self.ceil_mode = norm_type, kernel_size, stride, ceil_mode
 
     def forward(self, x):
+        x = check_tensor(self, x, "input")
         return Fp.lp_pool1d(x, self.norm_type, self.kernel_size, self.stride, self.ceil_mode)
 
 
@@ -93,6 +97,7 @@ class LPPool2d(LPPool1d):
     """2-D power-average pooling (L2 pooling for norm_type=2): (N, C, H, W) -> (N, C, H_out, W_out)."""
 
     def forward(self, x):
+        x = check_tensor(self, x, "input")
         return Fp.lp_pool2d(x, self.norm_type, self.kernel_size, self.stride, self.ceil_mode)
 
 
@@ -104,6 +109,7 @@ class AdaptiveAvgPool1d(Module):
         self.output_size = output_size
 
     def forward(self, x):
+        x = check_tensor(self, x, "input")
         return Fp.adaptive_avg_pool1d(x, self.output_size)
 
 
@@ -111,6 +117,7 @@ class AdaptiveAvgPool2d(AdaptiveAvgPool1d):
     """Adaptive average pooling to a fixed size: (N, C, H, W) -> (N, C, h, w)."""
 
     def forward(self, x):
+        x = check_tensor(self, x, "input")
         return Fp.adaptive_avg_pool2d(x, self.output_size)
 
 
@@ -122,6 +129,7 @@ class GlobalAvgPool2d(Module):
         self.keepdim = keepdim
 
     def forward(self, x):
+        x = check_tensor(self, x, "input")
         return Fp.global_avg_pool2d(x, self.keepdim)
 
 
@@ -129,4 +137,5 @@ class GlobalMaxPool2d(GlobalAvgPool2d):
     """Max over all positions: (N, C, H, W) -> (N, C) ((N, C, 1, 1) with keepdim=True)."""
 
     def forward(self, x):
+        x = check_tensor(self, x, "input")
         return Fp.global_max_pool2d(x, self.keepdim)

@@ -23,6 +23,7 @@ from ...backend import device_of, get_default_dtype, get_generator, namespace_of
 from ...ops import cat, stack
 from .. import functional as F
 from ..functional.rnn import gru_cell, leaky_rnn_cell, lengths_to_mask, lstm_cell, recurrent_layer, rnn_relu_cell, rnn_tanh_cell
+from ..functional._checks import check_tensor
 from ..module import Module
 from ..parameter import Parameter
 
@@ -101,16 +102,21 @@ class RNNBase(Module):
             raise ValueError(f"{self.mode}: mask of shape {tuple(m.shape)}, expected {(B, T) if self.batch_first else (T, B)}")
         return m[:, :, None]
 
+    def flatten_parameters(self):
+        """No-op (PyTorch compacts cuDNN weights here; shendu's weights are already one GEMM per layer)."""
+
     def forward(self, input, hx=None, lengths=None, mask=None):
         name = type(self).__name__
-        if not isinstance(input, Tensor):
-            raise TypeError(f"{name}: expected a Tensor input, got {type(input).__name__}")
+        input = check_tensor(self, input, "input")
         unbatched = input.ndim == 2
         if input.ndim not in (2, 3) or input.shape[-1] != self.input_size:
             raise ValueError(f"{name}: expected input of shape ({'B, T' if self.batch_first else 'T, B'}, "
                              f"{self.input_size}) or (T, {self.input_size}), got {tuple(input.shape)}")
         x = input.unsqueeze(1) if unbatched else (input.transpose(0, 1) if self.batch_first else input)
         T, B = x.shape[0], x.shape[1]
+        if T == 0:  # an empty batch (B = 0) runs and gives empty outputs; no time steps is an error, as PyTorch
+            raise ValueError(f"{name}: expected sequence length to be larger than 0, got input of shape "
+                             f"{tuple(input.shape)}")
         D, H, L = (2 if self.bidirectional else 1), self.hidden_size, self.num_layers
         h0 = c0 = None
         if hx is not None:
@@ -236,6 +242,7 @@ class RNNCell(_CellBase):
         self.nonlinearity = nonlinearity
 
     def forward(self, x, hx=None):
+        x = check_tensor(self, x, "input")
         x1 = self._check(x)
         h = self._zeros(x1) if hx is None else (hx.unsqueeze(0) if hx.ndim == 1 else hx)
         f = rnn_relu_cell if self.nonlinearity == "relu" else rnn_tanh_cell
@@ -260,6 +267,7 @@ class LSTMCell(_CellBase):
             self.weight_peep = None
 
     def forward(self, x, hx=None):
+        x = check_tensor(self, x, "input")
         x1 = self._check(x)
         if hx is None:
             z = self._zeros(x1)
@@ -280,6 +288,7 @@ class GRUCell(_CellBase):
         self.reset_after, self.activation = reset_after, activation
 
     def forward(self, x, hx=None):
+        x = check_tensor(self, x, "input")
         x1 = self._check(x)
         h = self._zeros(x1) if hx is None else (hx.unsqueeze(0) if hx.ndim == 1 else hx)
         out = gru_cell(x1, h, self.weight_ih, self.weight_hh, self.bias_ih, self.bias_hh, self.reset_after,
@@ -307,6 +316,7 @@ class LeakyRNNCell(_CellBase):
         self.learn_alpha = learn_alpha
 
     def forward(self, x, hx=None):
+        x = check_tensor(self, x, "input")
         x1 = self._check(x)
         h = self._zeros(x1) if hx is None else hx
         alpha = self.alpha_logit.sigmoid() if self.learn_alpha else self.alpha
@@ -327,6 +337,7 @@ class SkipRNN(Module):
         self.delay, self.hidden_size = delay, hidden_size
 
     def forward(self, x):
+        x = check_tensor(self, x, "input")
         T, B = x.shape[0], x.shape[1]
         zero = _zeros((B, self.hidden_size), x)
         hs = []
@@ -384,6 +395,8 @@ class OutputRecurrentRNN(Module):
         self.output_size = output_size
 
     def forward(self, x, y_prev):
+        x = check_tensor(self, x, "input")
+        y_prev = check_tensor(self, y_prev, "y_prev")
         if tuple(y_prev.shape) != tuple(x.shape[:-1]) + (self.output_size,):
             raise ValueError(f"OutputRecurrentRNN: y_prev of shape {tuple(y_prev.shape)}, expected "
                              f"{tuple(x.shape[:-1]) + (self.output_size,)}")

@@ -6,6 +6,7 @@ such as "ckpt-{epoch:03d}.safetensors" or "{val_loss:.3f}", filled from the epoc
 from __future__ import annotations
 
 import os
+import string
 
 from .base import Callback
 from .monitor import improved, resolve_mode
@@ -25,6 +26,15 @@ class ModelCheckpoint(Callback):
         if every_n_epochs < 1:
             raise ValueError(f"ModelCheckpoint: every_n_epochs must be >= 1, got {every_n_epochs!r}")
         self.filepath = os.fspath(filepath)
+        try:
+            self.fields = [f for _, f, _, _ in string.Formatter().parse(self.filepath) if f is not None]
+        except ValueError as e:
+            raise ValueError(f"ModelCheckpoint: filepath {self.filepath!r} is not a valid format string ({e})") \
+                from None
+        for f in self.fields:
+            if not f.isidentifier():
+                raise ValueError(f"ModelCheckpoint: filepath {self.filepath!r} has field {{{f}}}; expected names "
+                                 "such as {epoch} or {val_loss:.3f}")
         self.monitor = monitor
         self.mode = resolve_mode(monitor, mode, "ModelCheckpoint")
         self.save_best_only = save_best_only
@@ -35,6 +45,29 @@ class ModelCheckpoint(Callback):
         self.best = None
         self.last_path = None
         self.best_path = None
+
+    def on_train_begin(self, logs=None):
+        """Fail before the first epoch when `filepath` or the monitored key needs validation logs that fit lacks."""
+        trainer = self.trainer
+        if trainer is not None and getattr(trainer, "val_loader", 1) is None:
+            val = [f for f in self.fields if f.startswith("val_")]
+            if self.monitor.startswith("val_") and self.save_best_only:
+                val.append(self.monitor)
+            if val:
+                raise ValueError(f"ModelCheckpoint: {val[0]!r} (in filepath {self.filepath!r} or monitor) needs "
+                                 "validation data; pass val_data to fit, or use training keys such as {loss}")
+
+    def _path(self, epoch, logs):
+        """`filepath` filled from the epoch logs; a ValueError names a missing key or a bad format spec."""
+        missing = [f for f in self.fields if f != "epoch" and f not in logs]
+        if missing:
+            raise ValueError(f"ModelCheckpoint: filepath {self.filepath!r} uses {missing[0]!r}, which is not in the "
+                             f"epoch logs {sorted(logs)}")
+        try:
+            return self.filepath.format(**{**logs, "epoch": epoch + 1})
+        except (ValueError, TypeError, IndexError, AttributeError) as e:
+            raise ValueError(f"ModelCheckpoint: cannot fill filepath {self.filepath!r} from epoch {epoch + 1} and "
+                             f"logs {logs} ({e})") from None
 
     def on_epoch_end(self, epoch, logs=None):
         from ...serialization import save
@@ -49,7 +82,7 @@ class ModelCheckpoint(Callback):
             if not improved(logs[self.monitor], self.best, self.mode, 0.0):
                 return
             self.best = float(logs[self.monitor])
-        path = self.filepath.format(epoch=epoch + 1, **logs)
+        path = self._path(epoch, logs)
         if self.save_weights_only:
             obj = self.trainer.model.state_dict()
         else:

@@ -1,0 +1,373 @@
+"""Keras-style layers whose input size is inferred: ``Dense(128, activation='relu')`` builds its weights at the
+first call (on real data or on a symbolic ``Input``). Each is a shendu ``nn.Module`` using shendu's ops.
+
+TensorLayer's names (text 003) are accepted too: ``Dense(n_units=800, act=..., in_channels=784)``,
+``Dropout(keep=0.8)``, ``Input([None, 784])``.
+"""
+from __future__ import annotations
+
+import math
+import re
+
+import numpy as np
+
+from ..autograd.tensor import Tensor, _wrap
+from ..backend import device_of, get_default_device, get_default_dtype, to_device, to_dtype, to_host
+from ..nn import init as _init
+from ..nn.functional.dropout import dropout as _dropout_fn
+from ..nn.functional import normalization as _N
+from ..nn.functional.activation import get_activation
+from ..nn.functional.linear import LinearFn
+from ..nn.module import Module
+from ..nn.parameter import Parameter
+
+__all__ = ["KerasTensor", "Input", "Layer", "Dense", "Activation", "BatchNormalization", "Dropout", "Flatten"]
+
+_COUNTS = {}
+
+
+def _auto_name(cls):
+    base = re.sub(r"(?<!^)(?=[A-Z])", "_", cls.__name__).lower()
+    n = _COUNTS.get(base, 0)
+    _COUNTS[base] = n + 1
+    return base if n == 0 else f"{base}_{n}"
+
+
+def _shape_str(shape):
+    return "(" + ", ".join("None" if d is None else str(d) for d in shape) + ("," if len(shape) == 1 else "") + ")"
+
+
+class KerasTensor:
+    """A symbolic tensor of a functional model: its shape (batch first, None = any size), dtype and the call
+    (layer, inputs) that makes it."""
+
+    def __init__(self, shape, dtype=None, layer=None, inputs=(), name=None):
+        self.shape = tuple(None if d is None else int(d) for d in shape)
+        self.dtype = np.dtype(get_default_dtype() if dtype is None else to_dtype(dtype))
+        self.layer, self.inputs, self.name = layer, tuple(inputs), name
+
+    @property
+    def ndim(self):
+        return len(self.shape)
+
+    def __repr__(self):
+        return f"<KerasTensor shape={_shape_str(self.shape)}, dtype={self.dtype}, name={self.name}>"
+
+
+def Input(shape=None, batch_size=None, dtype=None, name=None, batch_shape=None, **_ignored):
+    """A symbolic model input. ``Input(shape=(784,))`` (Keras: one sample's shape) or ``Input([None, 784])``
+    (TensorLayer: a leading None is the batch dimension); ``batch_shape=`` gives the full shape."""
+    if batch_shape is None:
+        if shape is None:
+            raise ValueError("Input: give shape=(features, ...) or batch_shape=(batch, features, ...)")
+        shape = (shape,) if isinstance(shape, int) else tuple(shape)
+        batch_shape = shape if (len(shape) > 1 and shape[0] is None) else (batch_size,) + shape
+    return KerasTensor(batch_shape, dtype, name=name or _auto_name(KerasTensor).replace("keras_tensor", "input"))
+
+
+def _as_tensor(x, dtype, device):
+    """Arrays (NumPy/CuPy) and lists as Tensors on ``device``; float arrays of another float dtype are cast
+    (Keras' autocast)."""
+    arr = x if hasattr(x, "dtype") and hasattr(x, "shape") else np.asarray(x)
+    if arr.dtype.kind == "f" and arr.dtype != dtype:
+        arr = arr.astype(dtype)
+    return _wrap(to_device(arr, device))
+
+
+def _home(module):
+    """The device of a module's first parameter or buffer, else the default device."""
+    for t in module.parameters():
+        return device_of(t._data)
+    for t in module.buffers():
+        return device_of(t._data)
+    return get_default_device()
+
+
+class Layer(Module):
+    """Base of the Keras-style layers: ``build(input_shape)`` makes the weights at the first call;
+    ``compute_output_shape``; ``get_weights()/set_weights()`` as NumPy arrays; ``trainable_weights``."""
+
+    def __init__(self, name=None, trainable=True, dtype=None, input_shape=None, input_dim=None, **kwargs):
+        super().__init__()
+        if kwargs:
+            raise TypeError(f"{type(self).__name__}: unexpected arguments {sorted(kwargs)}")
+        self.name = name or _auto_name(type(self))
+        self.built = False
+        self._dtype = np.dtype(get_default_dtype() if dtype is None else to_dtype(dtype))
+        self._trainable = bool(trainable)
+        self._output_shape = None
+        if input_dim is not None:
+            input_shape = (input_dim,)
+        self._input_shape = None if input_shape is None else (None,) + tuple(input_shape)
+
+    # --- building ---------------------------------------------------------------------
+    def build(self, input_shape):
+        """Create the weights for an input of ``input_shape`` (batch first)."""
+
+    def compute_output_shape(self, input_shape):
+        return tuple(input_shape)
+
+    def _build(self, input_shape, device):
+        self._device = device
+        self.build(tuple(input_shape))
+        self.built = True
+        if not self._trainable:
+            self.trainable = False
+        self._output_shape = self.compute_output_shape(tuple(input_shape))
+
+    def _param(self, shape, init):
+        """A Parameter of ``shape``, initialized on the host by ``init`` (name/number/callable), then moved to
+        the layer's device."""
+        p = Parameter(np.zeros(shape, dtype=self._dtype))
+        _init.apply_init(p, init)
+        dev = getattr(self, "_device", None)
+        if dev is not None and device_of(p._data) != dev:
+            p._data = to_device(p._data, dev)
+        return p
+
+    def _buffer(self, name, arr):
+        dev = getattr(self, "_device", None)
+        self.register_buffer(name, _wrap(arr if dev is None else to_device(arr, dev)))
+
+    # --- calling ----------------------------------------------------------------------
+    def __call__(self, *args, **kwargs):
+        training = kwargs.pop("training", None)
+        x = args[0] if args else None
+        if isinstance(x, KerasTensor) or (isinstance(x, (list, tuple)) and x and isinstance(x[0], KerasTensor)):
+            return self._symbolic(x)
+        if x is not None and not isinstance(x, Tensor):
+            x = _as_tensor(x, self._dtype, _home(self))
+            args = (x,) + args[1:]
+        if not self.built:
+            self._build(tuple(x.shape), device_of(x._data))
+        if training is None or bool(training) == self.training:
+            return super().__call__(*args, **kwargs)
+        was = self.training
+        self.train(bool(training))  # Keras' call(x, training=...): this call only
+        try:
+            return super().__call__(*args, **kwargs)
+        finally:
+            self.train(was)
+
+    def _symbolic(self, x):
+        shape = x.shape if isinstance(x, KerasTensor) else [t.shape for t in x]
+        if not self.built:
+            self._build(shape, get_default_device())
+        out_shape = self.compute_output_shape(shape)
+        return KerasTensor(out_shape, self._dtype, layer=self, inputs=[x] if isinstance(x, KerasTensor) else x,
+                           name=self.name)
+
+    # --- weights ----------------------------------------------------------------------
+    @property
+    def trainable(self):
+        return self._trainable
+
+    @trainable.setter
+    def trainable(self, flag):
+        self._trainable = bool(flag)
+        for p in self.parameters():
+            p.requires_grad_(bool(flag))
+
+    @property
+    def weights(self):
+        """Trainable then non-trainable weights (Keras order)."""
+        return self.trainable_weights + self.non_trainable_weights
+
+    @property
+    def trainable_weights(self):
+        return [p for p in self.parameters() if p.requires_grad]
+
+    trainable_variables = trainable_weights
+
+    @property
+    def non_trainable_weights(self):
+        return [p for p in self.parameters() if not p.requires_grad] + [b for b in self.buffers()
+                                                                        if b.dtype.kind == "f"]
+
+    def _weight_arrays(self):
+        """(tensor, transpose?) pairs in Keras' get_weights order."""
+        return [(w, False) for w in self.weights]
+
+    def get_weights(self):
+        """The weights as NumPy arrays (host copies) in Keras' order and layout."""
+        return [np.array(to_host(w._data)).T if t else np.array(to_host(w._data)) for w, t in self._weight_arrays()]
+
+    def set_weights(self, weights):
+        """Copy NumPy arrays into the weights (same order, shapes and layout as get_weights)."""
+        own = self._weight_arrays()
+        weights = list(weights)
+        if len(weights) != len(own):
+            raise ValueError(f"{self.name}.set_weights: expected {len(own)} arrays, got {len(weights)}")
+        for i, ((w, t), a) in enumerate(zip(own, weights)):
+            a = np.asarray(to_host(a._data) if isinstance(a, Tensor) else a)
+            a = a.T if t else a
+            if tuple(a.shape) != tuple(w.shape):
+                raise ValueError(f"{self.name}.set_weights: weight {i} has shape {tuple(w.shape if not t else w.shape[::-1])}, "
+                                 f"got an array of shape {tuple(a.shape if not t else a.shape[::-1])}")
+            w._data[...] = to_device(np.ascontiguousarray(a, dtype=w._data.dtype), device_of(w._data))
+
+    def count_params(self):
+        return int(sum(int(np.prod(w.shape)) for w in self.weights))
+
+    @property
+    def output_shape(self):
+        return self._output_shape
+
+
+class Dense(Layer):
+    """activation(x W + b) with W (in, out) in Keras' get_weights layout (stored as shendu's (out, in));
+    ``in`` is taken from the first input. Keras init: Glorot-uniform kernel, zero bias (text 003 eq. 1.5)."""
+
+    def __init__(self, units=None, activation=None, use_bias=True, kernel_initializer="glorot_uniform",
+                 bias_initializer="zeros", *, n_units=None, act=None, in_channels=None, **kwargs):
+        if in_channels is not None:
+            kwargs.setdefault("input_dim", in_channels)
+        super().__init__(**kwargs)
+        units = units if units is not None else n_units
+        if units is None or int(units) <= 0:
+            raise ValueError(f"Dense: units must be a positive int, got {units!r}")
+        self.units = int(units)
+        activation = activation if activation is not None else act
+        self.activation = get_activation(activation)
+        self._act_name = activation if isinstance(activation, str) or activation is None else getattr(
+            activation, "__name__", "fn")
+        self.use_bias = bool(use_bias)
+        self.kernel_initializer, self.bias_initializer = kernel_initializer, bias_initializer
+        if self._input_shape is not None:
+            self._build(self._input_shape, get_default_device())
+
+    def build(self, input_shape):
+        n_in = input_shape[-1]
+        if n_in is None:
+            raise ValueError(f"{self.name} (Dense): the last input dimension must be known, got {_shape_str(input_shape)}")
+        self.in_features = int(n_in)
+        self.weight = self._param((self.units, self.in_features), self.kernel_initializer)
+        if self.use_bias:
+            self.bias = self._param((self.units,), self.bias_initializer)
+        else:
+            self.register_parameter("bias", None)
+
+    def compute_output_shape(self, input_shape):
+        return tuple(input_shape[:-1]) + (self.units,)
+
+    @property
+    def kernel(self):
+        """The kernel in Keras' (in, out) layout (a transposed view of ``weight``)."""
+        return self.weight.T
+
+    def _weight_arrays(self):
+        if not self.built:
+            return []
+        return [(self.weight, True)] + ([(self.bias, False)] if self.bias is not None else [])
+
+    def forward(self, x):
+        w = self.weight
+        if x.shape[-1] != w.shape[1]:
+            raise ValueError(f"{self.name} (Dense {self.in_features} -> {self.units}): expected input of shape "
+                             f"(*, {self.in_features}), got {tuple(x.shape)}")
+        y = LinearFn()(x, w) if self.bias is None else LinearFn()(x, w, self.bias)
+        return self.activation(y)
+
+    def extra_repr(self):
+        return f"units={self.units}, activation={self._act_name}, use_bias={self.use_bias}"
+
+
+class Activation(Layer):
+    """Applies an activation by name ('relu', 'softmax', ...) or callable."""
+
+    def __init__(self, activation, **kwargs):
+        super().__init__(**kwargs)
+        self.activation = get_activation(activation)
+        self._act_name = activation if isinstance(activation, str) else getattr(activation, "__name__", "fn")
+
+    def forward(self, x):
+        return self.activation(x)
+
+    def extra_repr(self):
+        return f"{self._act_name}"
+
+
+class BatchNormalization(Layer):
+    """Keras BatchNormalization over the last axis (axis=-1): momentum 0.99, epsilon 1e-3 (textbook 8.7.1).
+    Weights: gamma, beta (trainable), moving_mean, moving_variance. Uses shendu's batch_norm (its running
+    variance is the unbiased batch variance, as PyTorch)."""
+
+    def __init__(self, axis=-1, momentum=0.99, epsilon=1e-3, center=True, scale=True, **kwargs):
+        super().__init__(**kwargs)
+        self.axis, self.momentum, self.epsilon, self.center, self.scale = axis, float(momentum), float(epsilon), \
+            center, scale
+        if self._input_shape is not None:
+            self._build(self._input_shape, get_default_device())
+
+    def build(self, input_shape):
+        nd = len(input_shape)
+        if self.axis not in (-1, nd - 1) and not (nd == 2 and self.axis == 1):
+            raise ValueError(f"{self.name} (BatchNormalization): only the last axis is supported, got axis="
+                             f"{self.axis} for input {_shape_str(input_shape)}")
+        c = input_shape[-1]
+        if c is None:
+            raise ValueError(f"{self.name} (BatchNormalization): the feature axis must be known, got "
+                             f"{_shape_str(input_shape)}")
+        self.num_features = int(c)
+        self.gamma = self._param((c,), "ones")
+        self.beta = self._param((c,), "zeros")
+        self.gamma.requires_grad_(bool(self.scale))
+        self.beta.requires_grad_(bool(self.center))
+        self._buffer("moving_mean", np.zeros(c, dtype=self._dtype))
+        self._buffer("moving_variance", np.ones(c, dtype=self._dtype))
+
+    def _weight_arrays(self):
+        if not self.built:
+            return []
+        return [(self.gamma, False), (self.beta, False), (self.moving_mean, False), (self.moving_variance, False)]
+
+    @property
+    def weights(self):
+        return [self.gamma, self.beta, self.moving_mean, self.moving_variance] if self.built else []
+
+    def forward(self, x):
+        if x.shape[-1] != self.num_features:
+            raise ValueError(f"{self.name} (BatchNormalization): expected {self.num_features} features in the last "
+                             f"axis, got input of shape {tuple(x.shape)}")
+        shape = x.shape
+        flat = x if x.ndim == 2 else x.reshape(-1, self.num_features)
+        y = _N.batch_norm(flat, self.moving_mean, self.moving_variance, self.gamma, self.beta, self.training,
+                          1.0 - self.momentum, self.epsilon)
+        return y if x.ndim == 2 else y.reshape(shape)
+
+    def extra_repr(self):
+        return f"momentum={self.momentum}, epsilon={self.epsilon}"
+
+
+class Dropout(Layer):
+    """Drops each unit with probability ``rate`` in training (inverted dropout; identity in eval; textbook 7.12).
+    TensorLayer's ``keep`` = 1 - rate is accepted."""
+
+    def __init__(self, rate=None, noise_shape=None, seed=None, *, keep=None, **kwargs):
+        super().__init__(**kwargs)
+        if rate is None:
+            if keep is None:
+                raise ValueError("Dropout: give rate (Keras) or keep (TensorLayer)")
+            rate = 1.0 - keep
+        if not 0.0 <= rate < 1.0:
+            raise ValueError(f"Dropout: rate must lie in [0, 1), got {rate!r}")
+        if noise_shape is not None:
+            raise ValueError("Dropout: noise_shape is not supported")
+        self.rate = float(rate)
+
+    def forward(self, x):
+        return _dropout_fn(x, self.rate, self.training) if self.rate else x
+
+    def extra_repr(self):
+        return f"rate={self.rate}"
+
+
+class Flatten(Layer):
+    """(N, d1, d2, ...) -> (N, d1 * d2 * ...)."""
+
+    def compute_output_shape(self, input_shape):
+        rest = input_shape[1:]
+        return (input_shape[0], None if any(d is None for d in rest) else int(math.prod(rest)))
+
+    def forward(self, x):
+        return x.reshape(x.shape[0], -1)

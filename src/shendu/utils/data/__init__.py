@@ -1,0 +1,36 @@
+"""``shendu.utils.data``: PyTorch's ``torch.utils.data`` names, re-exported from ``shendu.data`` plus samplers.
+
+``from torch.utils.data import DataLoader, TensorDataset`` works unchanged under the torch import alias
+(``python -m shendu.torchcompat``)."""
+from ...data import DataLoader, Dataset, KFold, Subset, TensorDataset, default_collate  # noqa: F401
+from ...data import random_split as _random_split
+from .sampler import (  # noqa: F401
+    BatchSampler, RandomSampler, Sampler, SequentialSampler, SubsetRandomSampler, WeightedRandomSampler,
+)
+from . import dataloader, dataset, sampler  # noqa: F401
+
+
+class IterableDataset(Dataset):
+    """A data set read by iteration (``__iter__``) instead of indexing (torch's IterableDataset name)."""
+
+    def __iter__(self):
+        raise NotImplementedError(f"{type(self).__name__}: an IterableDataset must define __iter__")
+
+
+def random_split(dataset, lengths, generator=None, seed=None):
+    """``shendu.data.random_split`` with torch's ``generator=`` (a ``sd.Generator``, NumPy Generator or int seed)."""
+    if generator is not None and seed is None:
+        seed = generator.get_generator() if hasattr(generator, "get_generator") else generator
+    return _random_split(dataset, lengths, seed=seed)
+
+
+def get_worker_info():
+    """None: shendu's DataLoader runs every batch in the main process (see DataLoader's num_workers)."""
+    return None
+
+
+__all__ = [
+    "BatchSampler", "DataLoader", "Dataset", "IterableDataset", "KFold", "RandomSampler", "Sampler",
+    "SequentialSampler", "Subset", "SubsetRandomSampler", "TensorDataset", "WeightedRandomSampler",
+    "default_collate", "get_worker_info", "random_split",
+]
