@@ -91,17 +91,11 @@ def _sections():
 
 
 def _resolve(path):
-    head, *rest = path.split(".")
-    obj = importlib.import_module(head)
-    for part in rest:
-        obj = getattr(obj, part, None) if not inspect.ismodule(obj) or hasattr(obj, part) else None
-        if obj is None:
-            try:
-                obj = importlib.import_module(path)
-            except ImportError:
-                return None
-            break
-    return obj
+    try:
+        return importlib.import_module(path)
+    except ImportError:
+        mod, _, attr = path.rpartition(".")
+        return getattr(importlib.import_module(mod), attr, None)
 
 
 def _tested_words():

@@ -42,6 +42,7 @@ from . import optim  # noqa: E402,F401
 from . import models  # noqa: E402,F401
 from . import accelerator, onnx, utils  # noqa: E402,F401  (issue 12: torch.accelerator / torch.onnx / torch.utils layout)
 from .utils import Generator  # noqa: E402,F401
+from .utils._generator import seed  # noqa: E402,F401
 from .nn.functional import cdist, cosine_similarity, dropout, erf, pairwise_distance  # noqa: E402,F401  (torch.* names)
 from . import keras, losses  # noqa: E402,F401
 from .keras import GradientTape  # noqa: E402,F401

@@ -191,7 +191,7 @@ def _pid_alive(pid):
         os.kill(pid, 0)
     except ProcessLookupError:
         return False
-    except (PermissionError, OSError):
+    except OSError:  # exists, owned by another user
         return True
     return True
 
@@ -221,7 +221,8 @@ def _remove_stale_temps(folder, base):
 
 
 def _atomic_write(path, chunks) -> None:
-    path = os.fspath(path)
+    """Write the byte chunks to `path` atomically: temp file in the same folder, fsync, os.replace, fsync folder."""
+    path = os.fsdecode(path)
     folder = os.path.dirname(os.path.abspath(path))
     base = os.path.basename(path)
     os.makedirs(folder, exist_ok=True)

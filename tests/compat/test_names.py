@@ -331,3 +331,68 @@ def test_parameter_list_and_dict_register_parameters_like_torch():
         else:
             assert sd_names == names
     assert len(net.plist) == 3 and "a" in net.pdict
+
+
+X4 = np.random.default_rng(3).standard_normal((1, 8, 2, 3)).astype(np.float32)
+LAYERS = {
+    "nn.Upsample": (lambda m, x: m.nn.Upsample(scale_factor=2)(x), X4),
+    "F.interpolate": (lambda m, x: m.nn.functional.interpolate(x, size=(4, 9)), X4),
+    "nn.PixelShuffle": (lambda m, x: m.nn.PixelShuffle(2)(x), X4),
+    "nn.PixelUnshuffle": (lambda m, x: m.nn.PixelUnshuffle(2)(m.nn.PixelShuffle(2)(x)), X4),
+    "F.pixel_shuffle": (lambda m, x: m.nn.functional.pixel_shuffle(x, 2), X4),
+    "nn.GLU": (lambda m, x: m.nn.GLU(dim=1)(x), X4), "nn.Softmax2d": (lambda m, x: m.nn.Softmax2d()(x), X4),
+    "nn.Tanhshrink": (lambda m, x: m.nn.Tanhshrink()(x), X4), "F.tanhshrink": (lambda m, x: m.nn.functional.tanhshrink(x), X4),
+    "nn.Hardshrink": (lambda m, x: m.nn.Hardshrink(0.7)(x), X4), "nn.Softshrink": (lambda m, x: m.nn.Softshrink(0.7)(x), X4),
+    "nn.ZeroPad1d": (lambda m, x: m.nn.ZeroPad1d((2, 1))(x), X4),
+    "nn.Unfold": (lambda m, x: m.nn.Unfold(2)(x), X4),
+    "nn.Fold": (lambda m, x: m.nn.Fold((2, 3), 2)(m.nn.Unfold(2)(x)), X4),
+    "nn.TripletMarginLoss": (lambda m, x: m.nn.TripletMarginLoss()(x[0, 0], x[0, 1], x[0, 2]), X4),
+    "nn.CosineEmbeddingLoss": (lambda m, x: m.nn.CosineEmbeddingLoss(0.1)(x[0, 0], x[0, 1], m.tensor([1, -1])), X4),
+}
+
+
+@pytest.mark.parametrize("name", sorted(LAYERS))
+def test_added_layers_match_torch(name):
+    fn, arr = LAYERS[name]
+    s, t = both(fn, arr)
+    _close(s, t, atol=1e-5)
+
+
+@pytest.mark.parametrize("name", ["nn.Upsample", "nn.PixelShuffle", "nn.Softshrink"])
+def test_added_layer_gradients_match_torch(name):
+    fn, arr = LAYERS[name]
+    xs, xt = sd.tensor(arr, requires_grad=True), torch.tensor(arr, requires_grad=True)
+    ys, yt = fn(sd, xs), fn(torch, xt)
+    w = np.arange(1, np.prod(yt.shape) + 1, dtype=np.float32).reshape(tuple(yt.shape))
+    (ys * sd.tensor(w)).sum().backward()
+    (yt * torch.tensor(w)).sum().backward()
+    _close(xs.grad, xt.grad)
+
+
+def test_interpolate_refuses_what_it_cannot_do():
+    with pytest.raises(ValueError, match="mode='nearest'"):
+        sd.nn.functional.interpolate(sd.ones(1, 1, 2, 2), scale_factor=2, mode="bilinear")
+    with pytest.raises(ValueError, match="whole"):
+        sd.nn.functional.interpolate(sd.ones(1, 1, 2, 2), scale_factor=1.5)
+
+
+def test_concat_and_stack_dataset_match_torch():
+    from shendu.utils import data as D
+
+    TD = torch.utils.data
+    a, b = list(range(3)), list(range(10, 15))
+    c, tc = D.ConcatDataset([a, b]), TD.ConcatDataset([a, b])
+    assert len(c) == len(tc) and [c[i] for i in range(-8, 8)] == [tc[i] for i in range(-8, 8)]
+    assert c.cumulative_sizes == tc.cumulative_sizes
+    s, ts = D.StackDataset(a, b[:3]), TD.StackDataset(a, b[:3])
+    assert [s[i] for i in range(3)] == [ts[i] for i in range(3)]
+    assert D.StackDataset(x=a, y=a)[1] == TD.StackDataset(x=a, y=a)[1]
+    with pytest.raises(ValueError, match="size mismatch"):
+        D.StackDataset(a, b)
+
+
+def test_seed_reseeds_like_torch_seed():
+    s = sd.seed()
+    a = sd.rand(3).tolist()
+    sd.manual_seed(s)
+    assert sd.rand(3).tolist() == a and isinstance(torch.seed(), int)

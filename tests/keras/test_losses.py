@@ -126,3 +126,15 @@ def test_shape_errors_name_the_loss():
         sd.losses.sparse_categorical_crossentropy([0, 3], Y_PRED)
     with pytest.raises(ValueError, match="reduction"):
         sd.losses.BinaryCrossentropy(reduction="avg")
+
+
+def test_keras_loss_functions_in_compile_take_y_true_first():
+    out, y = sd.tensor([[0.7, 0.2, 0.1], [0.1, 0.8, 0.1]]), sd.tensor([[1.0, 0.0, 0.0], [0.0, 1.0, 0.0]])
+    v = get_loss(sd.losses.categorical_crossentropy)(out, y)
+    assert v.ndim == 0 and v.item() == pytest.approx(-(math.log(0.7) + math.log(0.8)) / 2, abs=1e-6)
+    # a PyTorch-style model ending in nn.Softmax: the graph's softmax is fused with the loss (exact gradient)
+    z = sd.tensor([[30.0, -30.0, 0.0]], requires_grad=True)
+    loss = get_loss("categorical_crossentropy")(sd.nn.Softmax(dim=-1)(z), sd.tensor([[0.0, 1.0, 0.0]]))
+    assert loss.item() == pytest.approx(60.0, rel=1e-5)
+    loss.backward()
+    np.testing.assert_allclose(z.grad.numpy(), [[1.0, -1.0, 0.0]], atol=1e-6)

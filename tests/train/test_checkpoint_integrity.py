@@ -305,7 +305,7 @@ def test_model_checkpoint_with_val_field_but_no_val_data_fails_before_training(d
         ModelCheckpoint("ckpt-{epoch")
 
 
-def _train(data, tmp_path, epochs, resume_from=None):
+def _train(data, tmp_path, epochs, resume_from=None, sampler=False):
     sd.manual_seed(0)
     model = MLP(64, 16, 10)
     from shendu.data import DataLoader, TensorDataset
@@ -314,8 +314,13 @@ def _train(data, tmp_path, epochs, resume_from=None):
     x, y = data[0]
     flat = Compose([RandomHorizontalFlip(rng=1), RandomCrop(8, padding=1, rng=2), GaussianNoise(0.3, rng=3),
                     _flatten])
-    loader = DataLoader(TensorDataset(x.reshape(-1, 1, 8, 8), y), batch_size=32, shuffle=True, seed=4,
-                        transform=flat)
+    ds = TensorDataset(x.reshape(-1, 1, 8, 8), y)
+    if sampler:
+        from shendu.utils.data import RandomSampler
+
+        loader = DataLoader(ds, batch_size=32, sampler=RandomSampler(ds, generator=5), transform=flat)
+    else:
+        loader = DataLoader(ds, batch_size=32, shuffle=True, seed=4, transform=flat)
     fit(model, loader, loss=cross_entropy, optimizer=SGD(model.parameters(), lr=0.05), epochs=epochs, verbose=0,
         callbacks=[ModelCheckpoint(str(tmp_path / "ckpt-{epoch}.safetensors"))], resume_from=resume_from)
     return model
@@ -325,12 +330,15 @@ def _flatten(x):
     return x.reshape(len(x), -1)
 
 
-def test_resume_with_random_transforms_is_bit_exact(data, tmp_path):
-    full = _train(data, tmp_path / "a", epochs=4)
-    resumed = _train(data, tmp_path / "b", epochs=4, resume_from=tmp_path / "a" / "ckpt-2.safetensors")
+@pytest.mark.parametrize("sampler", [False, True])
+def test_resume_with_random_transforms_and_sampler_is_bit_exact(data, tmp_path, sampler):
+    full = _train(data, tmp_path / "a", epochs=4, sampler=sampler)
+    resumed = _train(data, tmp_path / "b", epochs=4, resume_from=tmp_path / "a" / "ckpt-2.safetensors",
+                     sampler=sampler)
     for k, v in full.state_dict().items():
         assert to_host(resumed.state_dict()[k]._data).tobytes() == to_host(v._data).tobytes(), k
-    assert len(load(tmp_path / "a" / "ckpt-2.safetensors")["data_rng"]) == 4  # shuffle + 3 transforms
+    # the loader's shuffle, the sampler's generator (when there is one) and the 3 random transforms
+    assert len(load(tmp_path / "a" / "ckpt-2.safetensors")["data_rng"]) == 4 + sampler
 
 
 @pytest.mark.parametrize("key, value, match", [

@@ -87,6 +87,8 @@ class Layer(Module):
     """Base of the Keras-style layers: ``build(input_shape)`` makes the weights at the first call;
     ``compute_output_shape``; ``get_weights()/set_weights()`` as NumPy arrays; ``trainable_weights``."""
 
+    _moves_inputs = False  # Models move a Tensor input to their device
+
     def __init__(self, name=None, trainable=True, dtype=None, input_shape=None, input_dim=None, **kwargs):
         super().__init__()
         if kwargs:
@@ -135,9 +137,19 @@ class Layer(Module):
         x = args[0] if args else None
         if isinstance(x, KerasTensor) or (isinstance(x, (list, tuple)) and x and isinstance(x[0], KerasTensor)):
             return self._symbolic(x)
+        if self._moves_inputs and isinstance(x, (list, tuple)):  # a multi-input model: one array per input
+            dev = _home(self)
+            return super().__call__([a if isinstance(a, Tensor) and device_of(a._data) == dev else
+                                     (a.to(dev) if isinstance(a, Tensor) else _as_tensor(a, self._dtype, dev))
+                                     for a in x], *args[1:], **kwargs)
         if x is not None and not isinstance(x, Tensor):
             x = _as_tensor(x, self._dtype, _home(self))
             args = (x,) + args[1:]
+        elif self._moves_inputs and x is not None:  # a model takes its input to its device, as Keras does
+            dev = _home(self)
+            if device_of(x._data) != dev:
+                x = x.to(dev)
+                args = (x,) + args[1:]
         if not self.built:
             self._build(tuple(x.shape), device_of(x._data))
         if training is None or bool(training) == self.training:
@@ -153,7 +165,7 @@ class Layer(Module):
         shape = x.shape if isinstance(x, KerasTensor) else [t.shape for t in x]
         if not self.built:
             self._build(shape, get_default_device())
-        out_shape = self.compute_output_shape(shape)
+        out_shape = self._output_shape = self.compute_output_shape(shape)
         return KerasTensor(out_shape, self._dtype, layer=self, inputs=[x] if isinstance(x, KerasTensor) else x,
                            name=self.name)
 

@@ -9,7 +9,6 @@ import numpy as np
 from ..backend import get_default_device
 from ..train.keras import TrainingMixin
 from ..train.loop import Trainer
-from . import losses as _losses
 from . import optimizers as _optimizers
 from .layers import KerasTensor, Layer, _shape_str
 
@@ -36,7 +35,10 @@ def _topological(outputs):
 
 class Model(Layer):
     """``Model(inputs, outputs)`` runs the graph of layer calls from Input(s) to output(s); ``Model()`` as a base
-    class runs the subclass's ``call(x)`` (Keras) or ``forward(x)`` (TensorLayer, PyTorch)."""
+    class runs the subclass's ``call(x)`` (Keras) or ``forward(x)`` (TensorLayer, PyTorch). A Tensor input on
+    another device is moved to the model's device, as Keras places inputs."""
+
+    _moves_inputs = True
 
     def __init__(self, inputs=None, outputs=None, name=None, **kwargs):
         super().__init__(name=name, **kwargs)
@@ -119,12 +121,13 @@ class Model(Layer):
     @property
     def weights(self):
         if self._layer_list:
-            return [w for l in self._layer_list for w in l.weights]
+            return [w for l in self._layer_list for w in (l.weights if isinstance(l, Layer) else l.parameters())]
         return super().weights
 
     def _weight_arrays(self):
         if self._layer_list:
-            return [wt for l in self._layer_list for wt in l._weight_arrays()]
+            return [wt for l in self._layer_list
+                    for wt in (l._weight_arrays() if isinstance(l, Layer) else [(p, False) for p in l.parameters()])]
         return super()._weight_arrays()
 
     def summary(self, print_fn=print, line_length=65):

@@ -38,6 +38,7 @@ from .layers.recursive import RecursiveNet  # noqa: F401  (issue 7)
 from .layers.lazy import LazyConv1d, LazyConv2d, LazyLinear  # noqa: F401  (issue 12)
 from . import modules, utils  # noqa: F401,E402  (issue 12: torch.nn.modules / torch.nn.utils layout)
 from .modules.extra import (  # noqa: F401,E402  (issue 12)
-    ConstantPad1d, ConstantPad2d, CosineSimilarity, GroupNorm, PairwiseDistance, ParameterDict, ParameterList, Threshold,
-    ZeroPad2d,
+    GLU, ConstantPad1d, ConstantPad2d, CosineEmbeddingLoss, CosineSimilarity, Fold, GroupNorm, Hardshrink,
+    PairwiseDistance, ParameterDict, ParameterList, PixelShuffle, PixelUnshuffle, Softmax2d, Softshrink, Tanhshrink,
+    Threshold, TripletMarginLoss, Unfold, Upsample, ZeroPad1d, ZeroPad2d,
 )

@@ -54,24 +54,26 @@ NHWC = True
 ITEM_MIN_OUT = 256
 
 #: Per-thread byte budget of the cached scratch buffers: beyond it the least recently used are dropped.
-#: A thread's budget grows to its working set when a buffer it dropped is asked for again (a training
-#: step that needs more, e.g. the CIFAR CNN at batch 128: 86 MiB), so what a thread holds is at most
-#: max(CACHE_BYTES, the buffers its steps reuse); buffers of input sizes seen once age out.
+#: A buffer asked for again after being dropped grows its thread's budget to its reuse distance (the
+#: bytes of the buffers used since its last use: a training step that needs more, e.g. the CIFAR CNN at
+#: batch 128, 86 MiB), so a thread holds at most max(CACHE_BYTES, the buffers one step reuses); buffers
+#: of input sizes seen once age out.
 CACHE_BYTES = 32 << 20
 #: At most this many cached buffers per thread (also the number of dropped keys remembered).
 CACHE_ENTRIES = 256
 _ndarray = np.ndarray
+_TICK = itertools.count()  # use order of cached buffers (shared by all threads: only compared)
 
 
 class _Cache:
-    """One thread's scratch buffers, least recently used first: key -> array (keys end with ``_where``)."""
+    """One thread's scratch buffers, least recently used first: key -> (array, tick of its last use)."""
 
     __slots__ = ("bufs", "dropped", "grown", "__weakref__")
 
     def __init__(self):
         self.bufs = {}
-        self.dropped = {}  # keys evicted lately (a request for one grows the budget)
-        self.grown = 0  # the budget this thread's reuse has shown it needs (bytes)
+        self.dropped = {}  # key -> tick of its last use, for buffers dropped lately
+        self.grown = 0  # the budget that reuse has shown this thread needs (bytes)
 
 
 _CACHES = weakref.WeakSet()  # every live thread's _Cache (for clear_workspace)
@@ -93,10 +95,11 @@ _LOCAL = _Local()
 def _lookup(key):
     """The calling thread's buffer cached under ``key`` (now the most recently used), or None."""
     bufs = _LOCAL.cache.bufs
-    buf = bufs.pop(key, None)
-    if buf is not None:
-        bufs[key] = buf
-    return buf
+    e = bufs.pop(key, None)
+    if e is None:
+        return None
+    bufs[key] = (e[0], next(_TICK))
+    return e[0]
 
 
 def _oldest(d):
@@ -109,26 +112,29 @@ def _oldest(d):
 
 def _keep(key, buf):
     """Cache ``buf`` under ``key`` for the calling thread, dropping least recently used buffers beyond
-    its budget; a buffer asked for again after being dropped grows the budget to hold it."""
+    its budget; a buffer asked for again after being dropped grows the budget to its reuse distance."""
     c = _LOCAL.cache
     bufs, dropped = c.bufs, c.dropped
     bufs.pop(key, None)  # a smaller buffer of the same key it replaces
-    total = buf.nbytes + sum([b.nbytes for b in list(bufs.values())])
-    if dropped.pop(key, 0):
-        c.grown = max(c.grown, total)
+    entries = list(bufs.values())
+    last = dropped.pop(key, None)
+    if last is not None:  # bytes used since its last use, plus its own: what keeping it takes
+        c.grown = max(c.grown, buf.nbytes + sum([b.nbytes for b, t in entries if t > last]))
     budget = max(CACHE_BYTES, c.grown)
+    tick = next(_TICK)
     if buf.nbytes > budget:  # larger than the whole budget: kept only when asked for again
-        dropped[key] = 1
+        dropped[key] = tick
         return
+    total = buf.nbytes + sum([b.nbytes for b, _ in entries])
     while bufs and (total > budget or len(bufs) >= CACHE_ENTRIES):
         old = _oldest(bufs)
-        b = bufs.pop(old, None)
-        if b is not None:
-            total -= b.nbytes
-            dropped[old] = 1
+        e = bufs.pop(old, None)
+        if e is not None:
+            total -= e[0].nbytes
+            dropped[old] = e[1]
     while len(dropped) > CACHE_ENTRIES:
         dropped.pop(_oldest(dropped), None)
-    bufs[key] = buf
+    bufs[key] = (buf, tick)
 
 
 def _where(like):
@@ -192,13 +198,14 @@ def workspace_bytes(all_threads: bool = False) -> int:
             caches = list(_CACHES)
     else:
         caches = [_LOCAL.cache]
-    return sum(b.nbytes for c in caches for b in list(c.bufs.values()))
+    return sum(e[0].nbytes for c in caches for e in list(c.bufs.values()))
 
 
 def __getattr__(name):
-    """``_SCRATCH`` and ``_PADDED`` (the module-level caches of old): the calling thread's buffers."""
+    """``_SCRATCH`` and ``_PADDED`` (the module-level caches of old): a snapshot {key: array} of the
+    calling thread's buffers (keys end with ``_where``)."""
     if name in ("_SCRATCH", "_PADDED"):
-        return _LOCAL.cache.bufs
+        return {k: e[0] for k, e in list(_LOCAL.cache.bufs.items())}
     raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 

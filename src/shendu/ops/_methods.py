@@ -119,12 +119,6 @@ METHODS = {
 
 
 # --- issue 12: torch-style names (ops without a family file of their own yet, and Tensor methods) ----------
-def _host(x):
-    from ..backend import to_host
-
-    return to_host(x._data)
-
-
 def sort(x, dim=-1, descending=False, stable=False):
     """(values, indices) of ``x`` sorted along ``dim``; values are differentiable (a gather)."""
     from ..autograd.tensor import _wrap
@@ -166,7 +160,7 @@ def _logical(name):
         xp = namespace_of(x._data)
         return const(getattr(xp, name)(x._data.astype(bool), axis=dim, keepdims=keepdim))
 
-    f.__name__ = name
+    f.__name__ = f.__qualname__ = name
     f.__doc__ = f"True where {'every' if name == 'all' else 'some'} element (along ``dim``) is nonzero."
     return f
 

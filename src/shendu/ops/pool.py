@@ -61,7 +61,7 @@ def _scatter(g, k, s, d, osz, pads, x_shape, mask_fn=None):
                 tmp = xp.empty_like(g)
             xp.multiply(g, mask_fn(t), out=tmp)
             gxp[sl] += tmp
-    return xp.ascontiguousarray(gxp[_crop(pads, x_shape[2:])]) if padded else gxp
+    return gxp[_crop(pads, x_shape[2:])].copy() if padded else gxp  # a copy: gxp is scratch
 
 
 class _Grid:
@@ -205,18 +205,20 @@ class MaxPoolNd(Function):
             _max_argmax(lambda t: xpd[_sl(offs[t], s, d, osz)], n_t, out, idx, m, tmp)
         self.saved = idx
         if cl:
-            return self._crop_grid(full)
+            return self._crop_grid(full, copy=True)  # full is scratch: the output must not alias it
         return out
 
-    def _crop_grid(self, full):
-        """Grid-layout flat values (length >= n, at most L) -> contiguous (N, C, *out)."""
+    def _crop_grid(self, full, copy=False):
+        """Grid-layout flat values (length >= n, at most L) -> contiguous (N, C, *out); a copy when ``copy``
+        (else a view of ``full`` when the crop is already contiguous)."""
         G = self.grid
         xp = namespace_of(full)
         if full.size < G.L:
             a = xp.empty(G.L, dtype=full.dtype)
             a[:full.size] = full
             full = a
-        return xp.ascontiguousarray(full.reshape((G.nc,) + G.q)[G.out_sl]).reshape(self.x_shape[:2] + self.osz)
+        crop = full.reshape((G.nc,) + G.q)[G.out_sl]
+        return (crop.copy() if copy else xp.ascontiguousarray(crop)).reshape(self.x_shape[:2] + self.osz)
 
     def nchw_idx(self):
         """The saved arg-max offsets in (N, C, *out) layout."""

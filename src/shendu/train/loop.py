@@ -267,8 +267,8 @@ class Trainer:
     def load_training_state(self, state):
         """Restore what `training_state` returned (a dict, or a path to a checkpoint file).
 
-        The entries are checked first: a missing or wrong-typed one raises `CheckpointError` naming the file
-        and the key, with the model and optimizer left as they were."""
+        The entries' presence and types are checked first: a missing or wrong-typed one raises `CheckpointError`
+        naming the file and the key, with the model and optimizer left as they were."""
         from ..backend.random import get_generator, set_rng_state
         from ..data.loader import set_generator_states
         from ..serialization import load

@@ -46,3 +46,12 @@ class Generator:
         if name.startswith("_"):
             raise AttributeError(name)
         return getattr(self._gen, name)
+
+
+def seed() -> int:
+    """Reseed every shendu generator from the OS (torch.seed); returns the new seed."""
+    from ..backend import manual_seed
+
+    s = int(np.random.SeedSequence().entropy % 2**63)
+    manual_seed(s)
+    return s

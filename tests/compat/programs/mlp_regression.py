@@ -7,17 +7,17 @@ x = torch.linspace(-3, 3, 256).unsqueeze(1)
 y = torch.sin(x) + 0.05 * torch.randn(x.size())
 
 model = nn.Sequential(
-    nn.Linear(1, 64),
+    nn.Linear(1, 32),
     nn.Tanh(),
-    nn.Linear(64, 64),
+    nn.Linear(32, 32),
     nn.Tanh(),
-    nn.Linear(64, 1),
+    nn.Linear(32, 1),
 )
 criterion = nn.MSELoss()
 optimizer = torch.optim.Adam(model.parameters(), lr=1e-2)
 
 losses = []
-for epoch in range(300):
+for epoch in range(200):
     pred = model(x)
     loss = criterion(pred, y)
     optimizer.zero_grad()

@@ -56,3 +56,29 @@ def glu(input, dim=-1):
 
     a, b = chunk(input, 2, dim)
     return a * sigmoid(b)
+
+
+def interpolate(input, size=None, scale_factor=None, mode="nearest", align_corners=None):
+    """Nearest-neighbour upsampling by whole-number factors (see ``nn.Upsample``)."""
+    from ..modules.extra import interpolate as f
+
+    return f(input, size, scale_factor, mode, align_corners)
+
+
+def pixel_shuffle(input, upscale_factor):
+    """(N, C r^2, H, W) -> (N, C, H r, W r)."""
+    from ..modules.extra import pixel_shuffle as f
+
+    return f(input, upscale_factor)
+
+
+def pixel_unshuffle(input, downscale_factor):
+    """(N, C, H r, W r) -> (N, C r^2, H, W)."""
+    from ..modules.extra import pixel_unshuffle as f
+
+    return f(input, downscale_factor)
+
+
+def tanhshrink(input):
+    """x - tanh(x)."""
+    return input - input.tanh()

@@ -181,3 +181,191 @@ class ZeroPad2d(ConstantPad2d):
 
     def __init__(self, padding):
         super().__init__(padding, 0.0)
+
+
+class ZeroPad1d(ConstantPad1d):
+    """Pad the last dim with zeros."""
+
+    def __init__(self, padding):
+        super().__init__(padding, 0.0)
+
+
+def interpolate(input, size=None, scale_factor=None, mode="nearest", align_corners=None):
+    """Nearest-neighbour upsampling of (N, C, *spatial) by whole-number factors (torch's F.interpolate,
+    mode='nearest'); differentiable (each output copies one input element)."""
+    from ...ops import repeat_interleave
+
+    if mode != "nearest":
+        raise ValueError(f"interpolate: only mode='nearest' is supported, got {mode!r}")
+    nd = input.ndim - 2
+    if size is not None:
+        size = (size,) * nd if isinstance(size, int) else tuple(size)
+        factors = [s // i for s, i in zip(size, input.shape[2:])]
+        if any(f * i != s for f, i, s in zip(factors, input.shape[2:], size)):
+            raise ValueError(f"interpolate: size {size} must be a whole multiple of the input size {tuple(input.shape[2:])}")
+    elif scale_factor is not None:
+        sf = (scale_factor,) * nd if isinstance(scale_factor, (int, float)) else tuple(scale_factor)
+        factors = [int(f) for f in sf]
+        if any(f != s_ or f < 1 for f, s_ in zip(factors, sf)):
+            raise ValueError(f"interpolate: scale_factor must be whole numbers >= 1, got {scale_factor}")
+    else:
+        raise ValueError("interpolate: pass size or scale_factor")
+    y = input
+    for d, f in enumerate(factors):
+        if f != 1:
+            y = repeat_interleave(y, f, dim=2 + d)
+    return y
+
+
+class Upsample(Module):
+    """Nearest-neighbour upsampling by a whole-number ``scale_factor`` (or to a multiple ``size``)."""
+
+    def __init__(self, size=None, scale_factor=None, mode="nearest", align_corners=None):
+        super().__init__()
+        if mode != "nearest":
+            raise ValueError(f"Upsample: only mode='nearest' is supported, got {mode!r}")
+        self.size, self.scale_factor, self.mode = size, scale_factor, mode
+
+    def forward(self, x):
+        return interpolate(x, self.size, self.scale_factor, self.mode)
+
+
+def pixel_shuffle(x, r):
+    """(N, C r^2, H, W) -> (N, C, H r, W r) (sub-pixel convolution rearrangement)."""
+    n, c, h, w = x.shape
+    return x.reshape(n, c // (r * r), r, r, h, w).permute(0, 1, 4, 2, 5, 3).reshape(n, c // (r * r), h * r, w * r)
+
+
+def pixel_unshuffle(x, r):
+    """(N, C, H r, W r) -> (N, C r^2, H, W), the inverse of pixel_shuffle."""
+    n, c, h, w = x.shape
+    return x.reshape(n, c, h // r, r, w // r, r).permute(0, 1, 3, 5, 2, 4).reshape(n, c * r * r, h // r, w // r)
+
+
+class PixelShuffle(Module):
+    """Rearrange (N, C r^2, H, W) into (N, C, H r, W r)."""
+
+    def __init__(self, upscale_factor):
+        super().__init__()
+        self.upscale_factor = upscale_factor
+
+    def forward(self, x):
+        return pixel_shuffle(x, self.upscale_factor)
+
+
+class PixelUnshuffle(Module):
+    """Rearrange (N, C, H r, W r) into (N, C r^2, H, W)."""
+
+    def __init__(self, downscale_factor):
+        super().__init__()
+        self.downscale_factor = downscale_factor
+
+    def forward(self, x):
+        return pixel_unshuffle(x, self.downscale_factor)
+
+
+class GLU(Module):
+    """Gated linear unit a * sigmoid(b) over the two halves of ``dim``."""
+
+    def __init__(self, dim=-1):
+        super().__init__()
+        self.dim = dim
+
+    def forward(self, x):
+        from ..functional import glu
+
+        return glu(x, self.dim)
+
+
+class Softmax2d(Module):
+    """Softmax over the channel dim of (N, C, H, W) or (C, H, W) input."""
+
+    def forward(self, x):
+        from ..functional import softmax
+
+        return softmax(x, dim=-3)
+
+
+class Tanhshrink(Module):
+    """x - tanh(x)."""
+
+    def forward(self, x):
+        return x - x.tanh()
+
+
+class _Shrink(Module):
+    def __init__(self, lambd=0.5):
+        super().__init__()
+        self.lambd = lambd
+
+
+class Hardshrink(_Shrink):
+    """x where |x| > lambd, else 0."""
+
+    def forward(self, x):
+        from ...ops import where
+
+        return where(x.abs() > self.lambd, x, 0.0)
+
+
+class Softshrink(_Shrink):
+    """x - lambd sign(x) where |x| > lambd, else 0."""
+
+    def forward(self, x):
+        from ...ops import where
+
+        return where(x.abs() > self.lambd, x - x.sign() * self.lambd, 0.0)
+
+
+class TripletMarginLoss(Module):
+    """max(d(a, p) - d(a, n) + margin, 0), averaged (see F.triplet_margin_loss)."""
+
+    def __init__(self, margin=1.0, p=2.0, eps=1e-6, swap=False, reduction="mean"):
+        super().__init__()
+        if swap:
+            raise ValueError("TripletMarginLoss: swap=True is not supported")
+        self.margin, self.p, self.eps, self.reduction = margin, p, eps, reduction
+
+    def forward(self, anchor, positive, negative):
+        from ..functional import triplet_margin_loss
+
+        return triplet_margin_loss(anchor, positive, negative, self.margin, self.p, self.eps, self.reduction)
+
+
+class CosineEmbeddingLoss(Module):
+    """1 - cos(x1, x2) for y = 1, max(0, cos(x1, x2) - margin) for y = -1."""
+
+    def __init__(self, margin=0.0, reduction="mean"):
+        super().__init__()
+        self.margin, self.reduction = margin, reduction
+
+    def forward(self, x1, x2, target):
+        from ..functional import cosine_embedding_loss
+
+        return cosine_embedding_loss(x1, x2, target, self.margin, self.reduction)
+
+
+class Unfold(Module):
+    """im2col: (N, C, H, W) -> (N, C kh kw, L) (see F.unfold)."""
+
+    def __init__(self, kernel_size, dilation=1, padding=0, stride=1):
+        super().__init__()
+        self.args = (kernel_size, dilation, padding, stride)
+
+    def forward(self, x):
+        from ..functional import unfold
+
+        return unfold(x, *self.args)
+
+
+class Fold(Module):
+    """col2im: (N, C kh kw, L) -> (N, C, H, W), summing overlaps (see F.fold)."""
+
+    def __init__(self, output_size, kernel_size, dilation=1, padding=0, stride=1):
+        super().__init__()
+        self.args = (output_size, kernel_size, dilation, padding, stride)
+
+    def forward(self, x):
+        from ..functional import fold
+
+        return fold(x, *self.args)

@@ -8,6 +8,7 @@ from .sampler import (  # noqa: F401
     BatchSampler, RandomSampler, Sampler, SequentialSampler, SubsetRandomSampler, WeightedRandomSampler,
 )
 from . import dataloader, dataset, sampler  # noqa: F401
+from .dataset import ConcatDataset, StackDataset  # noqa: F401
 
 
 class IterableDataset(Dataset):
@@ -30,7 +31,7 @@ def get_worker_info():
 
 
 __all__ = [
-    "BatchSampler", "DataLoader", "Dataset", "IterableDataset", "KFold", "RandomSampler", "Sampler",
+    "BatchSampler", "ConcatDataset", "DataLoader", "StackDataset", "Dataset", "IterableDataset", "KFold", "RandomSampler", "Sampler",
     "SequentialSampler", "Subset", "SubsetRandomSampler", "TensorDataset", "WeightedRandomSampler",
     "default_collate", "get_worker_info", "random_split",
 ]
