@@ -1,4 +1,4 @@
-"""Gradient-recording switches: ``no_grad``, ``enable_grad``, ``set_grad_enabled``.
+"""Gradient-recording switches: ``no_grad``, ``enable_grad``, ``set_grad_enabled`` (per thread).
 
 Textbook 6.5.2: the computational graph is recorded only while grad mode is on.
 """
@@ -45,20 +45,21 @@ _ANOMALY_LOCK = threading.Lock()
 def set_mode(enabled: bool) -> bool:
     """Set the calling thread's grad mode; returns the previous one (restore it with ``set_mode(prev)``)."""
     prev = _Mode.grad_enabled
-    if enabled is not prev:
-        if enabled:
+    if enabled:
+        if not prev:
             _Mode.grad_enabled = True
             _GRAD_OFF.pop()
-        else:
-            _GRAD_OFF.append(None)
-            _Mode.grad_enabled = False
+    elif prev:
+        _GRAD_OFF.append(None)
+        _Mode.grad_enabled = False
     return prev
 
 
 def _set_anomaly(on: bool) -> bool:
     """Set the calling thread's anomaly mode; returns the previous one."""
     prev = _Mode.anomaly
-    if on is not prev:
+    on = bool(on)
+    if on != prev:
         with _ANOMALY_LOCK:
             if on:
                 _ANOMALY_ON.append(None)
