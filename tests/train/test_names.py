@@ -12,7 +12,11 @@ needs_optim = pytest.mark.skipif(not hasattr(sd, "optim"), reason="needs shendu.
 
 def test_loss_names_resolve_to_nn_functional():
     F = sd.nn.functional
-    assert get_loss("cross_entropy") is F.cross_entropy and get_loss("sparse_categorical_crossentropy") is F.cross_entropy
+    assert get_loss("cross_entropy") is F.cross_entropy and get_loss("crossentropy") is F.cross_entropy
+    # Keras names take probabilities (Keras semantics, issue 12): -ln 0.7 for p = [0.7, 0.2, 0.1] and class 0
+    keras_ce = get_loss("sparse_categorical_crossentropy")
+    loss = keras_ce(sd.tensor([[0.7, 0.2, 0.1]]), sd.tensor([0]))
+    assert float(loss.item()) == pytest.approx(-np.log(0.7), rel=1e-6)
     assert get_loss("MSE") is F.mse_loss and get_loss("bce_with_logits") is F.binary_cross_entropy_with_logits
     f = lambda o, t: o  # noqa: E731
     assert get_loss(f) is f
