@@ -490,8 +490,11 @@ def _shendu_meta(metadata, name):
     return meta
 
 
-def load(f, map_location=None):
+def load(f, map_location=None, weights_only=True, mmap=None):
     """Load what `sd.save` wrote (or any safetensors state dict) from `f`, a path or a binary file object.
+
+    ``weights_only`` and ``mmap`` are accepted so PyTorch programs run unchanged; they change nothing, since
+    loading here is always weights-only (no pickle, no code) and reads the file once.
 
     Never runs code. Returns the saved tree with Tensors where Tensors were saved (plain safetensors files:
     a dict name -> Tensor). Raises FileNotFoundError, or CheckpointError (a ValueError) naming the file and

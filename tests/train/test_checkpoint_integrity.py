@@ -402,3 +402,11 @@ def test_file_object_round_trip_on_device(device):
     back = sd.load(buf, map_location=device)
     assert str(device_of(back["t"]._data)).startswith(device) and back["n"] == [1, (2.5, None)]
     assert to_host(back["t"]._data).tobytes() == to_host(t._data).tobytes()
+
+
+def test_load_accepts_pytorch_keywords(tmp_path):
+    """torch.load(path, weights_only=True) from tutorials runs unchanged (shendu never unpickles anyway)."""
+    path = tmp_path / "w.safetensors"
+    sd.save({"w": sd.tensor([1.0, 2.0])}, path)
+    for kw in ({"weights_only": True}, {"weights_only": False}, {"mmap": True}):
+        assert sd.load(path, **kw)["w"].tolist() == [1.0, 2.0]

@@ -85,7 +85,7 @@ for t in range(8):
 path = os.path.join(tempfile.mkdtemp(), "model.pth")
 torch.save(model.state_dict(), path)
 reloaded = NeuralNetwork().to(device)
-reloaded.load_state_dict(torch.load(path))
+reloaded.load_state_dict(torch.load(path, weights_only=True))
 reloaded.eval()
 X, y = next(iter(test_dataloader))
 with torch.no_grad():
