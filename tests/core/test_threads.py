@@ -300,3 +300,4 @@ def test_workspace_is_per_thread_and_clear_frees_every_threads():
         cleared.set()
         t.join()
     assert seen["after_clear"] == 0
+
