@@ -12,7 +12,7 @@ from .autograd import (  # noqa: F401
     set_grad_enabled, tensor,
 )
 from .backend import (  # noqa: F401
-    device, get_default_device, get_default_dtype, manual_seed, set_default_device, set_default_dtype,
+    default_dtype, device, get_default_device, get_default_dtype, manual_seed, set_default_device, set_default_dtype,
 )
 from .ops import *  # noqa: F401,F403
 from .ops import max, min, abs, pow, round, sum  # noqa: F401,A004  (shadow builtins on purpose, like torch)

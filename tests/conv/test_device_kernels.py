@@ -156,15 +156,16 @@ def test_workspace_is_kept_per_device(device):
     for dev in ("cpu", device, "cpu", device):
         _check(lambda x, w: F.conv2d(x, w, padding=1), [x, w], dev)
         _check(lambda x: F.max_pool2d(x, 3, 2, 1), [_rand(4, 16, 9, 9)], dev)
-    for cache in (_im2col._SCRATCH, _im2col._PADDED):
-        for key, buf in cache.items():
-            where = key[-1]
-            if where is None:
-                assert type(buf) is np.ndarray, key
-            else:
-                assert type(buf) is where[0] and where[1].type != "cpu", key
+    bufs = _im2col.thread_buffers()
+    assert bufs
+    for key, buf in bufs.items():
+        where = key[-1]
+        if where is None:
+            assert type(buf) is np.ndarray, key
+        else:
+            assert type(buf) is where[0] and where[1].type != "cpu", key
     _im2col.clear_workspace()
-    assert not _im2col._SCRATCH and not _im2col._PADDED
+    assert not _im2col.thread_buffers() and _im2col.workspace_bytes(all_threads=True) == 0
 
 
 # --- pooling ----------------------------------------------------------------------------------------------

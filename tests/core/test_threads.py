@@ -222,7 +222,7 @@ def test_max_pool_output_is_not_scratch_memory():
 # --- scratch memory: per thread, bounded, cleared everywhere ---------------------------------------------
 def _held():
     """Bytes of scratch buffers the calling thread's workspace holds."""
-    bufs = {id(b): b for name in ("_SCRATCH", "_PADDED") for b in getattr(K, name).values()}
+    bufs = {id(b): b for b in K.thread_buffers().values()}
     return sum(b.nbytes for b in bufs.values())
 
 
@@ -282,7 +282,7 @@ def test_workspace_is_per_thread_and_clear_frees_every_threads():
 
     def other():
         F.max_pool2d(F.conv2d(x, w, padding=1), 2, padding=1)
-        seen["ids"] = {id(b) for b in K._SCRATCH.values()}
+        seen["ids"] = {id(b) for b in K.thread_buffers().values()}
         ready.set()
         cleared.wait(5)
         seen["after_clear"] = _held()
@@ -292,7 +292,7 @@ def test_workspace_is_per_thread_and_clear_frees_every_threads():
     try:
         assert ready.wait(5)
         F.max_pool2d(F.conv2d(x, w, padding=1), 2, padding=1)
-        mine = {id(b) for b in K._SCRATCH.values()}
+        mine = {id(b) for b in K.thread_buffers().values()}
         assert seen["ids"] and mine and not (seen["ids"] & mine)  # no buffer shared between threads
         K.clear_workspace()
         assert _held() == 0
@@ -301,3 +301,30 @@ def test_workspace_is_per_thread_and_clear_frees_every_threads():
         t.join()
     assert seen["after_clear"] == 0
 
+
+
+def test_set_grad_enabled_as_a_call_applies_at_once():
+    """torch.set_grad_enabled(False) as a plain call switches grad off until switched back (as PyTorch)."""
+    assert sd.is_grad_enabled()
+    try:
+        sd.set_grad_enabled(False)
+        assert not sd.is_grad_enabled()
+        assert not (sd.ones(2, requires_grad=True) * 2).requires_grad
+    finally:
+        sd.set_grad_enabled(True)
+    assert sd.is_grad_enabled()
+    with sd.set_grad_enabled(False):
+        assert not sd.is_grad_enabled()
+    assert sd.is_grad_enabled()
+
+    @sd.set_grad_enabled(False)
+    def f():
+        return sd.is_grad_enabled()
+
+    assert sd.is_grad_enabled() and f() is False and sd.is_grad_enabled()
+
+
+def test_default_dtype_context_is_exported():
+    with sd.default_dtype(sd.float64):
+        assert sd.tensor([1.0]).dtype == sd.float64
+    assert sd.tensor([1.0]).dtype == sd.float32

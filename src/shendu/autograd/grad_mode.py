@@ -115,10 +115,19 @@ class enable_grad(_GradSwitch):
 
 
 class set_grad_enabled(_GradSwitch):
-    """Set grad mode to ``mode`` for a block: ``with sd.set_grad_enabled(False): ...``."""
+    """Set grad mode to ``mode``, as PyTorch: at once when called (``sd.set_grad_enabled(False)``), or for a block
+    (``with sd.set_grad_enabled(False): ...``, the previous mode comes back on exit), or as a decorator."""
 
     def __init__(self, mode: bool):
         self._target = bool(mode)
+        self._prev = set_mode(self._target)  # a plain call takes effect now
+
+    def __enter__(self):
+        return self
+
+    def __call__(self, fn):
+        set_mode(self._prev)  # used as a decorator: only the decorated function changes the mode
+        return super().__call__(fn)
 
 
 class detect_anomaly:

@@ -201,12 +201,10 @@ def workspace_bytes(all_threads: bool = False) -> int:
     return sum(e[0].nbytes for c in caches for e in list(c.bufs.values()))
 
 
-def __getattr__(name):
-    """``_SCRATCH`` and ``_PADDED`` (the module-level caches of old): a snapshot {key: array} of the
-    calling thread's buffers (keys end with ``_where``)."""
-    if name in ("_SCRATCH", "_PADDED"):
-        return {k: e[0] for k, e in list(_LOCAL.cache.bufs.items())}
-    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+def thread_buffers() -> dict:
+    """The calling thread's scratch buffers {key: array}; keys end with the buffer's (array type, device) or None
+    on the host (for tests and debugging)."""
+    return {k: e[0] for k, e in list(_LOCAL.cache.bufs.items())}
 
 
 def _as_strided(a, shape, strides):
