@@ -310,3 +310,17 @@ def test_tensor_ragged_or_non_numeric(data, msg):
 
 def test_tensor_big_ints_with_float_dtype_still_convert():
     assert sd.tensor([2 ** 70], dtype=sd.float64).numpy()[0] == float(2 ** 70)
+
+
+@pytest.mark.parametrize("call, name", [
+    (lambda: F.linear([[1.0, 2.0]], sd.ones(3, 2)), "linear"),
+    (lambda: F.softmax([1.0, 2.0]), "softmax"),
+    (lambda: F.log_softmax([1.0, 2.0]), "log_softmax"),
+])
+def test_functional_refuses_lists_like_torch(call, name):
+    torch = pytest.importorskip("torch")
+    with pytest.raises((TypeError, AttributeError)):  # torch refuses too (softmax with an AttributeError)
+        torch.nn.functional.linear([[1.0, 2.0]], torch.ones(3, 2)) if name == "linear" else getattr(
+            torch.nn.functional, name)([1.0, 2.0], dim=0)
+    with pytest.raises(TypeError, match=rf"{name}\(\): argument '\w+' must be Tensor, not list"):
+        call()

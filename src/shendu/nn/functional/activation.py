@@ -14,6 +14,7 @@ from ...autograd.tensor import Tensor, _wrap
 from ...ops import exp, expm1, minimum, sigmoid as _sigmoid, tanh as _tanh, where, abs as _abs
 from ...ops import log_softmax as _log_softmax, relu as _relu, softmax as _softmax, softplus as _softplus
 from ...ops import sum as _sum
+from ._checks import check_tensor
 
 try:  # scipy gives an exact erf; fall back to a rational approximation (|err| < 1.2e-7)
     from scipy.special import erf as _erf_array
@@ -52,6 +53,7 @@ def tanh(x: Tensor) -> Tensor:
 
 def softmax(x: Tensor, dim: int = -1, *, axis=None, dtype=None) -> Tensor:
     """exp(z_i - max z) / sum_j exp(z_j - max z) along ``dim`` (textbook 6.2.2.3, eq. 6.29, 6.33)."""
+    check_tensor("softmax", x)
     if dtype is not None:
         x = x.type(dtype)
     return _softmax(x, dim if axis is None else axis)
@@ -59,6 +61,7 @@ def softmax(x: Tensor, dim: int = -1, *, axis=None, dtype=None) -> Tensor:
 
 def log_softmax(x: Tensor, dim: int = -1, *, axis=None, dtype=None) -> Tensor:
     """z - logsumexp(z) along ``dim`` (textbook 6.2.2.3, eq. 6.30), without log(0)."""
+    check_tensor("log_softmax", x)
     if dtype is not None:
         x = x.type(dtype)
     return _log_softmax(x, dim if axis is None else axis)

@@ -7,6 +7,7 @@ from ...autograd.function import Function
 from ...autograd.tensor import Tensor
 from ...ops import einsum, matmul, reshape
 from ...ops import sum as _sum
+from ._checks import check_tensor
 
 
 class LinearFn(Function):
@@ -51,6 +52,8 @@ class LinearFn(Function):
 
 def linear(input: Tensor, weight: Tensor, bias: Tensor | None = None) -> Tensor:
     """Affine map y = x W^T + b (textbook 6.1). x: (*, in), W: (out, in), b: (out,) -> (*, out)."""
+    check_tensor("linear", input)
+    check_tensor("linear", weight, "weight")
     if input.shape[-1:] != weight.shape[1:] or weight.ndim != 2:
         raise ValueError(
             f"linear: input of shape {tuple(input.shape)} does not match weight of shape "
