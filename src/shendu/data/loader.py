@@ -158,9 +158,13 @@ class DataLoader:
     sampler / batch_sampler: iterables of indices / of index lists (torch's ``shendu.utils.data`` samplers),
     exclusive with ``shuffle`` (and batch_sampler with batch_size/drop_last), as in PyTorch.
     generator: an int seed or NumPy Generator for the shuffle (replaces ``seed``).
-    num_workers, pin_memory, persistent_workers, worker_init_fn, timeout, prefetch_factor, multiprocessing_context:
-    accepted for PyTorch programs; batches are always made in this process (no worker processes, so
-    ``worker_init_fn`` is not called), giving exactly the batches of ``num_workers=0``.
+    num_workers > 0: batches are fetched by that many worker processes (``shendu.data._workers``), each sent
+    whole index batches by this process (which keeps the sampler), ``prefetch_factor`` (2) batches ahead per
+    worker; ``worker_init_fn(worker_id)`` runs once in each worker, ``get_worker_info()`` describes the worker,
+    ``persistent_workers`` keeps them across epochs, ``timeout`` (s) bounds the wait for a batch, and
+    ``multiprocessing_context`` picks the start method ('fork' on Linux, else 'spawn'). A seeded run gives the
+    batches of ``num_workers=0``, except for random transforms: each worker is seeded from the loader's base
+    seed + worker id (as PyTorch), so their draws differ. pin_memory is accepted (host batches; no-op).
     """
 
     def __init__(self, dataset, batch_size=1, shuffle=None, sampler=None, batch_sampler=None, num_workers=0,
@@ -204,6 +208,15 @@ class DataLoader:
         self.as_tensor = bool(as_tensor)
         self.seed = _draw_seed() if seed is None else int(seed)
         self._rng = np.random.default_rng(self.seed)
+        self._epoch, self._pool = 0, None
+        self.timeout, self.multiprocessing_context = timeout, multiprocessing_context
+        self.prefetch_factor = 2 if prefetch_factor is None else int(prefetch_factor)
+        if timeout is None or timeout < 0:
+            raise ValueError(f"DataLoader: timeout option should be non-negative, got {timeout!r}")
+        if num_workers == 0 and (prefetch_factor is not None or persistent_workers):
+            raise ValueError("DataLoader: prefetch_factor and persistent_workers need num_workers > 0 (as PyTorch)")
+        if self.prefetch_factor < 1:
+            raise ValueError(f"DataLoader: prefetch_factor must be >= 1, got {prefetch_factor!r}")
 
     def __len__(self) -> int:
         if self.batch_sampler is not None:
@@ -225,29 +238,63 @@ class DataLoader:
         return [order[start:start + self.batch_size] for start in range(0, stop, self.batch_size)]
 
     def _make_batch(self, idx):
-        get_batch = None if self.collate_fn is not None else getattr(self.dataset, "get_batch", None)
-        if get_batch is not None:
-            batch = tuple(get_batch(idx))
-        else:
-            samples = [self.dataset[int(i)] for i in idx]
-            batch = (self.collate_fn or default_collate)(samples)
-            if isinstance(batch, np.ndarray):
-                batch = (batch,)
-            elif isinstance(batch, list):
-                batch = tuple(batch)
-        if self.transform is not None:
-            if not isinstance(batch, tuple) or not batch:
-                raise TypeError("DataLoader: transform needs batches that are non-empty tuples")
-            batch = (self.transform(batch[0]),) + batch[1:]
+        return self._finish(_fetch_batch(self.dataset, self.collate_fn, self.transform, idx))
+
+    def _finish(self, batch):
+        """Convert a fetched batch (tuple of arrays) to Tensors when ``as_tensor``."""
         if self.as_tensor and isinstance(batch, tuple):
             batch = _to_tensors(batch)
         return batch
 
     def __iter__(self):
+        if self.num_workers > 0:
+            return self._worker_iter()
         batches = (self._make_batch(idx) for idx in self._index_batches())
         if self.prefetch == 0:
             return batches
         return _prefetch(batches, self.prefetch)
+
+
+    def _worker_iter(self):
+        """An iterator whose batches are fetched by worker processes (see ``shendu.data._workers``)."""
+        from . import _workers
+
+        tasks = self._index_batches()  # drawn here, in the main process: same order as num_workers=0
+        self._epoch += 1
+        base_seed = int(np.random.default_rng([self.seed, self._epoch]).integers(2**62))
+        if self.persistent_workers:
+            if self._pool is None or self._pool.closed:
+                self._pool = _workers.WorkerPool(self, base_seed)
+            return _workers.MultiProcessIter(self, tasks, self._pool, self._epoch, own_pool=False)
+        return _workers.MultiProcessIter(self, tasks, _workers.WorkerPool(self, base_seed), self._epoch,
+                                         own_pool=True)
+
+    def __del__(self):
+        pool = self.__dict__.get("_pool")
+        if pool is not None:
+            try:
+                pool.shutdown()
+            except Exception:  # interpreter shutdown
+                pass
+
+
+def _fetch_batch(dataset, collate_fn, transform, idx):
+    """The batch of indices ``idx``: ``get_batch`` of array-backed data sets, else samples through collate_fn."""
+    get_batch = None if collate_fn is not None else getattr(dataset, "get_batch", None)
+    if get_batch is not None:
+        batch = tuple(get_batch(idx))
+    else:
+        samples = [dataset[int(i)] for i in idx]
+        batch = (collate_fn or default_collate)(samples)
+        if isinstance(batch, np.ndarray):
+            batch = (batch,)
+        elif isinstance(batch, list):
+            batch = tuple(batch)
+    if transform is not None:
+        if not isinstance(batch, tuple) or not batch:
+            raise TypeError("DataLoader: transform needs batches that are non-empty tuples")
+        batch = (transform(batch[0]),) + batch[1:]
+    return batch
 
 
 _DONE = object()

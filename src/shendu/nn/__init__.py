@@ -36,6 +36,10 @@ from .layers.attention import AdditiveAttention, DotAttention, GeneralAttention 
 from .layers.esn import EchoStateNetwork  # noqa: F401  (issue 7)
 from .layers.recursive import RecursiveNet  # noqa: F401  (issue 7)
 from .layers.lazy import LazyConv1d, LazyConv2d, LazyLinear  # noqa: F401  (issue 12)
+from .layers.transformer import (  # noqa: F401  (issue 12: multi-head attention, Transformer)
+    MultiheadAttention, Transformer, TransformerDecoder, TransformerDecoderLayer, TransformerEncoder,
+    TransformerEncoderLayer,
+)
 from . import modules, utils  # noqa: F401,E402  (issue 12: torch.nn.modules / torch.nn.utils layout)
 from .modules.extra import (  # noqa: F401,E402  (issue 12)
     GLU, ConstantPad1d, ConstantPad2d, CosineEmbeddingLoss, CosineSimilarity, Fold, GroupNorm, Hardshrink,

@@ -23,3 +23,7 @@ from .attention import AdditiveAttention, DotAttention, GeneralAttention  # noqa
 from .esn import EchoStateNetwork, spectral_radius_  # noqa: F401  (issue 7)
 from .recursive import RecursiveNet  # noqa: F401  (issue 7)
 from .lazy import LazyConv1d, LazyConv2d, LazyLinear  # noqa: F401  (issue 12)
+from .transformer import (  # noqa: F401  (issue 12: multi-head attention and the Transformer)
+    MultiheadAttention, Transformer, TransformerDecoder, TransformerDecoderLayer, TransformerEncoder,
+    TransformerEncoderLayer,
+)

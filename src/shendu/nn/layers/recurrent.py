@@ -26,6 +26,7 @@ from ..functional.rnn import gru_cell, leaky_rnn_cell, lengths_to_mask, lstm_cel
 from ..functional._checks import check_tensor
 from ..module import Module
 from ..parameter import Parameter
+from ..utils.rnn import PackedSequence, pad_packed_sequence, repack_like
 
 _GATES = {"RNN": 1, "LSTM": 4, "GRU": 3}
 
@@ -105,8 +106,19 @@ class RNNBase(Module):
     def flatten_parameters(self):
         """No-op (PyTorch compacts cuDNN weights here; shendu's weights are already one GEMM per layer)."""
 
+    def _forward_packed(self, packed, hx):
+        """PackedSequence in -> PackedSequence out (same batch_sizes/indices), via padded input + ``lengths``;
+        h_n (c_n) hold each sequence's state at its own length, in the original batch order (as PyTorch)."""
+        padded, lens = pad_packed_sequence(packed, batch_first=self.batch_first)
+        out, state = self.forward(padded, hx, lengths=lens)
+        return repack_like(out, packed, batch_first=self.batch_first), state
+
     def forward(self, input, hx=None, lengths=None, mask=None):
         name = type(self).__name__
+        if isinstance(input, PackedSequence):
+            if lengths is not None or mask is not None:
+                raise ValueError(f"{name}: a PackedSequence input carries its own lengths; do not pass lengths= or mask=")
+            return self._forward_packed(input, hx)
         input = check_tensor(self, input, "input")
         unbatched = input.ndim == 2
         if input.ndim not in (2, 3) or input.shape[-1] != self.input_size:

@@ -2,7 +2,7 @@
 (``from torch.nn.modules.conv import Conv2d`` works under the torch import alias)."""
 from . import (  # noqa: F401
     activation, batchnorm, container, conv, dropout, flatten, linear, loss, module, normalization, pooling, rnn,
-    sparse,
+    sparse, transformer,
 )
 from .activation import *  # noqa: F401,F403
 from .batchnorm import *  # noqa: F401,F403
@@ -17,3 +17,4 @@ from .normalization import *  # noqa: F401,F403
 from .pooling import *  # noqa: F401,F403
 from .rnn import *  # noqa: F401,F403
 from .sparse import *  # noqa: F401,F403
+from .transformer import *  # noqa: F401,F403

@@ -2,7 +2,7 @@
 
 ``PackedSequence`` holds PyTorch's representation (time-major ``data`` of the non-padded steps, ``batch_sizes``
 per step, ``sorted_indices``/``unsorted_indices``). shendu's recurrent layers take padded input with
-``lengths=`` instead of a PackedSequence; ``pad_packed_sequence`` turns one into the other."""
+``lengths=``; given a PackedSequence they unpack it, run with ``lengths=`` and repack the output."""
 from __future__ import annotations
 
 from collections import namedtuple
@@ -41,8 +41,6 @@ def _lengths(lengths):
 
 def pack_padded_sequence(input, lengths, batch_first=False, enforce_sorted=True):
     """Pack a padded batch (T, B, *) (or (B, T, *)) with the given sequence lengths (differentiable in ``data``)."""
-    from ...ops import cat
-
     lens = _lengths(lengths)
     if enforce_sorted and np.any(np.diff(lens) > 0):
         raise RuntimeError("pack_padded_sequence: `lengths` array must be sorted in decreasing order when "
@@ -53,10 +51,26 @@ def pack_padded_sequence(input, lengths, batch_first=False, enforce_sorted=True)
     x = input.transpose(0, 1) if batch_first else input
     sl = lens[order]
     batch_sizes = np.array([(sl > t).sum() for t in range(int(sl[0]))], dtype=np.int64)
-    data = cat([x[t][order[:b]] for t, b in enumerate(batch_sizes)], dim=0)
+    data = _pack_steps(x, order, batch_sizes)
     sorted_idx = None if enforce_sorted else tensor(order)
     unsorted_idx = None if enforce_sorted else tensor(np.argsort(order))
     return PackedSequence(data, tensor(batch_sizes), sorted_idx, unsorted_idx)
+
+
+def _pack_steps(x, order, batch_sizes):
+    """Concatenate step t of the time-major padded x (T, B, *) for the first batch_sizes[t] sequences of ``order``."""
+    from ...ops import cat
+
+    return cat([x[t][order[:int(b)]] for t, b in enumerate(batch_sizes)], dim=0)
+
+
+def repack_like(padded, packed, batch_first=False):
+    """Pack a padded (T, B, *) batch in the layout of ``packed`` (its batch_sizes and sorted_indices)."""
+    x = padded.transpose(0, 1) if batch_first else padded
+    bs = _lengths(packed.batch_sizes)
+    order = np.arange(int(bs[0])) if packed.sorted_indices is None else _lengths(packed.sorted_indices)
+    return PackedSequence(_pack_steps(x, order, bs), packed.batch_sizes, packed.sorted_indices,
+                          packed.unsorted_indices)
 
 
 def pad_packed_sequence(sequence, batch_first=False, padding_value=0.0, total_length=None):

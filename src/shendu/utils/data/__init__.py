@@ -26,8 +26,10 @@ def random_split(dataset, lengths, generator=None, seed=None):
 
 
 def get_worker_info():
-    """None: shendu's DataLoader runs every batch in the main process (see DataLoader's num_workers)."""
-    return None
+    """Inside a DataLoader worker process its WorkerInfo (id, num_workers, seed, dataset); None elsewhere."""
+    from ...data._workers import get_worker_info as info
+
+    return info()
 
 
 __all__ = [
