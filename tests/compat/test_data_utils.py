@@ -55,7 +55,7 @@ def test_dataloader_with_sampler_and_torch_keywords():
     same = D.DataLoader(ds, batch_size=4, shuffle=True, generator=sd.Generator().manual_seed(5), num_workers=3,
                         pin_memory=True, persistent_workers=True, worker_init_fn=lambda i: None, timeout=0,
                         prefetch_factor=2)
-    assert _batches(base) == _batches(same)  # num_workers>0: same batches, made in this process
+    assert _batches(base) == _batches(same)  # num_workers>0: same batches, made in worker processes
     assert sorted(sum(_batches(base), [])) == list(range(10))
     sampler = D.SubsetRandomSampler([0, 2, 4, 6, 8])
     loader = D.DataLoader(ds, batch_size=2, sampler=sampler, drop_last=True)
