@@ -41,7 +41,7 @@ from .layers.transformer import (  # noqa: F401  (issue 12: multi-head attention
     TransformerEncoderLayer,
 )
 from . import modules, utils  # noqa: F401,E402  (issue 12: torch.nn.modules / torch.nn.utils layout)
-from .modules.extra import (  # noqa: F401,E402  (issue 12)
+from .layers.extra import (  # noqa: F401,E402  (issue 12)
     GLU, ConstantPad1d, ConstantPad2d, CosineEmbeddingLoss, CosineSimilarity, Fold, GroupNorm, Hardshrink,
     PairwiseDistance, ParameterDict, ParameterList, PixelShuffle, PixelUnshuffle, Softmax2d, Softshrink, Tanhshrink,
     Threshold, TripletMarginLoss, Unfold, Upsample, ZeroPad1d, ZeroPad2d,

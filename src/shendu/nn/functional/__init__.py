@@ -39,14 +39,14 @@ def normalize(input, p=2.0, dim=1, eps=1e-12):
 
 def group_norm(input, num_groups, weight=None, bias=None, eps=1e-5):
     """Group normalization of (N, C, *) input (see ``nn.GroupNorm``)."""
-    from ..modules.extra import group_norm as f
+    from ..layers.extra import group_norm as f
 
     return f(input, num_groups, weight, bias, eps)
 
 
 def threshold(input, threshold, value, inplace=False):
     """input where input > threshold, else ``value``."""
-    from ..modules.extra import threshold as f
+    from ..layers.extra import threshold as f
 
     return f(input, threshold, value)
 
@@ -61,21 +61,21 @@ def glu(input, dim=-1):
 
 def interpolate(input, size=None, scale_factor=None, mode="nearest", align_corners=None):
     """Nearest-neighbour upsampling by whole-number factors (see ``nn.Upsample``)."""
-    from ..modules.extra import interpolate as f
+    from ..layers.extra import interpolate as f
 
     return f(input, size, scale_factor, mode, align_corners)
 
 
 def pixel_shuffle(input, upscale_factor):
     """(N, C r^2, H, W) -> (N, C, H r, W r)."""
-    from ..modules.extra import pixel_shuffle as f
+    from ..layers.extra import pixel_shuffle as f
 
     return f(input, upscale_factor)
 
 
 def pixel_unshuffle(input, downscale_factor):
     """(N, C, H r, W r) -> (N, C r^2, H, W)."""
-    from ..modules.extra import pixel_unshuffle as f
+    from ..layers.extra import pixel_unshuffle as f
 
     return f(input, downscale_factor)
 
