@@ -26,9 +26,12 @@ import numpy as np
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from _harness import fmt_time, table, try_torch  # noqa: E402
 
+from cnn import copy_weights, sd_model, torch_model  # noqa: E402
+from mlp import build_sd, build_torch  # noqa: E402
+from rnn import LM, Cls, torch_models  # noqa: E402
+
 import shendu as sd  # noqa: E402
 import shendu.nn.functional as F  # noqa: E402
-from shendu import models, nn  # noqa: E402
 
 # name: (family, batch, steps per timed block)
 WORKLOADS = {
@@ -46,76 +49,25 @@ WORKLOADS = {
 LARGE = {"mlp_mnist_b8192", "cifar_cnn_b1024", "lstm_lm_b256", "mlp_mnist_infer"}
 
 
-def _mlp(lib, sizes):
-    layers = []
-    for i in range(len(sizes) - 1):
-        layers.append(lib.Linear(sizes[i], sizes[i + 1]))
-        if i < len(sizes) - 2:
-            layers.append(lib.ReLU())
-    return lib.Sequential(*layers)
+_SIZES = {"mlp_small": (64, 64, 10), "mlp_mnist": (784, 512, 256, 10), "mlp_infer": (784, 512, 256, 10)}
 
 
-class _SdLM(nn.Module):
-    def __init__(self):
-        super().__init__()
-        self.emb, self.rnn, self.out = nn.Embedding(10000, 256), nn.LSTM(256, 256), nn.Linear(256, 10000)
-
-    def forward(self, x):
-        h, _ = self.rnn(self.emb(x))
-        return self.out(h)
-
-
-class _SdCls(nn.Module):
-    def __init__(self):
-        super().__init__()
-        self.rnn, self.out = nn.GRU(32, 128, batch_first=True), nn.Linear(128, 10)
-
-    def forward(self, x):
-        h, _ = self.rnn(x)
-        return self.out(h[:, -1])
-
-
-def _torch_model(torch, family):
-    tnn = torch.nn
-    if family in ("mlp_small",):
-        return _mlp(tnn, (64, 64, 10))
-    if family in ("mlp_mnist", "mlp_infer"):
-        return _mlp(tnn, (784, 512, 256, 10))
+def models(torch, family):
+    """The shendu model of the CPU benchmarks (built on the CPU) and, with torch, its PyTorch twin holding the same
+    initial weights (the builders of benchmarks/mlp.py, cnn.py and rnn.py)."""
+    sd.manual_seed(0)
+    if family in _SIZES:
+        m = build_sd(_SIZES[family])
+        return m, (build_torch(torch, m) if torch else None)
     if family in ("lenet", "cifar_cnn"):
-        sys.path.insert(0, str(Path(__file__).resolve().parent))
-        from cnn import torch_model
-
-        return torch_model(torch, family)
-
-    class LM(tnn.Module):
-        def __init__(self):
-            super().__init__()
-            self.emb, self.rnn, self.out = tnn.Embedding(10000, 256), tnn.LSTM(256, 256), tnn.Linear(256, 10000)
-
-        def forward(self, x):
-            return self.out(self.rnn(self.emb(x))[0])
-
-    class Cls(tnn.Module):
-        def __init__(self):
-            super().__init__()
-            self.rnn, self.out = tnn.GRU(32, 128, batch_first=True), tnn.Linear(128, 10)
-
-        def forward(self, x):
-            return self.out(self.rnn(x)[0][:, -1])
-
-    return LM() if family == "lstm_lm" else Cls()
-
-
-def _sd_model(family):
-    if family == "mlp_small":
-        return _mlp(nn, (64, 64, 10))
-    if family in ("mlp_mnist", "mlp_infer"):
-        return _mlp(nn, (784, 512, 256, 10))
-    if family == "lenet":
-        return models.LeNet5()
-    if family == "cifar_cnn":
-        return models.CifarCNN()
-    return _SdLM() if family == "lstm_lm" else _SdCls()
+        m = sd_model(family)
+        if not torch:
+            return m, None
+        t = torch_model(torch, family)
+        copy_weights(torch, m, t)
+        return m, t
+    m = LM() if family == "lstm_lm" else Cls()
+    return m, (torch_models(torch, m, family) if torch else None)
 
 
 def _data(family, batch):
@@ -141,9 +93,8 @@ def _optimizer(lib_optim, family, params, clip):
     return lib_optim.Adam(params, lr=1e-3)
 
 
-def sd_step_fn(family, batch, device):
-    sd.manual_seed(0)
-    model = _sd_model(family).to(device)
+def sd_step_fn(model, family, batch, device):
+    model.to(device)
     x, y = _data(family, batch)
     xs, ys = sd.tensor(x, device=device), sd.tensor(y, device=device)
     if family == "mlp_infer":
@@ -165,9 +116,8 @@ def sd_step_fn(family, batch, device):
     return step
 
 
-def torch_step_fn(torch, family, batch):
-    torch.manual_seed(0)
-    model = _torch_model(torch, family).cuda()
+def torch_step_fn(torch, model, family, batch):
+    model.cuda()
     x, y = _data(family, batch)
     tx, ty = torch.from_numpy(x).cuda(), torch.from_numpy(y).cuda()
     if family == "mlp_infer":
@@ -233,8 +183,9 @@ def main(argv=None):
             number, repeat = 1, 1
         else:
             repeat = args.repeat
-        s = timed(sd_step_fn(family, batch, "cuda"), sd.cuda.synchronize, number, repeat)
-        t = timed(torch_step_fn(torch, family, batch), torch.cuda.synchronize, number, repeat) if torch else None
+        sm, tm = models(torch, family)
+        s = timed(sd_step_fn(sm, family, batch, "cuda"), sd.cuda.synchronize, number, repeat)
+        t = timed(torch_step_fn(torch, tm, family, batch), torch.cuda.synchronize, number, repeat) if torch else None
         target = 1.5 if name in LARGE else 2.5
         rows.append([name, batch, fmt_time(s), fmt_time(t) if t else "-", f"{s / t:.2f}x" if t else "-", f"<= {target}x"])
         print("  ".join(map(str, rows[-1])), flush=True)
