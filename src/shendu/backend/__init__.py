@@ -77,11 +77,6 @@ def cuda_available() -> tuple[bool, str]:
     return (True, "ok") if why is None else (False, why)
 
 
-def check_device(dev) -> device:
-    """The concrete device named by ``dev`` (None: the default device); raises if it is not available."""
-    return resolve(dev)
-
-
 def parse_to_args(args, kwargs):
     """``(dtype, device)`` asked for by ``.to(...)`` arguments (None for what is not asked).
 

@@ -269,13 +269,13 @@ def common_namespace(op: str, arrays: list):
     (scalars) to the device as PyTorch does. Mixing devices raises an error naming ``op`` and both devices.
 
     Returns ``(xp, arrays, index)``: ``index`` is the CUDA ordinal of the inputs (the op must allocate there)."""
-    dev = None
-    be = None
-    for a in arrays:
-        if type(a) is _ndarray or not hasattr(a, "shape"):
-            continue
-        b = backend_of(a)
+    dev = be = None
+    host = []  # positions of host values (arrays, NumPy scalars, numbers)
+    for i, a in enumerate(arrays):
+        b = _CPU_BACKEND if type(a) is _ndarray or not hasattr(a, "shape") else backend_of(a)
         if b is _CPU_BACKEND:
+            if a is not None:
+                host.append(i)
             continue
         d = _cuda_device(b.index_of(a))
         if dev is None:
@@ -287,13 +287,12 @@ def common_namespace(op: str, arrays: list):
     if be is None:
         return np, arrays, None
     out = list(arrays)
-    for i, a in enumerate(arrays):
-        if type(a) is _ndarray or (not hasattr(a, "shape") and a is not None) or (
-                hasattr(a, "shape") and backend_of(a) is _CPU_BACKEND):
-            if getattr(a, "ndim", 0) != 0:
-                raise RuntimeError(
-                    f"{op}: Expected all tensors to be on the same device, but found at least two devices, "
-                    f"{dev} and cpu (input {i} has shape {tuple(a.shape)} on the cpu; move it with .to({str(dev)!r}))"
-                )
-            out[i] = be.to_device(np.asarray(a), dev.index)
+    for i in host:
+        a = arrays[i]
+        if getattr(a, "ndim", 0) != 0:
+            raise RuntimeError(
+                f"{op}: Expected all tensors to be on the same device, but found at least two devices, "
+                f"{dev} and cpu (input {i} has shape {tuple(a.shape)} on the cpu; move it with .to({str(dev)!r}))"
+            )
+        out[i] = be.to_device(np.asarray(a), dev.index)
     return be.xp, out, dev.index
