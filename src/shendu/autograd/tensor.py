@@ -327,15 +327,8 @@ class Tensor:
             key = tuple(k._data if isinstance(k, Tensor) else k for k in key)
         d = self._data
         if type(d) is not np.ndarray:
-            dev = device_of(d)
-            key = _index_to(key, dev)
-            if isinstance(value, Tensor):
-                value = value._data if value._data.ndim == 0 else _same_device(value._data, dev, "__setitem__")
-            if not isinstance(value, (int, float, bool, complex)):
-                value = to_device(value if hasattr(value, "shape") else np.asarray(value, dtype=d.dtype), dev)
-        elif isinstance(value, Tensor):
-            value = _same_device(value._data, CPU, "__setitem__") if value._data.ndim else to_host(value._data)
-        d[key] = value
+            key = _index_to(key, device_of(d))
+        d[key] = self._operand(value, "__setitem__")
         self._version += 1
 
     def zero_(self):
@@ -364,6 +357,8 @@ class Tensor:
         tensor's device. 0-d tensors and host data move there (as PyTorch); a tensor on another device is an error."""
         o = other._data if isinstance(other, Tensor) else other
         d = self._data
+        if isinstance(o, (list, tuple)) and type(d) is not np.ndarray:
+            o = np.asarray(o, dtype=d.dtype)  # host data: moved to the device below
         if not hasattr(o, "shape") or isinstance(o, np.generic) or (type(o) is np.ndarray and type(d) is np.ndarray):
             return o
         dev = device_of(d)
