@@ -324,3 +324,21 @@ def test_functional_refuses_lists_like_torch(call, name):
             torch.nn.functional, name)([1.0, 2.0], dim=0)
     with pytest.raises(TypeError, match=rf"{name}\(\): argument '\w+' must be Tensor, not list"):
         call()
+
+
+@pytest.mark.parametrize("call", [
+    lambda x: x.movedim(3, 0), lambda x: x.unflatten(2, (2, 1)), lambda x: x.diagonal(0, 0, 2),
+])
+def test_late_dim_ops_refuse_out_of_range_dims_like_torch(call):
+    """movedim, unflatten and diagonal check their dims with the shared norm_dim (they wrapped silently)."""
+    torch = pytest.importorskip("torch")
+    with pytest.raises(IndexError):
+        call(torch.zeros(2, 2))
+    with pytest.raises(IndexError, match="Dimension out of range"):
+        call(sd.zeros(2, 2))
+
+
+def test_new_tensor_from_a_device_tensor(device):
+    x = sd.zeros(2, device=device)
+    y = x.new_tensor(sd.tensor([1.0, 2.0], device=device))
+    assert str(y.device).startswith(device) and to_host(y._data).tolist() == [1.0, 2.0]

@@ -16,7 +16,7 @@ import numpy as np
 from ..backend import device_of, namespace_of, to_device
 from ..backend.device import use_device
 from .grad_mode import _GRAD_OFF, _Mode, _ModeState, set_mode
-from .tensor import Tensor, _wrap
+from .tensor import Tensor, _wrap, array_of
 
 _FREED = (
     "Trying to backward through the graph a second time (or to use saved values after they "
@@ -278,21 +278,16 @@ def _call_backward_here(fn, slot, create_graph):
     return _as_tuple_arrays(out)
 
 
-def _as_array(g):
-    """A backward result as an array (numbers and NumPy scalars become host arrays; device arrays stay)."""
-    return g if hasattr(g, "shape") and not isinstance(g, np.generic) else np.asarray(g)
-
-
 def _as_tuple_arrays(out):
     if type(out) is not tuple:
         out = (out,) if not isinstance(out, list) else tuple(out)
-    return tuple(None if g is None else (g._data if isinstance(g, Tensor) else _as_array(g)) for g in out)
+    return tuple(None if g is None else array_of(g) for g in out)
 
 
 def _as_tuple_tensors(out):
     if type(out) is not tuple:
         out = (out,) if not isinstance(out, list) else tuple(out)
-    return tuple(None if g is None else (g if isinstance(g, Tensor) else _wrap(_as_array(g))) for g in out)
+    return tuple(None if g is None else (g if isinstance(g, Tensor) else _wrap(array_of(g))) for g in out)
 
 
 def _apply_hooks(hooks, g, create_graph):
@@ -302,7 +297,7 @@ def _apply_hooks(hooks, g, create_graph):
             continue
         r = h(g if create_graph else _wrap(g))
         if r is not None:
-            g = r if create_graph else (r._data if isinstance(r, Tensor) else _as_array(r))
+            g = r if create_graph else array_of(r)
     return g
 
 

@@ -13,6 +13,7 @@ from . import linalg as L
 from . import softmax as N
 from . import reduce as R
 from . import shape as S
+from ._arr import norm_dim
 
 
 def _r(f):
@@ -285,7 +286,7 @@ def _new(kind):
 def _new_tensor(self, data, dtype=None, device=None, requires_grad=False):
     from ..autograd.tensor import tensor
 
-    return tensor(data.detach().numpy() if isinstance(data, Tensor) else data,
+    return tensor(data.detach() if isinstance(data, Tensor) else data,
                   dtype=self.dtype if dtype is None else dtype, device=self.device if device is None else device,
                   requires_grad=requires_grad)
 
@@ -361,7 +362,7 @@ def movedim(x, source, destination):
     src = [source] if isinstance(source, int) else list(source)
     dst = [destination] if isinstance(destination, int) else list(destination)
     nd = x.ndim
-    src, dst = [s % nd for s in src], [d % nd for d in dst]
+    src, dst = [norm_dim(s, nd, "movedim") for s in src], [norm_dim(d, nd, "movedim") for d in dst]
     rest = [d for d in range(nd) if d not in src]
     order = [None] * nd
     for s_, d_ in zip(src, dst):
@@ -400,7 +401,7 @@ def unique(x, sorted=True, return_inverse=False, return_counts=False, dim=None):
 
 def unflatten(x, dim, sizes):
     """Split dim ``dim`` into ``sizes`` (one may be -1)."""
-    d = dim % x.ndim
+    d = norm_dim(dim, x.ndim, "unflatten")
     return S.reshape(x, tuple(x.shape[:d]) + tuple(sizes) + tuple(x.shape[d + 1:]))
 
 

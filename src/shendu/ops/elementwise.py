@@ -546,8 +546,6 @@ class ToDevice(Function):
         self.device = device
 
     def __call__(self, x):  # no device check: moving across devices is this op's job
-        from ..backend import device_of, to_device
-
         self.src = device_of(x._data)
         y = to_device(x._data, self.device)
         if x._requires_grad and _grad_enabled():
@@ -559,8 +557,6 @@ class ToDevice(Function):
         return ToDevice(self.src)(gy)
 
     def backward_array(self, gy):
-        from ..backend import to_device
-
         return to_device(gy, self.src)
 
 

@@ -11,7 +11,7 @@ import numpy as np
 
 from ..autograd.function import Function
 from ..autograd.tensor import Tensor, as_tensor
-from ._arr import sum_to as _st
+from ._arr import norm_dim, sum_to as _st
 from .shape import broadcast_to, reshape, sum_to, transpose, unsqueeze
 
 
@@ -254,7 +254,7 @@ def diagonal(x, offset=0, dim1=0, dim2=1):
     from .shape import permute
 
     nd = x.ndim
-    d1, d2 = dim1 % nd, dim2 % nd
+    d1, d2 = norm_dim(dim1, nd, "diagonal"), norm_dim(dim2, nd, "diagonal")
     rest = [d for d in range(nd) if d not in (d1, d2)]
     y = permute(x, *rest, d1, d2)
     n, m = y.shape[-2:]

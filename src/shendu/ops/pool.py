@@ -291,8 +291,7 @@ class MaxPoolNd(Function):
         idx = self.nchw_idx()
         xp = namespace_of(idx)
         offs = np.array(_offsets(self.k)).reshape(-1, len(self.k))
-        if xp is not np:  # the small offset table goes to the device once
-            offs = to_device(offs, device_of(idx))
+        offs = to_device(offs, device_of(idx))  # the small offset table goes to idx's device once
         nd = len(self.k)
         flat = xp.zeros(idx.shape, dtype=np.int64)
         for a in range(nd):
@@ -431,4 +430,4 @@ def avg_divisor(sp, k, s, pads, explicit, osz, count_pads, dtype, device=None):
     if np.all(cnt == cnt.flat[0]):
         return np.dtype(dtype).type(1.0 / max(cnt.flat[0], 1.0))
     div = (1.0 / np.maximum(cnt, 1.0)).astype(dtype)
-    return div if device is None or device.type == "cpu" else to_device(div, device)
+    return div if device is None else to_device(div, device)
