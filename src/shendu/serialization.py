@@ -445,7 +445,7 @@ def _decode(node, arrays, dev=CPU):
             if node["kind"] == "tensor":
                 from .autograd.tensor import _wrap
 
-                return _wrap(arr if dev is CPU else to_device(arr, dev))
+                return _wrap(to_device(arr, dev))
             return arr
         if "__float__" in node:
             return float(node["__float__"])
@@ -519,7 +519,7 @@ def load(f, map_location=None, weights_only=True, mmap=None):
     if meta is None:  # a plain safetensors state dict written by another tool
         from .autograd.tensor import _wrap
 
-        return OrderedDict((k, _wrap(arrays[k] if dev is CPU else to_device(arrays[k], dev)))
+        return OrderedDict((k, _wrap(to_device(arrays[k], dev)))
                            for k in sorted(arrays, key=lambda k: table[k][2]))
     if meta["version"] == 1 and _digest_v1(arrays) != meta["sha256"]:
         raise CheckpointError(f"sd.load: {name} is corrupted (SHA-256 of the tensor data does not match)")

@@ -60,7 +60,7 @@ def _placed(v, dtype, dev):
         dtype = v.dtype
     if is_host(v):
         v = np.array(v, dtype=dtype)
-        return v if dev.type == "cpu" else to_device(v, dev)
+        return to_device(v, dev)
     if device_of(v) == dev:
         return v.astype(dtype, copy=True)
     return to_device(v, dev).astype(dtype, copy=False)  # to_device copies across devices

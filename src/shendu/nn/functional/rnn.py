@@ -91,8 +91,7 @@ def lengths_to_mask(lengths, T, dtype=np.float32, device=None):
     m = (np.arange(T)[:, None] < ln[None, :]).astype(dtype)[:, :, None]
     if device is None:
         return m
-    dev = resolve(device)
-    return m if dev.type == "cpu" else to_device(m, dev)
+    return to_device(m, resolve(device))
 
 
 def recurrent_layer(mode, x, h0, c0, w_ih, w_hh, b_ih=None, b_hh=None, mask=None, reverse=False, fused=True,
