@@ -111,13 +111,7 @@ class Model(Layer):
     def compute_output_shape(self, input_shape):
         return self._output_shape
 
-    # --- weights and summary ----------------------------------------------------------
-    @property
-    def trainable_weights(self):
-        return [p for p in self.parameters() if p.requires_grad]
-
-    trainable_variables = trainable_weights
-
+    # --- weights and summary (trainable_weights/variables: inherited from Layer) ---------------
     @property
     def weights(self):
         if self._layer_list:

@@ -5,8 +5,6 @@ Losses come from `shendu.nn.functional`, optimizers from `shendu.optim`, metrics
 """
 from __future__ import annotations
 
-import math
-
 import numpy as np
 
 from ..backend import namespace_of
@@ -193,10 +191,11 @@ def scale_grads_to_norm(parameters, max_norm):
     params = [p for p in parameters if p.grad is not None]
     if not params:
         return 0.0
-    xp = namespace_of(*[p.grad._data for p in params])
-    if xp is not np:
-        return _scale_on_device(params, max_norm, xp)
-    total = math.sqrt(sum(float(np.vdot(p.grad._data, p.grad._data).real) for p in params))
+    from ..optim.clip import get_total_norm
+
+    total = get_total_norm([p.grad._data for p in params], 2.0)  # a 0-d device array for device gradients
+    if not isinstance(total, float):
+        return _scale_on_device(params, max_norm, total, namespace_of(total))
     scale = max_norm / (total + 1e-6)
     if scale < 1.0:  # new arrays: the engine may share one gradient buffer between tensors
         for p in params:
@@ -204,8 +203,7 @@ def scale_grads_to_norm(parameters, max_norm):
     return total
 
 
-def _scale_on_device(params, max_norm, xp):
-    total = xp.sqrt(xp.sum(xp.stack([xp.vdot(p.grad._data, p.grad._data).real.astype(np.float64) for p in params])))
+def _scale_on_device(params, max_norm, total, xp):
     scale = max_norm / (total + 1e-6)
     scale = xp.where(scale < 1.0, scale, 1.0)  # multiplying by 1 is exact: no branch on a device value
     for p in params:  # new arrays: the engine may share one gradient buffer between tensors
