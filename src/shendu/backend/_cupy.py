@@ -52,9 +52,10 @@ class CupyBackend(Backend):
         self.xp = cupy
         self.array_type = cupy.ndarray
         self._cp = cupy
+        self._count = int(cupy.cuda.runtime.getDeviceCount())  # fixed for the process; resolve() reads it often
 
     def device_count(self) -> int:
-        return int(self._cp.cuda.runtime.getDeviceCount())
+        return self._count
 
     def index_of(self, arr) -> int:
         return int(arr.device.id)
