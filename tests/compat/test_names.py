@@ -396,3 +396,14 @@ def test_seed_reseeds_like_torch_seed():
     a = sd.rand(3).tolist()
     sd.manual_seed(s)
     assert sd.rand(3).tolist() == a and isinstance(torch.seed(), int)
+
+
+@pytest.mark.parametrize("name", ["sinh", "cosh", "asin", "acos", "atan"])
+def test_new_unary_ops_gradcheck_float64(name):
+    """Finite-difference checks of the ops added as real Functions (first and second derivatives, float64)."""
+    from shendu.autograd import gradcheck, gradgradcheck
+
+    x = sd.tensor([[-0.7, -0.2, 0.1], [0.3, 0.5, 0.8]], dtype=sd.float64, requires_grad=True)
+    f = getattr(sd, name)
+    assert gradcheck(f, [x])
+    assert gradgradcheck(f, [x])
