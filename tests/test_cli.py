@@ -89,3 +89,52 @@ def test_xor_recipe_with_overrides(tmp_path):
     assert "xor: test loss" in r.stdout and "accuracy 1.0000" in r.stdout
     rows = (tmp_path / "history.csv").read_text().splitlines()
     assert len(rows) == 401 and rows[0].startswith("epoch,loss,accuracy")
+
+
+
+def _recipes():
+    """Every built-in recipe but chatbot (tested as a subprocess below); the slowest marked slow."""
+    from shendu.recipes import names
+
+    return [pytest.param(n, marks=pytest.mark.slow) if n == "cifar10-cnn" else n
+            for n in names() if n != "chatbot" and not n.startswith("test-")]
+
+
+RECIPES = _recipes()
+NEEDS_FILES = {"mnist-mlp": "mnist", "mnist-mlp-dropout": "mnist", "lenet-mnist": "mnist", "cifar10-cnn": "cifar10"}
+
+
+@needs_layers
+@pytest.mark.parametrize("recipe", RECIPES)
+def test_every_recipe_quick_runs_offline(recipe, tmp_path, monkeypatch, capsys):
+    """`shendu train RECIPE --quick` with no data files and no network: generated real-format files, said so
+    (in-process to save the start-up time; the chatbot test below runs the command as a subprocess)."""
+    import urllib.request
+
+    from shendu.cli import main
+
+    def offline(*a, **k):
+        raise AssertionError("--quick must not download")
+
+    monkeypatch.setattr(urllib.request, "urlopen", offline)
+    monkeypatch.setenv("SHENDU_DATA", str(tmp_path / "also-empty"))
+    assert main(["train", recipe, "--quick", "--data-dir", str(tmp_path / "empty"),
+                 "--out", str(tmp_path / "run")]) == 0
+    out, err = capsys.readouterr()
+    assert f"{recipe}: test loss" in out and "after 1 epochs" in out
+    assert "Epoch 1/1 - loss: " in err  # progress off a terminal: one line per epoch
+    if recipe in NEEDS_FILES:
+        assert f"--quick: no {NEEDS_FILES[recipe]} files in {tmp_path / 'empty'}" in out
+        assert "not the real data set" in out
+    assert not (tmp_path / "empty").exists()  # nothing generated into the user's data folder
+
+
+@needs_layers
+def test_chatbot_quick_prints_replies_offline(tmp_path):
+    dead = "http://127.0.0.1:9"  # any download attempt would fail here
+    r = shendu("train", "chatbot", "--quick", "--data-dir", str(tmp_path / "empty"), "--out", str(tmp_path / "run"),
+               env={"http_proxy": dead, "https_proxy": dead})
+    assert r.returncode == 0, r.stderr
+    assert "chatbot: test loss" in r.stdout and "> hello there ." in r.stdout and "> how are you ?" in r.stdout
+    replies = [ln for ln in r.stdout.splitlines() if ln.startswith("  ")]
+    assert len(replies) == 5 and all(ln.strip() for ln in replies)

@@ -47,3 +47,4 @@ from .nn.functional import cdist, cosine_similarity, dropout, erf, pairwise_dist
 from . import keras, losses  # noqa: E402,F401
 from .keras import GradientTape  # noqa: E402,F401
 from .keras import optimizers  # noqa: E402,F401  (tf.optimizers.Adam(learning_rate=...), text 003)
+from . import linalg  # noqa: E402,F401  (sd.linalg: torch.linalg names, issue 14)

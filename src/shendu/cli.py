@@ -8,6 +8,7 @@ from __future__ import annotations
 import argparse
 import os
 import sys
+import warnings
 
 __all__ = ["main", "build_parser"]
 
@@ -15,6 +16,15 @@ __all__ = ["main", "build_parser"]
 class _Parser(argparse.ArgumentParser):
     def error(self, message):  # one line, exit 2 (argparse prints usage as well)
         self.exit(2, f"{self.prog}: error: {message} (see {self.prog} --help)\n")
+
+
+_DATA_DIR_HELP = ("data folder, the same as $SHENDU_DATA: data set NAME is read from DIR/NAME/ (DIR/mnist, "
+                  "DIR/cifar10, DIR/chatbot); default $SHENDU_DATA, else ~/.cache/shendu")
+
+
+def _show_warning(message, category, filename, lineno, file=None, line=None):
+    """Warnings (e.g. a ChecksumWarning for your own data file) as one line 'shendu: warning: ...'."""
+    print(f"shendu: warning: {' '.join(str(message).split())}", file=sys.stderr if file is None else file)
 
 
 def build_parser():
@@ -32,17 +42,22 @@ def build_parser():
     t.add_argument("--seed", type=int, help="random seed (default 0)")
     t.add_argument("--out", help="output folder (default runs/RECIPE)")
     t.add_argument("--threads", type=int, help="BLAS threads (default: the recipe's choice)")
-    t.add_argument("--data-dir", help="folder holding the data set files (default $SHENDU_DATA or ~/.cache/shendu)")
+    t.add_argument("--data-dir", help=_DATA_DIR_HELP)
     t.add_argument("--no-download", action="store_true", help="never download data sets")
+    t.add_argument("--quick", action="store_true",
+                   help="smoke run: 1 epoch (unless --epochs) of at most 20 steps, 500 test samples; never "
+                        "downloads: without the data set's files it trains on small generated files in the same "
+                        "format (and says so)")
     t.add_argument("--verbose", type=int, default=1, choices=(0, 1, 2),
-                   help="0 silent, 1 progress bar on a terminal, 2 one line per epoch")
+                   help="0 silent, 1 a progress bar on a terminal and one line per epoch otherwise, "
+                        "2 one line per epoch")
     t.add_argument("--device", help="where to train: cpu (default), cuda or cuda:N (needs CuPy and an NVIDIA GPU; "
                                     "see 'shendu info')")
     sub.add_parser("list", help="list the recipes", description="List the available recipes.")
     e = sub.add_parser("evaluate", help="evaluate a checkpoint written by 'shendu train'",
                        description="Rebuild the checkpoint's recipe, load its weights and print test metrics.")
     e.add_argument("checkpoint", help="path to checkpoint.safetensors")
-    e.add_argument("--data-dir", help="folder holding the data set files")
+    e.add_argument("--data-dir", help=_DATA_DIR_HELP)
     e.add_argument("--no-download", action="store_true", help="never download data sets")
     e.add_argument("--device", help="where to evaluate: cpu (default), cuda or cuda:N")
     sub.add_parser("info", help="versions, backend, threads", description="Print versions, backend and threads.")
@@ -68,7 +83,7 @@ def _train(args):
     dev = _device(args.device)
     run(args.recipe, epochs=args.epochs, batch_size=args.batch_size, lr=args.lr, seed=args.seed, out=args.out,
         threads=args.threads, download=not args.no_download, data_dir=args.data_dir, verbose=args.verbose,
-        device=dev)
+        device=dev, quick=args.quick)
 
 
 def _list(args):
@@ -102,7 +117,10 @@ def main(argv=None) -> int:
         return 0
     handler = {"train": _train, "list": _list, "evaluate": _evaluate, "info": _info}[args.command]
     try:
-        handler(args)
+        with warnings.catch_warnings():
+            if not os.environ.get("SHENDU_DEBUG"):
+                warnings.showwarning = _show_warning
+            handler(args)
     except KeyboardInterrupt:
         print("shendu: interrupted", file=sys.stderr)
         return 130

@@ -220,6 +220,17 @@ def _remove_stale_temps(folder, base):
             pass
 
 
+def _chmod_as_umask(fd) -> None:
+    """Give the temp file (mkstemp makes it 0600) the mode `open()` would: 0o666 & ~umask."""
+    with _LOCK:  # os.umask reads by setting: keep the swap short and serialized
+        mask = os.umask(0o022)
+        os.umask(mask)
+    try:
+        os.fchmod(fd, 0o666 & ~mask)
+    except (AttributeError, OSError):  # no fchmod (Windows) or a file system without modes
+        pass
+
+
 def _atomic_write(path, chunks) -> None:
     """Write the byte chunks to `path` atomically: temp file in the same folder, fsync, os.replace, fsync folder."""
     path = os.fsdecode(path)
@@ -235,6 +246,7 @@ def _atomic_write(path, chunks) -> None:
             for c in chunks:
                 f.write(c)
             f.flush()
+            _chmod_as_umask(f.fileno())
             os.fsync(f.fileno())
         os.replace(tmp, path)
     except BaseException:

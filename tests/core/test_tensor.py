@@ -164,6 +164,6 @@ def test_backend_info_reports_backend_and_cuda_reason():
     d = info()
     assert d["backend"].startswith("numpy (cpu)")
     assert d["numpy"] == np.__version__
-    ok, why = sd.backend.cuda_available()
+    ok, why = sd.backend.cuda_available(), sd.backend.cuda_unavailable_reason()
     assert d["cuda"] == ("available" if ok else f"not available: {why}")
     assert "cuda" in info_text()

@@ -4,7 +4,7 @@ import gzip
 import numpy as np
 import pytest
 
-from shendu.data.datasets import (ChecksumError, load_cifar10, load_fashion_mnist, load_mnist, parse_cifar10_batch,
+from shendu.data.datasets import (ChecksumWarning, load_cifar10, load_fashion_mnist, load_mnist, parse_cifar10_batch,
                                   parse_idx, read_cifar10_archive, read_idx)
 
 
@@ -57,10 +57,11 @@ def test_load_mnist_from_folder(tmp_path, fmt):
     assert fx.shape == (5, 1, 28, 28)
 
 
-def test_load_mnist_rejects_files_with_wrong_digest(tmp_path, fmt):
-    fmt.write_mnist_files(tmp_path)
-    with pytest.raises(ChecksumError, match="train-images-idx3-ubyte.gz has SHA-256"):
-        load_mnist(root=tmp_path, download=False)  # the built-in digests are those of real MNIST
+def test_load_mnist_warns_on_own_files_with_another_digest(tmp_path, fmt):
+    fmt.write_mnist_files(tmp_path)  # well-formed IDX files, not the official MNIST: used, with a warning
+    with pytest.warns(ChecksumWarning, match="train-images-idx3-ubyte.gz, .* are not the official files"):
+        (x, _), _ = load_mnist(root=tmp_path, download=False)  # the built-in digests are those of real MNIST
+    assert x.shape == (5, 1, 28, 28)
     assert (tmp_path / "train-images-idx3-ubyte.gz").exists()  # the user's file is left alone
 
 

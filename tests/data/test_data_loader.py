@@ -94,8 +94,9 @@ def test_shuffle_reproducible_and_differs_between_epochs():
 
 
 def test_seedless_loaders_get_different_seeds():
-    ds = TensorDataset(np.arange(5))
-    assert DataLoader(ds).seed != DataLoader(ds).seed
+    ds = TensorDataset(np.arange(50))  # seeds are drawn from the global generator when iteration starts (issue 23)
+    a, b = (DataLoader(ds, batch_size=50, shuffle=True, as_tensor=False) for _ in range(2))
+    assert not np.array_equal(next(iter(a))[0], next(iter(b))[0]) and a.seed != b.seed
 
 
 def test_generic_dataset_collate_and_transform():

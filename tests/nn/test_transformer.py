@@ -126,10 +126,10 @@ def test_mha_params_errors_and_init():
     with pytest.raises(NotImplementedError):
         nn.MultiheadAttention(E, H, add_bias_kv=True)
     with pytest.raises(ValueError, match="attn_mask of shape"):
-        x = sd.tensor(_x(L, N, E))
+        x = sd.tensor(_x(L, N, E), dtype=sd.float32)
         m(x, x, x, attn_mask=np.zeros((L, L + 1), bool))
     with pytest.raises(ValueError, match="query of shape"):
-        m(sd.tensor(_x(L, N, E + 1)), x, x)
+        m(sd.tensor(_x(L, N, E + 1), dtype=sd.float32), x, x)
 
 
 def test_mha_gradcheck():
@@ -214,7 +214,7 @@ def test_transformer_defaults_and_train_dropout():
     layer = t.encoder.layers[0]
     assert layer.dropout.p == 0.1 and layer.norm1.eps == 1e-5 and not layer.norm_first
     assert not t.batch_first
-    x = sd.tensor(_x(3, 2, 8))
+    x = sd.tensor(_x(3, 2, 8), dtype=sd.float32)
     t.train()
     a, b = t(x, x).numpy(), t(x, x).numpy()
     assert not np.allclose(a, b)  # dropout active in training mode

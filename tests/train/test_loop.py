@@ -162,10 +162,14 @@ def test_progress_bar_line_mode_and_silence(data):
     fit(model, (x[:40], y[:40]), loss=cross_entropy, optimizer=SGD(model.parameters()), epochs=2, batch_size=20,
         callbacks=[ProgressBar(verbose=2, file=buf)])
     lines = buf.getvalue().splitlines()
-    assert len(lines) == 2 and lines[1].startswith("epoch 2: loss: ")
-    buf = io.StringIO()  # verbose=1 on something that is not a terminal: silent
+    assert len(lines) == 2 and lines[1].startswith("Epoch 2/2 - loss: ")
+    buf = io.StringIO()  # verbose=1 on something that is not a terminal: one line per epoch (as Keras), no bar
     fit(model, (x[:40], y[:40]), loss=cross_entropy, optimizer=SGD(model.parameters()), epochs=1, batch_size=20,
         callbacks=[ProgressBar(verbose=1, file=buf)])
+    assert buf.getvalue().startswith("Epoch 1/1 - loss: ") and len(buf.getvalue().splitlines()) == 1
+    buf = io.StringIO()  # verbose=0: silent
+    fit(model, (x[:40], y[:40]), loss=cross_entropy, optimizer=SGD(model.parameters()), epochs=1, batch_size=20,
+        callbacks=[ProgressBar(verbose=0, file=buf)])
     assert buf.getvalue() == ""
 
 

@@ -16,7 +16,7 @@ import numpy as np
 from ..backend import device_of, namespace_of, to_device
 from ..backend.device import use_device
 from .grad_mode import _GRAD_OFF, _Mode, _ModeState, set_mode
-from .tensor import Tensor, _wrap, array_of
+from .tensor import _POST_HOOKS, Tensor, _wrap, array_of
 
 _FREED = (
     "Trying to backward through the graph a second time (or to use saved values after they "
@@ -110,6 +110,8 @@ def run_backward(roots, root_grads, *, retain_graph, create_graph, leaf_targets=
     if leaf_targets is not None or node_targets:
         root_fns = [r._grad_fn for r in roots if r._grad_fn is not None]
         prune = _useful(_topo_order(root_fns), leaf_targets or (), node_targets or {})
+    # Leaves with post-accumulate hooks get their gradient as soon as its last contribution is in.
+    pending = _pending_post(buffers) if _POST_HOOKS[0] and accumulate and leaf_targets is None else None
     # Max-heap on creation number: every consumer of a node is processed before the node.
     heap = [(-fn._seq, id(fn), fn) for fn in buffers]
     heapq.heapify(heap)
@@ -193,6 +195,11 @@ def run_backward(roots, root_grads, *, retain_graph, create_graph, leaf_targets=
                 if g is None:
                     if leaf_targets is None or id(x) in leaf_targets:
                         _add_leaf(leaves, x, gx, create_graph, owned)
+                        if pending and id(x) in pending:
+                            pending[id(x)] -= 1
+                            if not pending[id(x)]:
+                                del pending[id(x)]
+                                _deliver(x, leaves.pop(id(x))[1], create_graph, stored)
                     continue
                 slot2 = buffers.get(g)
                 if slot2 is None:
@@ -211,6 +218,8 @@ def run_backward(roots, root_grads, *, retain_graph, create_graph, leaf_targets=
                 g = _apply_hooks(x._hooks, g, create_graph)
             if accumulate:
                 _accumulate_grad(x, g, create_graph, stored)
+                if pending is not None:
+                    _run_post_hooks(x)
             else:
                 captured[id(x)] = g
     finally:
@@ -220,6 +229,31 @@ def run_backward(roots, root_grads, *, retain_graph, create_graph, leaf_targets=
         elif create_graph and not prev_mode:
             set_mode(False)
     return captured
+
+
+def _pending_post(buffers):
+    """id(leaf) -> how many gradient contributions it will receive, for leaves with post-accumulate hooks."""
+    pending = {}
+    for fn in _topo_order(list(buffers)):
+        for x, need in zip(fn.inputs, fn.needs_input_grad):
+            if need and x._grad_fn is None and x._hooks and any(k == "post" for k, _ in x._hooks):
+                pending[id(x)] = pending.get(id(x), 0) + 1
+    return pending
+
+
+def _run_post_hooks(x):
+    if x._hooks:
+        for kind, h in list(x._hooks):
+            if kind == "post":
+                h(x)
+
+
+def _deliver(x, g, create_graph, stored):
+    """Hand leaf ``x`` its complete gradient now (tensor hooks, accumulate, post-accumulate hooks)."""
+    if x._hooks:
+        g = _apply_hooks(x._hooks, g, create_graph)
+    _accumulate_grad(x, g, create_graph, stored)
+    _run_post_hooks(x)
 
 
 def _sum(cur, g, create_graph, owned):

@@ -99,6 +99,22 @@ class Tensor:
         lst.append(entry)
         return _HookHandle(lst, entry)
 
+    def register_post_accumulate_grad_hook(self, hook):
+        """Register ``hook(tensor)`` on a leaf, called after its ``.grad`` got this backward's total.
+
+        Backward hands the gradient over (and calls the hook) as soon as every contribution is in, so
+        work such as DistributedDataParallel's bucket all-reduce starts while backward continues.
+        Returns a handle whose ``remove()`` unregisters it."""
+        if not self._requires_grad or self._grad_fn is not None:
+            raise RuntimeError("register_post_accumulate_grad_hook: only a leaf tensor that requires grad "
+                               f"takes one (this tensor: requires_grad={self._requires_grad}, is_leaf={self._grad_fn is None})")
+        if self._hooks is None:
+            self._hooks = []
+        entry = ("post", hook)
+        self._hooks.append(entry)
+        _POST_HOOKS[0] += 1
+        return _PostHookHandle(self._hooks, entry)
+
     def _out_hooks(self) -> list:
         fn = self._grad_fn
         hooks = getattr(fn, "_out_hooks", None)
@@ -302,16 +318,54 @@ class Tensor:
         return Clone()(self)
 
     # --- in-place ops (no autograd through them) ------------------------------------------
-    def _check_inplace(self, opname: str) -> None:
-        if self._requires_grad and _Mode.grad_enabled:
-            kind = "a leaf tensor that requires grad" if self._grad_fn is None else "a tensor that is part of the graph"
-            raise RuntimeError(
-                f"{opname}: in-place operation on {kind}; wrap it in `with sd.no_grad():` "
-                "or use the out-of-place op"
-            )
+    def _check_inplace(self, opname: str, *operands) -> None:
+        """Refuse an in-place op that autograd cannot record while grad mode is on (as PyTorch): on a leaf
+        that requires grad (``p -= lr * p.grad`` outside ``no_grad`` would otherwise be lost), on a tensor
+        inside the graph, or with an operand that requires grad (its gradient would be dropped)."""
+        if _Mode.grad_enabled:
+            if self._requires_grad:
+                shape = tuple(self._data.shape)
+                if self._grad_fn is None:
+                    raise RuntimeError(
+                        f"{opname}: in-place operation on a leaf tensor of shape {shape} that requires grad (a leaf "
+                        "Variable that requires grad is being used in an in-place operation); do the update inside "
+                        "`with sd.no_grad():` (as an optimizer step does), or use the out-of-place op"
+                    )
+                raise RuntimeError(
+                    f"{opname}: in-place operation on a tensor of shape {shape} that is part of the graph (shendu "
+                    "records no in-place ops); use the out-of-place op (y = y + z) or wrap it in `with sd.no_grad():`"
+                )
+            for o in operands:
+                if isinstance(o, Tensor) and o._requires_grad:
+                    raise RuntimeError(
+                        f"{opname}: an operand of shape {tuple(o.shape)} requires grad, but the in-place result "
+                        "would not record it (its gradient would be lost); use the out-of-place op "
+                        "(y = y + z), or wrap it in `with sd.no_grad():`"
+                    )
         d = self._data
         if type(d) is np.ndarray and not d.flags.writeable:
             self._data = d.copy()
+
+    def _arith_operand(self, other, op):
+        """``other`` as the operand of the in-place arithmetic ``op`` on this tensor (see ``_operand``): it may
+        not broadcast this tensor bigger, nor bring floats into an integer tensor (PyTorch refuses both)."""
+        o = self._operand(other, op)
+        d = self._data
+        shape = getattr(o, "shape", ())
+        if shape != d.shape and len(shape):
+            try:
+                ok = np.broadcast_shapes(d.shape, shape) == d.shape
+            except ValueError:
+                ok = False
+            if not ok:
+                raise ValueError(f"{op}: an operand of shape {tuple(shape)} cannot be broadcast to the shape "
+                                 f"{tuple(d.shape)} of the tensor updated in place")
+        if d.dtype.kind in "iub":
+            kind = o.dtype.kind if hasattr(o, "dtype") else ("f" if isinstance(o, (float, complex)) else "i")
+            if kind in "fc" or op == "div_":
+                raise TypeError(f"{op}: the result is floating point and cannot be written in place into a tensor "
+                                f"of dtype {d.dtype}; use the out-of-place op (e.g. x = x / y) or x.float() first")
+        return o
 
     def _inplace_result(self, value) -> "Tensor":
         arr = value._data if isinstance(value, Tensor) else value
@@ -320,7 +374,7 @@ class Tensor:
         return self
 
     def __setitem__(self, key, value):
-        self._check_inplace("__setitem__")
+        self._check_inplace("__setitem__", value)
         if isinstance(key, Tensor):
             key = key._data
         elif isinstance(key, tuple):
@@ -344,7 +398,7 @@ class Tensor:
         return self
 
     def copy_(self, src):
-        self._check_inplace("copy_")
+        self._check_inplace("copy_")  # a value copy (``w.data.copy_(other_param)``): src's graph is not followed
         d = self._data
         arr = to_device(src._data if isinstance(src, Tensor) else np.asarray(src), device_of(d))  # copy_ moves across devices
         xp = namespace_of(d)
@@ -369,8 +423,8 @@ class Tensor:
         return o
 
     def add_(self, other, alpha=1):
-        self._check_inplace("add_")
-        o = self._operand(other, "add_")
+        self._check_inplace("add_", other)
+        o = self._arith_operand(other, "add_")
         if alpha != 1:
             o = o * alpha
         namespace_of(self._data).add(self._data, o, out=self._data, casting="unsafe")
@@ -378,25 +432,30 @@ class Tensor:
         return self
 
     def sub_(self, other, alpha=1):
-        o = self._operand(other, "sub_")
-        return self.add_(-o if alpha == 1 else o * -alpha)
+        self._check_inplace("sub_", other)
+        o = self._arith_operand(other, "sub_")
+        if alpha != 1:
+            o = o * alpha
+        namespace_of(self._data).subtract(self._data, o, out=self._data, casting="unsafe")
+        self._version += 1
+        return self
 
     def mul_(self, other):
-        self._check_inplace("mul_")
-        o = self._operand(other, "mul_")
+        self._check_inplace("mul_", other)
+        o = self._arith_operand(other, "mul_")
         namespace_of(self._data).multiply(self._data, o, out=self._data, casting="unsafe")
         self._version += 1
         return self
 
     def div_(self, other):
-        self._check_inplace("div_")
-        o = self._operand(other, "div_")
+        self._check_inplace("div_", other)
+        o = self._arith_operand(other, "div_")
         namespace_of(self._data).divide(self._data, o, out=self._data, casting="unsafe")
         self._version += 1
         return self
 
     def clamp_(self, min=None, max=None):
-        self._check_inplace("clamp_")
+        self._check_inplace("clamp_", min, max)
         namespace_of(self._data).clip(self._data, min, max, out=self._data)
         self._version += 1
         return self
@@ -427,6 +486,19 @@ class _HookHandle:
             self._lst.remove(self._entry)
         except ValueError:
             pass
+
+
+# How many post-accumulate hooks are registered (the engine hands leaf gradients over early only then).
+_POST_HOOKS = [0]
+
+
+class _PostHookHandle(_HookHandle):
+    __slots__ = ()
+
+    def remove(self):
+        if self._entry in self._lst:
+            self._lst.remove(self._entry)
+            _POST_HOOKS[0] -= 1
 
 
 def _weak(t):

@@ -71,10 +71,10 @@ def get_array_module(*arrays):
     return namespace_of(*arrays)
 
 
-def cuda_available() -> tuple[bool, str]:
-    """Whether a CUDA backend can be used, and why not if it cannot."""
-    why = cuda_unavailable_reason()
-    return (True, "ok") if why is None else (False, why)
+def cuda_available() -> bool:
+    """Whether a CUDA backend (CuPy and a GPU) can be used: a bool, so ``"cuda" if cuda_available() else "cpu"``
+    works (as ``sd.cuda.is_available()``); ``cuda_unavailable_reason()`` says why not."""
+    return cuda_unavailable_reason() is None
 
 
 def parse_to_args(args, kwargs):

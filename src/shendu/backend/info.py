@@ -5,13 +5,27 @@ import os
 import platform
 
 
+def _thread_pools(pools) -> str:
+    """'openblas 2 (numpy, scipy)': each library kind and thread count once, with the packages that load a copy
+    (NumPy and SciPy each ship their own OpenBLAS; threadpoolctl reports both)."""
+    seen: dict = {}
+    for p in pools:
+        key = f"{p.get('internal_api', '?')} {p.get('num_threads', '?')}"
+        owner = os.path.basename(os.path.dirname(p.get("filepath") or "")).removesuffix(".libs")
+        owners = seen.setdefault(key, [])
+        if owner and owner not in owners:
+            owners.append(owner)
+    return ", ".join(f"{k} ({', '.join(o)})" if o else k for k, o in seen.items()) or "none found"
+
+
 def info() -> dict:
     """Versions, BLAS, CPU and BLAS/OpenMP thread counts and GPU availability, as a dict of strings."""
     import numpy as np
 
-    from . import cuda_available, cuda_backend, get_default_device, get_default_dtype
+    from . import cuda_backend, cuda_unavailable_reason, get_default_device, get_default_dtype
 
-    ok, why = cuda_available()
+    why = cuda_unavailable_reason()
+    ok = why is None
     blas = "unknown"
     try:
         cfg = np.show_config(mode="dicts")
@@ -24,7 +38,7 @@ def info() -> dict:
     try:
         from threadpoolctl import threadpool_info
 
-        threads = ", ".join(f"{p['internal_api']} {p['num_threads']}" for p in threadpool_info()) or "none found"
+        threads = _thread_pools(threadpool_info())
     except Exception:  # pragma: no cover - threadpoolctl missing
         pass
     try:

@@ -1,8 +1,10 @@
 """`DataLoader`: minibatches of a data set (textbook 8.1.3, batch and minibatch algorithms).
 
 Minibatches must be drawn at random: not shuffling naturally ordered data hurts badly, and
-shuffling once is usually enough (textbook 8.1.3); the loader reshuffles every epoch with its own
-seeded Generator. Array-backed data sets (those with `get_batch`, e.g. `TensorDataset`) are batched
+shuffling once is usually enough (textbook 8.1.3); the loader reshuffles every epoch. As in PyTorch,
+a loader built without ``generator=``/``seed=`` draws each epoch's shuffle seed from shendu's global
+generator when iteration starts, so ``sd.manual_seed`` called after building it fixes the order; an
+explicit generator or seed keeps its own stream. Array-backed data sets (those with `get_batch`, e.g. `TensorDataset`) are batched
 with one fancy-indexing operation per array; other data sets are collated sample by sample.
 Batches are tuples of shendu Tensors (or NumPy arrays with `as_tensor=False`) on the host, as in
 PyTorch: the training loop (`shendu.train`) moves each batch to the model's device.
@@ -19,7 +21,6 @@ import numpy as np
 __all__ = ["DataLoader", "default_collate", "as_generator", "generator_states", "set_generator_states"]
 
 # Source of seeds for every random object in shendu.data created without an explicit seed.
-# TODO(core): wire to the global shendu generator (sd.manual_seed) once the core lands.
 
 
 def _draw_seed() -> int:
@@ -151,7 +152,9 @@ def _to_tensors(batch):
 class DataLoader:
     """Iterate over `dataset` in minibatches of `batch_size`; `len(loader)` = number of batches.
 
-    shuffle: new permutation each epoch from the loader's own Generator (seeded by `seed`).
+    shuffle: new permutation each epoch: from a seed drawn from shendu's global generator when iteration starts
+    (PyTorch's behaviour: ``sd.manual_seed`` after building the loader fixes it), or from the loader's own
+    Generator when ``seed``/``generator`` is given.
     transform: callable applied to the input batch (field 0, an array) before conversion.
     collate_fn: list of samples -> batch; when given, samples are always fetched one by one.
     prefetch: number of batches prepared ahead in a background thread (0 = none).
@@ -206,8 +209,9 @@ class DataLoader:
         self.transform = transform
         self.prefetch = int(prefetch)
         self.as_tensor = bool(as_tensor)
-        self.seed = _draw_seed() if seed is None else int(seed)
-        self._rng = np.random.default_rng(self.seed)
+        self._own_seed = seed is not None  # else: a seed from the global generator at each iter()
+        self.seed = int(seed) if self._own_seed else None
+        self._rng = np.random.default_rng(self.seed if self._own_seed else 0)  # replaced at each iter() then
         self._epoch, self._pool = 0, None
         self.timeout, self.multiprocessing_context = timeout, multiprocessing_context
         self.prefetch_factor = 2 if prefetch_factor is None else int(prefetch_factor)
@@ -246,7 +250,16 @@ class DataLoader:
             batch = _to_tensors(batch)
         return batch
 
+    def _begin_epoch(self):
+        """Without an own seed: draw this epoch's seed from the global generator now (as PyTorch does when an
+        iterator is created), only when it is used (shuffling, worker seeds)."""
+        if not self._own_seed and ((self.shuffle and self.sampler is None and self.batch_sampler is None)
+                                   or self.num_workers > 0):
+            self.seed = _draw_seed()
+            self._rng = np.random.default_rng(self.seed)
+
     def __iter__(self):
+        self._begin_epoch()
         if self.num_workers > 0:
             return self._worker_iter()
         batches = (self._make_batch(idx) for idx in self._index_batches())

@@ -125,8 +125,9 @@ class Model(Layer):
         return super()._weight_arrays()
 
     def summary(self, print_fn=print, line_length=65):
-        """Print (and return) Keras' table: each layer's name (type), output shape and number of weights, then
-        total, trainable and non-trainable counts (BatchNormalization's moving statistics are non-trainable)."""
+        """Print Keras' table and return None (the table is returned when print_fn is None or another callable):
+        each layer's name (type), output shape and number of weights, then total, trainable and non-trainable
+        counts (BatchNormalization's moving statistics are non-trainable)."""
         if not self.built or (self._graph is None and isinstance(self, Sequential) and not self._all_built()):
             raise ValueError(f"{self.name}: this model has not yet been built; give an input shape "
                              "(Input(...), input_dim=, input_shape=) or call it on data first")
@@ -148,7 +149,7 @@ class Model(Layer):
         text = "\n".join(lines)
         if print_fn is not None:
             print_fn(text)
-        return text
+        return None if print_fn is print else text  # as Keras: print and return None (no second copy in a REPL)
 
     # --- Keras training API -----------------------------------------------------------
     def compile(self, optimizer="rmsprop", loss=None, metrics=None, *, lr=None, clip_grad_norm=None, **_ignored):
@@ -194,7 +195,8 @@ class Model(Layer):
     def evaluate(self, x=None, y=None, batch_size=None, verbose="auto", return_dict=False, **_ignored):
         """[loss, metric...] as Keras (the loss alone without metrics; a dict with return_dict=True)."""
         self._ready(x, "evaluate")
-        logs = TrainingMixin.evaluate(self, _cast(x), y, batch_size=batch_size or 32)
+        logs = TrainingMixin.evaluate(self, _cast(x), y, batch_size=batch_size or 32,
+                                      verbose=1 if verbose == "auto" else int(verbose))
         if return_dict:
             return logs
         vals = list(logs.values())

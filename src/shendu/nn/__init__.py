@@ -46,3 +46,8 @@ from .layers.extra import (  # noqa: F401,E402  (issue 12)
     PairwiseDistance, ParameterDict, ParameterList, PixelShuffle, PixelUnshuffle, Softmax2d, Softshrink, Tanhshrink,
     Threshold, TripletMarginLoss, Unfold, Upsample, ZeroPad1d, ZeroPad2d,
 )
+from .layers.highway import Highway  # noqa: F401,E402  (issue 19)
+from .layers.noise import DropConnect, DropConnectLinear, GaussianDropout, GaussianNoise, StochasticPool2d, WeightNoise  # noqa: F401,E402  (issue 14)
+from .layers.tied import TiedLinear  # noqa: F401,E402  (issue 14)
+from .layers.multitask import MultiTask  # noqa: F401,E402  (issue 14)
+from . import parallel  # noqa: F401,E402  (issue 17: DistributedDataParallel)

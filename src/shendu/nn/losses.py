@@ -78,12 +78,15 @@ class SmoothL1Loss(_Loss):
 class CrossEntropyLoss(_Loss):
     """Softmax cross-entropy from logits; targets are class indices or probabilities (textbook 6.2.2.3)."""
 
-    def __init__(self, weight=None, ignore_index: int = -100, reduction: str = "mean", label_smoothing: float = 0.0):
+    def __init__(self, weight=None, ignore_index: int = -100, reduction: str = "mean", label_smoothing: float = 0.0,
+                 label_smoothing_form: str = "torch"):
         super().__init__(reduction)
         self.weight, self.ignore_index, self.label_smoothing = weight, ignore_index, label_smoothing
+        self.label_smoothing_form = label_smoothing_form  # 'book': eps/(k-1) on wrong classes (textbook 7.5.1)
 
     def forward(self, input, target):
-        return L.cross_entropy(input, target, self.weight, self.ignore_index, self.reduction, self.label_smoothing)
+        return L.cross_entropy(input, target, self.weight, self.ignore_index, self.reduction, self.label_smoothing,
+                               self.label_smoothing_form)
 
 
 class NLLLoss(_Loss):

@@ -16,11 +16,13 @@ def _shape_of(out):
     return type(out).__name__
 
 
-def summary(model, input_shape=None, input_data=None, batch_size: int = 2, dtype=None, print_fn=print) -> str:
+def summary(model, input_shape=None, input_data=None, batch_size: int = 2, dtype=None, print_fn=print):
     """Run ``model`` once (eval mode, no grad) on zeros of shape (batch_size, *input_shape) on the model's
     device (or on ``input_data``) and print each layer's type, output shape (batch shown as -1) and parameter count,
     then the totals. ``input_shape`` is one sample's shape, or a list of shapes for several inputs.
-    Returns the table as a string."""
+    With the default ``print_fn=print`` it prints and returns None, as Keras' ``model.summary()`` (so a REPL does not
+    show the table twice); ``print_fn=None`` prints nothing and returns the table as a string; any other callable
+    gets the table and it is returned as well."""
     if input_data is None:
         if input_shape is None:
             raise ValueError("summary: give input_shape (one sample's shape) or input_data")
@@ -69,4 +71,4 @@ def summary(model, input_shape=None, input_data=None, batch_size: int = 2, dtype
     text = "\n".join(out_lines)
     if print_fn is not None:
         print_fn(text)
-    return text
+    return None if print_fn is print else text

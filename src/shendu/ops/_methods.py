@@ -54,13 +54,25 @@ def _mod(self, other):
     return const(x % y)
 
 
-def _iop(name, f):
+def _iop(op, name, f):
+    """``x op= y``: in place (same Tensor and array, ``_version`` bumped) inside ``no_grad`` or when nothing
+    requires grad; a leaf that requires grad raises (PyTorch: "a leaf Variable that requires grad is being
+    used in an in-place operation"), so a hand-written ``p -= lr * p.grad`` is never a silent no-op. A
+    non-leaf in the graph (or an operand that requires grad) gives the differentiable out-of-place result,
+    rebound to the name: the gradient is right, only the object identity differs from PyTorch."""
     def iop(self, other):
-        if self._requires_grad and _Mode.grad_enabled:
-            return f(self, other)  # out of place inside the graph
+        if _Mode.grad_enabled and (self._requires_grad or (isinstance(other, Tensor) and other._requires_grad)):
+            if self._requires_grad and self._grad_fn is None:
+                self._check_inplace(op)  # raises: a leaf that requires grad
+            r = f(self, other)  # out of place inside the graph
+            if r.shape != self.shape:
+                raise ValueError(f"{op}: an operand of shape {tuple(getattr(other, 'shape', ()))} cannot be broadcast "
+                                 f"to the shape {tuple(self.shape)} of the tensor updated in place")
+            return r
         getattr(self, name)(other)
         return self
 
+    iop.__name__ = op
     return iop
 
 
@@ -93,8 +105,8 @@ METHODS = {
     "__eq__": E.eq, "__ne__": E.ne, "__lt__": E.lt, "__le__": E.le, "__gt__": E.gt, "__ge__": E.ge,
     "__and__": E.logical_and, "__or__": E.logical_or, "__xor__": E.logical_xor, "__invert__": E.logical_not,
     "__getitem__": I.getitem,
-    "__iadd__": _iop("add_", E.add), "__isub__": _iop("sub_", E.sub),
-    "__imul__": _iop("mul_", E.mul), "__itruediv__": _iop("div_", E.div),
+    "__iadd__": _iop("__iadd__", "add_", E.add), "__isub__": _iop("__isub__", "sub_", E.sub),
+    "__imul__": _iop("__imul__", "mul_", E.mul), "__itruediv__": _iop("__itruediv__", "div_", E.div),
     "add": E.add, "sub": E.sub, "mul": E.mul, "div": E.div, "pow": E.pow, "neg": E.neg,
     "exp": E.exp, "log": E.log, "log1p": E.log1p, "expm1": E.expm1, "sqrt": E.sqrt, "rsqrt": E.rsqrt,
     "square": E.square, "abs": E.abs, "sign": E.sign, "sin": E.sin, "cos": E.cos, "tanh": E.tanh,
@@ -305,7 +317,7 @@ def _inplace(name, f):
     """``x.<name>(...)``: compute ``f(x, ...)`` outside the graph and write it into ``x`` (PyTorch in-place)."""
 
     def m(self, *args, **kwargs):
-        self._check_inplace(name)
+        self._check_inplace(name, *args, *kwargs.values())
         with no_grad():
             r = f(self, *args, **kwargs)
         return self._inplace_result(r)
@@ -316,7 +328,7 @@ def _inplace(name, f):
 
 def _reshape_inplace(name, f):
     def m(self, *args, **kwargs):
-        self._check_inplace(name)
+        self._check_inplace(name, *args, *kwargs.values())
         with no_grad():
             self._data = f(self, *args, **kwargs)._data
         self._version += 1

@@ -21,20 +21,33 @@ from .shape import sum_to
 
 
 def _pair(a, b):
-    """Turn the operands of a binary op into Tensors (Python numbers keep the tensor's dtype)."""
+    """Turn the operands of a binary op into Tensors (Python numbers keep the tensor's dtype). An integer or
+    bool tensor meeting a floating one takes the floating dtype (PyTorch's category rule: int64 + float32 is
+    float32, not NumPy's float64)."""
     if isinstance(a, Tensor):
         if isinstance(b, Tensor):
-            return a, b
+            return _kinds(a, b)
         if isinstance(b, numbers.Number):
             b = scalar_like(b, a)
             return (a if b._data.dtype == a._data.dtype else a.type(b._data.dtype)), b
-        return a, as_tensor(b)
+        return _kinds(a, as_tensor(b))
     if isinstance(b, Tensor):
         if isinstance(a, numbers.Number):
             a = scalar_like(a, b)
             return a, (b if a._data.dtype == b._data.dtype else b.type(a._data.dtype))
-        return as_tensor(a), b
-    return as_tensor(a), as_tensor(b)
+        return _kinds(as_tensor(a), b)
+    return _kinds(as_tensor(a), as_tensor(b))
+
+
+def _kinds(a, b):
+    """``(a, b)`` with an integer/bool operand cast to the other's floating dtype (see ``_pair``)."""
+    da, db = a._data.dtype, b._data.dtype
+    if da.kind != db.kind:
+        if da.kind in "iub" and db.kind in "fc":
+            return a.type(db), b
+        if db.kind in "iub" and da.kind in "fc":
+            return a, b.type(da)
+    return a, b
 
 
 def _bcast_error(name, a, b):

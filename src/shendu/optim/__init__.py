@@ -19,3 +19,5 @@ from .coordinate import BlockCoordinateDescent, CoordinateDescent  # noqa: F401
 from . import line_search  # noqa: F401
 from .adadelta import Adadelta  # noqa: F401
 from .nadam import Adamax, NAdam  # noqa: F401
+from .groups import param_groups  # noqa: F401
+from .optimizer import RemovableHandle  # noqa: F401

@@ -1,4 +1,4 @@
-"""``Optimizer`` base class: parameter groups, per-parameter state, zero_grad, state_dict (Textbook 8.3-8.5).
+"""``Optimizer`` base: parameter groups, per-parameter state, zero_grad, state_dict, step hooks (Textbook 8.3-8.5).
 
 Subclasses implement ``step(closure=None)`` and update ``p._data`` in place with preallocated state arrays.
 State is kept per parameter in ``self.state[p]`` (a dict); keys starting with ``_`` are scratch buffers,
@@ -7,6 +7,8 @@ not saved. ``state_dict()`` refers to parameters by their index over all groups,
 from __future__ import annotations
 
 import numbers
+import functools
+from collections import OrderedDict
 from collections.abc import Mapping
 
 import numpy as np
@@ -15,7 +17,7 @@ from ..autograd.grad_mode import enable_grad
 from ..autograd.tensor import Tensor
 from ..backend import device_of, is_host, namespace_of, to_device
 
-__all__ = ["Optimizer", "required"]
+__all__ = ["Optimizer", "RemovableHandle", "required"]
 
 
 class _Required:
@@ -66,9 +68,93 @@ def _placed(v, dtype, dev):
     return to_device(v, dev).astype(dtype, copy=False)  # to_device copies across devices
 
 
+class RemovableHandle:
+    """Returned by ``register_step_pre_hook``/``register_step_post_hook``: ``handle.remove()`` unregisters the
+    hook (also usable as a context manager), as ``torch.utils.hooks.RemovableHandle``."""
+
+    _next_id = 0
+
+    def __init__(self, hooks):
+        self._hooks = hooks
+        self.id = RemovableHandle._next_id
+        RemovableHandle._next_id += 1
+
+    def remove(self):
+        self._hooks.pop(self.id, None)
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        self.remove()
+        return False
+
+
+def _with_step_hooks(step):
+    """Wrap a subclass's ``step`` so the pre hooks run before it and the post hooks after it (once per call, also
+    when a subclass's step calls ``super().step``)."""
+
+    @functools.wraps(step)
+    def wrapper(self, *args, **kwargs):
+        d = self.__dict__
+        pre, post = d.get("_step_pre_hooks"), d.get("_step_post_hooks")
+        if (not pre and not post) or d.get("_in_hooked_step"):
+            return step(self, *args, **kwargs)
+        d["_in_hooked_step"] = True
+        try:
+            for hook in list(pre.values()) if pre else ():
+                r = hook(self, args, kwargs)
+                if r is not None:
+                    if not (isinstance(r, tuple) and len(r) == 2 and isinstance(r[1], dict)):
+                        raise RuntimeError(f"{type(self).__name__}: a step pre hook must return None or a tuple "
+                                           f"(new_args, new_kwargs), got {type(r).__name__}")
+                    args, kwargs = tuple(r[0]), r[1]
+            out = step(self, *args, **kwargs)
+            for hook in list(post.values()) if post else ():
+                hook(self, args, kwargs)
+        finally:
+            d["_in_hooked_step"] = False
+        return out
+
+    wrapper._shendu_step_hooks = True
+    return wrapper
+
+
 class Optimizer:
     """Base optimizer: ``Optimizer(params, defaults)``; params is an iterable of Tensors or of dicts
-    ``{"params": [...], <option>: value}`` (parameter groups with their own options)."""
+    ``{"params": [...], <option>: value}`` (parameter groups with their own options).
+
+    ``register_step_pre_hook(hook)`` / ``register_step_post_hook(hook)`` (PyTorch's names): ``hook(optimizer,
+    args, kwargs)`` runs before / after every ``step(*args, **kwargs)`` (a pre hook may return ``(new_args,
+    new_kwargs)``); both return a handle with ``.remove()``. Constraints and proximal steps attach this way.
+    """
+
+    def __init_subclass__(cls, **kwargs):
+        super().__init_subclass__(**kwargs)
+        step = cls.__dict__.get("step")
+        if callable(step) and not getattr(step, "_shendu_step_hooks", False):
+            cls.step = _with_step_hooks(step)
+
+    def register_step_pre_hook(self, hook):
+        """Run ``hook(optimizer, args, kwargs) -> None or (new_args, new_kwargs)`` before each ``step``;
+        returns a handle whose ``.remove()`` unregisters it."""
+        return self._add_step_hook("_step_pre_hooks", hook)
+
+    def register_step_post_hook(self, hook):
+        """Run ``hook(optimizer, args, kwargs) -> None`` after each ``step`` (e.g. a projection onto a constraint
+        set, textbook 7.2); returns a handle whose ``.remove()`` unregisters it."""
+        return self._add_step_hook("_step_post_hooks", hook)
+
+    def _add_step_hook(self, key, hook):
+        if not callable(hook):
+            raise TypeError(f"{type(self).__name__}.register_{key[1:-6]}_hook: hook must be callable "
+                            f"(optimizer, args, kwargs), got {type(hook).__name__}")
+        hooks = self.__dict__.get(key)
+        if hooks is None:
+            hooks = self.__dict__[key] = OrderedDict()
+        handle = RemovableHandle(hooks)
+        hooks[handle.id] = hook
+        return handle
 
     def __init__(self, params, defaults):
         self.defaults = dict(defaults)

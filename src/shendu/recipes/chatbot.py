@@ -1,6 +1,8 @@
 """chatbot recipe: the seeds' seq2seq chatbot (GRU, 3 layers, 256 units, shared embedding; Luong attention)
 trained teacher-forced on examples/data/dialogues.tsv (templated public-domain pairs; see examples/chatbot.py,
-which also shows greedy and beam-search replies). Batches are (src, tgt_in, tgt_out) id arrays."""
+which also shows beam-search candidates). Batches are (src, tgt_in, tgt_out) id arrays. After training the
+runner prints the greedy replies to a few prompts. `--data-dir DIR` reads DIR/chatbot/dialogues.tsv when it
+exists (the bundled corpus otherwise); `--quick` trains a 1-layer 32-unit model on the first 256 pairs."""
 from __future__ import annotations
 
 from pathlib import Path
@@ -36,21 +38,41 @@ def load_dialogue_arrays(path=None, valid_fraction=0.1, seed=0):
     return itos, split(tr), split(te)
 
 
+PROMPTS = ("hello there .", "what is three plus four ?", "i live in paris .", "do you like dogs ?", "how are you ?")
+
+
+def sample_replies(model, itos, prompts=PROMPTS, max_len=20):
+    """'> prompt' / '  reply' lines: the model's greedy replies (words outside the vocabulary are <unk>)."""
+    stoi = {w: i for i, w in enumerate(itos)}
+    lines = []
+    for text in prompts:
+        ids = np.array([[stoi.get(w, 3) for w in text.split()] or [3]], np.int64)
+        reply = " ".join(itos[i] for i in model.greedy(ids, max_len=max_len)[0])
+        lines += [f"> {text}", f"  {reply}"]
+    return lines
+
+
 @register("chatbot", description="seq2seq chatbot (GRU 3x256, shared embedding, Luong attention) on the bundled "
-          "dialogue corpus; teacher forcing, Adam", epochs=30, batch_size=64, lr=2e-3)
+          "dialogue corpus; teacher forcing, Adam; prints sample replies", epochs=30, batch_size=64, lr=2e-3,
+          threads=1)
 def chatbot(cfg):
     from .. import optim
     from ..models import Seq2Seq
     from ..nn import functional as F
 
-    itos, train, test = load_dialogue_arrays(cfg.get("data_dir") and Path(cfg["data_dir"]) / "dialogues.tsv",
+    own = Path(cfg["data_dir"]) / "chatbot" / "dialogues.tsv" if cfg.get("data_dir") else None
+    itos, train, test = load_dialogue_arrays(own if own is not None and own.is_file() else None,
                                              seed=int(cfg.get("seed", 0)))
+    if cfg.get("quick"):
+        train = tuple(a[:256] for a in train)
     V = len(itos)
-    model = Seq2Seq(V, emb_dim=256, hidden_size=256, num_layers=3, cell="GRU", attention="general")
+    size, layers = (32, 1) if cfg.get("quick") else (256, 3)
+    model = Seq2Seq(V, emb_dim=size, hidden_size=size, num_layers=layers, cell="GRU", attention="general")
     model.vocabulary = itos
 
     def loss(out, y):
         yy = y._data if hasattr(y, "_data") else np.asarray(y)
         return F.cross_entropy(out.reshape(-1, V), yy.reshape(-1).astype(np.int64), ignore_index=0)
 
-    return Setup(model, loss, optim.Adam(model.parameters(), lr=cfg["lr"]), train, test, metrics=())
+    return Setup(model, loss, optim.Adam(model.parameters(), lr=cfg["lr"]), train, test, metrics=(),
+                 report=lambda m: sample_replies(m, itos))

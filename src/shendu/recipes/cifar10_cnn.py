@@ -36,10 +36,10 @@ def cifar_setup(model, optimizer, data, batch_size, seed=0):
           epochs=20, batch_size=128, lr=1e-3)
 def cifar10_cnn(cfg):
     from .. import optim
-    from ..data.datasets import load_cifar10
     from ..models import CifarCNN
+    from ._data import recipe_cifar10
 
-    data = load_cifar10(root=cfg.get("data_dir"), download=cfg.get("download", True))
+    data = recipe_cifar10(cfg)
     model = CifarCNN()
     return cifar_setup(model, optim.Adam(model.parameters(), lr=cfg["lr"]), data, cfg["batch_size"],
                        int(cfg.get("seed", 0)))
@@ -49,9 +49,9 @@ def cifar10_cnn(cfg):
           lr=1e-3)
 def lenet_mnist(cfg):
     from .. import optim
-    from ..data.datasets import load_mnist
     from ..models import LeNet5
+    from ._data import recipe_mnist
 
-    train, test = load_mnist(root=cfg.get("data_dir"), download=cfg.get("download", True), flatten=False)
+    train, test = recipe_mnist(cfg, flatten=False)
     model = LeNet5()
     return Setup(model, "cross_entropy", optim.Adam(model.parameters(), lr=cfg["lr"]), train, test)

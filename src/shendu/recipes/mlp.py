@@ -33,9 +33,12 @@ def linear_decay(lr0, epochs, final=0.01):
 
 
 @register("digits-mlp", description="MLP 64-512-10 (ReLU, Adam, shift augmentation, linear LR decay) on "
-          "scikit-learn's 8x8 digits; >= 97% test accuracy in about a second", epochs=20, batch_size=32, lr=1e-3,
-          threads=1)
+          "scikit-learn's 8x8 digits; 99.2% test accuracy after 2-6 s of training on 2 cores",
+          epochs=20, batch_size=32, lr=1e-3, threads=1)
 def digits_mlp(cfg):
+    """99.2% test accuracy (seed 0, 20 epochs). Measured with `.venv/bin/shendu train` on a 2-core x86 machine:
+    2.0-2.3 s of training, 3.3-3.6 s for the whole command when the machine is idle; 5-6.5 s and 9-10 s under
+    a load average of 5 (other jobs)."""
     from ..data.datasets import load_digits
     from ..data.preprocessing import StandardScaler
     from ..train import LearningRateScheduler
@@ -62,13 +65,13 @@ def xor(cfg):
 
 
 def _mnist(cfg):
-    from ..data.datasets import load_mnist
+    from ._data import recipe_mnist
 
-    return load_mnist(root=cfg.get("data_dir"), download=cfg.get("download", True), flatten=True)
+    return recipe_mnist(cfg, flatten=True)
 
 
 @register("mnist-mlp", description="MLP 784-100-BatchNorm-ReLU-10, Adam, batch 100 on MNIST (the seeds' example)",
-          epochs=20, batch_size=100, lr=1e-3)
+          epochs=20, batch_size=100, lr=1e-3, threads=1)
 def mnist_mlp(cfg):
     nn, optim = _nn()
     train, test = _mnist(cfg)

@@ -1,7 +1,9 @@
 """Recipe registry: named, seeded training set-ups runnable with `shendu train NAME`.
 
 A recipe is a function `build(cfg) -> Setup` registered with `@register(name, description=..., epochs=...,
-batch_size=..., lr=...)`. `cfg` is a dict with epochs, batch_size, lr, seed, download and data_dir.
+batch_size=..., lr=...)`. `cfg` is a dict with epochs, batch_size, lr, seed, threads, download, data_dir (the
+base folder, as $SHENDU_DATA: a data set `name` lives in data_dir/name) and quick (a smoke run: one epoch of a
+few steps; a recipe may shrink its model or data, and must then run offline, see `_data.py`).
 Other engineers add recipes (e.g. `cifar10-cnn`, `lenet-mnist`, `chatbot`) as modules of this package,
 imported automatically; user code may also register at runtime before calling `run`.
 """
@@ -31,6 +33,7 @@ class Setup:
     callbacks: list = field(default_factory=list)
     scheduler: Any = None
     fit_kwargs: dict = field(default_factory=dict)
+    report: Any = None  # model -> list of lines the runner prints after the test metrics (e.g. chatbot replies)
 
 
 @dataclass
@@ -47,8 +50,8 @@ REGISTRY: dict[str, Recipe] = {}
 def register(name, *, description, epochs, batch_size, lr, seed=0, threads=None):
     """Decorator registering `build(cfg) -> Setup` as recipe `name` with its default hyperparameters.
 
-    threads: BLAS threads while the recipe runs (None: leave the default). Small models run fastest
-    single-threaded: BLAS threads cost more than they give on tiny matrix products.
+    threads: BLAS threads while the recipe runs (None: the runner's choice, `runner.auto_threads()`). Small
+    models run fastest single-threaded: BLAS threads cost more than they give on tiny matrix products.
     """
 
     def deco(build):

@@ -8,7 +8,8 @@ __all__ = ["History"]
 
 
 class History:
-    """`history.history[name]` is a list with one float per epoch; `history.epoch` the epoch numbers (0-based)."""
+    """`history.history[name]` is a list with one float per epoch; `history.epoch` the epoch numbers (0-based, as
+    Keras); the plot, the CSV log and the progress lines number epochs from 1."""
 
     def __init__(self):
         self.history: dict[str, list] = {}
@@ -49,7 +50,8 @@ class History:
         return f"History(epochs={len(self.epoch)}{', ' + last if last else ''})"
 
     def plot(self, path=None, keys=None):
-        """Plot losses (left) and other metrics (right) per epoch, train solid and val dashed; save to `path` (PNG).
+        """Plot losses (left) and other metrics (right) per epoch (numbered from 1, as the CSV log), train solid and
+        validation (val_*, present when fit had validation data) dashed; save to `path` (PNG).
 
         Returns the matplotlib Figure. Uses the non-interactive Agg backend when saving.
         """

@@ -16,10 +16,16 @@ class TrainingMixin:
     """compile/fit/evaluate/predict for a Module; the compiled Trainer lives in `model._trainer`."""
 
     def compile(self, optimizer="adam", loss="cross_entropy", metrics=(), *, lr=None, scheduler=None,
-                clip_grad_norm=None):
-        """Choose loss, optimizer (instance or name built on this model's parameters with `lr`) and metrics."""
+                clip_grad_norm=None, regularizers=(), constraints=()):
+        """Choose loss, optimizer (instance or name built on this model's parameters with `lr`) and metrics.
+
+        regularizers (``regularize.L2(1e-4)``, ...) and constraints (``regularize.MaxNorm(3)``, ...) are part of the
+        compiled objective (Keras attaches them to layers; here they are given once, at compile) and hold for every
+        later fit: penalties are added to the training loss (the reported loss includes them, as Keras), constraints
+        are applied after each optimizer step."""
         trainer = Trainer(self, loss=loss, optimizer=optimizer, metrics=metrics, scheduler=scheduler,
-                          clip_grad_norm=clip_grad_norm, lr=lr, verbose=1)
+                          clip_grad_norm=clip_grad_norm, lr=lr, verbose=1, regularizers=regularizers,
+                          constraints=constraints)
         object.__setattr__(self, "_trainer", trainer)
         return self
 
@@ -49,8 +55,18 @@ class TrainingMixin:
                      max_steps=max_steps, resume_from=resume_from)
 
     def evaluate(self, x, y=None, *, batch_size=256, verbose=0):
-        """{'loss': ..., metric: ...} on (x, y). ``verbose`` is accepted as in Keras; nothing is printed."""
-        return self._compiled("evaluate").evaluate(x if y is None else (x, y), batch_size=batch_size)
+        """{'loss': ..., metric: ...} on (x, y). verbose=1 or 2 also prints one line 'loss: ... - accuracy: ...
+        - 0.1s' to stderr (on a terminal or not); 0 prints nothing."""
+        import sys
+        import time
+
+        from .callbacks.progress import format_logs
+
+        t0 = time.perf_counter()
+        logs = self._compiled("evaluate").evaluate(x if y is None else (x, y), batch_size=batch_size)
+        if verbose:
+            print(f"evaluate - {format_logs(logs)} - {time.perf_counter() - t0:.1f}s", file=sys.stderr, flush=True)
+        return logs
 
     def predict(self, x, *, batch_size=256, verbose=0):
         """Outputs for inputs x as a NumPy array (eval mode, no graph). ``verbose`` as in Keras; nothing is printed."""

@@ -25,8 +25,11 @@ __all__ = ["Trainer", "fit", "evaluate", "predict", "make_loader"]
 TRAINING_STATE = "shendu-training-state"
 
 
-def make_loader(data, batch_size, shuffle=False, seed=None, who="fit"):
-    """A DataLoader from a DataLoader, a Dataset, a tuple (x, y[, ...]) of arrays/Tensors, or one array."""
+def make_loader(data, batch_size, shuffle=False, seed=None, who="fit", dtype=None):
+    """A DataLoader from a DataLoader, a Dataset, a tuple (x, y[, ...]) of arrays/Tensors, or one array.
+
+    ``dtype``: floating arrays/Tensors of another floating dtype are cast to it once, with the data (as Keras
+    casts to the model's dtype: float64 NumPy data train a float32 model in float32)."""
     from ..data import DataLoader, Dataset, TensorDataset
 
     if isinstance(data, DataLoader):
@@ -38,13 +41,37 @@ def make_loader(data, batch_size, shuffle=False, seed=None, who="fit"):
     elif isinstance(data, (tuple, list)):
         if not data:
             raise ValueError(f"{who}: got an empty tuple of arrays; expected (x, y)")
-        ds = TensorDataset(*data)
+        ds = TensorDataset(*_cast_floats(data, dtype))
     elif isinstance(data, (np.ndarray, Tensor)) or (hasattr(data, "shape") and hasattr(data, "dtype")):
-        ds = TensorDataset(data)
+        ds = TensorDataset(*_cast_floats((data,), dtype))
     else:
         raise TypeError(f"{who}: data must be a DataLoader, a Dataset, a tuple (x, y) of arrays or an array; "
                         f"got {type(data).__name__}")
     return DataLoader(ds, batch_size=batch_size, shuffle=shuffle, seed=seed)
+
+
+def _cast_floats(arrays, dtype):
+    """``arrays`` with each floating one of a floating dtype other than ``dtype`` cast to it (None: unchanged)."""
+    if dtype is None:
+        return tuple(arrays)
+    out = []
+    for a in arrays:
+        dt = getattr(a, "dtype", None)
+        if dt is not None and getattr(dt, "kind", "") == "f" and dt != dtype:
+            a = a.type(dtype) if isinstance(a, Tensor) else a.astype(dtype)
+        out.append(a)
+    return tuple(out)
+
+
+def model_dtype(model):
+    """The dtype of the model's first floating parameter (or buffer); None for a model without any."""
+    for attr in ("parameters", "buffers"):
+        it = getattr(model, attr, None)
+        if callable(it):
+            for t in it():
+                if t._data.dtype.kind == "f":
+                    return t._data.dtype
+    return None
 
 
 def _as_tensors(batch):
@@ -162,6 +189,40 @@ def check_training_state(state, where="<dict>"):
         raise _bad(where, "rng", "a dict device name -> generator state (a dict)", state["rng"])
 
 
+def _check_regs(regularizers, constraints):
+    """Lists of regularizers (callables model -> scalar Tensor) and constraints (``.apply(model, optimizer)`` or
+    callables model -> None), checked."""
+    regs = [regularizers] if callable(regularizers) else list(regularizers or ())
+    cons = [constraints] if callable(constraints) or hasattr(constraints, "apply") else list(constraints or ())
+    for r in regs:
+        if not callable(r):
+            raise TypeError(f"fit: regularizers must be callables model -> scalar Tensor, got {type(r).__name__}")
+    for c in cons:
+        if not (callable(c) or hasattr(c, "apply")):
+            raise TypeError(f"fit: constraints must have .apply(model, optimizer) or be callables model -> None, "
+                            f"got {type(c).__name__}")
+    return regs, cons
+
+
+def _sum_penalties(regs, model):
+    total = None
+    for r in regs:
+        v = r(model)
+        if not isinstance(v, Tensor) or v.ndim != 0:
+            raise ValueError(f"fit: regularizer {r!r} must return a scalar Tensor, got "
+                             f"{type(v).__name__} {getattr(v, 'shape', '')}")
+        total = v if total is None else total + v
+    return total
+
+
+def _apply_constraints(model, cons, opt):
+    for c in cons:
+        if hasattr(c, "apply"):
+            c.apply(model, opt)
+        else:
+            c(model)
+
+
 class Trainer:
     """Runs the training loop for one model: `Trainer(model, loss=..., optimizer=...).fit(data, epochs=...)`.
 
@@ -171,7 +232,7 @@ class Trainer:
     """
 
     def __init__(self, model, *, loss, optimizer="adam", metrics=(), callbacks=(), scheduler=None,
-                 clip_grad_norm=None, verbose=1, lr=None):
+                 clip_grad_norm=None, verbose=1, lr=None, regularizers=(), constraints=()):
         if not callable(model):
             raise TypeError(f"Trainer: model must be a callable Module, got {type(model).__name__}")
         self.model = model
@@ -184,6 +245,7 @@ class Trainer:
         if clip_grad_norm is not None and not clip_grad_norm > 0:
             raise ValueError(f"Trainer: clip_grad_norm must be > 0, got {clip_grad_norm!r}")
         self.clip_grad_norm = clip_grad_norm
+        self.regularizers, self.constraints = _check_regs(regularizers, constraints)
         self.verbose = int(verbose)
         self.user_callbacks = list(callbacks)
         self.history = History()
@@ -230,7 +292,7 @@ class Trainer:
 
     def evaluate(self, data, batch_size=256):
         """{'loss': mean loss, metric: value} over `data` (model in eval mode, no graph)."""
-        return self._run_eval(make_loader(data, batch_size, who="evaluate"))
+        return self._run_eval(make_loader(data, batch_size, who="evaluate", dtype=model_dtype(self.model)))
 
     def validate(self):
         """Validation logs {'val_loss', 'val_<metric>'} of the current parameters ({} without val data)."""
@@ -323,9 +385,11 @@ class Trainer:
 
         if not isinstance(epochs, numbers.Integral) or epochs < 0:
             raise ValueError(f"fit: epochs must be an int >= 0, got {epochs!r}")
-        self.loader = make_loader(train_data, batch_size, shuffle=shuffle, who="fit")
+        self.epochs = int(epochs)  # for the progress lines ("Epoch 3/10")
+        dt = model_dtype(self.model)  # float data are cast to it once (Keras)
+        self.loader = make_loader(train_data, batch_size, shuffle=shuffle, who="fit", dtype=dt)
         self.val_loader = None if val_data is None else make_loader(val_data, max(256, int(batch_size)),
-                                                                    who="fit (val_data)")
+                                                                    who="fit (val_data)", dtype=dt)
         self.steps_per_epoch = len(self.loader)
         cbs = list(self.user_callbacks)
         if self.verbose and not any(isinstance(c, ProgressBar) for c in cbs):
@@ -338,6 +402,7 @@ class Trainer:
         zero_grad = opt.zero_grad if hasattr(opt, "zero_grad") else model.zero_grad
         params = list(model.parameters()) if self.clip_grad_norm else None
         keep = bool(self.metrics)
+        regs, cons = self.regularizers, self.constraints
         dev = model_device(model)
         begin_cbs, end_cbs = cbl.batch_begin, cbl.batch_end
         cbl.on_train_begin({})
@@ -364,11 +429,15 @@ class Trainer:
                     *xs, y = _to_device(batch, dev)
                     out = model(*xs)
                     loss = loss_fn(out, y)
+                    if regs:  # J~ = J + sum of penalties (textbook 7.1); the reported loss includes them
+                        loss = loss + _sum_penalties(regs, model)
                     zero_grad()
                     loss.backward()
                     if params is not None:
                         _clip(params, self.clip_grad_norm)
                     opt.step()
+                    if cons:  # reprojection / proximal steps after each step (textbook 7.2, 7.23)
+                        _apply_constraints(model, cons, opt)
                     lv = float(loss._data)
                     n = _batch_size(y)
                     total += lv * n
@@ -405,7 +474,8 @@ class Trainer:
         model = self.model
         from ..data import DataLoader
 
-        loader = make_loader(x if isinstance(x, (tuple, list, DataLoader)) else (x,), batch_size, who="predict")
+        loader = make_loader(x if isinstance(x, (tuple, list, DataLoader)) else (x,), batch_size, who="predict",
+                             dtype=model_dtype(model))
         was_training = getattr(model, "training", False)
         if hasattr(model, "eval"):
             model.eval()
@@ -427,7 +497,7 @@ class Trainer:
 
 def fit(model, train_data, *, loss, optimizer="adam", epochs=1, batch_size=32, val_data=None, metrics=(),
         callbacks=(), scheduler=None, clip_grad_norm=None, shuffle=True, verbose=1, max_steps=None,
-        resume_from=None, lr=None):
+        resume_from=None, lr=None, regularizers=(), constraints=()):
     """Train `model` on `train_data` ((x, y) arrays/Tensors, a Dataset or a DataLoader); returns a History.
 
     loss: callable (output, target) -> scalar Tensor, or a name ('cross_entropy', 'mse', ...).
@@ -436,9 +506,14 @@ def fit(model, train_data, *, loss, optimizer="adam", epochs=1, batch_size=32, v
     scheduler: stepped once per epoch (ReduceLROnPlateau gets val_loss). clip_grad_norm: max global L2 norm.
     max_steps: stop after this many optimizer steps in total. resume_from: a checkpoint written by
     ModelCheckpoint (full state); with the same seed the run continues exactly as if uninterrupted.
+    regularizers: callables model -> scalar Tensor (``regularize.L2(1e-4)``, ...) added to the training loss of
+    every step; the reported training loss includes them (as Keras), val_loss and evaluate() do not.
+    constraints: ``regularize.MaxNorm(3)``, ``L2Ball``, ``ProximalL1``, ... (or callables model -> None), applied
+    in order after every optimizer step.
     """
     trainer = Trainer(model, loss=loss, optimizer=optimizer, metrics=metrics, callbacks=callbacks,
-                      scheduler=scheduler, clip_grad_norm=clip_grad_norm, verbose=verbose, lr=lr)
+                      scheduler=scheduler, clip_grad_norm=clip_grad_norm, verbose=verbose, lr=lr,
+                      regularizers=regularizers, constraints=constraints)
     history = trainer.fit(train_data, epochs=epochs, batch_size=batch_size, val_data=val_data, shuffle=shuffle,
                           max_steps=max_steps, resume_from=resume_from)
     history.trainer = trainer

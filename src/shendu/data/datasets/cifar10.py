@@ -62,14 +62,17 @@ def read_cifar10_archive(path):
 
 
 def load_cifar10(root=None, download=True, normalize=True, channels_last=False, url=None, sha256=None,
-                 verify=True):
+                 verify=True, data_dir=None):
     """CIFAR-10 as ((x_train, y_train), (x_test, y_test)).
 
-    x: float32 in [0, 1] (uint8 if normalize=False), shape (N, 3, 32, 32) or (N, 32, 32, 3) if
-    channels_last; y: int64 (N,). Reads `cifar-10-binary.tar.gz` from `root` or `$SHENDU_DATA/cifar10`.
+    x: normalize=True (the default): float32 in [0, 1], already divided by 255; normalize=False: the raw uint8
+    pixels 0..255. Shape (N, 3, 32, 32), or (N, 32, 32, 3) if channels_last; y: int64 (N,).
+    Reads `cifar-10-binary.tar.gz` from `root` (the folder itself) or `<data_dir>/cifar10` (data_dir: as `--data-dir`; default `$SHENDU_DATA`, then ~/.cache/shendu). Your own
+    archive in the binary format is used (ChecksumWarning when it is not the official one; each batch must be
+    whole 3073-byte records); a download must match the official SHA-256.
     """
     paths = fetch_files("cifar10", {CIFAR10_ARCHIVE: sha256 or CIFAR10_SHA256}, (url or CIFAR10_URL,),
-                        root=root, download=download, verify=verify)
+                        root=root, download=download, verify=verify, data_dir=data_dir)
     out = []
     for x, y in read_cifar10_archive(paths[CIFAR10_ARCHIVE]):
         if channels_last:

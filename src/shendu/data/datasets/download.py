@@ -1,8 +1,11 @@
 """Cache folders and verified downloads for data set files.
 
-Files live in `$SHENDU_DATA/<name>/` or `~/.cache/shendu/<name>/`. A download goes to a temporary
-file in the same folder, its SHA-256 is checked, and only then is it moved into place with
-`os.replace` (atomic), so the cache never holds a partial or unverified file.
+Files live in `<data dir>/<name>/`, where the data dir is `--data-dir DIR` / `data_dir=` (the same thing),
+else `$SHENDU_DATA`, else `~/.cache/shendu`. A download goes to a temporary file in the same folder, its SHA-256
+is checked against the official one (a mismatch is an error), and only then is it moved into place with
+`os.replace` (atomic), so the cache never holds a partial or unverified download. Files that were already there
+(your own copies) may have another checksum: that is a `ChecksumWarning`, and the loaders check their format
+(IDX magic and shapes, CIFAR-10 record size) when they read them.
 """
 from __future__ import annotations
 
@@ -13,7 +16,8 @@ import urllib.error
 import urllib.request
 from pathlib import Path
 
-__all__ = ["data_home", "sha256_file", "download_file", "fetch_files", "ChecksumError", "DatasetNotFoundError"]
+__all__ = ["data_home", "sha256_file", "download_file", "fetch_files", "ChecksumError", "ChecksumWarning",
+           "DatasetNotFoundError"]
 
 ENV_VAR = "SHENDU_DATA"
 _CHUNK = 1 << 20
@@ -23,15 +27,20 @@ class ChecksumError(ValueError):
     """A file's SHA-256 digest differs from the known one."""
 
 
+class ChecksumWarning(UserWarning):
+    """A local data file (not downloaded by shendu) differs from the official one; it is used if well-formed."""
+
+
 class DatasetNotFoundError(FileNotFoundError):
     """Data set files are missing and could not be downloaded."""
 
 
-def data_home(name: str, root=None) -> Path:
-    """Folder holding data set `name`: `root` if given, else `$SHENDU_DATA/<name>` or `~/.cache/shendu/<name>`."""
+def data_home(name: str, root=None, data_dir=None) -> Path:
+    """Folder holding data set `name`: `root` (the folder itself) if given, else `<data_dir>/<name>`, where
+    `data_dir` defaults to `$SHENDU_DATA`, then `~/.cache/shendu` (`--data-dir DIR` is `data_dir`)."""
     if root is not None:
         return Path(root).expanduser()
-    base = os.environ.get(ENV_VAR)
+    base = os.fspath(data_dir) if data_dir is not None else os.environ.get(ENV_VAR)
     return (Path(base).expanduser() if base else Path.home() / ".cache" / "shendu") / name
 
 
@@ -59,6 +68,9 @@ def download_file(url: str, dest, sha256: str | None, timeout: float = 30.0) -> 
                 h.update(chunk)
                 out.write(chunk)
             out.flush()
+            from ...serialization import _chmod_as_umask
+
+            _chmod_as_umask(out.fileno())  # mkstemp makes 0600: give the data file the usual 0o666 & ~umask
             os.fsync(out.fileno())
         digest = h.hexdigest()
         if sha256 is not None and digest != sha256.lower():
@@ -75,23 +87,27 @@ def download_file(url: str, dest, sha256: str | None, timeout: float = 30.0) -> 
 
 
 def fetch_files(name: str, files: dict, mirrors, root=None, download=True, verify=True,
-                timeout: float = 30.0) -> dict:
-    """Return {filename: Path} for `files` ({filename: sha256}) in the cache of data set `name`.
+                timeout: float = 30.0, data_dir=None) -> dict:
+    """Return {filename: Path} for `files` ({filename: sha256}) in the folder of data set `name` (`data_home`).
 
-    Missing files are downloaded from `mirrors` (base URLs, tried in order) when `download` is true.
-    With `verify`, files already present are checked against their SHA-256 as well.
+    Missing files are downloaded from `mirrors` (base URLs, tried in order) when `download` is true; a download
+    whose SHA-256 differs from the official one is discarded with a ChecksumError (unless verify=False).
+    Files already present are used whatever their checksum: with `verify`, another checksum than the official
+    one gives a ChecksumWarning (your own copy; the loader checks its format).
     Raises DatasetNotFoundError naming every missing file, the folder and the URLs.
     """
-    folder = data_home(name, root)
+    import warnings
+
+    folder = data_home(name, root, data_dir)
     paths = {fname: folder / fname for fname in files}
     failures: dict[str, list[str]] = {}
     unreachable: set[str] = set()  # mirrors that refused or timed out: not retried for the other files
+    own: list[str] = []  # local files with another checksum than the official one
     for fname, path in paths.items():
         expected = files[fname]
         if path.is_file():
             if verify and expected is not None and sha256_file(path) != expected.lower():
-                raise ChecksumError(f"{path} has SHA-256 {sha256_file(path)}, expected {expected.lower()}; "
-                                    "delete it to download it again, or pass verify=False to use it anyway")
+                own.append(fname)
             continue
         if not download:
             continue
@@ -109,6 +125,10 @@ def fetch_files(name: str, files: dict, mirrors, root=None, download=True, verif
                 failures.setdefault(fname, []).append(f"{url}: {exc}")
                 if not isinstance(exc, urllib.error.HTTPError):
                     unreachable.add(base)
+    if own:
+        are, them = ("is not the official file", "it") if len(own) == 1 else ("are not the official files", "them")
+        warnings.warn(f"data set '{name}': {', '.join(own)} in {folder} {are} (SHA-256 differs); using {them} as "
+                      "your own: the format is checked when read", ChecksumWarning, stacklevel=3)
     missing = [f for f, p in paths.items() if not p.is_file()]
     if missing:
         lines = [f"data set '{name}': missing file(s) in {folder}:"]
@@ -119,7 +139,8 @@ def fetch_files(name: str, files: dict, mirrors, root=None, download=True, verif
                 lines.append(f"    download failed: {err}")
         if not download:
             lines.append("download=False: put the files there yourself, or pass download=True")
-        lines.append(f"(set ${ENV_VAR} or pass root= to use another folder)")
+        lines.append(f"(pass --data-dir DIR / data_dir=DIR or set ${ENV_VAR}=DIR to read DIR/{name}/, "
+                     "or root= for the folder itself)")
         message = "\n".join(lines)
         if any("SHA-256" in e for f in missing for e in failures.get(f, [])):
             raise ChecksumError(message)

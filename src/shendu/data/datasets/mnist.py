@@ -38,10 +38,14 @@ FASHION_MNIST_CLASSES = ("T-shirt/top", "Trouser", "Pullover", "Dress", "Coat",
 
 
 def _read_pair(images_path, labels_path, num_classes=10):
+    """Read and check one images/labels pair: IDX magic numbers, uint8 28x28 images, 1-D labels, equal counts."""
     images = read_idx(images_path, expected_magic=IDX_IMAGES_MAGIC)
     labels = read_idx(labels_path, expected_magic=IDX_LABELS_MAGIC)
     if images.ndim != 3 or labels.ndim != 1:
         raise ValueError(f"{images_path}: expected 3-D images and 1-D labels, got {images.shape} and {labels.shape}")
+    if images.shape[1:] != (28, 28) or images.dtype != np.uint8:
+        raise ValueError(f"{images_path}: expected uint8 images of 28x28 pixels (the MNIST format), got "
+                         f"{images.dtype} {images.shape[1:]}")
     if images.shape[0] != labels.shape[0]:
         raise ValueError(f"{images_path} holds {images.shape[0]} images but {labels_path} "
                          f"holds {labels.shape[0]} labels")
@@ -50,9 +54,9 @@ def _read_pair(images_path, labels_path, num_classes=10):
     return images, labels.astype(np.int64)
 
 
-def _load(name, sha256, mirrors, root, download, flatten, normalize, verify):
+def _load(name, sha256, mirrors, root, download, flatten, normalize, verify, data_dir=None):
     paths = fetch_files(name, {f: sha256.get(f) for f in _FILES}, mirrors, root=root,
-                        download=download, verify=verify)
+                        download=download, verify=verify, data_dir=data_dir)
     out = []
     for prefix in ("train", "t10k"):
         x, y = _read_pair(paths[f"{prefix}-images-idx3-ubyte.gz"], paths[f"{prefix}-labels-idx1-ubyte.gz"])
@@ -63,19 +67,24 @@ def _load(name, sha256, mirrors, root, download, flatten, normalize, verify):
     return tuple(out)
 
 
-def load_mnist(root=None, download=True, flatten=False, normalize=True, mirrors=None, sha256=None, verify=True):
+def load_mnist(root=None, download=True, flatten=False, normalize=True, mirrors=None, sha256=None, verify=True,
+               data_dir=None):
     """MNIST as ((x_train, y_train), (x_test, y_test)).
 
-    x: float32 in [0, 1] (uint8 if normalize=False), shape (N, 1, 28, 28), or (N, 784) if flatten.
-    y: int64 (N,). Files are read from `root` or the cache folder `$SHENDU_DATA/mnist`.
+    x: normalize=True (the default): float32 in [0, 1], already divided by 255 (do not divide again);
+    normalize=False: the raw uint8 pixels 0..255, as the books' code expects before its own ``/ 255``.
+    Shape (N, 1, 28, 28), or (N, 784) if flatten.
+    y: int64 (N,). Files are read from `root` (the folder itself) or `<data_dir>/mnist` (data_dir: as
+    `--data-dir`; default `$SHENDU_DATA`, then ~/.cache/shendu). Your own files in the IDX format are used
+    (a ChecksumWarning when they are not the official ones); downloads must match the official SHA-256.
     `mirrors` (base URLs) and `sha256` ({filename: digest}) override the built-in ones.
     """
     return _load("mnist", sha256 or MNIST_SHA256, mirrors or MNIST_MIRRORS, root, download,
-                 flatten, normalize, verify)
+                 flatten, normalize, verify, data_dir)
 
 
 def load_fashion_mnist(root=None, download=True, flatten=False, normalize=True, mirrors=None, sha256=None,
-                       verify=True):
+                       verify=True, data_dir=None):
     """Fashion-MNIST (Zalando) as ((x_train, y_train), (x_test, y_test)); same layout as `load_mnist`."""
     return _load("fashion_mnist", sha256 or FASHION_MNIST_SHA256, mirrors or FASHION_MNIST_MIRRORS, root,
-                 download, flatten, normalize, verify)
+                 download, flatten, normalize, verify, data_dir)

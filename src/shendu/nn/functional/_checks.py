@@ -22,10 +22,42 @@ def not_tensor(name, arg: str, value) -> TypeError:
 
 def check_tensor(name, x, arg: str = "input"):
     """``x`` if it is a Tensor, else a TypeError naming ``name`` (a string, or the layer itself: its class
-    name is looked up only on the error path); one isinstance on the hot path."""
+    name is looked up only on the error path); one isinstance on the hot path. When ``name`` is a layer,
+    ``x`` must also have the dtype of the layer's floating weights (``check_dtype``)."""
     if isinstance(x, Tensor) or hasattr(x, "__array_namespace__") or hasattr(x, "__cuda_array_interface__"):
+        if not isinstance(name, str):
+            check_dtype(name, x, arg)
         return x  # arrays keep working where a layer took them before (ops wrap them as constants)
     raise not_tensor(name, arg, x)
+
+
+def _weight_dtype(layer):
+    """The dtype of the layer's own first floating parameter (else buffer), or None."""
+    d = getattr(layer, "__dict__", {})
+    for store in ("_parameters", "_buffers"):
+        for p in (d.get(store) or {}).values():
+            arr = getattr(p, "_data", None)
+            if arr is not None and arr.dtype.kind in "fc":
+                return arr.dtype
+    return None
+
+
+def check_dtype(layer, x, arg: str = "input") -> None:
+    """A TypeError when the input ``x`` of ``layer`` has another dtype than the layer's floating weights (as
+    PyTorch: a float64 input to a float32 layer would silently run the whole pass in float64, an integer one
+    would be cast by NumPy); names the layer, both dtypes and the fix."""
+    wd = _weight_dtype(layer)
+    xd = getattr(x, "dtype", None)
+    if wd is None or xd is None or xd == wd:
+        return
+    conv = {"float32": "x.float()", "float64": "x.double()", "float16": "x.half()"}.get(str(wd), f"x.to({wd})")
+    fix = f"convert the {arg} with {conv}"
+    if xd.kind == "f":
+        whole = {"float32": "model.float()", "float64": "model.double()", "float16": "model.half()"}.get(str(xd))
+        if whole:
+            fix += f", or the model with {whole}"
+    raise TypeError(f"{type(layer).__name__}: {arg} has dtype {xd} but the layer's weights have dtype {wd} "
+                    f"(no silent promotion); {fix}")
 
 
 def tensor_args(*names: str):

@@ -233,16 +233,25 @@ def _move_class_last(x: Tensor) -> Tensor:
 
 @tensor_args("input")
 def cross_entropy(input: Tensor, target, weight: Tensor | None = None, ignore_index: int = -100,
-                  reduction: str = "mean", label_smoothing: float = 0.0) -> Tensor:
+                  reduction: str = "mean", label_smoothing: float = 0.0, label_smoothing_form: str = "torch") -> Tensor:
     """Categorical cross-entropy from logits: -sum_c q_c log softmax(z)_c (textbook 6.2.2.3, eq. 6.30).
 
     input: (N, C) or (N, C, d1, ...) logits (or (C,)); target: class indices (N,) / (N, d1, ...),
     or class probabilities (one-hot or soft) with the input's shape. ``weight`` (C,) rescales classes;
-    ``label_smoothing`` eps mixes the target with the uniform distribution (textbook 7.5.1)."""
+    ``label_smoothing`` eps mixes the target with the uniform distribution: form 'torch' (default) q = (1-eps) y
+    + eps/C; form 'book' (textbook 7.5.1) eps/(C-1) on wrong classes, 1-eps on the true one (eps <= (C-1)/C)."""
     if reduction not in _REDUCTIONS:
         raise ValueError(f"cross_entropy: reduction must be one of {_REDUCTIONS}, got {reduction!r}")
     if not 0.0 <= label_smoothing <= 1.0:
         raise ValueError(f"cross_entropy: label_smoothing must be in [0, 1], got {label_smoothing}")
+    if label_smoothing_form not in ("torch", "book"):
+        raise ValueError(f"cross_entropy: label_smoothing_form must be 'torch' or 'book', got {label_smoothing_form!r}")
+    if label_smoothing_form == "book" and label_smoothing:  # eps/(C-1) = eps'/C: the torch form with eps' = eps C/(C-1)
+        nc = input.shape[1] if input.ndim > 1 else input.shape[0]
+        if nc < 2 or label_smoothing > (nc - 1) / nc:
+            raise ValueError(f"cross_entropy: book-form label_smoothing must be <= (C-1)/C = {(nc - 1) / max(nc, 1):.4g} "
+                             f"for C={nc} classes, got {label_smoothing}")
+        label_smoothing = min(label_smoothing * nc / (nc - 1), 1.0)
     # fast path: (N, C) logits, (N,) int array of valid classes, no class weights
     if type(target) is np.ndarray and weight is None and target.ndim == 1 and input.ndim == 2 \
             and target.dtype.kind in "iu" and target.shape[0] == input.shape[0] and target.size:

@@ -27,3 +27,7 @@ from .transformer import (  # noqa: F401  (issue 12: multi-head attention and th
     MultiheadAttention, Transformer, TransformerDecoder, TransformerDecoderLayer, TransformerEncoder,
     TransformerEncoderLayer,
 )
+from .highway import Highway  # noqa: F401,E402  (issue 19)
+from .noise import DropConnect, DropConnectLinear, GaussianDropout, GaussianNoise, StochasticPool2d, WeightNoise  # noqa: F401,E402  (issue 14)
+from .tied import TiedLinear  # noqa: F401,E402  (issue 14)
+from .multitask import MultiTask  # noqa: F401,E402  (issue 14)

@@ -102,7 +102,7 @@ class EchoStateNetwork(Module):
 
     def forward(self, u, h0=None):
         """Outputs (T, [B,] out) = W_out [h_t; u_t; 1] (differentiable in ``w_out``)."""
-        u = check_tensor(self, u, "u")
+        u = check_tensor("EchoStateNetwork", u, "u")  # no dtype check: the reservoir casts u to its dtype
         s, _ = self.reservoir(u, h0)
         uu = self._here(u, s.dtype)
         return _wrap(self._features(s, uu)) @ self.w_out.transpose(0, 1)

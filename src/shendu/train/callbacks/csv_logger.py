@@ -1,4 +1,5 @@
-"""`CSVLogger`: one CSV row per epoch (epoch, then every log key), flushed each epoch."""
+"""`CSVLogger`: one CSV row per epoch (epoch, then every log key: loss, metrics, val_loss, val_<metric>, lr),
+flushed each epoch. Epochs are numbered from 1, as the progress lines ("Epoch 1/10") and `History.plot`."""
 from __future__ import annotations
 
 import csv
@@ -36,8 +37,28 @@ class CSVLogger(Callback):
         if self._keys is None:
             self._keys = list(logs)
             self._writer.writerow(["epoch"] + self._keys)
-        self._writer.writerow([epoch] + [logs.get(k, "") for k in self._keys])
+        elif any(k not in self._keys for k in logs):  # e.g. val_* first logged later: widen the header
+            self._widen([k for k in logs if k not in self._keys])
+        self._writer.writerow([epoch + 1] + [logs.get(k, "") for k in self._keys])
         self._file.flush()
+
+    def _widen(self, new_keys):
+        """Rewrite the file with `new_keys` appended to the header (earlier rows get empty cells there)."""
+        from ...serialization import atomic_write_bytes
+        import io
+
+        self._file.close()
+        with open(self.path, newline="") as f:
+            rows = list(csv.reader(f, delimiter=self.separator))
+        self._keys = self._keys + new_keys
+        buf = io.StringIO()
+        w = csv.writer(buf, delimiter=self.separator)
+        w.writerow(["epoch"] + self._keys)
+        for r in rows[1:]:
+            w.writerow(r + [""] * (len(self._keys) + 1 - len(r)))
+        atomic_write_bytes(self.path, buf.getvalue().encode())
+        self._file = open(self.path, "a", newline="")
+        self._writer = csv.writer(self._file, delimiter=self.separator)
 
     def on_train_end(self, logs=None):
         if self._file is not None:

@@ -1,0 +1,457 @@
+"""High-dimensional outputs (textbook 12.4.3): short list + n-gram tail, hierarchical softmax (balanced, Huffman,
+two-level class tree), importance-sampled softmax, noise-contrastive estimation and the ranking loss (12.19).
+
+Device-generic: the layers compose shendu's differentiable ops; host index arrays (tree paths, samples) are
+moved to the parameters' device by indexing. Samples are drawn on the host from the proposal (a fixed table).
+"""
+from __future__ import annotations
+
+import heapq
+import math
+from dataclasses import dataclass
+
+import numpy as np
+
+from .. import ops
+from ..autograd.tensor import Tensor, as_tensor
+from ..backend import device_of, get_default_dtype, get_generator, to_device
+from ..nn import Module, Parameter
+from ..nn import functional as F
+
+__all__ = ["Tree", "balanced_tree", "huffman_tree", "leaf_probabilities", "HierarchicalSoftmax",
+           "TwoLevelSoftmax", "shortlist_mixture", "ShortlistSoftmax", "Proposal", "unigram_proposal",
+           "bigram_proposal", "importance_weights", "sampled_softmax_loss", "SampledSoftmaxLoss", "nce_loss",
+           "NCELoss", "ranking_loss"]
+
+
+def _const(arr, like):
+    """Host array ``arr`` as a constant tensor with the dtype and device of tensor ``like``."""
+    return as_tensor(to_device(np.asarray(arr, dtype=like.dtype), device_of(like._data)))
+
+
+def _ids(y, who):
+    """Target ids as a host int64 array (a Tensor is read back: the ids select host-side tree paths)."""
+    if isinstance(y, Tensor):
+        y = y.numpy()
+    y = np.asarray(y)
+    if y.dtype.kind not in "iu":
+        raise TypeError(f"{who}: target ids must be integers, got dtype {y.dtype}")
+    return y.astype(np.int64)
+
+
+def _uniform(shape, k):
+    return (get_generator().random(shape) * 2 * k - k).astype(get_default_dtype())
+
+
+# ---------------------------------------------------------------------------------------------------------
+# trees
+@dataclass
+class Tree:
+    """A binary tree over a vocabulary: word w's path is nodes[w][j] with decisions bits[w][j] (1 = right).
+
+    prefixes[i] is node i's bit prefix (root = ()); node ids are breadth-first (the root is 0)."""
+
+    nodes: list
+    bits: list
+    prefixes: list
+
+    @property
+    def num_nodes(self):
+        return len(self.prefixes)
+
+    @property
+    def depth(self):
+        return max(len(p) for p in self.nodes)
+
+    def arrays(self):
+        """(nodes (V, D) int64, signs (V, D) float, mask (V, D) bool): signs +1 right, -1 left, 0 padding."""
+        V, D = len(self.nodes), self.depth
+        nodes = np.zeros((V, D), np.int64)
+        signs = np.zeros((V, D), np.float64)
+        for w, (ns, bs) in enumerate(zip(self.nodes, self.bits)):
+            nodes[w, :len(ns)] = ns
+            signs[w, :len(bs)] = [1.0 if b else -1.0 for b in bs]
+        return nodes, signs, signs != 0
+
+    def mean_depth(self, counts=None):
+        """Average path length n_b (frequency-weighted when counts are given; textbook l.3177)."""
+        lengths = np.array([len(p) for p in self.nodes], float)
+        if counts is None:
+            return float(lengths.mean())
+        c = np.asarray(counts, float)
+        return float((lengths * c).sum() / c.sum())
+
+
+def _from_children(root, n_leaves):
+    """Tree from nested pairs (leaves are ints), numbering internal nodes breadth-first."""
+    nodes, bits = [None] * n_leaves, [None] * n_leaves
+    prefixes = []
+    queue = [(root, (), [])]
+    while queue:
+        nxt = []
+        for node, prefix, path in queue:
+            if isinstance(node, tuple):
+                i = len(prefixes)
+                prefixes.append(prefix)
+                for b, child in enumerate(node):
+                    nxt.append((child, prefix + (b,), path + [i]))
+            else:
+                nodes[node], bits[node] = path, list(prefix)
+        queue = nxt
+    return Tree(nodes, bits, prefixes)
+
+
+def balanced_tree(vocab_size):
+    """Balanced binary tree over ids 0..V-1 in order (depth ceil(log2 V)); for V = 8 it is Fig. 12.4's tree."""
+    if not (isinstance(vocab_size, (int, np.integer)) and vocab_size >= 2):
+        raise ValueError(f"balanced_tree: vocab_size must be an int >= 2, got {vocab_size!r}")
+
+    def build(lo, hi):
+        if hi - lo == 1:
+            return lo
+        mid = lo + (hi - lo + 1) // 2
+        return (build(lo, mid), build(mid, hi))
+
+    return _from_children(build(0, int(vocab_size)), int(vocab_size))
+
+
+def huffman_tree(counts):
+    """Huffman tree from word counts: code length ~ -log2 frequency (textbook 12.4.3.2)."""
+    counts = [float(c) for c in counts]
+    if len(counts) < 2 or min(counts) < 0:
+        raise ValueError(f"huffman_tree: need >= 2 non-negative counts, got {len(counts)} (min {min(counts, default=None)})")
+    heap = [(c, i, i) for i, c in enumerate(counts)]
+    heapq.heapify(heap)
+    tie = len(counts)
+    while len(heap) > 1:
+        c1, _, a = heapq.heappop(heap)
+        c2, _, b = heapq.heappop(heap)
+        heapq.heappush(heap, (c1 + c2, tie, (a, b)))
+        tie += 1
+    return _from_children(heap[0][2], len(counts))
+
+
+def leaf_probabilities(tree, p_right):
+    """P(leaf) = product of branch probabilities on its path (12.11-12.12), p_right[i] = P(right at node i)."""
+    p = np.asarray(p_right, float)
+    if p.shape != (tree.num_nodes,):
+        raise ValueError(f"leaf_probabilities: p_right has shape {p.shape}, expected ({tree.num_nodes},)")
+    return np.array([np.prod([p[n] if b else 1 - p[n] for n, b in zip(ns, bs)]) for ns, bs in
+                     zip(tree.nodes, tree.bits)])
+
+
+class HierarchicalSoftmax(Module):
+    """Tree softmax (Morin & Bengio 2005; textbook 12.4.3.2): a logistic regression per internal node,
+    P(y | h) = prod_j sigmoid(s_j (w_{n_j} . h + b_{n_j})), s_j = +1 for a right turn and -1 for a left one.
+
+    tree: a Tree (balanced_tree(V) or huffman_tree(counts)). forward(h (B, n_h), y (B,)) -> log P(y|h) (B,),
+    touching only depth-many nodes; full_log_prob(h) -> (B, V) in O(V depth); loss(h, y) = mean NLL."""
+
+    def __init__(self, in_features, tree):
+        super().__init__()
+        if not isinstance(tree, Tree):
+            raise TypeError(f"HierarchicalSoftmax: tree must be a Tree (balanced_tree/huffman_tree), got {type(tree).__name__}")
+        self.in_features, self.tree = in_features, tree
+        self.num_words = len(tree.nodes)
+        k = 1.0 / math.sqrt(in_features)
+        self.weight = Parameter(_uniform((tree.num_nodes, in_features), k))
+        self.bias = Parameter(np.zeros(tree.num_nodes, get_default_dtype()))
+        self._nodes, self._signs, _ = tree.arrays()
+
+    def _check(self, h, who):
+        if h.ndim != 2 or h.shape[1] != self.in_features:
+            raise ValueError(f"HierarchicalSoftmax.{who}: h must be (B, {self.in_features}), got {tuple(h.shape)}")
+
+    def forward(self, h, y):
+        self._check(h, "forward")
+        y = _ids(y, "HierarchicalSoftmax")
+        if y.shape != (h.shape[0],) or y.min(initial=0) < 0 or y.max(initial=0) >= self.num_words:
+            raise ValueError(f"HierarchicalSoftmax: y must be ({h.shape[0]},) ids in [0, {self.num_words}), "
+                             f"got shape {y.shape}")
+        nodes = self._nodes[y]                                   # (B, D)
+        signs = _const(self._signs[y], h)                        # (B, D), 0 on padding
+        w = self.weight[nodes]                                   # (B, D, n_h)
+        logits = ops.einsum("bdh,bh->bd", w, h) + self.bias[nodes]
+        return (F.logsigmoid(logits * signs) * (signs * signs)).sum(dim=1)
+
+    def full_log_prob(self, h):
+        """log P(w | h) for every word: (B, V) (each row's exp sums to 1)."""
+        self._check(h, "full_log_prob")
+        a = h @ self.weight.t() + self.bias                      # (B, nodes)
+        signs = _const(self._signs, h)                            # (V, D)
+        z = a[:, self._nodes] * signs                              # (B, V, D)
+        return (F.logsigmoid(z) * (signs * signs)).sum(dim=2)
+
+    def loss(self, h, y):
+        return -self.forward(h, y).mean()
+
+
+class TwoLevelSoftmax(Module):
+    """Two-level class softmax (depth-2 tree, textbook 12.4.3.2): P(w|h) = P(c(w)|h) P(w|c(w), h).
+
+    word_to_class: int array (V,) of class ids 0..C-1 (e.g. frequency bins of ~sqrt(V) words). forward(h, y)
+    -> log P(y|h) (B,) with cost O((C + class size) n_h); full_log_prob(h) -> (B, V)."""
+
+    def __init__(self, in_features, word_to_class):
+        super().__init__()
+        cls = np.asarray(word_to_class, np.int64)
+        C = int(cls.max()) + 1
+        if cls.ndim != 1 or cls.min() < 0 or len(np.unique(cls)) != C:
+            raise ValueError("TwoLevelSoftmax: word_to_class must be (V,) ids using every class 0..C-1")
+        self.in_features, self.num_words, self.num_classes = in_features, len(cls), C
+        self.word_to_class = cls
+        members = [np.flatnonzero(cls == c) for c in range(C)]
+        S = max(len(m) for m in members)
+        self._members = np.zeros((C, S), np.int64)
+        self._mmask = np.zeros((C, S), bool)
+        for c, m in enumerate(members):
+            self._members[c, :len(m)] = m
+            self._mmask[c, :len(m)] = True
+        k = 1.0 / math.sqrt(in_features)
+        self.class_weight = Parameter(_uniform((C, in_features), k))
+        self.class_bias = Parameter(np.zeros(C, get_default_dtype()))
+        self.weight = Parameter(_uniform((len(cls), in_features), k))
+        self.bias = Parameter(np.zeros(len(cls), get_default_dtype()))
+
+    def forward(self, h, y):
+        if h.ndim != 2 or h.shape[1] != self.in_features:
+            raise ValueError(f"TwoLevelSoftmax: h must be (B, {self.in_features}), got {tuple(h.shape)}")
+        y = _ids(y, "TwoLevelSoftmax")
+        c = self.word_to_class[y]
+        log_pc = F.log_softmax(h @ self.class_weight.t() + self.class_bias, dim=1)
+        rows = np.arange(len(y))
+        mem = self._members[c]                                   # (B, S)
+        a = ops.einsum("bsh,bh->bs", self.weight[mem], h) + self.bias[mem]
+        a = ops.masked_fill(a, to_device(~self._mmask[c], device_of(h._data)), -1e30)
+        a_y = ops.einsum("bh,bh->b", self.weight[y], h) + self.bias[y]
+        return log_pc[rows, c] + a_y - ops.logsumexp(a, dim=1)
+
+    def full_log_prob(self, h):
+        log_pc = F.log_softmax(h @ self.class_weight.t() + self.class_bias, dim=1)   # (B, C)
+        a = h @ self.weight.t() + self.bias                                          # (B, V)
+        A = ops.masked_fill(a[:, self._members], to_device(~self._mmask, device_of(h._data)), -1e30)  # (B,C,S)
+        lse = ops.logsumexp(A, dim=2)                                                # (B, C)
+        return log_pc[:, self.word_to_class] + a - lse[:, self.word_to_class]
+
+    def loss(self, h, y):
+        return -self.forward(h, y).mean()
+
+
+# ---------------------------------------------------------------------------------------------------------
+# short list + n-gram tail
+def shortlist_mixture(short_logits, tail_logit, tail_probs, shortlist_ids, tail_ids):
+    """Short-list mixture (12.10) as probabilities over V (B, V):
+    P(y=i|C) = [i in L] softmax(short_logits)_i (1 - P(T|C)) + [i in T] P_ngram(i|C, i in T) P(T|C),
+    P(T|C) = sigmoid(tail_logit) (B, 1); tail_probs (B, |T|) is the n-gram distribution restricted to T (it is
+    renormalised here); shortlist_ids (|L|,) and tail_ids (|T|,) partition the vocabulary ids."""
+    L, T = np.asarray(shortlist_ids, np.int64), np.asarray(tail_ids, np.int64)
+    V = len(L) + len(T)
+    if sorted(np.concatenate([L, T]).tolist()) != list(range(V)):
+        raise ValueError(f"shortlist_mixture: shortlist_ids and tail_ids must partition 0..{V - 1}")
+    if short_logits.shape[-1] != len(L) or tail_probs.shape[-1] != len(T):
+        raise ValueError(f"shortlist_mixture: got short_logits {tuple(short_logits.shape)} for |L|={len(L)} and "
+                         f"tail_probs {tuple(tail_probs.shape)} for |T|={len(T)}")
+    p_tail = F.sigmoid(tail_logit)
+    pt = tail_probs / tail_probs.sum(dim=-1, keepdim=True)
+    both = ops.cat([F.softmax(short_logits, dim=-1) * (1 - p_tail), pt * p_tail], dim=-1)
+    inv = np.argsort(np.concatenate([L, T]))
+    return both[:, inv]
+
+
+class ShortlistSoftmax(Module):
+    """Short list L handled by the network, tail T by an n-gram model (Schwenk 2002; 12.10): a softmax over L
+    plus one sigmoid unit for P(i in T | C). forward(h, tail_probs) -> P(y | C) over V (B, V); loss(h, tail_probs,
+    y) = mean -log P(y | C)."""
+
+    def __init__(self, in_features, shortlist_ids, vocab_size):
+        super().__init__()
+        L = np.asarray(shortlist_ids, np.int64)
+        self.shortlist_ids = L
+        self.tail_ids = np.setdiff1d(np.arange(vocab_size), L)
+        from ..nn import Linear
+
+        self.short = Linear(in_features, len(L))
+        self.tail = Linear(in_features, 1)
+
+    def forward(self, h, tail_probs):
+        return shortlist_mixture(self.short(h), self.tail(h), tail_probs, self.shortlist_ids, self.tail_ids)
+
+    def loss(self, h, tail_probs, y):
+        p = self.forward(h, tail_probs)
+        y = _ids(y, "ShortlistSoftmax")
+        return -ops.log(p[np.arange(len(y)), y]).mean()
+
+
+# ---------------------------------------------------------------------------------------------------------
+# sampling-based losses
+class Proposal:
+    """A proposal q over the vocabulary for importance sampling / NCE: 1-D (unigram) or 2-D (rows q(.|prev),
+    bigram). sample(m, context=None) -> host ids: (m,) shared, or (B, m) per row of a bigram proposal."""
+
+    def __init__(self, probs):
+        p = np.asarray(probs, np.float64)
+        if p.ndim not in (1, 2) or (p < 0).any():
+            raise ValueError(f"Proposal: probs must be a non-negative (V,) or (V, V) table, got shape {p.shape}")
+        s = p.sum(axis=-1, keepdims=True)
+        if (s <= 0).any():
+            raise ValueError("Proposal: every distribution must have positive mass")
+        self.probs = p / s
+        self.cdf = np.cumsum(self.probs, axis=-1)
+        self.cdf[..., -1] = 1.0
+        self.log_probs = np.log(np.maximum(self.probs, 1e-300))
+
+    @property
+    def is_bigram(self):
+        return self.probs.ndim == 2
+
+    def sample(self, m, context=None, rng=None):
+        rng = rng or get_generator()
+        if not self.is_bigram:
+            return np.searchsorted(self.cdf, rng.random(m), side="right").astype(np.int64)
+        if context is None:
+            raise ValueError("Proposal.sample: a bigram proposal needs context (the previous word ids, (B,))")
+        ctx = _ids(context, "Proposal.sample")
+        u = rng.random((len(ctx), m))
+        cdf = self.cdf[ctx]
+        return np.minimum((cdf[:, None, :] <= u[:, :, None]).sum(-1), self.probs.shape[-1] - 1).astype(np.int64)
+
+    def log_q(self, ids, context=None):
+        """log q(ids) (host float64), rows picked by context for a bigram proposal."""
+        if not self.is_bigram:
+            return self.log_probs[ids]
+        ctx = _ids(context, "Proposal.log_q")
+        return self.log_probs[ctx[:, None] if np.ndim(ids) == 2 else ctx, ids]
+
+
+def unigram_proposal(counts, power=1.0, alpha=0.0):
+    """q(w) proportional to (count(w) + alpha)^power (power 0.75 is word2vec's choice)."""
+    c = np.asarray(counts, np.float64) + alpha
+    return Proposal(c ** power)
+
+
+def bigram_proposal(sequences, vocab_size, alpha=0.1):
+    """q(w | prev) = (c(prev, w) + alpha) / (c(prev) + alpha V) from id sequences (textbook: a bigram proposal)."""
+    c = np.full((vocab_size, vocab_size), float(alpha))
+    for s in sequences:
+        s = np.asarray(s, np.int64)
+        np.add.at(c, (s[:-1], s[1:]), 1.0)
+    return Proposal(c)
+
+
+def importance_weights(p, q):
+    """Self-normalised importance weights w_i = (p_i / q_i) / sum_j (p_j / q_j) (12.17); p may be unnormalised.
+
+    W12.6: p = [0.1, 0.2], q = [0.2, 0.1] -> [0.2, 0.8]."""
+    r = np.asarray(p, np.float64) / np.asarray(q, np.float64)
+    return r / r.sum(axis=-1, keepdims=True)
+
+
+def sampled_softmax_loss(a_target, a_neg, log_q_neg):
+    """Importance-sampled softmax NLL (Bengio & Senecal 2008; 12.13-12.18), per example (B,):
+    -a_y + log Z_hat, Z_hat = (1/m) sum_i exp(a_{n_i}) / q(n_i). Its gradient is -da_y + sum_i w_i da_{n_i} with the
+    self-normalised weights w_i proportional to exp(a_{n_i}) / q(n_i) (12.17-12.18, without the book's 1/m).
+
+    a_target (B,), a_neg (B, m) scores of the negatives n_i ~ q, log_q_neg (m,) or (B, m)."""
+    m = a_neg.shape[-1]
+    lq = log_q_neg if isinstance(log_q_neg, Tensor) else _const(log_q_neg, a_neg)
+    return ops.logsumexp(a_neg - lq, dim=-1) - math.log(m) - a_target
+
+
+def _scores(weight, bias, h, ids):
+    """Scores a_i = w_i . h + b_i for ids (m,) shared -> (B, m), or ids (B, m) per row -> (B, m)."""
+    if ids.ndim == 1:
+        return h @ weight[ids].t() + bias[ids]
+    return ops.einsum("bmh,bh->bm", weight[ids], h) + bias[ids]
+
+
+class SampledSoftmaxLoss(Module):
+    """Output layer (V, n_h) trained by importance sampling with m negatives from ``proposal`` (12.4.3.3).
+
+    forward(h (B, n_h), y (B,), context=None, samples=None) -> mean loss; the gradient costs O(m n_h), not
+    O(V n_h). context: previous word ids for a bigram proposal; samples: fixed negatives (for tests).
+    logits(h) gives the full affine scores a = W h + b (for evaluation with the exact softmax)."""
+
+    def __init__(self, in_features, vocab_size, num_sampled, proposal):
+        super().__init__()
+        if not isinstance(proposal, Proposal):
+            proposal = Proposal(proposal)
+        if proposal.probs.shape[-1] != vocab_size:
+            raise ValueError(f"SampledSoftmaxLoss: proposal over {proposal.probs.shape[-1]} words, vocab_size {vocab_size}")
+        self.in_features, self.vocab_size, self.num_sampled, self.proposal = in_features, vocab_size, num_sampled, proposal
+        k = 1.0 / math.sqrt(in_features)
+        self.weight = Parameter(_uniform((vocab_size, in_features), k))
+        self.bias = Parameter(np.zeros(vocab_size, get_default_dtype()))
+
+    def logits(self, h):
+        return h @ self.weight.t() + self.bias
+
+    def forward(self, h, y, context=None, samples=None):
+        y = _ids(y, "SampledSoftmaxLoss")
+        neg = self.proposal.sample(self.num_sampled, context) if samples is None else _ids(samples, "samples")
+        a_y = ops.einsum("bh,bh->b", self.weight[y], h) + self.bias[y]
+        return sampled_softmax_loss(a_y, _scores(self.weight, self.bias, h, neg),
+                                    self.proposal.log_q(neg, context)).mean()
+
+
+def nce_loss(s_target, s_noise, log_q_target, log_q_noise, k):
+    """Noise-contrastive estimation (Gutmann & Hyvarinen 2010; Mnih & Teh 2012), per example (B,):
+    -log sigmoid(D(y)) - sum_j log sigmoid(-D(n_j)), D(w) = s(w) - log(k q(w)), s = unnormalised log-probability
+    (self-normalised: log Z fixed to 0). s_target (B,), s_noise (B, k), log_q_* matching host arrays or tensors."""
+    lqt = log_q_target if isinstance(log_q_target, Tensor) else _const(log_q_target, s_target)
+    lqn = log_q_noise if isinstance(log_q_noise, Tensor) else _const(log_q_noise, s_noise)
+    lk = math.log(k)
+    return -F.logsigmoid(s_target - lqt - lk) - F.logsigmoid(-(s_noise - lqn - lk)).sum(dim=-1)
+
+
+class NCELoss(Module):
+    """Output layer (V, n_h) trained by NCE with k noise samples from ``proposal``; exp(W h + b) approaches the
+    normalised model (self-normalisation). forward(h, y, context=None, samples=None) -> mean loss."""
+
+    def __init__(self, in_features, vocab_size, num_noise, proposal):
+        super().__init__()
+        if not isinstance(proposal, Proposal):
+            proposal = Proposal(proposal)
+        self.in_features, self.vocab_size, self.num_noise, self.proposal = in_features, vocab_size, num_noise, proposal
+        k = 1.0 / math.sqrt(in_features)
+        self.weight = Parameter(_uniform((vocab_size, in_features), k))
+        self.bias = Parameter(np.zeros(vocab_size, get_default_dtype()))
+
+    def logits(self, h):
+        return h @ self.weight.t() + self.bias
+
+    def forward(self, h, y, context=None, samples=None):
+        y = _ids(y, "NCELoss")
+        neg = self.proposal.sample(self.num_noise, context) if samples is None else _ids(samples, "samples")
+        s_y = ops.einsum("bh,bh->b", self.weight[y], h) + self.bias[y]
+        s_n = _scores(self.weight, self.bias, h, neg)
+        lq_n = self.proposal.log_q(neg, context)
+        if lq_n.ndim == 1:
+            lq_n = np.broadcast_to(lq_n, (len(y), len(lq_n)))
+        lq_y = self.proposal.log_q(y, context) if not self.proposal.is_bigram else \
+            self.proposal.log_probs[_ids(context, "context"), y]
+        return nce_loss(s_y, s_n, lq_y, lq_n, self.num_noise).mean()
+
+
+def ranking_loss(scores, target, margin=1.0, include_target=False, reduction="mean"):
+    """Ranking loss (Collobert & Weston 2008; textbook 12.19): L = sum_{i != y} max(0, margin - a_y + a_i).
+
+    include_target=True adds the book's i = y term (a constant margin, zero gradient). scores (B, V) or (V,),
+    target (B,) or int. W12.7: a_y = 2, others [0.5, 1.5, 3] -> 2.5 (3.5 with the i = y term)."""
+    if reduction not in ("mean", "sum", "none"):
+        raise ValueError(f"ranking_loss: reduction must be 'mean', 'sum' or 'none', got {reduction!r}")
+    one = scores.ndim == 1
+    if one:
+        scores = scores.reshape(1, -1)
+    t = _ids(target, "ranking_loss").reshape(-1)
+    if scores.ndim != 2 or t.shape != (scores.shape[0],):
+        raise ValueError(f"ranking_loss: scores (B, V) and target (B,), got {tuple(scores.shape)} and {t.shape}")
+    a_y = scores[np.arange(len(t)), t].reshape(-1, 1)
+    terms = F.relu(margin - a_y + scores)
+    if not include_target:
+        keep = np.ones(scores.shape, np.float64)
+        keep[np.arange(len(t)), t] = 0.0
+        terms = terms * _const(keep, scores)
+    per = terms.sum(dim=1)
+    if one and reduction == "none":
+        return per.reshape(())
+    return per.mean() if reduction == "mean" else per.sum() if reduction == "sum" else per
