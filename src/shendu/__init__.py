@@ -32,6 +32,7 @@ float = float32  # noqa: A001  (torch.float)
 double = float64
 long = int64
 half = float16
+from .backend.lowp import bfloat16  # noqa: E402  (ml_dtypes bfloat16 on the CPU, textbook 12.1.6)
 int16 = _np.dtype(_np.int16)
 bool = bool_  # noqa: A001  (torch.bool)
 
@@ -48,3 +49,5 @@ from . import keras, losses  # noqa: E402,F401
 from .keras import GradientTape  # noqa: E402,F401
 from .keras import optimizers  # noqa: E402,F401  (tf.optimizers.Adam(learning_rate=...), text 003)
 from . import linalg  # noqa: E402,F401  (sd.linalg: torch.linalg names, issue 14)
+from . import amp, compress, quantize  # noqa: E402,F401  (issue 18: sd.amp, sd.compress, sd.quantize)
+from .amp import autocast  # noqa: E402,F401  (torch.autocast)

@@ -1,4 +1,5 @@
-"""The `shendu` command: `shendu train [RECIPE]`, `shendu list`, `shendu evaluate CHECKPOINT`, `shendu info`.
+"""The `shendu` command: `shendu train [RECIPE]`, `shendu list`, `shendu evaluate CHECKPOINT`, `shendu info`,
+`shendu run -n N script.py` (MPI launcher; `shendu train RECIPE --nproc N` trains data-parallel).
 
 Bad arguments and missing data print one line `shendu: error: ...` and exit with code 2 (no traceback;
 set SHENDU_DEBUG=1 to see it).
@@ -53,6 +54,17 @@ def build_parser():
                         "2 one line per epoch")
     t.add_argument("--device", help="where to train: cpu (default), cuda or cuda:N (needs CuPy and an NVIDIA GPU; "
                                     "see 'shendu info')")
+    t.add_argument("--nproc", type=int, default=1, metavar="N",
+                   help="data-parallel training on N processes (mpiexec; batch size is per process)")
+    t.add_argument("--hosts", help="with --nproc: comma-separated hosts for mpiexec -hosts")
+    t.add_argument("--distributed-child", action="store_true", help=argparse.SUPPRESS)
+    r = sub.add_parser("run", help="run a Python script on N MPI processes (a thin mpiexec launcher)",
+                       description="Run 'python SCRIPT ARGS...' on N processes with the mpiexec beside this Python "
+                                   "(then on PATH); the script calls shendu.distributed.init_process_group().")
+    r.add_argument("-n", "--nproc", type=int, default=1, metavar="N", help="number of processes")
+    r.add_argument("--hosts", help="comma-separated hosts (mpiexec -hosts), for several machines")
+    r.add_argument("script", help="the Python script")
+    r.add_argument("args", nargs=argparse.REMAINDER, help="its arguments")
     sub.add_parser("list", help="list the recipes", description="List the available recipes.")
     e = sub.add_parser("evaluate", help="evaluate a checkpoint written by 'shendu train'",
                        description="Rebuild the checkpoint's recipe, load its weights and print test metrics.")
@@ -80,10 +92,43 @@ def _device(spec):
 def _train(args):
     from .recipes import run
 
+    if args.nproc < 1:
+        raise ValueError(f"--nproc must be >= 1, got {args.nproc}")
+    if args.nproc > 1 and not args.distributed_child:  # relaunch this command on N processes (issue 17)
+        return _launch(args.nproc, ["-m", "shendu"] + _strip_nproc(args.raw_argv) + ["--distributed-child"], args.hosts)
     dev = _device(args.device)
     run(args.recipe, epochs=args.epochs, batch_size=args.batch_size, lr=args.lr, seed=args.seed, out=args.out,
         threads=args.threads, download=not args.no_download, data_dir=args.data_dir, verbose=args.verbose,
-        device=dev, quick=args.quick)
+        device=dev, quick=args.quick, distributed=args.distributed_child)
+
+
+def _strip_nproc(argv):
+    out, skip = [], False
+    for a in argv:
+        if skip:
+            skip = False
+        elif a in ("--nproc", "--hosts"):
+            skip = True
+        elif not a.startswith(("--nproc=", "--hosts=")):
+            out.append(a)
+    return out
+
+
+def _launch(nproc, argv, hosts):
+    from .distributed.launch import mpiexec_command
+    import subprocess
+
+    try:
+        cmd = mpiexec_command(nproc, argv, hosts=hosts)
+    except RuntimeError as e:
+        raise ValueError(str(e)) from None
+    return subprocess.run(cmd).returncode
+
+
+def _run(args):
+    if not os.path.isfile(args.script):
+        raise ValueError(f"no such script: {args.script}")
+    return _launch(args.nproc, [args.script] + list(args.args), args.hosts)
 
 
 def _list(args):
@@ -112,15 +157,18 @@ def _info(args):
 def main(argv=None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
+    args.raw_argv = list(sys.argv[1:] if argv is None else argv)
     if args.command is None:
         parser.print_help()
         return 0
-    handler = {"train": _train, "list": _list, "evaluate": _evaluate, "info": _info}[args.command]
+    handler = {"train": _train, "list": _list, "evaluate": _evaluate, "info": _info, "run": _run}[args.command]
     try:
         with warnings.catch_warnings():
             if not os.environ.get("SHENDU_DEBUG"):
                 warnings.showwarning = _show_warning
-            handler(args)
+            rc = handler(args)
+        if rc:  # a launched mpiexec's exit status (shendu run / train --nproc)
+            return int(rc)
     except KeyboardInterrupt:
         print("shendu: interrupted", file=sys.stderr)
         return 130

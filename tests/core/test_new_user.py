@@ -217,6 +217,7 @@ def _layers():
         (nn.BatchNorm1d(3), (4, 3)),
         (nn.LayerNorm(3), (4, 3)),
         (nn.PReLU(), (4, 3)),
+        (nn.GroupNorm(2, 4), (2, 4, 3)),
     ]
 
 

@@ -19,7 +19,7 @@ def _loader(cls=DataLoader, **kw):
     return cls(TensorDataset(np.arange(N)), batch_size=8, **kw)
 
 
-@pytest.mark.parametrize("cls", [DataLoader, UtilsDataLoader])
+@pytest.mark.parametrize("cls", [DataLoader, UtilsDataLoader], ids=["data", "utils.data"])
 def test_manual_seed_after_building_the_loader_fixes_the_order(cls):
     a = _loader(cls, shuffle=True)
     sd.randn(5, device="cpu")  # draws between building and seeding change nothing

@@ -118,8 +118,10 @@ def test_mc_dropout_raw_regression_output_and_errors():
         mc_dropout_predict(net, x, n=0)
     with pytest.raises(ValueError, match="elementwise"):
         exact_dropout_predict(nn.Sequential(nn.Dropout2d(0.5), nn.Flatten(), nn.Linear(4, 2)), sd.randn(1, 1, 2, 2))
+    big = nn.Sequential(nn.Dropout(0.5), nn.Linear(30, 2))
     with pytest.raises(ValueError, match="2\\^d"):
-        exact_dropout_predict(nn.Sequential(nn.Dropout(0.5), nn.Linear(30, 2)), sd.randn(1, 30))
+        exact_dropout_predict(big, sd.randn(1, 30))
+    assert big.training and big[0].training  # modes restored after the error
 
 
 @pytest.mark.parametrize("keep", [0.5, 0.8])

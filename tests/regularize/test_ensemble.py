@@ -122,8 +122,10 @@ def test_bagging_rejects_bad_arguments():
         Bagging(lambda: nn.Linear(2, 2), k=2)(sd.randn(1, 2))
 
 
-def test_ensembles_example_quick_bagging_not_worse_than_members():
-    res = load_example("ensembles").main(["--quick", "--k", "4"])
+def test_ensembles_example_quick_bagging_not_worse_than_members(tmp_path):
+    out = tmp_path / "ens.png"
+    res = load_example("ensembles").main(["--quick", "--k", "4", "--out", str(out)])
+    assert out.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n" and len(res["curve"]) == 4
     assert res["ensemble_error"] <= res["mean_member_error"]
     assert res["ensemble_error"] < 0.1
     assert abs(res["unique_fraction"] - 0.632) < 0.02

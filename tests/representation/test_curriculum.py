@@ -58,3 +58,20 @@ def test_bad_arguments_name_the_sampler():
     with pytest.raises(ValueError, match="mix"):
         CurriculumSampler(np.arange(5.0), mix=2)
     assert len(CurriculumSampler(sd.tensor(np.arange(8.0)), lambda e: 0.01)) == 1
+
+
+def test_curriculum_weights_weight_the_easy_examples_in_the_cost():
+    from shendu.data.curriculum import curriculum_weights
+    from shendu.nn.functional import cross_entropy
+
+    diff = np.array([3.0, 0.0, 2.0, 1.0, 5.0, 4.0])
+    np.testing.assert_array_equal(curriculum_weights(diff, 0.5, 0.1), np.float32([0.1, 1, 1, 1, 0.1, 0.1]))
+    s = CurriculumSampler(diff, linear_schedule(1 / 3, 2))
+    w0, w2 = s.example_weights(0), s.example_weights(2)
+    assert w0.tolist() == [0, 1, 0, 1, 0, 0] and w2.tolist() == [1] * 6
+    logits, y = sd.randn(6, 3), sd.tensor(np.array([0, 1, 2, 0, 1, 2]))
+    per = cross_entropy(logits, y, reduction="none")
+    weighted = (per * sd.tensor(w0)).sum() / float(w0.sum())
+    assert weighted.item() == pytest.approx(per.numpy()[[1, 3]].mean(), rel=1e-6)  # J^(0) sees only the easy ones
+    with pytest.raises(ValueError, match="curriculum_weights"):
+        curriculum_weights(diff, 0.0)

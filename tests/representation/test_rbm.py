@@ -196,3 +196,14 @@ def test_filters_shapes_dtype_and_errors():
         RBM(3, 2, visible="poisson")
     with pytest.raises(ValueError, match="enumeration"):
         RBM(30, 25).log_partition()
+
+
+def test_persistent_chains_keep_their_size_across_smaller_batches():
+    r = _rbm()
+    r.contrastive_divergence(sd.tensor(np.repeat(DATA, 10, 0)), 1, persistent=True)
+    first = r._chain
+    loss = r.contrastive_divergence(sd.tensor(DATA[:2]), 1, persistent=True)  # a short last minibatch
+    assert r._chain.shape == (30, 4) and r._chain is not first and np.isfinite(loss.item())
+    r.reset_chains()
+    r.contrastive_divergence(sd.tensor(DATA[:2]), 1, persistent=True)
+    assert r._chain.shape == (2, 4)

@@ -14,6 +14,7 @@ from ..backend import (
     to_dtype, to_host,
 )
 from .grad_mode import _Mode
+from ..backend.lowp import bfloat16 as _BF16, is_floating as _is_floating  # noqa: E402
 
 _engine_backward = None  # engine.backward, bound on first use (the engine imports this module)
 
@@ -55,7 +56,7 @@ class Tensor:
                 "requires_grad: you can only change requires_grad of leaf tensors; "
                 "use tensor.detach() to get a tensor that does not require grad"
             )
-        if flag and self._data.dtype.kind not in "fc":
+        if flag and self._data.dtype.kind not in "fc" and not _is_floating(self._data.dtype):
             raise TypeError(
                 f"requires_grad: only floating-point tensors can require gradients, got dtype {self._data.dtype}"
             )
@@ -295,6 +296,10 @@ class Tensor:
 
     def half(self):
         return self.type(np.float16)
+
+    def bfloat16(self):
+        """This tensor in bfloat16 (ml_dtypes on the CPU; 8 exponent bits, 7 mantissa bits; textbook 12.1.6)."""
+        return self.type(_BF16)
 
     def cpu(self):
         """This tensor on the CPU (itself if it is there)."""
@@ -548,7 +553,7 @@ def _to_array(data, dtype, copy: bool, device=None):
         data = data._data
     if isinstance(data, np.ndarray) or (hasattr(data, "shape") and device_of(data) is not CPU):
         arr = data
-        if arr.dtype.kind not in "biufc":
+        if arr.dtype.kind not in "biufc" and arr.dtype != _BF16:
             raise _not_numeric(data, arr)
         if dtype is not None:
             arr = arr.astype(to_dtype(dtype), copy=copy)
@@ -561,7 +566,7 @@ def _to_array(data, dtype, copy: bool, device=None):
         return arr
     if hasattr(data, "__array__") and not isinstance(data, (list, tuple)):
         arr = np.asarray(data)
-        if arr.dtype.kind not in "biufc":
+        if arr.dtype.kind not in "biufc" and arr.dtype != _BF16:
             raise _not_numeric(data, arr)
         if dtype is not None:
             arr = arr.astype(to_dtype(dtype), copy=False)
@@ -684,9 +689,9 @@ def scalar_like(value, ref: Tensor) -> Tensor:
     if isinstance(value, bool):
         arr = xp.asarray(value, dtype=dt if dt.kind != "b" else np.bool_)
     elif isinstance(value, numbers.Integral):
-        arr = xp.asarray(value, dtype=dt if dt.kind in "fciu" else np.int64)
+        arr = xp.asarray(value, dtype=dt if dt.kind in "fciu" or dt == _BF16 else np.int64)
     elif isinstance(value, numbers.Real):
-        arr = xp.asarray(value, dtype=dt if dt.kind in "fc" else get_default_dtype())
+        arr = xp.asarray(value, dtype=dt if dt.kind in "fc" or dt == _BF16 else get_default_dtype())
     elif isinstance(value, numbers.Complex):
         arr = xp.asarray(value, dtype=dt if dt.kind == "c" else np.complex64)
     elif hasattr(value, "shape") and hasattr(value, "dtype"):

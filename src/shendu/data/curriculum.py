@@ -14,7 +14,7 @@ import numpy as np
 
 from .loader import as_generator
 
-__all__ = ["CurriculumSampler", "linear_schedule"]
+__all__ = ["CurriculumSampler", "linear_schedule", "curriculum_weights"]
 
 
 def linear_schedule(start: float = 0.25, epochs: int = 5):
@@ -22,6 +22,18 @@ def linear_schedule(start: float = 0.25, epochs: int = 5):
     if not 0.0 < start <= 1.0 or epochs < 0:
         raise ValueError(f"linear_schedule: need 0 < start <= 1 and epochs >= 0, got {start}, {epochs}")
     return lambda e: 1.0 if epochs == 0 else start + (1.0 - start) * min(e / epochs, 1.0)
+
+
+def curriculum_weights(difficulty, fraction: float, hard_weight: float = 0.0) -> np.ndarray:
+    """Per-example cost weights of the curriculum objective J^(i) (textbook 8.7.6, the weighting form): 1 for the
+    easiest ``fraction`` of the examples (by ``difficulty``, ties by index), ``hard_weight`` for the others. (N,) float32."""
+    d = np.asarray(difficulty.numpy() if hasattr(difficulty, "numpy") else difficulty, dtype=np.float64)
+    if d.ndim != 1 or d.size == 0 or not 0.0 < fraction <= 1.0 or hard_weight < 0:
+        raise ValueError(f"curriculum_weights: need 1-D difficulty, 0 < fraction <= 1 and hard_weight >= 0, got shape "
+                         f"{d.shape}, {fraction}, {hard_weight}")
+    w = np.full(d.size, hard_weight, dtype=np.float32)
+    w[np.argsort(d, kind="stable")[:max(1, int(round(fraction * d.size)))]] = 1.0
+    return w
 
 
 class CurriculumSampler:
@@ -54,6 +66,10 @@ class CurriculumSampler:
         """The indices admitted in ``epoch`` (default: the next one), easiest first."""
         n = len(self.order)
         return self.order[:max(1, int(round(self.fraction(epoch) * n)))]
+
+    def example_weights(self, epoch=None, hard_weight: float = 0.0) -> np.ndarray:
+        """``curriculum_weights`` at this sampler's fraction for ``epoch`` (default: the next one), for a weighted loss."""
+        return curriculum_weights(self.difficulty, self.fraction(epoch), hard_weight)
 
     def set_epoch(self, epoch: int) -> None:
         self.epoch = int(epoch)

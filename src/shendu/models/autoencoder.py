@@ -15,8 +15,8 @@ from __future__ import annotations
 import numpy as np
 
 from ..autograd.tensor import _wrap
-from ..backend import generator_for, namespace_of
-from ..nn.containers import ModuleList, Sequential
+from ..backend import generator_for
+from ..nn.containers import ModuleList
 from ..nn.functional.activation import get_activation
 from ..nn.functional.loss import binary_cross_entropy, mse_loss
 from ..nn.layers.conv import Conv2d, ConvTranspose2d

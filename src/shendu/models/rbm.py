@@ -118,16 +118,24 @@ class RBM(Module):
     # --- learning ----------------------------------------------------------------------------------
     def contrastive_divergence(self, v, k: int = 1, persistent: bool = False):
         """Scalar mean F(v_data) - mean F(v_model) whose gradient is the CD-k (PCD-k if ``persistent``) estimate
-        of -d log p(v)/d theta: call ``.backward()`` and step any optimizer (texts 001/004; textbook A5.6)."""
+        of -d log p(v)/d theta: call ``.backward()`` and step any optimizer (texts 001/004; textbook A5.6).
+        PCD keeps ``self._chain`` (as many chains as the first batch had rows) across calls; ``reset_chains()`` drops them."""
         v = self._as_input(v).detach()
         if persistent:
-            if self._chain is None or self._chain.shape != v._data.shape or device_of(self._chain) != device_of(v._data):
+            # the chains keep their own count (the two means need not match in size); (re)started from the data
+            # on first use or when the device or the dtype changes
+            c = self._chain
+            if c is None or device_of(c) != device_of(v._data) or c.dtype != v._data.dtype:
                 self._chain = v._data.copy()
             neg = self.gibbs(_wrap(self._chain), k)
             self._chain = neg._data
         else:
             neg = self.gibbs(v, k)
         return self.free_energy(v).mean() - self.free_energy(neg).mean()
+
+    def reset_chains(self) -> None:
+        """Forget the persistent CD chains (the next persistent call restarts them from its batch)."""
+        self._chain = None
 
     def cd_step(self, v, k: int = 1, lr: float = 0.1, persistent: bool = False, momentum: float = 0.0,
                 weight_decay: float = 0.0) -> float:

@@ -17,6 +17,7 @@ from .losses import (  # noqa: F401
     L1Loss, LpLoss, MAELoss, MarginRankingLoss, MDNLoss, MSELoss, MultiLabelSoftMarginLoss, MultiMarginLoss, NLLLoss,
     QuadraticCost, SmoothL1Loss, SoftMarginLoss,
 )
+from .losses import CTCLoss  # noqa: F401,E402  (issue 16)
 from .layers.dropout import AlphaDropout, Dropout, Dropout1d, Dropout3d  # noqa: F401
 from .layers.dropout_compat import Dropout2d  # noqa: F401  (issue 12)
 from .layers.embedding import Embedding  # noqa: F401

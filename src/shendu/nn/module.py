@@ -19,6 +19,8 @@ from .parameter import Parameter
 
 _BUILDING = threading.local()  # how many Module constructors are running (per thread)
 
+from ..backend.lowp import bfloat16 as _BF16  # noqa: E402
+
 
 class Module:
     """Base class for layers and models: subclass it, assign sub-modules/parameters in
@@ -239,7 +241,7 @@ class Module:
             arr = t._data
             if dev is not None and device_of(arr) != dev:
                 arr = to_device(arr, dev)
-            if dt is not None and arr.dtype.kind == "f":
+            if dt is not None and (arr.dtype.kind == "f" or arr.dtype == _BF16):
                 arr = arr.astype(dt)
             return arr
 

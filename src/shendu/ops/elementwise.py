@@ -43,9 +43,9 @@ def _kinds(a, b):
     """``(a, b)`` with an integer/bool operand cast to the other's floating dtype (see ``_pair``)."""
     da, db = a._data.dtype, b._data.dtype
     if da.kind != db.kind:
-        if da.kind in "iub" and db.kind in "fc":
+        if da.kind in "iub" and (db.kind in "fc" or db.name == "bfloat16"):
             return a.type(db), b
-        if db.kind in "iub" and da.kind in "fc":
+        if db.kind in "iub" and (da.kind in "fc" or da.name == "bfloat16"):
             return a, b.type(da)
     return a, b
 

@@ -13,10 +13,21 @@ from ..autograd.function import Function
 from ..autograd.tensor import Tensor, as_tensor
 from ._arr import norm_dim, sum_to as _st
 from .shape import broadcast_to, reshape, sum_to, transpose, unsqueeze
+from ..backend.lowp import AUTOCAST, bfloat16 as _BF16
+from ._autocast import to_lowp
+
+
+def _mm(a, b):
+    """a @ b; bfloat16 (ml_dtypes, no BLAS kernel) computes in float32 and rounds back to bfloat16."""
+    if a.dtype == _BF16 or b.dtype == _BF16:
+        return (a.astype(np.float32) @ b.astype(np.float32)).astype(_BF16)
+    return a @ b
 
 
 class MatMul(Function):
     def forward(self, a, b):
+        if a.dtype == _BF16 or b.dtype == _BF16:
+            return _mm(a, b)
         try:
             return a @ b
         except ValueError:
@@ -58,7 +69,7 @@ class MatMul(Function):
         a, b = self.inputs[0]._data, self.inputs[1]._data
         na, nb = self.needs_input_grad
         if a.ndim == 2 and b.ndim == 2:
-            return (gy @ b.T if na else None, a.T @ gy if nb else None)
+            return (_mm(gy, b.T) if na else None, _mm(a.T, gy) if nb else None)
         ga = gb = None
         if a.ndim == 1 and b.ndim == 1:
             return (gy * b if na else None, gy * a if nb else None)
@@ -91,6 +102,8 @@ def matmul(a, b):
         b = as_tensor(b)
     if a.ndim == 0 or b.ndim == 0:
         raise ValueError(f"matmul: both operands need at least 1 dimension, got shapes {a.shape} and {b.shape}")
+    if AUTOCAST.dtype is not None:  # amp.autocast: matmul runs in the low-precision dtype
+        a, b = to_lowp(a, b)
     return MatMul()(a, b)
 
 

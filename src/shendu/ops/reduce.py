@@ -68,6 +68,8 @@ class Mean(Sum):
         xp = self.xp
         return xp.broadcast_to(expand_reduced(gy / self.n, self.in_shape, self.axis, self.keepdims), self.in_shape)
 
+from ..backend.lowp import is_floating as _is_floating  # noqa: E402
+
 
 def sum(x, dim=None, keepdim=False, *, axis=None, keepdims=None, dtype=None):  # noqa: A001
     """Sum over ``dim`` (all dimensions when None)."""
@@ -82,7 +84,7 @@ def sum(x, dim=None, keepdim=False, *, axis=None, keepdims=None, dtype=None):  #
 def mean(x, dim=None, keepdim=False, *, axis=None, keepdims=None):
     """Arithmetic mean over ``dim``."""
     ax, k = _args(x, dim, axis, keepdim, keepdims, "mean")
-    if x.dtype.kind not in "fc":
+    if x.dtype.kind not in "fc" and not _is_floating(x.dtype):  # bfloat16 (kind 'V') stays bfloat16
         x = x.type(get_default_dtype())
     return Mean(ax, k)(x)
 

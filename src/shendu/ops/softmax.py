@@ -5,6 +5,8 @@ from ..autograd.function import Function
 from ._arr import norm_dim
 from .elementwise import exp
 from .reduce import sum as _sum
+from ..backend.lowp import AUTOCAST
+from ._autocast import to_fp32
 
 
 class Softmax(Function):
@@ -55,6 +57,8 @@ def softmax(x, dim=-1, *, axis=None):
     """Softmax along ``dim`` (default the last)."""
     d = axis if axis is not None else dim
     d = norm_dim(d, x.ndim, "softmax")
+    if AUTOCAST.dtype is not None:  # amp.autocast: softmax runs in float32
+        (x,) = to_fp32(x)
     return Softmax(d if x.ndim else None)(x)
 
 
@@ -62,4 +66,6 @@ def log_softmax(x, dim=-1, *, axis=None):
     """Log-softmax along ``dim`` (default the last), without overflow or log(0)."""
     d = axis if axis is not None else dim
     d = norm_dim(d, x.ndim, "log_softmax")
+    if AUTOCAST.dtype is not None:  # amp.autocast: log_softmax runs in float32
+        (x,) = to_fp32(x)
     return LogSoftmax(d if x.ndim else None)(x)

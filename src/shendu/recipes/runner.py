@@ -109,7 +109,7 @@ def _on_device(setup, dev):
     return setup
 
 
-def run(name="digits-mlp", *, out=None, verbose=1, print_fn=print, device=None, **overrides):
+def run(name="digits-mlp", *, out=None, verbose=1, print_fn=print, device=None, distributed=False, **overrides):
     """Train recipe `name` (seeded), print and return {'test': metrics, 'seconds': ..., 'out': folder}.
 
     Writes into `out` (default runs/NAME): checkpoint.safetensors (weights + recipe config), history.csv,
@@ -118,6 +118,8 @@ def run(name="digits-mlp", *, out=None, verbose=1, print_fn=print, device=None, 
     device: where to train ("cpu" (default), "cuda", "cuda:N"); the model is built (with the same seeded initial
     values as on the CPU) and moved there; an unavailable device raises a RuntimeError
     ("CUDA device requested but not available: ...") before anything is built. The checkpoint holds host copies.
+    distributed: data-parallel over this MPI job's processes (``shendu train RECIPE --nproc N``): fit(distributed=True),
+    files and output on rank 0 only.
     """
     import shendu as sd
     from ..train import CSVLogger, fit
@@ -139,8 +141,13 @@ def run(name="digits-mlp", *, out=None, verbose=1, print_fn=print, device=None, 
             fit_kwargs["max_steps"] = min(fit_kwargs.get("max_steps") or QUICK_STEPS, QUICK_STEPS)
         history = fit(s.model, s.train, loss=s.loss, optimizer=s.optimizer, epochs=cfg["epochs"],
                       batch_size=cfg["batch_size"], val_data=s.val, metrics=s.metrics, callbacks=callbacks,
-                      scheduler=s.scheduler, verbose=verbose, **fit_kwargs)
+                      scheduler=s.scheduler, verbose=verbose, distributed=distributed, **fit_kwargs)
         trainer = history.trainer
+        if distributed:  # issue 17: the other ranks write and print nothing
+            from ..distributed import get_rank
+
+            if get_rank() != 0:
+                return {"test": None, "out": out, "history": history, "model": s.model, "config": cfg}
         test = trainer.evaluate(_quick_test(s.test) if cfg.get("quick") else s.test)
         seconds = time.perf_counter() - t0
         sd.save({"kind": "shendu-recipe", "recipe": name, "config": cfg, "model": s.model.state_dict(),

@@ -132,33 +132,39 @@ def dropout_expectation(model, x, fn=None):
     2^20 masks. fn: output -> Tensor (default identity). Differentiable in the parameters; other modules eval."""
     drops = _elementwise_dropouts(model)
     x = _to_model_device(model, x)
-    sizes, shapes, handles = {}, {}, []
+    modes = [(m, m.training) for m in model.modules()]
+    model.eval()
+    try:
+        return _enumerate(model, drops, x, fn)
+    finally:
+        for m, t in modes:
+            object.__setattr__(m, "training", t)
+
+
+def _enumerate(model, drops, x, fn):
+    shapes = {}
 
     def record(m, args, out):
         shapes[id(m)] = tuple(args[0].shape[1:])
 
     handles = [m.register_forward_hook(record) for m in drops]
-    modes = [(m, m.training) for m in model.modules()]
-    model.eval()
     try:
         with no_grad():
             model(x[:1])
     finally:
         for h in handles:
             h.remove()
-    for m in drops:
-        sizes[id(m)] = int(np.prod(shapes[id(m)])) if id(m) in shapes else 0
-    d = sum(sizes.values())
-    masks = enumerate_masks(d)
-    keep = np.concatenate([np.full(sizes[id(m)], 1.0 - m.p) for m in drops])
+    drops = [m for m in drops if id(m) in shapes]  # layers the forward pass actually uses
+    sizes = {id(m): int(np.prod(shapes[id(m)])) for m in drops}
+    masks = enumerate_masks(sum(sizes.values()))
+    keep = np.concatenate([np.full(sizes[id(m)], 1.0 - m.p) for m in drops] + [np.zeros(0)])
     probs = mask_probabilities(masks, keep)
     dev = device_of(x._data)
     current = {}
 
     def apply(m, args, out):
-        inp = args[0]
         scale = 1.0 / (1.0 - m.p) if (m.mode == "inverted" and m.p < 1) else 1.0
-        return inp * current[id(m)] * scale
+        return args[0] * current[id(m)] * scale
 
     handles = [m.register_forward_hook(apply) for m in drops]
     total = None
@@ -173,14 +179,11 @@ def dropout_expectation(model, x, fn=None):
                 current[id(m)] = _wrap(to_device(arr, dev))
                 start += k
             out = model(x)
-            val = out if fn is None else fn(out)
-            term = val * float(pm)
+            term = (out if fn is None else fn(out)) * float(pm)
             total = term if total is None else total + term
     finally:
         for h in handles:
             h.remove()
-        for m, t in modes:
-            object.__setattr__(m, "training", t)
     return total
 
 

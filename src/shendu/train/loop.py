@@ -25,6 +25,12 @@ __all__ = ["Trainer", "fit", "evaluate", "predict", "make_loader"]
 TRAINING_STATE = "shendu-training-state"
 
 
+def _unwrap(model):
+    """The model inside a DistributedDataParallel wrapper (checkpoints hold it: resume at any world size)."""
+    inner = getattr(model, "module", None)
+    return inner if type(model).__name__ == "DistributedDataParallel" and inner is not None else model
+
+
 def make_loader(data, batch_size, shuffle=False, seed=None, who="fit", dtype=None):
     """A DataLoader from a DataLoader, a Dataset, a tuple (x, y[, ...]) of arrays/Tensors, or one array.
 
@@ -232,9 +238,14 @@ class Trainer:
     """
 
     def __init__(self, model, *, loss, optimizer="adam", metrics=(), callbacks=(), scheduler=None,
-                 clip_grad_norm=None, verbose=1, lr=None, regularizers=(), constraints=()):
+                 clip_grad_norm=None, verbose=1, lr=None, regularizers=(), constraints=(), distributed=False):
         if not callable(model):
             raise TypeError(f"Trainer: model must be a callable Module, got {type(model).__name__}")
+        self.distributed = bool(distributed)
+        if self.distributed:  # DDP wrap, rank-0-only output (issue 17; shendu.distributed.training)
+            from ..distributed import training as _dt
+
+            model, callbacks, verbose = _dt.setup(model, list(callbacks), verbose)
         self.model = model
         self.loss_fn = get_loss(loss)
         self.optimizer = get_optimizer(optimizer, model.parameters(), lr=lr)
@@ -310,7 +321,7 @@ class Trainer:
 
         state = {
             "kind": TRAINING_STATE,
-            "model": self.model.state_dict(),
+            "model": _unwrap(self.model).state_dict(),
             "epoch": self.epoch_done,
             "global_step": self.global_step,
             "history": self.history.state_dict(),
@@ -350,7 +361,7 @@ class Trainer:
                 raise _bad(where, "data_rng", "the data's generator states", state["data_rng"], e) from None
         elif getattr(self.loader, "_rng", None) is not None and "loader_rng" in state:  # files before data_rng
             self.loader._rng.bit_generator.state = state["loader_rng"]
-        self.model.load_state_dict(state["model"])
+        _unwrap(self.model).load_state_dict(state["model"])
         if "optimizer" in state and hasattr(self.optimizer, "load_state_dict"):
             self.optimizer.load_state_dict(state["optimizer"])
         if "scheduler" in state and self.scheduler is not None:
@@ -390,6 +401,10 @@ class Trainer:
         self.loader = make_loader(train_data, batch_size, shuffle=shuffle, who="fit", dtype=dt)
         self.val_loader = None if val_data is None else make_loader(val_data, max(256, int(batch_size)),
                                                                     who="fit (val_data)", dtype=dt)
+        if self.distributed:  # this rank's shard (DistributedSampler)
+            from ..distributed import training as _dt
+
+            self.loader = _dt.shard_loader(self.loader, shuffle)
         self.steps_per_epoch = len(self.loader)
         cbs = list(self.user_callbacks)
         if self.verbose and not any(isinstance(c, ProgressBar) for c in cbs):
@@ -414,6 +429,8 @@ class Trainer:
                 if self.stop_training or (max_steps is not None and self.global_step >= max_steps):
                     break
                 self.epoch = epoch
+                if self.distributed:
+                    _dt.set_epoch(self.loader, epoch)
                 cbl.on_epoch_begin(epoch, {})
                 lr = get_lr(opt) if hasattr(opt, "param_groups") or hasattr(opt, "lr") else None
                 if hasattr(model, "train"):
@@ -456,6 +473,9 @@ class Trainer:
                     raise ValueError("fit: the training data gave no batches")
                 logs = {"loss": total / count}
                 logs.update(_metric_logs(self.metrics, outputs, targets))
+                if self.distributed:  # the same logs on every rank: mean over all ranks' examples
+                    logs["loss"], _, m = _dt.reduce_logs(total, count, {k: v for k, v in logs.items() if k != "loss"})
+                    logs.update(m)
                 del outputs, targets
                 logs.update(self.validate())
                 if lr is not None:
@@ -497,7 +517,7 @@ class Trainer:
 
 def fit(model, train_data, *, loss, optimizer="adam", epochs=1, batch_size=32, val_data=None, metrics=(),
         callbacks=(), scheduler=None, clip_grad_norm=None, shuffle=True, verbose=1, max_steps=None,
-        resume_from=None, lr=None, regularizers=(), constraints=()):
+        resume_from=None, lr=None, regularizers=(), constraints=(), distributed=False):
     """Train `model` on `train_data` ((x, y) arrays/Tensors, a Dataset or a DataLoader); returns a History.
 
     loss: callable (output, target) -> scalar Tensor, or a name ('cross_entropy', 'mse', ...).
@@ -510,10 +530,13 @@ def fit(model, train_data, *, loss, optimizer="adam", epochs=1, batch_size=32, v
     every step; the reported training loss includes them (as Keras), val_loss and evaluate() do not.
     constraints: ``regularize.MaxNorm(3)``, ``L2Ball``, ``ProximalL1``, ... (or callables model -> None), applied
     in order after every optimizer step.
+    distributed: data-parallel training over the MPI processes of this job (``shendu run -n N script.py``):
+    DistributedDataParallel, a DistributedSampler shard per rank (batch_size is per rank), epoch logs averaged
+    over ranks, output and checkpoints on rank 0 only (see shendu.distributed.training; textbook 12.1.3).
     """
     trainer = Trainer(model, loss=loss, optimizer=optimizer, metrics=metrics, callbacks=callbacks,
                       scheduler=scheduler, clip_grad_norm=clip_grad_norm, verbose=verbose, lr=lr,
-                      regularizers=regularizers, constraints=constraints)
+                      regularizers=regularizers, constraints=constraints, distributed=distributed)
     history = trainer.fit(train_data, epochs=epochs, batch_size=batch_size, val_data=val_data, shuffle=shuffle,
                           max_steps=max_steps, resume_from=resume_from)
     history.trainer = trainer

@@ -28,6 +28,7 @@ from .pool import (  # noqa: F401  (issue 6: pooling)
 from .rnn import gru_cell, leaky_rnn_cell, lengths_to_mask, lstm_cell, recurrent_layer, rnn_relu_cell, rnn_tanh_cell  # noqa: F401  (issue 7)
 from ...ops import one_hot, pad  # noqa: F401,E402  (issue 12: torch.nn.functional names)
 from .attention import scaled_dot_product_attention  # noqa: F401,E402  (issue 12)
+from .ctc import ctc_loss  # noqa: F401,E402  (issue 16)
 
 
 def normalize(input, p=2.0, dim=1, eps=1e-12):

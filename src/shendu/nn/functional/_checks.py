@@ -6,6 +6,7 @@ from __future__ import annotations
 import functools
 
 from ...autograd.tensor import Tensor
+from ...backend.lowp import AUTOCAST
 
 
 _MISSING = object()
@@ -33,12 +34,13 @@ def check_tensor(name, x, arg: str = "input"):
 
 def _weight_dtype(layer):
     """The dtype of the layer's own first floating parameter (else buffer), or None."""
-    d = getattr(layer, "__dict__", {})
+    d = getattr(layer, "__dict__", None) or {}
     for store in ("_parameters", "_buffers"):
         for p in (d.get(store) or {}).values():
-            arr = getattr(p, "_data", None)
-            if arr is not None and arr.dtype.kind in "fc":
-                return arr.dtype
+            if p is not None:
+                dt = p._data.dtype
+                if dt.kind in "fc" or dt.name == "bfloat16":
+                    return dt
     return None
 
 
@@ -46,14 +48,17 @@ def check_dtype(layer, x, arg: str = "input") -> None:
     """A TypeError when the input ``x`` of ``layer`` has another dtype than the layer's floating weights (as
     PyTorch: a float64 input to a float32 layer would silently run the whole pass in float64, an integer one
     would be cast by NumPy); names the layer, both dtypes and the fix."""
-    wd = _weight_dtype(layer)
     xd = getattr(x, "dtype", None)
-    if wd is None or xd is None or xd == wd:
+    if xd is None:
         return
-    conv = {"float32": "x.float()", "float64": "x.double()", "float16": "x.half()"}.get(str(wd), f"x.to({wd})")
-    fix = f"convert the {arg} with {conv}"
-    if xd.kind == "f":
-        whole = {"float32": "model.float()", "float64": "model.double()", "float16": "model.half()"}.get(str(xd))
+    wd = _weight_dtype(layer)
+    if wd is None or xd == wd or AUTOCAST.dtype is not None:  # amp.autocast mixes dtypes on purpose
+        return
+    conv = {"float32": "x.float()", "float64": "x.double()", "float16": "x.half()", "bfloat16": "x.bfloat16()"}
+    fix = f"convert the {arg} with {conv.get(str(wd), f'x.to({wd})')}"
+    if xd.kind == "f" or xd.name == "bfloat16":
+        whole = {"float32": "model.float()", "float64": "model.double()", "float16": "model.half()",
+                 "bfloat16": "model.to(sd.bfloat16)"}.get(str(xd))
         if whole:
             fix += f", or the model with {whole}"
     raise TypeError(f"{type(layer).__name__}: {arg} has dtype {xd} but the layer's weights have dtype {wd} "

@@ -13,6 +13,8 @@ from ...autograd.tensor import Tensor, as_tensor
 from ...ops import flip, reshape
 from ...ops.conv import ConvNd, ConvTransposeNd
 from ...ops import _im2col as K
+from ...backend.lowp import AUTOCAST
+from ...ops._autocast import to_lowp
 
 
 def _on(a, x):
@@ -62,6 +64,8 @@ def _convnd(nd, name, input, weight, bias, stride, padding, dilation, groups, fl
     x = input if isinstance(input, Tensor) else as_tensor(input)
     w = weight if isinstance(weight, Tensor) else as_tensor(weight, device=x.device)  # raw kernels follow x
     bias = _on(bias, x)
+    if AUTOCAST.dtype is not None:  # amp.autocast: convolution runs in the low-precision dtype
+        x, w, bias = to_lowp(x, w, bias)
     unbatched = x.ndim == nd + 1
     if unbatched:
         x = reshape(x, (1,) + x.shape)

@@ -8,13 +8,16 @@ from ...autograd.tensor import Tensor
 from ...ops import einsum, matmul, reshape
 from ...ops import sum as _sum
 from ._checks import check_tensor
+from ...backend.lowp import AUTOCAST, bfloat16 as _BF16
+from ...ops._autocast import to_lowp
+from ...ops.linalg import _mm
 
 
 class LinearFn(Function):
     """y = x W^T (+ b); dx = g W, dW = g^T x (leading dims flattened), db = sum of g over rows."""
 
     def forward(self, x, w, b=None):
-        y = x @ w.T
+        y = _mm(x, w.T) if x.dtype == _BF16 else x @ w.T
         if b is not None:
             y += b
         return y
@@ -24,6 +27,8 @@ class LinearFn(Function):
         need = self.needs_input_grad
         x = inputs[0]._data
         w = inputs[1]._data
+        if gy.dtype == _BF16:
+            return self._bf16_backward(gy)
         gx = gy @ w if need[0] else None
         if gy.ndim == 2:
             g2, x2 = gy, x
@@ -35,6 +40,16 @@ class LinearFn(Function):
             return gx, gw
         gb = g2.sum(axis=0) if need[2] else None
         return gx, gw, gb
+
+    def _bf16_backward(self, gy):
+        x, w = self.inputs[0]._data, self.inputs[1]._data
+        need = self.needs_input_grad
+        g2 = gy.reshape(-1, gy.shape[-1])
+        gx = _mm(gy, w) if need[0] else None
+        gw = _mm(g2.T, x.reshape(-1, x.shape[-1])) if need[1] else None
+        if len(self.inputs) == 2:
+            return gx, gw
+        return gx, gw, (g2.astype("float32").sum(axis=0).astype(_BF16) if need[2] else None)
 
     def backward(self, gy):
         inputs = self.inputs
@@ -54,6 +69,8 @@ def linear(input: Tensor, weight: Tensor, bias: Tensor | None = None) -> Tensor:
     """Affine map y = x W^T + b (textbook 6.1). x: (*, in), W: (out, in), b: (out,) -> (*, out)."""
     check_tensor("linear", input)
     check_tensor("linear", weight, "weight")
+    if AUTOCAST.dtype is not None:  # amp.autocast: linear runs in the low-precision dtype
+        input, weight, bias = to_lowp(input, weight, bias)
     if input.shape[-1:] != weight.shape[1:] or weight.ndim != 2:
         raise ValueError(
             f"linear: input of shape {tuple(input.shape)} does not match weight of shape "

@@ -19,6 +19,8 @@ from ...backend import device_of, is_host, namespace_of, to_device, to_host
 from ...ops import abs as _abs, clamp, exp, gather, log, log_softmax, relu, softmax, softplus, where
 from ...ops import sum as _sum
 from ._checks import tensor_args
+from ...backend.lowp import AUTOCAST
+from ...ops._autocast import to_fp32
 
 _REDUCTIONS = ("mean", "sum", "none")
 
@@ -71,6 +73,8 @@ def _min_max(a):
 @tensor_args("input")
 def mse_loss(input: Tensor, target, reduction: str = "mean") -> Tensor:
     """Mean squared error mean((y_hat - y)^2) (textbook 5.4, 6.2.1.2; Gaussian likelihood, eq. 5.64)."""
+    if AUTOCAST.dtype is not None:  # amp.autocast: losses run in float32
+        input, target = to_fp32(input, target) if isinstance(target, Tensor) else (to_fp32(input)[0], target)
     target = _as_target(target, input)
     _check_same("mse_loss", input, target)
     d = input - target
@@ -242,6 +246,10 @@ def cross_entropy(input: Tensor, target, weight: Tensor | None = None, ignore_in
     + eps/C; form 'book' (textbook 7.5.1) eps/(C-1) on wrong classes, 1-eps on the true one (eps <= (C-1)/C)."""
     if reduction not in _REDUCTIONS:
         raise ValueError(f"cross_entropy: reduction must be one of {_REDUCTIONS}, got {reduction!r}")
+    if AUTOCAST.dtype is not None:  # amp.autocast: losses run in float32
+        (input,) = to_fp32(input)
+        if isinstance(target, Tensor):
+            (target,) = to_fp32(target)
     if not 0.0 <= label_smoothing <= 1.0:
         raise ValueError(f"cross_entropy: label_smoothing must be in [0, 1], got {label_smoothing}")
     if label_smoothing_form not in ("torch", "book"):

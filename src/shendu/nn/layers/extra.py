@@ -5,6 +5,7 @@ from __future__ import annotations
 import numpy as np
 
 from ..functional import cosine_similarity, pad, pairwise_distance
+from ..functional._checks import check_tensor
 from ..module import Module
 from ..parameter import Parameter
 
@@ -106,6 +107,7 @@ class GroupNorm(Module):
             self.register_parameter("bias", None)
 
     def forward(self, x):
+        x = check_tensor(self, x, "input")
         return group_norm(x, self.num_groups, self.weight, self.bias, self.eps)
 
     def extra_repr(self):

@@ -14,6 +14,8 @@ from .. import init as _init
 from ..functional.activation import get_activation
 from ..functional.linear import LinearFn, bilinear
 from ..functional._checks import check_tensor
+from ...backend.lowp import AUTOCAST
+from ...ops._autocast import to_lowp
 from ..module import Module
 from ..parameter import Parameter
 
@@ -61,6 +63,8 @@ class Linear(Module):
                 f"(*, {self.in_features}), got {tuple(x.shape)}"
             )
         b = self.bias
+        if AUTOCAST.dtype is not None:  # amp.autocast: run in the low-precision dtype
+            x, w, b = to_lowp(x, w, b)
         if b is None:
             return LinearFn()(x, w)
         return LinearFn()(x, w, b)

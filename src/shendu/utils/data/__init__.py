@@ -5,7 +5,7 @@
 from ...data import DataLoader, Dataset, KFold, Subset, TensorDataset, default_collate  # noqa: F401
 from ...data import random_split as _random_split
 from .sampler import (  # noqa: F401
-    BatchSampler, RandomSampler, Sampler, SequentialSampler, SubsetRandomSampler, WeightedRandomSampler,
+    BatchSampler, DistributedSampler, RandomSampler, Sampler, SequentialSampler, SubsetRandomSampler, WeightedRandomSampler,
 )
 from . import dataloader, dataset, sampler  # noqa: F401
 from .dataset import ConcatDataset, StackDataset  # noqa: F401
@@ -33,7 +33,7 @@ def get_worker_info():
 
 
 __all__ = [
-    "BatchSampler", "ConcatDataset", "DataLoader", "StackDataset", "Dataset", "IterableDataset", "KFold", "RandomSampler", "Sampler",
+    "BatchSampler", "ConcatDataset", "DistributedSampler", "DataLoader", "StackDataset", "Dataset", "IterableDataset", "KFold", "RandomSampler", "Sampler",
     "SequentialSampler", "Subset", "SubsetRandomSampler", "TensorDataset", "WeightedRandomSampler",
     "default_collate", "get_worker_info", "random_split",
 ]

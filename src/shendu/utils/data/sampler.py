@@ -120,3 +120,50 @@ class BatchSampler(Sampler):
     def __len__(self):
         n = len(self.sampler)
         return n // self.batch_size if self.drop_last else -(-n // self.batch_size)
+
+
+class DistributedSampler(Sampler):
+    """This rank's share of a data set's indices for data-parallel training (textbook 12.1.3; torch's name).
+
+    Every epoch all ranks draw the same order (a permutation seeded by ``seed + epoch`` when ``shuffle``; call
+    ``set_epoch(e)`` at the start of each epoch) and rank r takes indices ``order[r::num_replicas]``. Without
+    ``drop_last`` the order is padded by repeating its start so every rank gets ``ceil(n / num_replicas)``
+    indices; with it the tail that does not divide evenly is dropped. num_replicas / rank default to the
+    initialized process group's (1 and 0 without one)."""
+
+    def __init__(self, dataset, num_replicas=None, rank=None, shuffle=True, seed=0, drop_last=False):
+        super().__init__(dataset)
+        if num_replicas is None or rank is None:
+            from ...distributed import _group
+
+            on = _group.is_initialized()
+            num_replicas = (_group.get_world_size() if on else 1) if num_replicas is None else num_replicas
+            rank = (_group.get_rank() if on else 0) if rank is None else rank
+        if int(num_replicas) < 1 or not 0 <= int(rank) < int(num_replicas):
+            raise ValueError(f"DistributedSampler: invalid rank {rank} for num_replicas={num_replicas} "
+                             "(expected 0 <= rank < num_replicas)")
+        self.dataset, self.num_replicas, self.rank = dataset, int(num_replicas), int(rank)
+        self.shuffle, self.seed, self.drop_last, self.epoch = bool(shuffle), int(seed), bool(drop_last), 0
+        n = len(dataset)
+        if self.drop_last and n % self.num_replicas:
+            self.num_samples = n // self.num_replicas
+        else:
+            self.num_samples = -(-n // self.num_replicas)
+        self.total_size = self.num_samples * self.num_replicas
+
+    def set_epoch(self, epoch):
+        """Use the order of epoch ``epoch`` (shuffled differently each epoch, identically on every rank)."""
+        self.epoch = int(epoch)
+
+    def __iter__(self):
+        n = len(self.dataset)
+        order = (np.random.default_rng(self.seed + self.epoch).permutation(n) if self.shuffle else np.arange(n)).tolist()
+        if self.drop_last:
+            order = order[:self.total_size]
+        elif order and len(order) < self.total_size:
+            pad = self.total_size - len(order)
+            order += (order * (-(-pad // len(order))))[:pad]
+        return iter(order[self.rank:self.total_size:self.num_replicas])
+
+    def __len__(self):
+        return self.num_samples
