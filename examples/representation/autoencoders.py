@@ -37,7 +37,7 @@ def main(argv=None):
     ap.add_argument("--out", default="autoencoders.png")
     ap.add_argument("--seed", type=int, default=0)
     args = ap.parse_args(argv)
-    epochs = args.epochs or (3 if args.quick else 30)
+    epochs = args.epochs or (2 if args.quick else 30)
     (xtr, _), (xte, _) = load_digits()
     sd.manual_seed(args.seed + 99)
     noisy = corrupt(sd.tensor(xte), "mask", 0.5).cpu().numpy()
@@ -73,7 +73,7 @@ def main(argv=None):
     clean, masked = recon(conv, xte, shape), recon(conv, noisy, shape)
     print(f"{'conv 1-8-16 (code 16x2x2)':30s} {((clean - xte) ** 2).mean():10.4f} {((masked - xte) ** 2).mean():11.4f} "
           f"{'':>10s} {dt:7.2f}")
-    k = 10
+    k = 6 if args.quick else 10
     reconstruction_grid([xte[:k], noisy[:k], outputs["plain 64-64"][:k], outputs["denoising 64-64 (mask 0.5)"][:k]],
                         ["original", "masked 50%", "plain AE", "denoising AE"], args.out,
                         title="Reconstructions of masked test digits")

@@ -29,6 +29,6 @@ def test_autoencoders_example_quick(tmp_path, capsys):
 def test_rbm_dbn_example_quick(tmp_path, capsys):
     out = _run("rbm_dbn.py", tmp_path / "filters.png", capsys)
     errs = [float(line.split("error ")[1].split(",")[0]) for line in out.splitlines() if "reconstruction error" in line]
-    assert len(errs) == 6 and errs[2] < errs[0] and errs[5] < errs[3]
+    assert len(errs) == 4 and errs[1] < errs[0] and errs[3] < errs[2]
     table = [line.split() for line in out.splitlines() if line.strip()[:1].isdigit()]
-    assert len(table) == 2 and float(table[0][2]) > float(table[0][3])  # 1 epoch: DBN init beats random init
+    assert len(table) == 1 and float(table[0][2]) > float(table[0][3])  # 1 epoch: DBN init beats random init

@@ -9,6 +9,7 @@ from __future__ import annotations
 import enum
 
 from ..backend import namespace_of
+from ..backend.lowp import LOW_PRECISION
 
 
 class OptState(enum.Enum):
@@ -72,6 +73,8 @@ class GradScaler:
             return outputs
         if isinstance(outputs, (list, tuple)):
             return type(outputs)(self.scale(o) for o in outputs)
+        if outputs.dtype in LOW_PRECISION:  # as torch: a float32 0-d scale promotes a float16/bfloat16 loss
+            outputs = outputs.float()
         return outputs * self._scale
 
     def unscale_(self, optimizer) -> None:

@@ -11,10 +11,13 @@ from ._group import (  # noqa: F401
     ReduceOp, all_gather, all_reduce, barrier, broadcast, destroy_process_group, get_backend, get_rank,
     get_world_size, init_process_group, is_available, is_initialized, recv, reduce_scatter, send,
 )
+from .async_sgd import ParameterServer, hogwild  # noqa: F401
 from .ddp import DistributedDataParallel  # noqa: F401
+from .pipeline import PipelineParallel, predict  # noqa: F401
+from . import launch, training  # noqa: F401
 
 __all__ = [
-    "DistributedDataParallel", "ReduceOp", "all_gather", "all_reduce", "barrier", "broadcast", "destroy_process_group",
+    "DistributedDataParallel", "ParameterServer", "PipelineParallel", "ReduceOp", "hogwild", "predict", "all_gather", "all_reduce", "barrier", "broadcast", "destroy_process_group",
     "get_backend", "get_rank", "get_world_size", "init_process_group", "is_available", "is_initialized", "recv",
     "reduce_scatter", "send",
 ]

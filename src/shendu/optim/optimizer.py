@@ -185,7 +185,7 @@ class Optimizer:
         for p in params:
             if not isinstance(p, Tensor):
                 raise TypeError(f"{type(self).__name__}: can only optimize Tensors, got {type(p).__name__}")
-            if not np.issubdtype(p._data.dtype, np.floating):
+            if not np.issubdtype(p._data.dtype, np.floating) and p._data.dtype.name != "bfloat16":
                 raise TypeError(f"{type(self).__name__}: can only optimize floating-point Tensors, got {p.dtype}")
         group["params"] = params
         for k, v in self.defaults.items():

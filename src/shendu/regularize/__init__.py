@@ -37,3 +37,6 @@ from .adversarial import (  # noqa: F401
 from .semi_supervised import (  # noqa: F401
     generative_discriminative_loss, kl_logits, pseudo_label, self_training, vat_loss,
 )
+# --- fast/boosted dropout and tangent distance (7.12, original book 7.14; issue 14, h14e) ---
+from .dropout_boosting import dropout_boosting_loss  # noqa: F401,E402
+from .tangent import TangentNearestNeighbor, image_tangents, tangent_distance, tangent_nearest_neighbor  # noqa: F401,E402

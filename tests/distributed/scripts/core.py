@@ -100,6 +100,7 @@ def net(seed):
 
 
 ref, ddp = net(5), DDP(net(5 + rank))
+check(all(str(p.device).startswith(DEV) for p in ddp.parameters()), f"parameters not on {DEV}")
 o_ref, o_ddp = sd.optim.Adam(ref.parameters(), lr=0.01), sd.optim.Adam(ddp.parameters(), lr=0.01)
 ds = TensorDataset(Xs, Ys)
 sampler = DistributedSampler(ds, shuffle=True, seed=3)

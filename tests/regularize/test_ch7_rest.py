@@ -1,0 +1,153 @@
+"""The remaining chapter-7 rows: fast dropout (7.54), dropout boosting (7.55), tangent distance (7.64), early
+stopping ~ L2 (7.34, Fig 7.4), the book's default dropout probabilities (7.49)."""
+import math
+
+import numpy as np
+import pytest
+
+import shendu as sd
+import shendu.nn.functional as F
+from shendu import nn
+from shendu import regularize as R
+from shendu.autograd import gradcheck
+from shendu.nn.layers.fast_dropout import fast_dropout_linear, fast_dropout_moments
+
+from ._examples import load_example
+
+G = np.random.default_rng(14)
+
+
+# --- fast dropout (7.54) -------------------------------------------------------------------------------------------
+def test_fast_dropout_moments_match_monte_carlo_of_real_input_dropout():
+    p, n_in, n_out, reps = 0.3, 40, 3, 20000
+    lin = nn.Linear(n_in, n_out)
+    x = sd.tensor(G.standard_normal((2, n_in)).astype(np.float32))
+    sd.manual_seed(0)
+    with sd.no_grad():
+        xs = x.unsqueeze(0).expand(reps, 2, n_in)
+        s = lin(F.dropout(xs, p)).numpy()  # real Bernoulli dropout on the Linear's inputs, reps samples
+        mean, var = fast_dropout_moments(x, lin.weight, lin.bias, p)
+    mean, var = mean.numpy(), var.numpy()
+    scale = np.sqrt(var)
+    np.testing.assert_array_less(np.abs(s.mean(0) - mean), 4 * scale / math.sqrt(reps))  # E[s] = x W^T + b
+    np.testing.assert_allclose(s.var(0), var, rtol=0.05)  # Var s = p/(1-p) (x^2)(W^2)^T
+    w, xx = lin.weight.numpy(), x.numpy()
+    np.testing.assert_allclose(var, p / (1 - p) * (xx ** 2) @ (w ** 2).T, rtol=1e-5)
+
+    layer = nn.FastDropoutLinear(n_in, n_out, p=p)
+    layer.load_state_dict(lin.state_dict())
+    sd.manual_seed(1)
+    with sd.no_grad():
+        f = layer(x.unsqueeze(0).expand(reps, 2, n_in)).numpy()  # the layer's Gaussian samples
+    np.testing.assert_array_less(np.abs(f.mean(0) - mean), 4 * scale / math.sqrt(reps))
+    np.testing.assert_allclose(f.var(0), var, rtol=0.05)
+    assert f.dtype == np.float32
+    # s = mean + sqrt(var) eps with one normal per output unit
+    z = G.standard_normal((2, n_out)).astype(np.float32)
+    with sd.no_grad():
+        one = layer(x, noise=sd.tensor(z)).numpy()
+    np.testing.assert_allclose(one, mean + np.sqrt(var + 1e-30) * z, rtol=1e-5, atol=1e-6)
+    layer.eval()
+    np.testing.assert_allclose(layer(x).numpy(), lin(x).numpy(), rtol=1e-6)  # eval: plain linear
+    with pytest.raises(ValueError, match="FastDropoutLinear.*p"):
+        nn.FastDropoutLinear(3, 2, p=1.0)
+    with pytest.raises(ValueError, match=r"FastDropoutLinear\(40 -> 3\).*\(\*, 40\)"):
+        layer(sd.zeros(2, 5))
+
+
+def test_fast_dropout_gradcheck_with_fixed_noise():
+    layer = nn.FastDropoutLinear(4, 3, p=0.4).double()
+    x = sd.tensor(G.standard_normal((5, 4)), requires_grad=True)
+    eps = sd.tensor(G.standard_normal((5, 3)))
+
+    def f(x, w, b):
+        return F.tanh(fast_dropout_linear(x, w, b, 0.4, True, noise=eps))
+
+    assert gradcheck(f, [x, layer.weight, layer.bias])
+
+
+# --- dropout boosting (7.55) ---------------------------------------------------------------------------------------
+def _dropout_net():
+    sd.manual_seed(0)
+    return nn.Sequential(nn.Dropout(0.2), nn.Linear(6, 8), nn.ReLU(), nn.Dropout(0.5), nn.Linear(8, 3))
+
+
+def test_dropout_boosting_loss_is_the_ensemble_nll_of_the_same_masks():
+    model = _dropout_net()
+    x = sd.tensor(G.standard_normal((10, 6)).astype(np.float32))
+    y = sd.tensor(G.integers(0, 3, 10))
+    sd.manual_seed(5)
+    loss = R.dropout_boosting_loss(model, x, y, n_masks=4)
+    sd.manual_seed(5)  # the same 4 masks, by hand
+    with sd.no_grad():
+        probs = [F.softmax(model(x), dim=1).numpy()[np.arange(10), y.numpy()] for _ in range(4)]
+    manual = -np.log(np.mean(probs, axis=0)).mean()
+    np.testing.assert_allclose(loss.numpy(), manual, rtol=1e-5)
+    # it differs from dropout's mean log-likelihood -mean_k log p_k (Jensen: the ensemble NLL is smaller)
+    assert loss.item() < -np.log(probs).mean() - 1e-4
+    # K = 1: the plain dropout loss with the same seed; gradients flow to the parameters
+    sd.manual_seed(9)
+    one = R.dropout_boosting_loss(model, x, y, n_masks=1)
+    sd.manual_seed(9)
+    plain = F.cross_entropy(model(x), y)
+    np.testing.assert_allclose(one.numpy(), plain.numpy(), rtol=1e-6)
+    one.backward()
+    assert np.abs(model[1].weight.grad.numpy()).sum() > 0
+    assert R.dropout_boosting_loss(model, x, y, 3, reduction="none").shape == (10,)
+    with pytest.raises(ValueError, match="dropout_boosting_loss.*n_masks"):
+        R.dropout_boosting_loss(model, x, y, 0)
+
+
+# --- tangent distance (7.64) ---------------------------------------------------------------------------------------
+def _digits():
+    from shendu.data.datasets import load_digits
+
+    (x, y), (xt, yt) = load_digits(seed=0)
+    return x.reshape(-1, 8, 8), y, xt.reshape(-1, 8, 8), yt
+
+
+def _shift_right(a):
+    s = np.zeros_like(a)
+    s[..., 1:] = a[..., :-1]
+    return s
+
+
+def test_tangent_distance_small_for_a_shift_large_across_digits_and_least_squares():
+    x, y, _, _ = _digits()
+    a = sd.tensor(x[:60])
+    s = sd.tensor(_shift_right(x[:60]))
+    other = sd.tensor(x[60:120])
+    Ta, Ts, To = R.image_tangents(a), R.image_tangents(s), R.image_tangents(other)
+    assert Ta.shape == (60, 2, 8, 8)
+    eu = ((a - s) ** 2).sum(dim=(1, 2)).sqrt().numpy()
+    one = R.tangent_distance(s, a, None, Ta).numpy()
+    two = R.tangent_distance(s, a, Ts, Ta).numpy()
+    assert np.all(two <= one + 1e-5) and np.all(one <= eu + 1e-5)  # more freedom, never larger
+    assert np.median(two / eu) < 0.55 and np.median(one / eu) < 0.75  # a shift is nearly in the tangent plane
+    eu_o = ((a - other) ** 2).sum(dim=(1, 2)).sqrt().numpy()
+    two_o = R.tangent_distance(other, a, To, Ta).numpy()
+    assert np.median(two_o / eu_o) > 0.8  # other digits are not
+    # against an explicit least-squares solve for one pair
+    A = np.concatenate([Ts.numpy()[3].reshape(2, -1), -Ta.numpy()[3].reshape(2, -1)]).T
+    r = (s.numpy()[3] - a.numpy()[3]).ravel()
+    c, *_ = np.linalg.lstsq(A, -r, rcond=None)
+    np.testing.assert_allclose(two[3], np.linalg.norm(r + A @ c), rtol=1e-4)
+    with pytest.raises(ValueError, match="tangent_distance"):
+        R.tangent_distance(a, s)
+    with pytest.raises(ValueError, match="image_tangents.*kinds"):
+        R.image_tangents(a, kinds=("shear",))
+
+
+def test_tangent_nearest_neighbor_beats_euclidean_on_shifted_digits():
+    x, y, xt, yt = _digits()
+    xtr, ytr = sd.tensor(x[:300]), y[:300]
+    xte, yte = sd.tensor(_shift_right(xt[:100])), yt[:100]
+    eu = (R.tangent_nearest_neighbor(xtr, ytr, xte) == yte).mean()
+    one = R.TangentNearestNeighbor(("x", "y")).fit(xtr, ytr).score(xte, yte)
+    two = R.TangentNearestNeighbor(("x", "y"), two_sided=True).fit(xtr, ytr).score(xte, yte)
+    assert one >= eu + 0.15 and two >= eu + 0.2, (eu, one, two)
+    # four tangent kinds (translations, rotation, scale) on unshifted data: at least as good as Euclidean
+    clean = sd.tensor(xt[:100])
+    e0 = (R.tangent_nearest_neighbor(xtr, ytr, clean) == yte).mean()
+    t4 = R.TangentNearestNeighbor(("x", "y", "rotation", "scale")).fit(xtr, ytr).score(clean, yte)
+    assert t4 >= e0 - 0.02, (e0, t4)
