@@ -117,13 +117,23 @@ def test_w12_6_importance_weights_and_sampled_gradient():
     np.testing.assert_allclose(a_y.grad.numpy(), [-1.0])
     np.testing.assert_allclose(a_n.grad.numpy(), [[0.2, 0.8]])
     assert gradcheck(lambda a, b: sampled_softmax_loss(a, b, np.log([0.2, 0.1])), [a_y, a_n])
+    # with the target among the candidates (Jean et al. 2015): -log softmax([a_y - log q_y, a_n - log q_n])_0,
+    # and a masked accidental hit drops out
+    z = np.array([1.0 - np.log(0.5), np.log(0.1) - np.log(0.2), np.log(0.2) - np.log(0.1)])
+    got = sampled_softmax_loss(a_y, a_n, np.log([0.2, 0.1]), np.log([0.5])).numpy()
+    np.testing.assert_allclose(got, [np.log(np.exp(z).sum()) - z[0]], rtol=1e-12)
+    got = sampled_softmax_loss(a_y, a_n, np.log([0.2, 0.1]), np.log([0.5]), hit_mask=[[False, True]]).numpy()
+    np.testing.assert_allclose(got, [np.log(np.exp(z[:2]).sum()) - z[0]], rtol=1e-12)
+    assert gradcheck(lambda a, b: sampled_softmax_loss(a, b, np.log([0.2, 0.1]), np.log([0.5])), [a_y, a_n])
 
 
-def test_importance_sampling_estimate_converges_to_the_exact_negative_phase():
+@pytest.mark.parametrize("include_target", [False, True], ids=["book", "with_target"])
+def test_importance_sampling_estimate_converges_to_the_exact_negative_phase(include_target):
     V = 12
     rng = np.random.default_rng(4)
     with sd.default_dtype(sd.float64):
-        layer = SampledSoftmaxLoss(5, V, num_sampled=20000, proposal=unigram_proposal(rng.integers(1, 50, V)))
+        layer = SampledSoftmaxLoss(5, V, num_sampled=20000, proposal=unigram_proposal(rng.integers(1, 50, V)),
+                                   include_target=include_target)
     h = sd.tensor(rng.normal(size=(1, 5)))
     exact = F.cross_entropy(layer.logits(h), np.array([3]))
     g_exact = sd.grad(exact, [layer.weight])[0].numpy()

@@ -35,7 +35,11 @@ from .layers.pool import (  # noqa: F401  (issue 6: pooling)
 from .layers.recurrent import GRU, LSTM, RNN, GRUCell, LeakyRNNCell, LSTMCell, OutputRecurrentRNN, RNNBase, RNNCell, SkipRNN  # noqa: F401  (issue 7)
 from .layers.attention import AdditiveAttention, DotAttention, GeneralAttention  # noqa: F401  (issue 7)
 from .layers.esn import EchoStateNetwork  # noqa: F401  (issue 7)
-from .layers.recursive import RecursiveNet  # noqa: F401  (issue 7)
+from .layers.recursive import Node, RecursiveNet, balanced_tree, tree_depth  # noqa: F401  (issue 7, 16)
+from .layers.rnn_variants import (  # noqa: F401  (issue 16: chapter-10 variants)
+    ClockworkRNN, ConditionalRNN, DeepTransitionRNN, FeedbackRNN, GRUVariantCell, LengthPredictingRNN, StopTokenRNN,
+    information_flow_regularizer, scan,
+)
 from .layers.lazy import LazyConv1d, LazyConv2d, LazyLinear  # noqa: F401  (issue 12)
 from .layers.transformer import (  # noqa: F401  (issue 12: multi-head attention, Transformer)
     MultiheadAttention, Transformer, TransformerDecoder, TransformerDecoderLayer, TransformerEncoder,

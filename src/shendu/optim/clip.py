@@ -2,6 +2,10 @@
 
 clip_grad_norm_: g <- g * min(1, max_norm / (||g|| + 1e-6)) with ||g|| the norm of all gradients together.
 clip_grad_value_: g <- clamp(g, -clip_value, clip_value) element-wise.
+on_nonfinite (clip_grad_norm_): what to do when the gradient norm is inf or NaN (Textbook 10.11.1):
+'random_step' replaces all gradients by one random direction of global norm max_norm (so the update is a random
+step of size lr * v: "take a random step of size v"); 'skip' zeroes them; 'raise' raises. None (default) keeps
+the plain rule (a NaN norm leaves the gradients as they are). The option reads the norm back (one sync).
 These live in ``shendu.optim`` (there is no ``nn.utils`` alias). On a GPU the norm stays a 0-d device array
 and the gradients are scaled by it there: clipping reads nothing back to the host (no per-step sync).
 """
@@ -14,7 +18,7 @@ import numpy as np
 from ..autograd.tensor import Tensor, _wrap
 from ..backend import namespace_of
 
-__all__ = ["clip_grad_norm_", "clip_grad_value_", "get_total_norm"]
+__all__ = ["clip_grad_norm_", "clip_grad_value_", "get_total_norm", "random_step_"]
 
 
 def _grads(parameters, who):
@@ -69,10 +73,42 @@ def _device_total_norm(grads, norm_type, xp):
     return xp.sum(xp.stack([(xp.abs(g) ** norm_type).sum().astype(f64) for g in grads])) ** (1.0 / norm_type)
 
 
-def clip_grad_norm_(parameters, max_norm, norm_type=2.0, error_if_nonfinite=False):
+def random_step_(grads, size):
+    """Overwrite gradient Tensors ``grads`` in place with one random direction (Gaussian, normalised over all of
+    them together) of global 2-norm ``size``, drawn on their device (Textbook 10.11.1, non-finite gradients)."""
+    if not grads:
+        return
+    from ..backend import generator_for
+
+    xp = namespace_of(*[g._data for g in grads])
+    draws = [generator_for(g._data).standard_normal(g._data.shape) for g in grads]
+    total = xp.sqrt(sum((d * d).sum() for d in draws))
+    for g, d in zip(grads, draws):
+        g._data[...] = (d * (float(size) / total)).astype(g._data.dtype)
+        g._version += 1
+
+
+def clip_grad_norm_(parameters, max_norm, norm_type=2.0, error_if_nonfinite=False, on_nonfinite=None):
     """Scale all gradients together so their global `norm_type` norm is at most `max_norm`; returns the norm
-    before clipping (a 0-d Tensor, on the gradients' device). parameters: a Tensor or an iterable of Tensors."""
+    before clipping (a 0-d Tensor, on the gradients' device). parameters: a Tensor or an iterable of Tensors.
+    on_nonfinite: None, 'raise', 'skip' or 'random_step' (see the module docstring)."""
     grads = _grads(parameters, "clip_grad_norm_")
+    if on_nonfinite is not None:
+        if on_nonfinite not in ("raise", "skip", "random_step"):
+            raise ValueError(f"clip_grad_norm_: on_nonfinite must be None, 'raise', 'skip' or 'random_step', "
+                             f"got {on_nonfinite!r}")
+        if on_nonfinite == "raise":
+            error_if_nonfinite = True
+        elif grads:
+            total = get_total_norm([g._data for g in grads], norm_type)
+            if not math.isfinite(float(total)):
+                if on_nonfinite == "skip":
+                    for g in grads:
+                        g._data[...] = 0
+                        g._version += 1
+                else:
+                    random_step_(grads, max_norm)
+                return _wrap(namespace_of(grads[0]._data).asarray(float(total), dtype=grads[0]._data.dtype))
     xp = namespace_of(*[g._data for g in grads])
     if xp is not np:
         return _device_clip(grads, max_norm, norm_type, error_if_nonfinite, xp)

@@ -399,15 +399,27 @@ def importance_weights(p, q):
     return r / r.sum(axis=-1, keepdims=True)
 
 
-def sampled_softmax_loss(a_target, a_neg, log_q_neg):
-    """Importance-sampled softmax NLL (Bengio & Senecal 2008; 12.13-12.18), per example (B,):
-    -a_y + log Z_hat, Z_hat = (1/m) sum_i exp(a_{n_i}) / q(n_i). Its gradient is -da_y + sum_i w_i da_{n_i} with the
-    self-normalised weights w_i proportional to exp(a_{n_i}) / q(n_i) (12.17-12.18, without the book's 1/m).
+def sampled_softmax_loss(a_target, a_neg, log_q_neg, log_q_target=None, hit_mask=None):
+    """Importance-sampled softmax NLL (Bengio & Senecal 2008; 12.13-12.18), per example (B,).
 
-    a_target (B,), a_neg (B, m) scores of the negatives n_i ~ q, log_q_neg (m,) or (B, m)."""
+    Book form (log_q_target None): -a_y + log Z_hat, Z_hat = (1/m) sum_i exp(a_{n_i}) / q(n_i); its gradient is
+    -da_y + sum_i w_i da_{n_i} with the self-normalised weights w_i proportional to exp(a_{n_i}) / q(n_i) (12.17,
+    12.18 without the book's 1/m). It is unbounded below in a_y when y is rarely sampled.
+    With log_q_target (Jean et al. 2015): the target joins the candidates, -log softmax over
+    [a_y - log m q(y), a_{n_i} - log m q(n_i)] at the target; hit_mask (B, m) True drops samples equal to y.
+
+    a_target (B,), a_neg (B, m) scores of the negatives n_i ~ q, log_q_neg (m,) or (B, m), log_q_target (B,)."""
     m = a_neg.shape[-1]
     lq = log_q_neg if isinstance(log_q_neg, Tensor) else _const(log_q_neg, a_neg)
-    return ops.logsumexp(a_neg - lq, dim=-1) - math.log(m) - a_target
+    if log_q_target is None:
+        return ops.logsumexp(a_neg - lq, dim=-1) - math.log(m) - a_target
+    lqt = log_q_target if isinstance(log_q_target, Tensor) else _const(log_q_target, a_target)
+    z_t = a_target - lqt
+    z_n = a_neg - lq
+    if hit_mask is not None:
+        z_n = ops.masked_fill(z_n, to_device(np.asarray(hit_mask), device_of(z_n._data)), -1e30)
+    z = ops.cat([z_t.reshape(-1, 1), z_n], dim=-1)
+    return ops.logsumexp(z, dim=-1) - z_t
 
 
 def _scores(weight, bias, h, y, ids):
@@ -429,15 +441,20 @@ class SampledSoftmaxLoss(Module):
 
     forward(h (B, n_h), y (B,), context=None, samples=None) -> mean loss; the gradient costs O(m n_h), not
     O(V n_h). context: previous word ids for a bigram proposal; samples: fixed negatives (for tests).
+    include_target=False is the book's estimator (negatives only); True (default) adds the target to the
+    candidates (Jean et al. 2015), which keeps rare targets' scores bounded; remove_accidental_hits drops samples
+    equal to the target (TensorFlow's default; it biases the estimate of log Z down by the target's share).
     logits(h) gives the full affine scores a = W h + b (for evaluation with the exact softmax)."""
 
-    def __init__(self, in_features, vocab_size, num_sampled, proposal):
+    def __init__(self, in_features, vocab_size, num_sampled, proposal, include_target=True,
+                 remove_accidental_hits=False):
         super().__init__()
         if not isinstance(proposal, Proposal):
             proposal = Proposal(proposal)
         if proposal.probs.shape[-1] != vocab_size:
             raise ValueError(f"SampledSoftmaxLoss: proposal over {proposal.probs.shape[-1]} words, vocab_size {vocab_size}")
         self.in_features, self.vocab_size, self.num_sampled, self.proposal = in_features, vocab_size, num_sampled, proposal
+        self.include_target, self.remove_accidental_hits = bool(include_target), bool(remove_accidental_hits)
         k = 1.0 / math.sqrt(in_features)
         self.weight = Parameter(_uniform((vocab_size, in_features), k))
         self.bias = Parameter(np.zeros(vocab_size, get_default_dtype()))
@@ -449,7 +466,14 @@ class SampledSoftmaxLoss(Module):
         y = _ids(y, "SampledSoftmaxLoss")
         neg = self.proposal.sample(self.num_sampled, context) if samples is None else _ids(samples, "samples")
         a_y, a_n = _scores(self.weight, self.bias, h, y, neg)
-        return sampled_softmax_loss(a_y, a_n, self.proposal.log_q(neg, context)).mean()
+        lq_n = self.proposal.log_q(neg, context)
+        if not self.include_target:
+            return sampled_softmax_loss(a_y, a_n, lq_n).mean()
+        lm = math.log(self.num_sampled)
+        lq_y = self.proposal.log_q(y, context) if not self.proposal.is_bigram else \
+            self.proposal.log_probs[_ids(context, "context"), y]
+        hits = ((neg[None, :] if neg.ndim == 1 else neg) == y[:, None]) if self.remove_accidental_hits else None
+        return sampled_softmax_loss(a_y, a_n, lq_n + lm, lq_y + lm, hit_mask=hits).mean()
 
 
 def nce_loss(s_target, s_noise, log_q_target, log_q_noise, k):

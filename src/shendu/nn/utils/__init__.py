@@ -1,7 +1,7 @@
 """``shendu.nn.utils`` (torch.nn.utils): gradient clipping, parameters <-> one flat vector, and ``rnn`` padding."""
 from __future__ import annotations
 
-from . import rnn  # noqa: F401
+from . import prune, rnn  # noqa: F401
 
 
 def clip_grad_norm_(parameters, max_norm, norm_type=2.0, error_if_nonfinite=False, foreach=None):
@@ -43,4 +43,4 @@ def vector_to_parameters(vec, parameters):
             pos += n
 
 
-__all__ = ["clip_grad_norm_", "clip_grad_value_", "parameters_to_vector", "rnn", "vector_to_parameters"]
+__all__ = ["clip_grad_norm_", "clip_grad_value_", "parameters_to_vector", "prune", "rnn", "vector_to_parameters"]
