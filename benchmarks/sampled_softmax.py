@@ -126,7 +126,7 @@ def quality(args, V=2000, H=32, C=64, steps=400, B=256):
     rows = []
     for name, layer in layers(V, H, args.samples_quality, counts).items():
         sd.manual_seed(0)
-        opt = sd.optim.Adam(layer.parameters(), lr=0.02)
+        opt = sd.optim.Adam(layer.parameters(), lr=args.quality_lr)
         r = np.random.default_rng(2)
         for _ in range(steps):
             idx = r.integers(0, 50000, B)
@@ -144,7 +144,7 @@ def quality(args, V=2000, H=32, C=64, steps=400, B=256):
                 lp = F.log_softmax(layer.logits(h), dim=1).numpy()
         ppl = math.exp(-lp[np.arange(len(lp)), w[te]].mean())
         rows.append([name, f"{ppl:8.2f}"])
-    print(f"\nperplexity cost: |V| = {V}, {C} contexts, {steps} Adam steps of batch {B}; test perplexity with exact "
+    print(f"\nperplexity cost: |V| = {V}, {C} contexts, {steps} Adam steps (lr {args.quality_lr}) of batch {B}; exact "
           f"normalised probabilities (the true distribution's: {math.exp(entropy):.2f})")
     print(table(rows, ["method", "test perplexity"]))
 
@@ -158,6 +158,7 @@ def main():
     ap.add_argument("--samples-quality", type=int, default=64)
     ap.add_argument("--repeat", type=int, default=10)
     ap.add_argument("--quality", action="store_true", help="also run the perplexity-cost comparison")
+    ap.add_argument("--quality-lr", type=float, default=0.005)
     args = ap.parse_args()
     speed(args)
     if args.quality:

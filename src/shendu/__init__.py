@@ -51,3 +51,6 @@ from .keras import optimizers  # noqa: E402,F401  (tf.optimizers.Adam(learning_r
 from . import linalg  # noqa: E402,F401  (sd.linalg: torch.linalg names, issue 14)
 from . import amp, compress, quantize  # noqa: E402,F401  (issue 18: sd.amp, sd.compress, sd.quantize)
 from .amp import autocast  # noqa: E402,F401  (torch.autocast)
+from . import interop, viz  # noqa: E402,F401  (issue 21: DLPack, PyTorch weights, the graph picture)
+from .interop import from_dlpack  # noqa: E402,F401  (torch.from_dlpack)
+from . import text  # noqa: E402,F401  (issue 16: tokenizers, n-gram and neural LMs, textbook 12.4)

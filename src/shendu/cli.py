@@ -1,5 +1,6 @@
 """The `shendu` command: `shendu train [RECIPE]`, `shendu list`, `shendu evaluate CHECKPOINT`, `shendu info`,
-`shendu run -n N script.py` (MPI launcher; `shendu train RECIPE --nproc N` trains data-parallel).
+`shendu run -n N script.py` (MPI launcher; `shendu train RECIPE --nproc N` trains data-parallel),
+`shendu tune RECIPE --param lr=loguniform:1e-4:1e-1 --trials N` (hyperparameter search, shendu.tune).
 
 Bad arguments and missing data print one line `shendu: error: ...` and exit with code 2 (no traceback;
 set SHENDU_DEBUG=1 to see it).
@@ -73,6 +74,24 @@ def build_parser():
     e.add_argument("--no-download", action="store_true", help="never download data sets")
     e.add_argument("--device", help="where to evaluate: cpu (default), cuda or cuda:N")
     sub.add_parser("info", help="versions, backend, threads", description="Print versions, backend and threads.")
+    tu = sub.add_parser("tune", help="hyperparameter search on a recipe (Optuna; textbook 11.4)",
+                        description="Search a recipe's hyperparameters; print the trials and the best one, write the "
+                                    "study (SQLite), a CSV and PNG plots into --out (default runs/tune/RECIPE). "
+                                    "Run again to resume a study.")
+    tu.add_argument("recipe", help="recipe name (see 'shendu list')")
+    tu.add_argument("--param", action="append", default=[], metavar="NAME=KIND:ARGS",
+                    help="a hyperparameter: lr=loguniform:1e-4:1e-1, hidden=int:50:2000:log, act=categorical:a,b, "
+                         "bn=bernoulli:0.5, lr=grid:0.1,0.01, lr=loggrid:1e-5:1e-1:5 (repeat the option)")
+    tu.add_argument("--trials", type=int, default=20, help="number of trials in the study (default 20)")
+    tu.add_argument("--jobs", type=int, default=1, help="parallel worker processes (default 1)")
+    tu.add_argument("--sampler", default="tpe", choices=("tpe", "gp", "random", "grid", "qmc"), help="default tpe")
+    tu.add_argument("--pruner", default="median", choices=("median", "halving", "hyperband", "none"),
+                    help="early stopping of bad trials (default median)")
+    tu.add_argument("--storage", help="SQLite file or RDB URL (default OUT/STUDY.db)")
+    tu.add_argument("--study", help="study name (default the recipe's)")
+    tu.add_argument("--out", help="output folder (default runs/tune/RECIPE)")
+    tu.add_argument("--seed", type=int, default=0, help="sampler seed (default 0)")
+    tu.add_argument("--quick", action="store_true", help="short trials (one epoch of a few steps; offline)")
     return p
 
 
@@ -148,6 +167,12 @@ def _evaluate(args):
                         device=_device(args.device))
 
 
+def _tune(args):
+    from .tune.cli import run_tune
+
+    run_tune(args)
+
+
 def _info(args):
     from .backend.info import info_text
 
@@ -161,7 +186,8 @@ def main(argv=None) -> int:
     if args.command is None:
         parser.print_help()
         return 0
-    handler = {"train": _train, "list": _list, "evaluate": _evaluate, "info": _info, "run": _run}[args.command]
+    handler = {"train": _train, "list": _list, "evaluate": _evaluate, "info": _info, "run": _run,
+               "tune": _tune}[args.command]
     try:
         with warnings.catch_warnings():
             if not os.environ.get("SHENDU_DEBUG"):

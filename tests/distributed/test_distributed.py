@@ -68,10 +68,10 @@ def test_fit_distributed_checkpoint_resumes_at_world_size_1(tmp_path):
 
 @pytest.mark.parametrize("mode", ["all_reduce", "ddp"])
 def test_worker_that_exits_early_gives_an_error_not_a_hang(mode):
-    r = launch("dead_peer.py", mode, 2, ok=False, timeout=60)
+    r = launch("dead_peer.py", mode, 1, ok=False, timeout=60)
     assert r.returncode != 0
     assert r.seconds < 30
-    msg = "all_reduce: rank 0 of 2 timed out after 2 s waiting for its peers"
+    msg = "all_reduce: rank 0 of 2 timed out after 1 s waiting for its peers"
     assert msg in r.stderr, r.stderr[-2000:]
     assert "no error was raised" not in r.stdout
 
@@ -81,11 +81,11 @@ def test_shendu_run_and_train_nproc(tmp_path):
     script = tmp_path / "hello.py"
     script.write_text("import shendu as sd\nimport shendu.distributed as d\nd.init_process_group()\n"
                       "t = sd.tensor([float(d.get_rank() + 1)])\nd.all_reduce(t)\n"
-                      "print('rank', d.get_rank(), 'of', d.get_world_size(), 'sum', t.item())\n")
+                      "if d.get_rank() == 0:\n    print('rank 0 of', d.get_world_size(), 'sum', t.item())\n")
     shendu = [sys.executable, "-m", "shendu"]
     r = subprocess.run(shendu + ["run", "-n", "2", str(script)], capture_output=True, text=True, timeout=60, env=ENV)
     assert r.returncode == 0, r.stderr
-    assert "of 2 sum 3.0" in r.stdout and r.stdout.count("sum") == 2, r.stdout
+    assert r.stdout.strip() == "rank 0 of 2 sum 3.0", r.stdout  # rank 1's 2.0 + rank 0's 1.0
     out = tmp_path / "run"
     r = subprocess.run(shendu + ["train", "digits-mlp", "--nproc", "2", "--quick", "--verbose", "2", "--out", str(out)],
                        capture_output=True, text=True, timeout=120, env=ENV)
@@ -93,3 +93,19 @@ def test_shendu_run_and_train_nproc(tmp_path):
     both = r.stdout + r.stderr
     assert both.count("digits-mlp: test") == 1 and both.count("Epoch 1/1") == 1, both
     assert sorted(os.listdir(out)) == ["checkpoint.safetensors", "history.csv", "history.png"]
+
+
+def test_readme_example_runs_on_two_processes(tmp_path):
+    """README 'Several processes and machines': the example trains on 2 processes (shendu run -n 2)."""
+    import re
+    from pathlib import Path
+
+    readme = (Path(__file__).resolve().parents[2] / "README.md").read_text(encoding="utf-8")
+    code = re.search(r"```python\n(.*?)```", readme.split("## Several processes and machines", 1)[1], re.S).group(1)
+    script = tmp_path / "train_ddp.py"
+    script.write_text(code)
+    r = subprocess.run([sys.executable, "-m", "shendu", "run", "-n", "2", str(script)], capture_output=True, text=True,
+                       timeout=120, env=ENV, cwd=tmp_path)
+    assert r.returncode == 0, r.stderr[-2000:]
+    world, acc = r.stdout.split()
+    assert world == "2" and float(acc) > 0.85

@@ -151,3 +151,75 @@ def test_tangent_nearest_neighbor_beats_euclidean_on_shifted_digits():
     e0 = (R.tangent_nearest_neighbor(xtr, ytr, clean) == yte).mean()
     t4 = R.TangentNearestNeighbor(("x", "y", "rotation", "scale")).fit(xtr, ytr).score(clean, yte)
     assert t4 >= e0 - 0.02, (e0, t4)
+
+
+# --- early stopping ~ L2 with alpha = 1/(eps tau) (7.34, Fig 7.4) ---------------------------------------------------
+def test_gradient_descent_stopped_after_tau_steps_is_l2_with_alpha_1_over_eps_tau():
+    rng = np.random.default_rng(0)
+    Q = np.linalg.qr(rng.standard_normal((6, 6)))[0]
+    lam = np.array([2.0, 1.0, 0.3, 0.005, 0.002, 0.001])
+    H = Q @ np.diag(lam) @ Q.T
+    w_star = rng.standard_normal(6)
+    eps, tau = 0.05, 400  # eps * lambda <= 0.1 everywhere
+    w = nn.Parameter(sd.zeros(6, dtype=sd.float64))
+    opt = sd.optim.SGD([w], lr=eps)
+    Ht, ws = sd.tensor(H), sd.tensor(w_star)
+    for _ in range(tau):  # train the quadratic J = 1/2 (w - w*)^T H (w - w*) from w = 0
+        d = w - ws
+        loss = 0.5 * (d @ (Ht @ d))
+        opt.zero_grad()
+        loss.backward()
+        opt.step()
+    reach = (Q.T @ w.numpy()) / (Q.T @ w_star)  # fraction of w* reached per eigendirection
+    np.testing.assert_allclose(reach, 1 - (1 - eps * lam) ** tau, rtol=1e-9)  # Q^T w_tau = [I - (I - eps L)^tau] Q^T w*
+    np.testing.assert_allclose(R.early_stopping_factors(sd.tensor(lam), eps, tau).numpy(), reach, rtol=1e-9)
+    alpha = R.equivalent_weight_decay(eps, tau)
+    assert alpha == pytest.approx(1 / (eps * tau))
+    l2 = lam / (lam + alpha)
+    w_l2 = R.l2_optimum(Ht, ws, alpha).numpy()
+    np.testing.assert_allclose((Q.T @ w_l2) / (Q.T @ w_star), l2, rtol=1e-9)
+    x = eps * tau * lam
+    small, large = x <= 0.1, x >= 15
+    assert small.sum() == 3 and large.sum() == 2
+    np.testing.assert_allclose(reach[small], l2[small], rtol=0.06)  # both ~ eps tau lambda
+    assert np.all(reach[large] > 0.95) and np.all(l2[large] > 0.93)  # both keep w* there
+    # W7.9: lambda = (1, 0.01), eps = 0.1, tau = 100: 0.0952 vs 0.0909 in the small direction
+    f = R.early_stopping_factors(sd.tensor([1.0, 0.01], dtype=sd.float64), 0.1, 100).numpy()
+    assert f[1] == pytest.approx(0.0952, abs=1e-4) and 0.01 / (0.01 + 0.1) == pytest.approx(0.0909, abs=1e-4)
+
+
+def test_early_stopping_vs_l2_example_quick(tmp_path, capsys):
+    out = tmp_path / "es.png"
+    res = load_example("early_stopping_vs_l2").main(["--quick", "--out", str(out)])
+    text = capsys.readouterr().out
+    assert "alpha = 1/(eps tau) = 0.25" in text and "wrote" in text
+    np.testing.assert_allclose(res["reach"], res["es_factors"], rtol=1e-9)  # the trained run follows the formula
+    assert abs(res["reach"][1] - res["l2_factors"][1]) < 0.02  # the small-curvature direction matches L2
+    assert np.all(res["gaps"] < 0.4) and res["gaps"][-1] < 0.15
+    assert out.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n" and out.stat().st_size > 10_000
+
+
+# --- the book's default dropout probabilities (7.49) ----------------------------------------------------------------
+def test_mlp_book_dropout_defaults_input_keep_08_hidden_keep_05():
+    from shendu.models import MLP
+
+    m = MLP.book([64, 32, 16, 10])
+    drops = [layer for layer in m if isinstance(layer, nn.Dropout)]
+    kinds = [type(layer).__name__ for layer in m]
+    assert kinds == ["Dropout", "Linear", "ReLU", "Dropout", "Linear", "ReLU", "Dropout", "Linear"]
+    assert [d.p for d in drops] == [0.2, 0.5, 0.5]  # drop p = 1 - keep: 0.8 for inputs, 0.5 for hidden units
+    same = MLP([64, 32, 16, 10], input_dropout=0.2, hidden_dropout=0.5)
+    assert [type(a).__name__ for a in same] == kinds and [d.p for d in same if isinstance(d, nn.Dropout)] == [0.2, 0.5, 0.5]
+    plain = MLP([64, 32, 10], activation="tanh")
+    assert [type(a).__name__ for a in plain] == ["Linear", "Tanh", "Linear"]
+    x = sd.ones(400, 64)
+    m.train()
+    sd.manual_seed(0)
+    h = m[0](x).numpy()
+    assert abs((h == 0).mean() - 0.2) < 0.01 and np.allclose(h[h != 0], 1 / 0.8)  # inverted dropout keeps 0.8
+    m.eval()
+    assert m(x).shape == (400, 10)
+    with pytest.raises(ValueError, match="MLP.*not both"):
+        MLP([4, 2], input_dropout=0.2, keep_prob=(0.8, 0.5))
+    with pytest.raises(ValueError, match="MLP.*hidden_dropout"):
+        MLP([4, 3, 2], hidden_dropout=1.0)

@@ -139,7 +139,8 @@ def test_importance_sampling_estimate_converges_to_the_exact_negative_phase(incl
     g_exact = sd.grad(exact, [layer.weight])[0].numpy()
     g_is = sd.grad(layer(h, [3]), [layer.weight])[0].numpy()
     np.testing.assert_allclose(g_is, g_exact, atol=0.03)
-    assert float(layer(h, [3]).item()) == pytest.approx(float(exact.item()), abs=0.03)
+    offset = 0.0 if not include_target else math.log(20000 * layer.proposal.probs[3])   # value up to log m q(y)
+    assert float(layer(h, [3]).item()) - offset == pytest.approx(float(exact.item()), abs=0.03)
 
 
 def test_nce_loss_formula_and_gradcheck():
@@ -230,3 +231,53 @@ def test_w12_7_ranking_loss_and_torch_oracle():
     np.testing.assert_allclose(xs.grad.numpy(), xt.grad.numpy(), atol=1e-6)
     with pytest.raises(ValueError, match="reduction"):
         ranking_loss(a, 0, reduction="avg")
+
+
+def test_sampled_reconstruction_of_sparse_targets_is_unbiased():
+    from shendu.text import SampledReconstructionLoss
+
+    layer = SampledReconstructionLoss(4, 30, num_sampled=6, proposal=unigram_proposal(np.arange(1, 31)))
+    h = sd.randn(3, 4)
+    pos = [[1, 2, -1], [0, -1, -1], [25, 26, 29]]
+    full = float(layer.full_loss(h, pos).item())
+    est = np.mean([float(layer(h, pos).item()) for _ in range(1500)])
+    assert est == pytest.approx(full, rel=0.02)
+    # only the positives and the 6 sampled rows receive a gradient (the output cost is O((P + m) n_h))
+    samples = np.array([3, 3, 7, 10, 26, 11])
+    layer(h, pos, samples=samples).backward()
+    touched = set(np.flatnonzero(np.abs(layer.weight.grad.numpy()).sum(1)).tolist())
+    assert touched == {1, 2, 0, 25, 26, 29, 3, 7, 10, 11}
+    with sd.default_dtype(sd.float64):
+        l64 = SampledReconstructionLoss(3, 8, num_sampled=3)
+    h64 = sd.tensor(np.random.default_rng(10).normal(size=(2, 3)), requires_grad=True)
+    assert gradcheck(lambda h, w: l64(h, [[1, -1], [2, 5]], samples=np.array([0, 5, 7])), [h64, l64.weight])
+    with pytest.raises(ValueError, match="positives"):
+        layer(h, [1, 2, 3])
+
+
+def test_direct_ngram_features_learn_a_max_ent_bigram():
+    from shendu.text import DirectNgramFeatures, LidstoneLM, Vocab, ngram_windows
+
+    from .test_ngram import corpus
+
+    sents = corpus(300, 13)
+    vocab = Vocab.build(sents, pad=None)
+    X, Y = ngram_windows(sents, vocab, 2)
+    d = DirectNgramFeatures(len(vocab), orders=(1,), hash_size=4096)
+    idx = d.indices(X[:2])
+    assert idx.shape == (2, 1, len(vocab)) and (idx == d.indices(X[:2])).all()
+    opt = sd.optim.Adam(d.parameters(), lr=0.1)
+    for _ in range(150):
+        loss = F.cross_entropy(d(X), sd.tensor(Y))
+        opt.zero_grad()
+        loss.backward()
+        opt.step()
+    ppl = math.exp(float(F.cross_entropy(d(X), sd.tensor(Y)).item()))
+    ref = LidstoneLM(2, alpha=0.01, vocabulary=vocab.itos[1:]).fit(sents).perplexity(sents)   # no-pad vocab
+    assert ppl == pytest.approx(ref, rel=0.05), (ppl, ref)   # max-ent with bigram indicators = the bigram MLE
+    with sd.default_dtype(sd.float64):
+        d64 = DirectNgramFeatures(5, orders=(1, 2), hash_size=64)
+    d64.weight._data[...] = sd.tensor(np.random.default_rng(11).normal(size=64), dtype=sd.float64)._data
+    assert gradcheck(lambda w: F.log_softmax(d64(np.array([[1, 2], [3, 4]])), dim=1), [d64.weight])
+    with pytest.raises(ValueError, match="DirectNgramFeatures"):
+        d64(np.array([[1]]))

@@ -162,8 +162,8 @@ def gradcheck(fn, inputs, eps: float = None, atol: float = 1e-5, rtol: float = 1
             j = np.unravel_index(int(np.argmax(bad)), num.shape) if num.ndim else ()
             msg = (
                 f"gradcheck: gradient mismatch for input {i} (shape {inputs[i].shape}) at index {tuple(int(a) for a in j)}: "
-                f"analytic {ana[j]:.8g} vs numerical ({mode}) {num[j]:.8g} ({int(bad.sum())} of {bad.size} entries "
-                "differ)"
+                f"analytic {ana[j]:.8g} vs numerical {num[j]:.8g} ({int(bad.sum())} of {bad.size} entries differ; "
+                f"mode {mode})"
             )
             if raise_exception:
                 raise GradcheckError(msg)

@@ -212,6 +212,16 @@ class Tensor:
             return d.astype(dtype, copy=False)
         return d
 
+    def __dlpack__(self, *, stream=None, max_version=None, dl_device=None, copy=None):
+        """DLPack capsule of the data, shared not copied (NumPy on the CPU, CuPy on a GPU); ``sd.from_dlpack``."""
+        kw = {k: v for k, v in (("stream", stream), ("max_version", max_version), ("dl_device", dl_device),
+                                ("copy", copy)) if v is not None}
+        return self._data.__dlpack__(**kw)
+
+    def __dlpack_device__(self):
+        """(device type, index) in DLPack's codes: (1, 0) the CPU, (2, i) CUDA device i."""
+        return self._data.__dlpack_device__()
+
     def item(self):
         """The single value of a one-element tensor as a Python number."""
         if self._data.size != 1:

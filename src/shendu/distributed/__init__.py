@@ -14,7 +14,7 @@ from ._group import (  # noqa: F401
 from .async_sgd import ParameterServer, hogwild  # noqa: F401
 from .ddp import DistributedDataParallel  # noqa: F401
 from .pipeline import PipelineParallel, predict  # noqa: F401
-from . import launch, training  # noqa: F401
+from . import launch, training  # noqa: F401,E402
 
 __all__ = [
     "DistributedDataParallel", "ParameterServer", "PipelineParallel", "ReduceOp", "hogwild", "predict", "all_gather", "all_reduce", "barrier", "broadcast", "destroy_process_group",

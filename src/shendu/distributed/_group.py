@@ -156,14 +156,22 @@ def destroy_process_group() -> None:
     _S.nccl = None
 
 
+_SPIN = float(os.environ.get("SHENDU_DIST_SPIN", "0.002"))  # seconds of polling before sleeping
+
+
 def wait(req, op, peer=None):
     """Poll the MPI request ``req`` until it completes or the group's timeout passes (then RuntimeError)."""
     if req.Test():
         return
-    deadline = time.monotonic() + _S.timeout
+    start = time.monotonic()
+    deadline = start + _S.timeout
     pause = 0.0
     while not req.Test():
-        if time.monotonic() > deadline:
+        now = time.monotonic()
+        if now - start < _SPIN:  # poll, yielding the core, for a while (latency), then back off to 1 ms naps
+            os.sched_yield()
+            continue
+        if now > deadline:
             rank, size = _S.comm.Get_rank(), _S.comm.Get_size()
             who = f"peer rank {peer}" if peer is not None else "its peers"
             msg = (f"shendu.distributed.{op}: rank {rank} of {size} timed out after {_S.timeout:g} s waiting for {who} "

@@ -28,11 +28,13 @@ class DistributedDataParallel(Module):
     """Wrap ``module`` for synchronous data-parallel training over the default process group.
 
     At construction, rank 0's parameters and buffers are broadcast to every rank. During ``backward`` the
-    gradients are averaged over ranks (all-reduce / world size) in buckets of about ``bucket_cap_mb`` MB
-    (0: one parameter per bucket); when backward returns, every rank holds the same averaged ``.grad``.
+    gradients are averaged over ranks (all-reduce / world size) in buckets of about ``bucket_cap_mb`` MB (the
+    first at most 1 MB, so that reducing starts early; 0: one parameter per bucket); when backward returns, every rank holds the same averaged ``.grad``.
     ``no_sync()`` skips the averaging (gradient accumulation; the next synced backward averages the sum).
     find_unused_parameters: also average parameters that this forward did not use (their gradient counts as 0).
-    The wrapped model is ``.module`` (save ``.module.state_dict()`` to resume at any world size)."""
+    The wrapped model is ``.module`` (save ``.module.state_dict()`` to resume at any world size). Gradients are
+    reduced over MPI in host buffers (device gradients are copied); device_ids, output_device, dim,
+    process_group and gradient_as_bucket_view are accepted for PyTorch compatibility and ignored."""
 
     def __init__(self, module, device_ids=None, output_device=None, dim=0, broadcast_buffers=True,
                  process_group=None, bucket_cap_mb=25, find_unused_parameters=False, gradient_as_bucket_view=False):
@@ -60,10 +62,12 @@ class DistributedDataParallel(Module):
                 seen.add(id(p))
                 uniq.append(p)
         buckets, cap = [], float(bucket_cap_mb) * 1024 * 1024
+        first_cap = min(cap, 1024 * 1024)  # a small first bucket starts reducing early (as PyTorch: 1 MB)
         cur, size = [], 0
         for p in reversed(uniq):  # the order backward produces gradients in
             dt = np.dtype(p._data.dtype)
-            if cur and (size + p._data.size * dt.itemsize > cap or dt != cur[0]._data.dtype):
+            limit = cap if buckets else first_cap
+            if cur and (size + p._data.size * dt.itemsize > limit or dt != cur[0]._data.dtype):
                 buckets.append(_Bucket(cur, cur[0]._data.dtype))
                 cur, size = [], 0
             cur.append(p)
@@ -124,6 +128,9 @@ class DistributedDataParallel(Module):
         self._seen.add(id(p))
         b = self._buckets[self._where[id(p)]]
         b.ready += 1
+        for done in self._buckets[:self._launched]:  # let MPI progress the reductions already started
+            if done.req is not None and done.req.Test():
+                done.req = None
         # launch, in bucket order (every rank issues the same collectives in the same order), the full buckets
         while self._launched < len(self._buckets) and self._buckets[self._launched].ready == len(self._buckets[self._launched].params):
             self._launch(self._buckets[self._launched])

@@ -54,7 +54,8 @@ def shard_loader(loader, shuffle, seed=None):
         seed = int(s[0])
     sampler = DistributedSampler(loader.dataset, shuffle=shuffle, seed=seed)
     return DataLoader(loader.dataset, batch_size=loader.batch_size, sampler=sampler,
-                      collate_fn=getattr(loader, "collate_fn", None))
+                      collate_fn=getattr(loader, "collate_fn", None), transform=getattr(loader, "transform", None),
+                      drop_last=bool(getattr(loader, "drop_last", False)))
 
 
 def set_epoch(loader, epoch):

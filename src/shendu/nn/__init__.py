@@ -37,8 +37,8 @@ from .layers.attention import AdditiveAttention, DotAttention, GeneralAttention 
 from .layers.esn import EchoStateNetwork  # noqa: F401  (issue 7)
 from .layers.recursive import Node, RecursiveNet, balanced_tree, tree_depth  # noqa: F401  (issue 7, 16)
 from .layers.rnn_variants import (  # noqa: F401  (issue 16: chapter-10 variants)
-    ClockworkRNN, ConditionalRNN, DeepTransitionRNN, FeedbackRNN, GRUVariantCell, LengthPredictingRNN, StopTokenRNN,
-    information_flow_regularizer, scan,
+    ClockworkRNN, ConditionalRNN, DeepTransitionRNN, FeedbackRNN, GRUVariantCell, LengthPredictingRNN, RNN2d,
+    StopTokenRNN, information_flow_regularizer, scan,
 )
 from .layers.lazy import LazyConv1d, LazyConv2d, LazyLinear  # noqa: F401  (issue 12)
 from .layers.transformer import (  # noqa: F401  (issue 12: multi-head attention, Transformer)
@@ -57,3 +57,4 @@ from .layers.tied import TiedLinear  # noqa: F401,E402  (issue 14)
 from .layers.multitask import MultiTask  # noqa: F401,E402  (issue 14)
 from .layers.fast_dropout import FastDropoutLinear  # noqa: F401,E402  (issue 14)
 from . import parallel  # noqa: F401,E402  (issue 17: DistributedDataParallel)
+from .layers.moe import Cascade, ConditionalBlockDropout, MixtureOfExperts, recall_threshold  # noqa: F401,E402  (issue 18)

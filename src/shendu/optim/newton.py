@@ -4,7 +4,8 @@
 H comes from double back-propagation. solver="direct" forms H (n Hessian-vector products; for models with up to
 a few thousand parameters) and solves with Cholesky (no explicit inverse); if H + alpha I is not positive
 definite (a saddle or a non-convex point) alpha is raised to 1.1 |lambda_min(H)| + max(alpha, 1e-8 max|H|) for
-that step, so the step always descends. solver="cg" (Newton-CG, Hessian-free) solves the system by linear CG
+that step, so the step always descends (``ensure_descent=False`` turns that off: the pure, undamped Newton step
+of 8.27, which jumps to any critical point, saddles included, textbook 8.2.3). solver="cg" (Newton-CG, Hessian-free) solves the system by linear CG
 with Hessian-vector products only (stops at negative curvature). ``step(closure)``: the closure returns the
 loss *without* calling backward (Newton differentiates it twice itself).
 """
@@ -23,17 +24,20 @@ __all__ = ["Newton"]
 
 
 class Newton(Optimizer):
-    """Newton(params, lr=1, damping=0, solver="direct" | "cg", cg_max_iter=None, cg_tol=1e-10)."""
+    """Newton(params, lr=1, damping=0, solver="direct" | "cg", cg_max_iter=None, cg_tol=1e-10, ensure_descent=True)."""
 
     _free_shape_state = "*"
 
-    def __init__(self, params, lr=1.0, damping=0.0, solver="direct", cg_max_iter=None, cg_tol=1e-10):
+    def __init__(self, params, lr=1.0, damping=0.0, solver="direct", cg_max_iter=None, cg_tol=1e-10,
+                 ensure_descent=True):
         if damping < 0:
             raise ValueError(f"Newton: damping must be >= 0, got {damping}")
         if solver not in ("direct", "cg"):
             raise ValueError(f"Newton: solver must be 'direct' or 'cg', got {solver!r}")
+        if not ensure_descent and solver != "direct":
+            raise ValueError("Newton: ensure_descent=False needs solver='direct'")
         super().__init__(params, dict(lr=lr, damping=damping, solver=solver, cg_max_iter=cg_max_iter,
-                                      cg_tol=cg_tol))
+                                      cg_tol=cg_tol, ensure_descent=bool(ensure_descent)))
         if len(self.param_groups) != 1:
             raise ValueError("Newton doesn't support parameter groups")
         self._flat = FlatParams(self.param_groups[0]["params"])
@@ -96,7 +100,7 @@ class Newton(Optimizer):
         alpha = group["damping"]
         if group["solver"] == "direct":
             H = self.hessian(gs)
-            d, used = _damped_solve(H, g, alpha)
+            d, used = _damped_solve(H, g, alpha, group.get("ensure_descent", True))
         else:
             d, used = _newton_cg(lambda v: self._hvp(gs, v) + alpha * v, g, group["cg_max_iter"] or fp.n,
                                  group["cg_tol"]), alpha
@@ -105,7 +109,7 @@ class Newton(Optimizer):
         return loss
 
 
-def _damped_solve(H, g, alpha):
+def _damped_solve(H, g, alpha, ensure_descent=True):
     """Solve (H + alpha I) d = -g by Cholesky, raising alpha where H + alpha I is not positive definite.
 
     On the host, also for device arrays (copied over and the step copied back): the fallback needs
@@ -114,10 +118,12 @@ def _damped_solve(H, g, alpha):
     from n Hessian-vector products anyway, so the O(n^2) copy is small next to that."""
     dev = device_of(H)
     if dev.type != "cpu":
-        d, alpha = _damped_solve(to_host(H), to_host(g), alpha)
+        d, alpha = _damped_solve(to_host(H), to_host(g), alpha, ensure_descent)
         return to_device(d, dev), alpha
     n = H.shape[0]
     I = np.eye(n, dtype=H.dtype)
+    if not ensure_descent:  # the plain Newton step, whatever the curvature's sign (singular H: least squares)
+        return np.linalg.lstsq(H + alpha * I, -g, rcond=None)[0], alpha
     try:
         L = np.linalg.cholesky(H + alpha * I)
     except np.linalg.LinAlgError:

@@ -49,9 +49,13 @@ def digits_mlp(cfg):
     xa, ya = shifted_copies(x, y)
     train = (scaler.transform(xa).astype(np.float32), ya)
     test = (scaler.transform(xt).astype(np.float32), yt)
-    model = nn.Sequential(nn.Linear(64, 512), nn.ReLU(), nn.Linear(512, 10))
+    hidden = int(cfg.get("hidden", 512))  # tunable: shendu tune digits-mlp --param hidden=int:50:2000:log
+    model = nn.Sequential(nn.Linear(64, hidden), nn.ReLU(), nn.Linear(hidden, 10))
     return Setup(model, "cross_entropy", optim.Adam(model.parameters(), lr=cfg["lr"]), train, test,
                  callbacks=[LearningRateScheduler(linear_decay(cfg["lr"], cfg["epochs"]))])
+
+
+digits_mlp.tunable = ("hidden",)  # extra cfg keys `shendu tune` may set (besides epochs, batch_size, lr, seed)
 
 
 @register("xor", description="XOR with a 2-8-2 tanh MLP, full batch (textbook 6.1, learning XOR)",

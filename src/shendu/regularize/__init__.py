@@ -39,4 +39,7 @@ from .semi_supervised import (  # noqa: F401
 )
 # --- fast/boosted dropout and tangent distance (7.12, original book 7.14; issue 14, h14e) ---
 from .dropout_boosting import dropout_boosting_loss  # noqa: F401,E402
-from .tangent import TangentNearestNeighbor, image_tangents, tangent_distance, tangent_nearest_neighbor  # noqa: F401,E402
+from .tangent import (  # noqa: F401,E402
+    ContractiveAutoEncoder, TangentNearestNeighbor, image_tangents, manifold_tangent_penalty, tangent_distance,
+    tangent_nearest_neighbor,
+)

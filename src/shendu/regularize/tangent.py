@@ -5,6 +5,10 @@ spanned by each point's tangent vectors (the directions in which small class-pre
 translations, move the input): d = min_{a, b} ||(x1 + T1 a) - (x2 + T2 b)||, a linear least-squares problem.
 One-sided: only x2's plane (min_b ||x1 - x2 - T2 b||). Solved with the pseudo-inverse (``sd.linalg.pinv``), so
 degenerate (zero or parallel) tangents are fine. Tensor code: runs on the inputs' device.
+
+The manifold tangent classifier (Rifai et al. 2011) learns the tangents instead: a contractive autoencoder's
+encoder Jacobian J(x) has few large singular values, whose right singular vectors span the data manifold's local
+tangent plane; tangent propagation along them (``manifold_tangent_penalty``) makes the classifier invariant there.
 """
 from __future__ import annotations
 
@@ -13,11 +17,14 @@ import numpy as np
 from ..autograd.grad_mode import no_grad
 from ..autograd.tensor import Tensor
 from ..backend import device_of, to_device, to_host
-from ..linalg import pinv
+from ..linalg import pinv, svd
+from ..nn import Linear, Module
+from ..nn.functional import sigmoid
 from ..ops.shape import cat, stack
 from .adversarial import translation_tangent
 
-__all__ = ["image_tangents", "tangent_distance", "tangent_nearest_neighbor", "TangentNearestNeighbor"]
+__all__ = ["image_tangents", "tangent_distance", "tangent_nearest_neighbor", "TangentNearestNeighbor",
+           "ContractiveAutoEncoder", "manifold_tangent_penalty"]
 
 _KINDS = ("x", "y", "rotation", "scale", "thickness")
 
@@ -150,3 +157,67 @@ class TangentNearestNeighbor:
     def score(self, x: Tensor, y) -> float:
         yy = to_host(y._data) if isinstance(y, Tensor) else np.asarray(y)
         return float((self.predict(x) == yy).mean())
+
+
+class ContractiveAutoEncoder(Module):
+    """Contractive autoencoder (Rifai et al. 2011; textbook 14.7): h = sigmoid(W x + b), r = g(W' h + b'),
+    loss = mean_n ||r - x||^2 + contraction * mean_n ||J(x)||_F^2 with J = dh/dx = diag(h (1 - h)) W, so
+    ||J||_F^2 = sum_j (h_j (1 - h_j))^2 sum_i W_ji^2. ``tangents(x, k)``: the top-k right singular vectors of J(x)
+    (the manifold tangent classifier's tangent plane). x: (N, in_features)."""
+
+    def __init__(self, in_features: int, hidden: int, contraction: float = 0.1, output_activation="sigmoid"):
+        super().__init__()
+        if contraction < 0:
+            raise ValueError(f"ContractiveAutoEncoder: contraction must be >= 0, got {contraction}")
+        if output_activation not in ("sigmoid", None):
+            raise ValueError(f"ContractiveAutoEncoder: output_activation must be 'sigmoid' or None, "
+                             f"got {output_activation!r}")
+        self.encoder = Linear(in_features, hidden)
+        self.decoder = Linear(hidden, in_features)
+        self.contraction, self.output_activation = float(contraction), output_activation
+
+    def encode(self, x):
+        return sigmoid(self.encoder(x))
+
+    def decode(self, h):
+        r = self.decoder(h)
+        return sigmoid(r) if self.output_activation == "sigmoid" else r
+
+    def forward(self, x):
+        return self.decode(self.encode(x))
+
+    def jacobian(self, x):
+        """dh/dx per example: (N, hidden, in_features)."""
+        h = self.encode(x)
+        return (h * (1.0 - h)).unsqueeze(-1) * self.encoder.weight
+
+    def jacobian_penalty(self, x, h=None):
+        """||J(x)||_F^2 per example (N,), in closed form."""
+        h = self.encode(x) if h is None else h
+        d = h * (1.0 - h)
+        return (d * d) @ (self.encoder.weight * self.encoder.weight).sum(dim=1)
+
+    def loss(self, x):
+        h = self.encode(x)
+        r = self.decode(h)
+        rec = ((r - x) ** 2).sum(dim=1).mean()
+        return rec + self.contraction * self.jacobian_penalty(x, h).mean() if self.contraction else rec
+
+    def tangents(self, x, k: int):
+        """The k leading right singular vectors of J(x), (N, k, in_features), no graph (constants for tangent prop)."""
+        if not 1 <= int(k) <= min(self.encoder.weight.shape):
+            raise ValueError(f"ContractiveAutoEncoder.tangents: k must be in [1, {min(self.encoder.weight.shape)}], "
+                             f"got {k}")
+        with no_grad():
+            _, _, vh = svd(self.jacobian(x), full_matrices=False)
+        return vh[:, :int(k)].detach()
+
+
+def manifold_tangent_penalty(model, x: Tensor, cae: ContractiveAutoEncoder, k: int, transform=None) -> Tensor:
+    """The manifold tangent classifier's regularizer (Rifai et al. 2011): tangent propagation
+    mean_n sum_{i<=k} ||J_model(x_n) u_i(x_n)||^2 along the contractive autoencoder's k leading tangent directions
+    u_i (``cae.tangents``). x: (N, D) as the autoencoder's input."""
+    from .adversarial import tangent_prop_penalty
+
+    t = cae.tangents(x.reshape(x.shape[0], -1), k)
+    return tangent_prop_penalty(model, x, [t[:, i].reshape(x.shape) for i in range(t.shape[1])], transform)

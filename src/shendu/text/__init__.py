@@ -9,7 +9,7 @@ from .models import (NPLM, RNNLM, detach_state, evaluate_perplexity, interpolate
                      sample, token_logprobs, train_tbptt, tune_interpolation)
 from .ngram import (ClassBigramLM, JelinekMercerLM, KatzBackoffLM, KneserNeyLM, LaplaceLM, LidstoneLM, MLELM,
                     NgramLM, NgramRatioModel, perplexity)
-from .outputs import (HierarchicalSoftmax, NCELoss, Proposal, SampledSoftmaxLoss, ShortlistSoftmax, Tree,
+from .outputs import (DirectNgramFeatures, HierarchicalSoftmax, SampledReconstructionLoss, NCELoss, Proposal, SampledSoftmaxLoss, ShortlistSoftmax, Tree,
                       TwoLevelSoftmax, balanced_tree, bigram_proposal, huffman_tree, importance_weights,
                       leaf_probabilities, nce_loss, ranking_loss, sampled_softmax_loss, shortlist_mixture,
                       unigram_proposal)
@@ -23,4 +23,5 @@ __all__ = ["WordTokenizer", "CharTokenizer", "ByteTokenizer", "get_tokenizer", "
            "tune_interpolation", "Tree", "balanced_tree", "huffman_tree", "leaf_probabilities",
            "HierarchicalSoftmax", "TwoLevelSoftmax", "shortlist_mixture", "ShortlistSoftmax", "Proposal",
            "unigram_proposal", "bigram_proposal", "importance_weights", "sampled_softmax_loss",
-           "SampledSoftmaxLoss", "nce_loss", "NCELoss", "ranking_loss"]
+           "SampledSoftmaxLoss", "nce_loss", "NCELoss", "ranking_loss", "SampledReconstructionLoss",
+           "DirectNgramFeatures"]

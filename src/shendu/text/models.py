@@ -10,7 +10,7 @@ import numpy as np
 from .. import nn, ops
 from ..autograd import no_grad
 from ..autograd.tensor import Tensor
-from ..backend import device_of, get_generator, to_device
+from ..backend import device_of, get_generator, to_device, to_host
 from ..nn import functional as F
 
 __all__ = ["NPLM", "RNNLM", "ngram_windows", "detach_state", "train_tbptt", "evaluate_perplexity",
@@ -149,7 +149,8 @@ def token_logprobs(model, contexts, targets, batch_size=1024):
     out = []
     with no_grad():
         for i in range(0, len(targets), batch_size):
-            lp = F.log_softmax(model(_dev_ids(contexts[i:i + batch_size], model)), dim=-1).numpy()
+            lp = F.log_softmax(model(_dev_ids(contexts[i:i + batch_size], model)), dim=-1)._data
+            lp = to_host(lp)
             out.append(lp[np.arange(lp.shape[0]), targets[i:i + batch_size]])
     return np.concatenate(out).astype(np.float64)
 
@@ -181,7 +182,7 @@ def sample(model, prefix, n, temperature=1.0, top_k=None, rng=None):
         if isinstance(model, RNNLM):
             logits, state = model.step(_dev_ids([prefix], model))
             for _ in range(n):
-                nxt = _pick(logits.numpy()[0, -1], temperature, top_k, rng)
+                nxt = _pick(to_host(logits._data[0, -1]), temperature, top_k, rng)
                 out.append(nxt)
                 logits, state = model.step(_dev_ids([[nxt]], model), state)
         else:
@@ -190,7 +191,7 @@ def sample(model, prefix, n, temperature=1.0, top_k=None, rng=None):
             if len(hist) < k:
                 raise ValueError(f"sample: an NPLM needs a prefix of >= {k} ids, got {len(hist)}")
             for _ in range(n):
-                nxt = _pick(model(_dev_ids([hist[-k:]], model)).numpy()[0], temperature, top_k, rng)
+                nxt = _pick(to_host(model(_dev_ids([hist[-k:]], model))._data[0]), temperature, top_k, rng)
                 out.append(nxt)
                 hist.append(nxt)
     return out
@@ -198,7 +199,7 @@ def sample(model, prefix, n, temperature=1.0, top_k=None, rng=None):
 
 def nearest_neighbors(weight, query, k=5):
     """The k rows of ``weight`` (V, d) most cosine-similar to row ``query`` (itself excluded): [(id, cos), ...]."""
-    W = weight.numpy() if hasattr(weight, "numpy") else np.asarray(weight)
+    W = to_host(weight._data) if isinstance(weight, Tensor) else np.asarray(weight)
     W = W.astype(np.float64)
     norms = np.linalg.norm(W, axis=1)
     sims = W @ W[query] / np.maximum(norms * norms[query], 1e-12)

@@ -15,7 +15,7 @@ import numpy as np
 from .. import ops
 from ..autograd.function import Function
 from ..autograd.tensor import Tensor, as_tensor
-from ..backend import device_of, get_default_dtype, get_generator, to_device
+from ..backend import device_of, get_default_dtype, get_generator, to_device, to_host
 from ..ops.index import IndexAdd
 from ..nn import Module, Parameter
 from ..nn import functional as F
@@ -23,7 +23,7 @@ from ..nn import functional as F
 __all__ = ["Tree", "balanced_tree", "huffman_tree", "leaf_probabilities", "HierarchicalSoftmax",
            "TwoLevelSoftmax", "shortlist_mixture", "ShortlistSoftmax", "Proposal", "unigram_proposal",
            "bigram_proposal", "importance_weights", "sampled_softmax_loss", "SampledSoftmaxLoss", "nce_loss",
-           "NCELoss", "ranking_loss"]
+           "NCELoss", "ranking_loss", "SampledReconstructionLoss", "DirectNgramFeatures"]
 
 
 def _const(arr, like):
@@ -34,7 +34,7 @@ def _const(arr, like):
 def _ids(y, who):
     """Target ids as a host int64 array (a Tensor is read back: the ids select host-side tree paths)."""
     if isinstance(y, Tensor):
-        y = y.numpy()
+        y = to_host(y._data)
     y = np.asarray(y)
     if y.dtype.kind not in "iu":
         raise TypeError(f"{who}: target ids must be integers, got dtype {y.dtype}")
@@ -422,6 +422,14 @@ def sampled_softmax_loss(a_target, a_neg, log_q_neg, log_q_target=None, hit_mask
     return ops.logsumexp(z, dim=-1) - z_t
 
 
+def _marginal_log_q(proposal):
+    """Initial output bias log q(w) (the proposal's unigram marginal): the model starts normalised and at the
+    noise distribution (textbook 8.27's output-bias rule; Mnih & Teh 2012), so unsampled rare words do not keep
+    the large initial mass that a zero bias would give them."""
+    q = proposal.probs if not proposal.is_bigram else proposal.probs.mean(0)
+    return np.log(np.maximum(q, 1e-30)).astype(get_default_dtype())
+
+
 def _scores(weight, bias, h, y, ids):
     """(a_y (B,), a_ids (B, m)): scores a_i = w_i . h + b_i of the targets and of the samples (ids (m,) shared
     by the batch, or (B, m) per row), with one gather of the rows."""
@@ -457,7 +465,7 @@ class SampledSoftmaxLoss(Module):
         self.include_target, self.remove_accidental_hits = bool(include_target), bool(remove_accidental_hits)
         k = 1.0 / math.sqrt(in_features)
         self.weight = Parameter(_uniform((vocab_size, in_features), k))
-        self.bias = Parameter(np.zeros(vocab_size, get_default_dtype()))
+        self.bias = Parameter(_marginal_log_q(proposal))
 
     def logits(self, h):
         return h @ self.weight.t() + self.bias
@@ -488,7 +496,8 @@ def nce_loss(s_target, s_noise, log_q_target, log_q_noise, k):
 
 class NCELoss(Module):
     """Output layer (V, n_h) trained by NCE with k noise samples from ``proposal``; exp(W h + b) approaches the
-    normalised model (self-normalisation). forward(h, y, context=None, samples=None) -> mean loss."""
+    normalised model (self-normalisation). forward(h, y, context=None, samples=None) -> mean loss. The bias starts
+    at log q (as SampledSoftmaxLoss's)."""
 
     def __init__(self, in_features, vocab_size, num_noise, proposal):
         super().__init__()
@@ -497,7 +506,7 @@ class NCELoss(Module):
         self.in_features, self.vocab_size, self.num_noise, self.proposal = in_features, vocab_size, num_noise, proposal
         k = 1.0 / math.sqrt(in_features)
         self.weight = Parameter(_uniform((vocab_size, in_features), k))
-        self.bias = Parameter(np.zeros(vocab_size, get_default_dtype()))
+        self.bias = Parameter(_marginal_log_q(proposal))
 
     def logits(self, h):
         return h @ self.weight.t() + self.bias
@@ -537,3 +546,86 @@ def ranking_loss(scores, target, margin=1.0, include_target=False, reduction="me
     if one and reduction == "none":
         return per.reshape(())
     return per.mean() if reduction == "mean" else per.sum() if reduction == "sum" else per
+
+
+# ---------------------------------------------------------------------------------------------------------
+# sparse bag-of-words outputs (Dauphin et al. 2011)
+class SampledReconstructionLoss(Module):
+    """Sigmoid reconstruction of a sparse bag-of-words target v (textbook 12.4.3.3, Dauphin et al. 2011): the
+    cross-entropy on the positive words plus m negatives n_j ~ q with importance weights 1 / (m q(n_j)),
+    an unbiased estimate of the full sum_i BCE(v_i, sigmoid(a_i)); samples that are positives of a row are
+    dropped from that row (their term is the positive one). forward(h (B, n_h), positives (B, P) ids padded with
+    -1, samples=None) -> mean over the batch. full_loss(h, positives) is the exact O(V) sum."""
+
+    def __init__(self, in_features, vocab_size, num_sampled, proposal=None):
+        super().__init__()
+        proposal = Proposal(np.ones(vocab_size)) if proposal is None else proposal
+        if not isinstance(proposal, Proposal) or proposal.is_bigram:
+            raise TypeError("SampledReconstructionLoss: proposal must be a unigram Proposal (or None: uniform)")
+        self.in_features, self.vocab_size, self.num_sampled, self.proposal = in_features, vocab_size, num_sampled, proposal
+        k = 1.0 / math.sqrt(in_features)
+        self.weight = Parameter(_uniform((vocab_size, in_features), k))
+        self.bias = Parameter(np.zeros(vocab_size, get_default_dtype()))
+
+    def _pos(self, positives):
+        p = _ids(positives, "SampledReconstructionLoss")
+        if p.ndim != 2 or p.max(initial=-1) >= self.vocab_size:
+            raise ValueError(f"SampledReconstructionLoss: positives must be (B, P) ids < {self.vocab_size} padded "
+                             f"with -1, got shape {p.shape}")
+        return p
+
+    def forward(self, h, positives, samples=None):
+        p = self._pos(positives)
+        neg = self.proposal.sample(self.num_sampled) if samples is None else _ids(samples, "samples")
+        valid = p >= 0
+        pc = np.where(valid, p, 0)
+        a_p = ops.einsum("bph,bh->bp", _rows(self.weight, pc), h) + _rows(self.bias, pc)
+        a_n = h @ _rows(self.weight, neg).t() + _rows(self.bias, neg)                    # (B, m)
+        hit = (neg[None, :, None] == p[:, None, :]).any(-1)                              # sample is a positive
+        w_n = np.where(hit, 0.0, (1.0 / (len(neg) * self.proposal.probs[neg]))[None, :])
+        pos_term = (F.softplus(-a_p) * _const(valid, a_p)).sum(dim=1)                   # -log sigmoid(a)
+        neg_term = (F.softplus(a_n) * _const(w_n, a_n)).sum(dim=1)                      # -log(1 - sigmoid(a))
+        return (pos_term + neg_term).mean()
+
+    def full_loss(self, h, positives):
+        p = self._pos(positives)
+        v = np.zeros((len(p), self.vocab_size))
+        rows = np.repeat(np.arange(len(p)), p.shape[1])
+        keep = p.reshape(-1) >= 0
+        v[rows[keep], p.reshape(-1)[keep]] = 1.0
+        a = h @ self.weight.t() + self.bias
+        return F.binary_cross_entropy_with_logits(a, _const(v, a), reduction="sum") / len(p)
+
+
+# ---------------------------------------------------------------------------------------------------------
+# max-ent direct n-gram features (Mikolov et al. 2011, RNNME)
+class DirectNgramFeatures(Module):
+    """Hashed direct connections from n-gram context indicators to the output logits (textbook 12.4.4; the
+    maximum-entropy part of RNNME): logit_w += sum_k theta[hash(last k context ids, w)] for k in orders.
+
+    forward(context (B, n-1) ids) -> (B, V) logits to add to a network's; parameters theta (hash_size,) start at 0.
+    Each example touches len(orders) * V entries of theta, whatever its size."""
+
+    def __init__(self, vocab_size, orders=(1, 2), hash_size=2 ** 20):
+        super().__init__()
+        if not orders or min(orders) < 1:
+            raise ValueError(f"DirectNgramFeatures: orders must be context lengths >= 1, got {orders!r}")
+        self.vocab_size, self.orders, self.hash_size = vocab_size, tuple(int(k) for k in orders), int(hash_size)
+        self.weight = Parameter(np.zeros(self.hash_size, get_default_dtype()))
+
+    def indices(self, context):
+        ctx = _ids(context, "DirectNgramFeatures")
+        if ctx.ndim != 2 or ctx.shape[1] < max(self.orders):
+            raise ValueError(f"DirectNgramFeatures: context must be (B, >= {max(self.orders)}) ids, got {ctx.shape}")
+        M = (1 << 61) - 1
+        out = []
+        for k in self.orders:
+            hsh = np.full(len(ctx), k * 1000003, dtype=object)
+            for j in range(ctx.shape[1] - k, ctx.shape[1]):
+                hsh = (hsh * 1000000007 + ctx[:, j].astype(object) + 1) % M
+            base = np.array([int(x) for x in hsh], dtype=np.int64) % self.hash_size
+            out.append((base[:, None] + np.arange(self.vocab_size)[None, :] * 40503) % self.hash_size)
+        return np.stack(out, axis=1)                                                 # (B, K, V)
+
+    def forward(self, context):
+        return _rows(self.weight, self.indices(context)).sum(dim=1)

@@ -118,12 +118,14 @@ def lr_range_test(model, data, *, loss, lrs=None, min_lr=1e-5, max_lr=10.0, num=
     """Training loss after a fixed number of steps against the learning rate (textbook 11.4.1, Fig 11.1: the
     U-curve). Each lr restarts from the model's initial weights (a deep copy), trains ``steps`` optimizer steps
     with ``optimizer`` ('sgd', 'adam', ... or a factory (params, lr) -> optimizer) and records the last epoch's mean
-    training loss; a run whose loss becomes non-finite or exceeds 1e12 is marked diverged (loss inf). On the
-    quadratic 1/2 a w^2 plain SGD diverges for lr > 2/a. Returns {'lrs', 'loss', 'diverged', 'best_lr'}."""
-    from ..train import fit
+    training loss; a run whose loss becomes non-finite or ends above the initial loss (training made it worse) is
+    marked diverged. On the quadratic 1/2 a w^2 plain SGD diverges for lr > 2/a.
+    Returns {'lrs', 'loss', 'diverged', 'best_lr', 'initial_loss'}."""
+    from ..train import evaluate, fit
 
     lrs = list(np.geomspace(min_lr, max_lr, num)) if lrs is None else [float(v) for v in lrs]
     init = copy.deepcopy(model)
+    initial = float(evaluate(copy.deepcopy(init), data, loss=loss, batch_size=batch_size)["loss"])
     losses, diverged = [], []
     for lr in lrs:
         m = copy.deepcopy(init)
@@ -135,10 +137,10 @@ def lr_range_test(model, data, *, loss, lrs=None, min_lr=1e-5, max_lr=10.0, num=
                 v = float(h.history["loss"][-1])
             except (FloatingPointError, OverflowError):
                 v = float("inf")
-        bad = not math.isfinite(v) or v > 1e12
-        losses.append(float("inf") if bad else v)
+        bad = not math.isfinite(v) or v > initial
+        losses.append(v if math.isfinite(v) else float("inf"))
         diverged.append(bad)
-    finite = [(v, lr) for v, lr in zip(losses, lrs) if math.isfinite(v)]
+    finite = [(v, lr) for v, lr, d in zip(losses, lrs, diverged) if not d]
     best = min(finite)[1] if finite else None
     if path is not None:
         from .results import _plt
@@ -158,7 +160,7 @@ def lr_range_test(model, data, *, loss, lrs=None, min_lr=1e-5, max_lr=10.0, num=
         fig.tight_layout()
         fig.savefig(path, dpi=80)
         plt.close(fig)
-    return {"lrs": lrs, "loss": losses, "diverged": diverged, "best_lr": best}
+    return {"lrs": lrs, "loss": losses, "diverged": diverged, "best_lr": best, "initial_loss": initial}
 
 
 class _RNNClassifier:

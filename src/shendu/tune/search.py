@@ -241,13 +241,15 @@ def _cpus():
 
 
 def search(objective, space, n_trials=None, *, sampler="tpe", pruner="median", direction="minimize",
-           study_name="study", storage=None, out=None, seed=None, n_jobs=1, timeout=None, n_startup_trials=None):
+           study_name="study", storage=None, out=None, seed=None, n_jobs=1, timeout=None, n_startup_trials=None,
+           enqueue=()):
     """Minimize (or maximize) ``objective(params)`` or ``objective(params, trial: TrialContext)`` over ``space``.
 
     space: 'NAME=KIND:ARGS' strings or a dict (see shendu.tune.space). sampler: 'tpe', 'gp', 'random', 'grid',
     'qmc' or an Optuna sampler; pruner: 'median', 'halving', 'hyperband', 'none'. n_trials: total finished trials
     of the study (a resumed study runs only the rest; grid: the grid size). n_jobs: worker processes sharing the
-    study's storage, BLAS threads divided between them. Returns the optuna.Study (``study.best_trial``, ...)."""
+    study's storage, BLAS threads divided between them. enqueue: parameter dicts tried first (known good points).
+    Returns the optuna.Study (``study.best_trial``, ...)."""
     optuna = _optuna()
     space = parse_space(space)
     if not space:
@@ -273,6 +275,8 @@ def search(objective, space, n_trials=None, *, sampler="tpe", pruner="median", d
     study.set_user_attr("space", {n: _describe(p) for n, p in space.items()})
     if url is not None and url.startswith("sqlite"):
         _requeue_stale(study)
+    for params in enqueue:
+        study.enqueue_trial(dict(params), skip_if_exists=True)
     checkpoint_dir = None
     if url is not None and url.startswith("sqlite:///"):
         checkpoint_dir = os.path.join(os.path.dirname(url[len("sqlite:///"):]), f"{study_name}_checkpoints")

@@ -1,7 +1,7 @@
 """Model parallelism (GPipe micro-batches) == single process; data-parallel predict in order; parameter server
 (Downpour) on digits vs single-process SGD, with its staleness."""
 import numpy as np
-from _common import DEV, check, dist, emit, init, numpy, sd
+from _common import check, dist, emit, init, numpy, sd
 
 from shendu.data.datasets.digits import load_digits
 from shendu.distributed import ParameterServer, PipelineParallel, predict

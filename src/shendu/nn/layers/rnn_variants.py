@@ -11,6 +11,7 @@
   of a global (per-group) gate and a local (per-unit) gate (10.10.2, last paragraph).
 - ``StopTokenRNN``: an extra Bernoulli output "stop here" decides the sequence length (10.2.3).
 - ``LengthPredictingRNN``: predicts tau from the context, then gets the remaining steps tau - t as an input (10.2.3, 10.34).
+- ``RNN2d``: four RNNs sweep an image left, right, up and down (10.3, 2-D bidirectional RNNs; ReNet-style stacking).
 - ``information_flow_regularizer``: Pascanu et al.'s Omega (10.52) over a list of hidden states.
 All sequences are time-major (T, B, ...). Every layer composes shendu ops, so they run on any device.
 """
@@ -29,7 +30,7 @@ from ..module import Module
 from ..parameter import Parameter
 from .linear import Linear
 
-__all__ = ["scan", "ConditionalRNN", "FeedbackRNN", "DeepTransitionRNN", "ClockworkRNN", "GRUVariantCell",
+__all__ = ["RNN2d", "sample_logits", "scan", "ConditionalRNN", "FeedbackRNN", "DeepTransitionRNN", "ClockworkRNN", "GRUVariantCell",
            "StopTokenRNN", "LengthPredictingRNN", "information_flow_regularizer"]
 
 
@@ -482,27 +483,75 @@ class LengthPredictingRNN(Module):
         return [outs[:taus[b], b] for b in range(B)]
 
 
+class RNN2d(Module):
+    """Two-dimensional RNN over an image (textbook 10.3, last paragraph): four RNNs going left->right,
+    right->left, top->bottom and bottom->top. x (B, C, H, W) -> (B, 2 * hidden, H, W) when ``stacked`` (the
+    vertical bidirectional RNN reads the horizontal one's outputs, so every output sees the whole image, as in
+    ReNet) or (B, 4 * hidden, H, W) when not (the four sweeps read the input; O_ij sees row i and column j).
+    ``cell``: 'RNN' (tanh), 'GRU' or 'LSTM'."""
+
+    def __init__(self, in_channels, hidden_size, cell="RNN", stacked=True, dtype=None):
+        super().__init__()
+        from .recurrent import GRU, LSTM, RNN
+
+        kinds = {"RNN": RNN, "GRU": GRU, "LSTM": LSTM}
+        if cell not in kinds:
+            raise ValueError(f"RNN2d: cell must be one of {sorted(kinds)}, got {cell!r}")
+        R = kinds[cell]
+        self.horizontal = R(in_channels, hidden_size, bidirectional=True, dtype=dtype)
+        self.vertical = R(2 * hidden_size if stacked else in_channels, hidden_size, bidirectional=True, dtype=dtype)
+        self.stacked, self.hidden_size = stacked, hidden_size
+
+    @staticmethod
+    def _sweep(rnn, x, axis):
+        """Bidirectional RNN along image axis 'w' or 'h' of x (B, C, H, W) -> (B, 2k, H, W)."""
+        B, C, H, W = x.shape
+        if axis == "w":
+            seq = x.permute(3, 0, 2, 1).reshape(W, B * H, C)
+            y, _ = rnn(seq)
+            return y.reshape(W, B, H, -1).permute(1, 3, 2, 0)
+        seq = x.permute(2, 0, 3, 1).reshape(H, B * W, C)
+        y, _ = rnn(seq)
+        return y.reshape(H, B, W, -1).permute(1, 3, 0, 2)
+
+    def forward(self, x):
+        x = check_tensor(self, x, "input")
+        if x.ndim != 4:
+            raise ValueError(f"RNN2d: expected input (B, C, H, W), got {tuple(x.shape)}")
+        hor = self._sweep(self.horizontal, x, "w")
+        if self.stacked:
+            return self._sweep(self.vertical, hor, "h")
+        from ...ops import cat
+
+        return cat([hor, self._sweep(self.vertical, x, "h")], 1)
+
+
 def information_flow_regularizer(loss, states, create_graph=True):
     """Pascanu et al.'s regularizer (textbook 10.11, eq. 10.52, with the norms the text drops):
 
     Omega = sum_t ( || g_t dh_t/dh_{t-1} || / || g_t || - 1 )^2,  g_t = dL/dh_t held constant (detached).
 
     ``states``: the hidden states h_1..h_T (each (B, H), in the graph, h_t computed from h_{t-1}); ``loss``
-    the scalar L they feed. The vector-Jacobian products go through one step each and are differentiable
+    the scalar L they feed (a term needs h_{t-1} to require grad: give h_0 requires_grad=True to include t = 1).
+    The vector-Jacobian products go through one step each and are differentiable
     (create_graph), so Omega's gradient reaches the recurrent weights. Batch rows are summed into g_t."""
     from ...autograd import grad as _grad
 
     if len(states) < 2:
         raise ValueError(f"information_flow_regularizer: need at least 2 states, got {len(states)}")
-    gs = _grad(loss, list(states), retain_graph=True, allow_unused=True)
+    use = [i for i, h in enumerate(states) if isinstance(h, Tensor) and h.requires_grad]
+    got = _grad(loss, [states[i] for i in use], retain_graph=True, allow_unused=True)
+    gs = dict(zip(use, got))
     omega = None
     for t in range(1, len(states)):
-        g = gs[t]
-        if g is None:
+        g = gs.get(t)
+        if g is None or (t - 1) not in gs:  # a state outside the graph (e.g. a constant h_0): no term
             continue
         g = g.detach()
         (v,) = _grad(states[t], [states[t - 1]], grad_outputs=g, retain_graph=True, create_graph=create_graph)
         gn = (g * g).sum().sqrt()
         term = ((v * v).sum().sqrt() / (gn + 1e-12) - 1.0) ** 2
         omega = term if omega is None else omega + term
+    if omega is None:
+        raise ValueError("information_flow_regularizer: no consecutive states in the graph of the loss")
     return omega

@@ -5,8 +5,9 @@ from .csv_logger import CSVLogger
 from .early_stopping import EarlyStopping
 from .lr_scheduler import LearningRateScheduler
 from .nan import TerminateOnNaN
+from .parallel_validation import ParallelValidation
 from .progress import ProgressBar
 from .tensorboard import TensorBoard
 
 __all__ = ["Callback", "CallbackList", "EarlyStopping", "ModelCheckpoint", "LearningRateScheduler", "CSVLogger",
-           "TensorBoard", "ProgressBar", "TerminateOnNaN"]
+           "TensorBoard", "ProgressBar", "TerminateOnNaN", "ParallelValidation"]

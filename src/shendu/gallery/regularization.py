@@ -1,0 +1,243 @@
+"""Gallery: regularization: L2 vs dropout vs early stopping on a small training set (textbook 7.1, 7.8, 7.12),
+early stopping acts as L2 (textbook 7.8), bagging ensembles (textbook 7.11) and adversarial examples (7.13)."""
+from __future__ import annotations
+
+import math
+
+import numpy as np
+
+from ._core import digits, experiment, host, new_figure, tensor
+
+
+def _loss_acc(model, x, y):
+    from .. import no_grad
+    from ..nn.functional import cross_entropy
+
+    was = model.training
+    model.eval()
+    with no_grad():
+        out = model(x)
+        loss = float(cross_entropy(out, y).item())
+        acc = float((out.argmax(-1) == y).float().mean().item())
+    model.train(was)
+    return loss, acc
+
+
+def _mlp(dropout=0.0, hidden=256, input_dropout=0.0):
+    from .. import nn
+
+    layers = [nn.Dropout(input_dropout)] if input_dropout else []
+    layers += [nn.Linear(64, hidden), nn.ReLU()]
+    if dropout:
+        layers.append(nn.Dropout(dropout))
+    layers += [nn.Linear(hidden, hidden), nn.ReLU()]
+    if dropout:
+        layers.append(nn.Dropout(dropout))
+    layers.append(nn.Linear(hidden, 10))
+    return nn.Sequential(*layers)
+
+
+@experiment("regularizers", title="L2 vs dropout vs early stopping: the train-test gap",
+            claim="A large network trained long on few examples overfits: its test loss ends far above its training "
+                  "loss. An L2 penalty, dropout and early stopping each reduce that generalization gap.",
+            section="textbook 7.1.1 (L2), 7.8 (early stopping), 7.12 (dropout)",
+            criterion="test-minus-train cross-entropy gap of each regularizer < 0.85 x the unregularized gap, and its "
+                      "test loss lower",
+            judge=lambda n: all(n[f"gap_{k}"] < 0.85 * n["gap_none"] and n[f"test_loss_{k}"] < n["test_loss_none"]
+                                for k in ("l2", "dropout", "early_stopping")))
+def regularizers(quick=True, seed=0):
+    from .. import manual_seed, optim
+    from ..nn.functional import cross_entropy
+
+    (xtr, ytr), (xte, yte) = digits()
+    rng = np.random.default_rng(seed)
+    idx = rng.permutation(len(xtr))
+    n_train = 100
+    tr, va = idx[:n_train], idx[n_train:n_train + 300]
+    x, y = tensor(xtr[tr]), tensor(ytr[tr])
+    xv, yv = tensor(xtr[va]), tensor(ytr[va])
+    xt, yt = tensor(xte), tensor(yte)
+    epochs = 40 if quick else 100
+    runs = {"none": dict(), "l2": dict(weight_decay=1e-2), "dropout": dict(dropout=0.6, input_dropout=0.2)}
+    n, curves = {}, {}
+    for name, kw in runs.items():
+        manual_seed(seed)
+        model = _mlp(kw.get("dropout", 0.0), hidden=128, input_dropout=kw.get("input_dropout", 0.0))
+        opt = optim.Adam(model.parameters(), lr=1e-2, weight_decay=kw.get("weight_decay", 0.0))
+        hist, best = [], (math.inf, None, None)
+        r = np.random.default_rng(seed)
+        for ep in range(epochs):
+            order = r.permutation(n_train)
+            for s in range(0, n_train, 32):
+                b = tensor(order[s:s + 32])
+                opt.zero_grad()
+                cross_entropy(model(x[b]), y[b]).backward()
+                opt.step()
+            tl, _ = _loss_acc(model, x, y)
+            tel, _ = _loss_acc(model, xt, yt)
+            hist.append((tl, tel))
+            if name == "none":
+                vl, _ = _loss_acc(model, xv, yv)
+                if vl < best[0]:
+                    best = (vl, ep, (tl, tel))
+        curves[name] = np.array(hist)
+        n[f"train_loss_{name}"], n[f"test_loss_{name}"] = hist[-1]
+        n[f"gap_{name}"] = hist[-1][1] - hist[-1][0]
+        n[f"test_acc_{name}"] = _loss_acc(model, xt, yt)[1]
+        if name == "none":   # early stopping: the unregularized run at its best validation epoch
+            n["early_stopping_epoch"] = best[1] + 1
+            n["train_loss_early_stopping"], n["test_loss_early_stopping"] = best[2]
+            n["gap_early_stopping"] = best[2][1] - best[2][0]
+    n["n_train"] = n_train
+    fig, ax = new_figure(width=6, height=4)
+    for name, c in curves.items():
+        line, = ax.plot(c[:, 1], label=f"{name}: test")
+        ax.plot(c[:, 0], "--", color=line.get_color(), label=f"{name}: train")
+    ax.axvline(n["early_stopping_epoch"] - 1, color="gray", lw=0.8, label="early stop (validation)")
+    ax.set_yscale("log")
+    ax.set_xlabel("epoch")
+    ax.set_ylabel("cross-entropy")
+    ax.set_title(f"64-128-128-10 ReLU net, {n_train} training digits")
+    ax.legend(fontsize=7, ncol=2)
+    return n, [fig]
+
+
+@experiment("early_stopping_l2", title="Early stopping acts as L2 regularization",
+            claim="On a quadratic, tau steps of gradient descent from 0 with rate eps keep the fraction "
+                  "1 - (1 - eps lambda)^tau of w* along each Hessian eigendirection; L2 with alpha = 1 / (tau eps) "
+                  "keeps lambda / (lambda + alpha). Both keep little of the low-curvature directions and nearly all "
+                  "of the high-curvature ones, so the early-stopped weights are close to the weight-decayed ones.",
+            section="textbook 7.8 (eqs. 7.40-7.45)",
+            criterion="factors agree within 0.01 where lambda <= alpha/10 and within 0.25 everywhere; "
+                      "||w_early - w_L2|| / ||w_L2|| < 0.25 while ||w_early - w*|| / ||w*|| > 0.3 (a real shrinkage)",
+            judge=lambda n: n["max_factor_diff_small_lambda"] < 0.01 and n["max_factor_diff"] < 0.25
+            and n["rel_diff_early_vs_l2"] < 0.25 and n["rel_shrinkage"] > 0.3)
+def early_stopping_l2(quick=True, seed=0):
+    from ..regularize.analysis import (early_stopping_factors, equivalent_weight_decay, gradient_descent_path,
+                                       l2_factors, l2_optimum)
+
+    rng = np.random.default_rng(seed)
+    d = 16 if quick else 40
+    Q = np.linalg.qr(rng.standard_normal((d, d)))[0]
+    lam = np.geomspace(0.001, 1.0, d)
+    H = tensor(Q @ np.diag(lam) @ Q.T)
+    w_star = tensor(rng.standard_normal(d))
+    lr, tau = 0.1, 100
+    alpha = equivalent_weight_decay(lr, tau)
+    w_es = gradient_descent_path(H, w_star, lr, tau)[-1]
+    w_l2 = l2_optimum(H, w_star, alpha)
+    es = host(early_stopping_factors(tensor(lam), lr, tau))
+    l2 = host(l2_factors(tensor(lam), alpha))
+    small = lam <= alpha / 10
+    n = {"alpha_equivalent": alpha, "lr": lr, "steps": tau,
+         "rel_diff_early_vs_l2": float(np.linalg.norm(host(w_es) - host(w_l2)) / np.linalg.norm(host(w_l2))),
+         "rel_shrinkage": float(np.linalg.norm(host(w_es) - host(w_star)) / np.linalg.norm(host(w_star))),
+         "max_factor_diff": float(np.abs(es - l2).max()),
+         "max_factor_diff_small_lambda": float(np.abs(es - l2)[small].max())}
+    fig, ax = new_figure()
+    ax.semilogx(lam, es, "o-", label=f"early stopping, {tau} steps of lr {lr}")
+    ax.semilogx(lam, l2, "s--", label=f"L2, alpha = 1/(tau eps) = {alpha:g}")
+    ax.axvline(alpha, color="gray", lw=0.8)
+    ax.set_xlabel("Hessian eigenvalue lambda")
+    ax.set_ylabel("fraction of w* kept")
+    ax.legend(fontsize=8)
+    return n, [fig]
+
+
+@experiment("ensembles", title="Bagging: an ensemble beats its members",
+            claim="k models with errors of variance v and covariance c have an averaged error of mean square "
+                  "v/k + (k-1)c/k: unless the errors are perfectly correlated the ensemble does better than its "
+                  "members on average (bagging trains them on bootstrap resamples).",
+            section="textbook 7.11 (eq. 7.50)",
+            criterion="bagged ensemble test error < the members' mean test error, and the simulated ensemble MSE "
+                      "within 2% of v/k + (k-1)c/k",
+            judge=lambda n: n["ensemble_test_error"] < n["mean_member_test_error"]
+            and abs(n["ensemble_mse_simulated"] / n["ensemble_mse_formula"] - 1) < 0.02)
+def ensembles(quick=True, seed=0):
+    from .. import manual_seed, nn
+    from ..regularize.ensemble import Bagging, ensemble_mse, simulate_ensemble_mse
+
+    (xtr, ytr), (xte, yte) = digits()
+    n_train, k = (300, 5) if quick else (600, 10)
+    manual_seed(seed)
+    bag = Bagging(lambda: nn.Sequential(nn.Linear(64, 32), nn.ReLU(), nn.Linear(32, 10)), k)
+    bag.fit(tensor(xtr[:n_train]), tensor(ytr[:n_train]), epochs=30, batch_size=32, lr=3e-3)
+    xt, yt = tensor(xte), tensor(yte)
+    _, acc_ens = _loss_acc(bag, xt, yt)
+    member_err = [1 - _loss_acc(m, xt, yt)[1] for m in bag.members]
+    v, c = 1.0, 0.3
+    formula = [ensemble_mse(v, c, j) for j in range(1, 11)]
+    sim = simulate_ensemble_mse(v, c, k)
+    n = {"k": k, "n_train": n_train, "ensemble_test_error": 1 - acc_ens,
+         "mean_member_test_error": float(np.mean(member_err)), "best_member_test_error": float(np.min(member_err)),
+         "ensemble_mse_formula": ensemble_mse(v, c, k), "ensemble_mse_simulated": sim}
+    fig, axes = new_figure(2)
+    axes[0].bar(range(1, k + 1), member_err, color="C0", label="members")
+    axes[0].axhline(1 - acc_ens, color="C3", label="bagged ensemble")
+    axes[0].set_xlabel("member")
+    axes[0].set_ylabel("test error")
+    axes[0].legend(fontsize=8)
+    axes[1].plot(range(1, 11), formula, "o-", label="v/k + (k-1)c/k, v=1, c=0.3")
+    axes[1].plot([k], [sim], "r*", ms=12, label="simulated")
+    axes[1].set_xlabel("ensemble size k")
+    axes[1].set_ylabel("expected squared error")
+    axes[1].legend(fontsize=8)
+    return n, [fig]
+
+
+@experiment("adversarial", title="Adversarial examples",
+            claim="A small perturbation in the direction of the sign of the loss's input gradient (FGSM, eps "
+                  "||w||_1 change of a linear unit) destroys the accuracy of a network that is nearly perfect on "
+                  "clean inputs, while random sign noise of the same size barely matters; adversarial training "
+                  "makes the network more robust.",
+            section="textbook 7.13 (adversarial training)",
+            criterion="FGSM accuracy < clean - 0.4; random-sign accuracy > clean - 0.05; adversarially trained "
+                      "model's FGSM accuracy > the plain model's + 0.2",
+            judge=lambda n: n["fgsm_acc"] < n["clean_acc"] - 0.4 and n["random_sign_acc"] > n["clean_acc"] - 0.05
+            and n["fgsm_acc_adv_trained"] > n["fgsm_acc"] + 0.2)
+def adversarial(quick=True, seed=0):
+    from .. import manual_seed, nn, optim
+    from ..nn.functional import cross_entropy
+    from ..regularize.adversarial import adversarial_fit, fgsm
+
+    (xtr, ytr), (xte, yte) = digits()
+    eps = 0.15
+    epochs = 15 if quick else 40
+    x, y, xt, yt = tensor(xtr), tensor(ytr), tensor(xte), tensor(yte)
+
+    def make():
+        return nn.Sequential(nn.Linear(64, 64), nn.ReLU(), nn.Linear(64, 10))
+
+    manual_seed(seed)
+    model = make()
+    opt = optim.Adam(model.parameters(), lr=3e-3)
+    rng = np.random.default_rng(seed)
+    for _ in range(epochs):
+        order = rng.permutation(len(xtr))
+        for s in range(0, len(order), 64):
+            b = tensor(order[s:s + 64])
+            opt.zero_grad()
+            cross_entropy(model(x[b]), y[b]).backward()
+            opt.step()
+    model.eval()
+    clean = _loss_acc(model, xt, yt)[1]
+    x_adv = fgsm(model, cross_entropy, xt, yt, eps, clip=(0.0, 1.0))
+    adv = _loss_acc(model, x_adv, yt)[1]
+    signs = np.sign(rng.standard_normal(xte.shape)).astype(np.float32)
+    x_rand = tensor(np.clip(xte + eps * signs, 0.0, 1.0))
+    rand = _loss_acc(model, x_rand, yt)[1]
+    manual_seed(seed)
+    robust = make()
+    adversarial_fit(robust, x, y, lr=3e-3, epochs=epochs, batch_size=64, eps=eps)
+    robust.eval()
+    adv_r = _loss_acc(robust, fgsm(robust, cross_entropy, xt, yt, eps, clip=(0.0, 1.0)), yt)[1]
+    n = {"eps": eps, "clean_acc": clean, "fgsm_acc": adv, "random_sign_acc": rand,
+         "clean_acc_adv_trained": _loss_acc(robust, xt, yt)[1], "fgsm_acc_adv_trained": adv_r}
+    fig, axes = new_figure(3, width=2.6, height=2.9)
+    i = 0
+    for ax, img, t in zip(axes, (xte[i], host(x_rand)[i], host(x_adv)[i]), ("clean", "random sign", "FGSM")):
+        ax.imshow(img.reshape(8, 8), cmap="gray_r", vmin=0, vmax=1)
+        ax.set_title(t)
+        ax.axis("off")
+    fig.suptitle(f"eps = {eps}: accuracy clean {clean:.2f}, random {rand:.2f}, FGSM {adv:.2f}", fontsize=9)
+    return n, [fig]
