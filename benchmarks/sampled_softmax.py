@@ -6,7 +6,7 @@ small synthetic task (|V| = 2,000, Zipfian), each output trained for the same nu
 its exact normalised probabilities.
 
     python benchmarks/sampled_softmax.py [--vocab 50000] [--hidden 256] [--batch 128] [--samples 256]
-                                         [--repeat 10] [--quality]
+                                         [--repeat 10] [--clock wall|cpu] [--quality]
 Ratios are shendu full softmax time / method time (same run, medians).
 """
 from __future__ import annotations
@@ -27,6 +27,21 @@ import shendu as sd  # noqa: E402
 from shendu.nn import functional as F  # noqa: E402
 from shendu.text import (HierarchicalSoftmax, NCELoss, SampledSoftmaxLoss, TwoLevelSoftmax, balanced_tree,  # noqa: E402
                          huffman_tree, unigram_proposal)
+
+
+def bench_cpu(fn, warmup=2, repeat=10):
+    """Median process CPU seconds per call (steadier than wall time on a shared machine; single-threaded runs)."""
+    import statistics
+    import time
+
+    for _ in range(warmup):
+        fn()
+    times = []
+    for _ in range(repeat):
+        t0 = time.process_time()
+        fn()
+        times.append(time.process_time() - t0)
+    return statistics.median(times)
 
 
 def zipf_counts(V, seed=0):
@@ -67,6 +82,7 @@ def loss_of(name, layer, h, y):
 
 def speed(args):
     V, H, B, m = args.vocab, args.hidden, args.batch, args.samples
+    timer = bench_cpu if args.clock == "cpu" else bench
     counts = zipf_counts(V)
     rng = np.random.default_rng(0)
     p = counts / counts.sum()
@@ -82,10 +98,12 @@ def speed(args):
             h = sd.tensor(hx, requires_grad=True)
             loss_of(name, layer, h, y).backward()
 
-        times[name] = bench(step, warmup=2, repeat=args.repeat)
+        times[name] = timer(step, warmup=2, repeat=args.repeat)
     torch = try_torch()
     t_torch = None
     if torch is not None:
+        if args.clock == "cpu":
+            torch.set_num_threads(1)
         torch.manual_seed(0)
         lin = torch.nn.Linear(H, V)
         ty = torch.from_numpy(y)
@@ -95,14 +113,14 @@ def speed(args):
             h = torch.from_numpy(hx).requires_grad_(True)
             torch.nn.functional.cross_entropy(lin(h), ty).backward()
 
-        t_torch = bench(tstep, warmup=2, repeat=args.repeat)
+        t_torch = timer(tstep, warmup=2, repeat=args.repeat)
     full = times["full softmax"]
     for name, t in times.items():
         rows.append([name, fmt_time(t), f"{full / t:6.2f}x"])
     if t_torch is not None:
         rows.append(["PyTorch full softmax", fmt_time(t_torch), f"{full / t_torch:6.2f}x"])
-    print(f"output layer, |V| = {V}, n_h = {H}, batch {B}: time per step (forward + backward), median of "
-          f"{args.repeat}; speed-up = shendu full softmax / method")
+    print(f"output layer, |V| = {V}, n_h = {H}, batch {B}: {args.clock} time per step (forward + backward), "
+          f"median of {args.repeat}; speed-up = shendu full softmax / method")
     print(table(rows, ["method", "time/step", "speed-up"]))
 
 
@@ -157,6 +175,8 @@ def main():
     ap.add_argument("--samples", type=int, default=256)
     ap.add_argument("--samples-quality", type=int, default=64)
     ap.add_argument("--repeat", type=int, default=10)
+    ap.add_argument("--clock", choices=("wall", "cpu"), default="wall",
+                    help="cpu: process CPU time, single-threaded PyTorch (for a busy machine)")
     ap.add_argument("--quality", action="store_true", help="also run the perplexity-cost comparison")
     ap.add_argument("--quality-lr", type=float, default=0.005)
     args = ap.parse_args()

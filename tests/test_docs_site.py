@@ -24,7 +24,7 @@ def test_citation_parser():
     assert s("TEXTBOOK 7.12 and 7.13") == ["7.12", "7.13"]
 
 
-def test_textbook_map_is_generated_from_the_code(tmp_path):
+def test_textbook_map_is_generated_from_the_code(tmp_path, monkeypatch):
     entries = textbook_map.collect()
     assert len(entries) > 50
     syms = {sec: [s for s, _, _ in v] for sec, v in entries.items()}
@@ -39,6 +39,7 @@ def test_textbook_map_is_generated_from_the_code(tmp_path):
     assert re.search(r"^\| 10\.10\.1 \| .*`shendu\.nn\.layers\.recurrent\.LSTM` \(shendu/nn/layers/recurrent\.py:\d+\)",
                      page, re.M)
     out = tmp_path / "map.md"
+    monkeypatch.setattr(textbook_map, "collect", lambda src=None: entries)  # the CLI writes the same page
     assert textbook_map.main(["--out", str(out)]) == 0
     assert out.read_text(encoding="utf-8") == page
 

@@ -1,6 +1,7 @@
 """The `shendu` command: `shendu train [RECIPE]`, `shendu list`, `shendu evaluate CHECKPOINT`, `shendu info`,
 `shendu run -n N script.py` (MPI launcher; `shendu train RECIPE --nproc N` trains data-parallel),
-`shendu tune RECIPE --param lr=loguniform:1e-4:1e-1 --trials N` (hyperparameter search, shendu.tune).
+`shendu tune RECIPE --param lr=loguniform:1e-4:1e-1 --trials N` (hyperparameter search, shendu.tune),
+`shendu gallery [--quick] [--out DIR]` (the textbook gallery, shendu.gallery).
 
 Bad arguments and missing data print one line `shendu: error: ...` and exit with code 2 (no traceback;
 set SHENDU_DEBUG=1 to see it).
@@ -92,6 +93,16 @@ def build_parser():
     tu.add_argument("--out", help="output folder (default runs/tune/RECIPE)")
     tu.add_argument("--seed", type=int, default=0, help="sampler seed (default 0)")
     tu.add_argument("--quick", action="store_true", help="short trials (one epoch of a few steps; offline)")
+    ga = sub.add_parser("gallery", help="run the textbook gallery: small experiments reproducing the books' claims",
+                        description="Run small experiments, each testing one claim of the textbooks (XOR, "
+                                    "vanishing gradients, the optimizer race, dropout, LSTM, ...), and write "
+                                    "OUT/index.html with the figures, the measured numbers and a verdict per claim.")
+    ga.add_argument("--quick", action="store_true", help="small versions (a few seconds each; what CI runs)")
+    ga.add_argument("--out", default="runs/gallery", help="output folder (default runs/gallery)")
+    ga.add_argument("--only", action="append", default=[], metavar="NAME",
+                    help="run only this experiment (repeat the option; see --list)")
+    ga.add_argument("--seed", type=int, default=0, help="random seed (default 0)")
+    ga.add_argument("--list", action="store_true", help="list the experiments and exit")
     return p
 
 
@@ -173,6 +184,18 @@ def _tune(args):
     run_tune(args)
 
 
+def _gallery(args):
+    from . import gallery
+
+    if args.list:
+        for name, exp in gallery.REGISTRY.items():
+            print(f"{name:22s} {exp.title}")
+        return 0
+    only = [n for o in args.only for n in o.split(",") if n]
+    gallery.main(args.out, quick=args.quick, seed=args.seed, only=only or None)
+    return 0
+
+
 def _info(args):
     from .backend.info import info_text
 
@@ -187,7 +210,7 @@ def main(argv=None) -> int:
         parser.print_help()
         return 0
     handler = {"train": _train, "list": _list, "evaluate": _evaluate, "info": _info, "run": _run,
-               "tune": _tune}[args.command]
+               "tune": _tune, "gallery": _gallery}[args.command]
     try:
         with warnings.catch_warnings():
             if not os.environ.get("SHENDU_DEBUG"):

@@ -142,7 +142,8 @@ def _install():
             if m.bias is not None:
                 out = g.node("Add", [out, g.const("bias", m.bias)], "linear")
         if isinstance(m, nn.Dense) and m._act_name:
-            act = {"relu": "Relu", "sigmoid": "Sigmoid", "tanh": "Tanh", "softmax": None}.get(m._act_name, False)
+            act = {"relu": "Relu", "sigmoid": "Sigmoid", "tanh": "Tanh", "softmax": None,
+                   "linear": "Identity"}.get(m._act_name, False)
             if act is False:
                 raise ExportError(f"Dense activation {m._act_name!r} is not supported (relu, sigmoid, tanh, softmax)")
             out = g.node("Softmax", [out], axis=-1) if act is None else g.node(act, [out])
@@ -382,8 +383,9 @@ def _install():
 
 def _rnn_convert(g, m, name, x):
     """RNN/LSTM/GRU -> one ONNX RNN/LSTM/GRU node per layer (gates reordered); outputs (y, h_n[, c_n])."""
-    if m.mode == "LSTM" and (m.peephole or m.cell_activation != "tanh"):
-        raise ExportError("LSTM with peepholes or cell_activation other than tanh is not supported")
+    if m.peephole or m.cell_activation != "tanh":
+        raise ExportError(f"{m.mode} with peepholes or cell_activation={m.cell_activation!r} is not supported "
+                          "(ONNX's operators use tanh)")
     if m.mode == "RNN" and m.nonlinearity not in ("tanh", "relu"):
         raise ExportError(f"nonlinearity {m.nonlinearity!r} is not supported")
     out = m(x)
@@ -447,8 +449,9 @@ def export(model, args=None, f=None, *pargs, opset_version=17, input_names=None,
 
     As ``torch.onnx.export``: the model is exported in eval mode (restored afterwards); ``input_names`` /
     ``output_names`` name the graph's values (default "input", "output" / "output_0"...); ``dynamic_axes``
-    maps a name to {axis: "dim_name"} or [axes] to leave those axes free (e.g. the batch axis). An RNN's
-    outputs are (y, h_n) or (y, h_n, c_n). Returns the ``onnx.ModelProto`` (also written to ``f``)."""
+    maps a name to {axis: "dim_name"} or [axes] to leave those axes free (e.g. the batch axis; padding
+    'same' and pooling geometry are fixed from the example's spatial size). An RNN is exported with a zero
+    initial state; its outputs are (y, h_n) or (y, h_n, c_n). Returns the ``onnx.ModelProto`` (also written to ``f``)."""
     try:
         import onnx
         from onnx import helper, numpy_helper

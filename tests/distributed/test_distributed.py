@@ -66,26 +66,21 @@ def test_fit_distributed_checkpoint_resumes_at_world_size_1(tmp_path):
     assert abs(two["acc"] - one["acc_single"]) < 0.05 and two["acc"] > 0.85
 
 
-@pytest.mark.parametrize("mode", ["all_reduce", "ddp"])
-def test_worker_that_exits_early_gives_an_error_not_a_hang(mode):
-    r = launch("dead_peer.py", mode, 1, ok=False, timeout=60)
+def test_worker_that_exits_early_gives_an_error_not_a_hang():
+    """Rank 1 exits before DDP's gradient all-reduce: rank 0 raises a RuntimeError naming the op and rank after
+    the 1 s timeout and the job is aborted (exit code != 0), instead of hanging."""
+    r = launch("dead_peer.py", "ddp", 1, ok=False, timeout=60)
     assert r.returncode != 0
     assert r.seconds < 30
-    msg = "all_reduce: rank 0 of 2 timed out after 1 s waiting for its peers"
+    msg = "DistributedDataParallel all_reduce: rank 0 of 2 timed out after 1 s waiting for its peers"
     assert msg in r.stderr, r.stderr[-2000:]
+    assert "aborting the job" in r.stderr
     assert "no error was raised" not in r.stdout
 
 
-def test_shendu_run_and_train_nproc(tmp_path):
-    """`shendu run -n 2 script.py` and `shendu train RECIPE --nproc 2` (files and output from rank 0 only)."""
-    script = tmp_path / "hello.py"
-    script.write_text("import shendu as sd\nimport shendu.distributed as d\nd.init_process_group()\n"
-                      "t = sd.tensor([float(d.get_rank() + 1)])\nd.all_reduce(t)\n"
-                      "if d.get_rank() == 0:\n    print('rank 0 of', d.get_world_size(), 'sum', t.item())\n")
+def test_shendu_train_nproc(tmp_path):
+    """`shendu train RECIPE --nproc 2`: files and output from rank 0 only (`shendu run` runs the README example)."""
     shendu = [sys.executable, "-m", "shendu"]
-    r = subprocess.run(shendu + ["run", "-n", "2", str(script)], capture_output=True, text=True, timeout=60, env=ENV)
-    assert r.returncode == 0, r.stderr
-    assert r.stdout.strip() == "rank 0 of 2 sum 3.0", r.stdout  # rank 1's 2.0 + rank 0's 1.0
     out = tmp_path / "run"
     r = subprocess.run(shendu + ["train", "digits-mlp", "--nproc", "2", "--quick", "--verbose", "2", "--out", str(out)],
                        capture_output=True, text=True, timeout=120, env=ENV)
@@ -96,7 +91,7 @@ def test_shendu_run_and_train_nproc(tmp_path):
 
 
 def test_readme_example_runs_on_two_processes(tmp_path):
-    """README 'Several processes and machines': the example trains on 2 processes (shendu run -n 2)."""
+    """README 'Several processes and machines': the example trains on 2 processes through `shendu run -n 2`."""
     import re
     from pathlib import Path
 

@@ -7,6 +7,8 @@ import shendu as sd
 import shendu.nn.functional as F
 from shendu.backend.lowp import bfloat16
 
+from ._examples import load_example
+
 DEV = sd.get_default_device().type  # "cpu", or "cuda" for the strict stand-in
 
 
@@ -129,8 +131,11 @@ def test_autocast_keeps_float32_master_weights_and_matches_fp32_training():
             assert all(p.grad.dtype == np.float32 and p.dtype == np.float32 for p in m.parameters())
             opt.step()
         models.append(m)
+    diff = 0.0
     for p, q in zip(models[0].parameters(), models[1].parameters()):
         np.testing.assert_allclose(p.numpy(), q.numpy(), atol=0.02)
+        diff = max(diff, float(np.abs(p.numpy() - q.numpy()).max()))
+    assert diff > 1e-6  # the autocast run really computed in low precision
 
 
 def test_autocast_as_decorator():
@@ -228,3 +233,16 @@ def test_float16_training_with_loss_scaling_recovers_underflowing_gradients():
         grads.append(float(master.grad.numpy()[0, 0]))
     assert grads[0] == 0.0
     np.testing.assert_allclose(grads[1], 1e-8, rtol=1e-2)
+
+
+def test_low_precision_example_quick_figures():
+    """examples/efficient/low_precision.py --quick: mixed precision (bf16 autocast; fp16 autocast + GradScaler)
+    trains as well as float32, and int8 / bf16 / 16-bit DFP weights lose < 1 point while saving memory."""
+    res = load_example("low_precision").main(["--quick"])
+    base = res["acc_fp32"]
+    assert base > 0.9
+    assert res["acc_amp_bf16"] >= base - 0.02 and res["acc_amp_fp16_gradscaler"] >= base - 0.02
+    for k in ("acc_bf16_weights", "acc_fp16_weights", "acc_int8_per_channel", "acc_dfp16", "acc_dfp8"):
+        assert res[k] >= base - 0.01, k
+    assert res["weights_bf16_bytes"] == res["weights_fp32_bytes"] // 2
+    assert res["weights_int8_bytes"] < 0.3 * res["weights_fp32_bytes"]

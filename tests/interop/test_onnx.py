@@ -107,6 +107,9 @@ def test_recurrent_layers(mode, kw, tmp_path):
 def test_rnn_relu_and_gru_reset_before(tmp_path):
     _check(nn.RNN(3, 4, nonlinearity="relu"), _rand(5, 2, 3), tmp_path)
     _check(nn.GRU(3, 4, reset_after=False, bias=False), _rand(5, 2, 3), tmp_path)
+    _check(nn.GRU(3, 4, reset_after=False), _rand(5, 2, 3), tmp_path)  # the book's GRU = linear_before_reset=0
+    with pytest.raises(ValueError, match="peepholes"):
+        sd.onnx.export(nn.LSTM(3, 4, peephole=True), sd.tensor(_rand(5, 2, 3)), tmp_path / "p.onnx")
 
 
 def test_embedding_int64_input(tmp_path):

@@ -1,4 +1,5 @@
 """sd.viz.graph: the autograd graph as Graphviz DOT (textbook 6.5.1)."""
+import os
 import re
 import shutil
 
@@ -67,3 +68,19 @@ def test_errors_and_svg_without_graphviz(monkeypatch):
     monkeypatch.setattr(shutil, "which", lambda name: None)
     with pytest.raises(RuntimeError, match="Graphviz"):
         sd.viz.graph(w * 2, format="svg")
+
+
+def test_svg_is_rendered_by_the_dot_program(tmp_path, monkeypatch):
+    """With a ``dot`` on PATH (here a stand-in script that checks its input and answers an SVG), the DOT text is
+    piped to ``dot -Tsvg`` and its output returned and written."""
+    fake = tmp_path / "bin" / "dot"
+    fake.parent.mkdir()
+    fake.write_text('#!/bin/sh\n[ "$1" = "-Tsvg" ] || exit 3\ngrep -q "^digraph autograd" || exit 4\n'
+                    'printf "<svg>ok</svg>"\n')
+    fake.chmod(0o755)
+    monkeypatch.setenv("PATH", str(fake.parent) + os.pathsep + os.environ.get("PATH", ""))
+    w = sd.tensor([1.0, 2.0], requires_grad=True)
+    out = sd.viz.graph((w * w).sum(), path=tmp_path / "g.svg", format="svg")
+    assert out == b"<svg>ok</svg>" and (tmp_path / "g.svg").read_bytes() == out
+    with pytest.raises(RuntimeError, match="dot failed"):
+        sd.viz.graph((w * w).sum(), format="png")  # the stand-in refuses -Tpng

@@ -10,7 +10,7 @@ import shendu.nn.functional as F
 from shendu import nn
 from shendu import regularize as R
 from shendu.autograd import gradcheck
-from shendu.nn.layers.fast_dropout import fast_dropout_linear, fast_dropout_moments
+from shendu.nn.layers.fast_dropout import fast_dropout_linear, fast_dropout_moments, fast_dropout_sigmoid
 
 from ._examples import load_example
 
@@ -66,6 +66,20 @@ def test_fast_dropout_gradcheck_with_fixed_noise():
     assert gradcheck(f, [x, layer.weight, layer.bias])
 
 
+def test_fast_dropout_sigmoid_estimates_the_dropout_ensemble_better_than_weight_scaling():
+    p, n_in, reps = 0.5, 30, 40000
+    sd.manual_seed(3)
+    w = sd.tensor(G.standard_normal((4, n_in)).astype(np.float32) * 0.6)
+    b = sd.tensor(np.array([0.5, -0.3, 1.0, 0.0], np.float32))
+    x = sd.tensor(G.standard_normal((1, n_in)).astype(np.float32))
+    with sd.no_grad():
+        mc = F.sigmoid(F.linear(F.dropout(x.expand(reps, n_in), p), w, b)).numpy().mean(0)  # the ensemble's mean
+        ws = F.sigmoid(F.linear(x, w, b)).numpy()[0]  # weight scaling (inverted dropout: plain weights)
+        fd = fast_dropout_sigmoid(x, w, b, p).numpy()[0]
+    assert np.all(np.abs(fd - mc) < 0.025), (fd, mc)  # measured errors <= 0.014; weight scaling up to 0.25
+    assert np.abs(fd - mc).sum() < 0.5 * np.abs(ws - mc).sum(), (fd, ws, mc)
+
+
 # --- dropout boosting (7.55) ---------------------------------------------------------------------------------------
 def _dropout_net():
     sd.manual_seed(0)
@@ -96,6 +110,36 @@ def test_dropout_boosting_loss_is_the_ensemble_nll_of_the_same_masks():
     assert R.dropout_boosting_loss(model, x, y, 3, reduction="none").shape == (10,)
     with pytest.raises(ValueError, match="dropout_boosting_loss.*n_masks"):
         R.dropout_boosting_loss(model, x, y, 0)
+
+
+@pytest.mark.slow
+def test_dropout_boosting_regularizes_less_than_dropout_with_the_same_masks():
+    """Warde-Farley et al. 2014 (textbook 7.12): training the dropout ensemble's likelihood jointly fits the training
+    set better and keeps a larger train-test gap than dropout (which averages log-likelihoods over the masks)."""
+    from shendu.data.datasets import load_digits
+    from shendu.models import MLP
+
+    (x, y), (xt, yt) = load_digits(seed=0)
+    xl, yl, Xt, Yt = sd.tensor(x[:200]), sd.tensor(y[:200]), sd.tensor(xt), sd.tensor(yt)
+    res = {}
+    for kind in ("dropout", "boosting"):
+        sd.manual_seed(0)
+        m = MLP([64, 128, 128, 10], input_dropout=0.2, hidden_dropout=0.5)
+        opt = sd.optim.Adam(m.parameters(), lr=2e-3)
+        for _ in range(150):
+            if kind == "dropout":  # the mean log-likelihood over 4 masks
+                loss = sum(F.cross_entropy(m(xl), yl) for _ in range(4)) / 4
+            else:  # the ensemble's log-likelihood over 4 masks
+                loss = R.dropout_boosting_loss(m, xl, yl, n_masks=4)
+            opt.zero_grad()
+            loss.backward()
+            opt.step()
+        m.eval()
+        with sd.no_grad():
+            res[kind] = (F.cross_entropy(m(xl), yl).item(), F.cross_entropy(m(Xt), Yt).item())
+    gap = {k: te - tr for k, (tr, te) in res.items()}
+    assert res["boosting"][0] < res["dropout"][0], res  # fits the training set better
+    assert gap["boosting"] > gap["dropout"] + 0.03, gap  # and regularizes less (measured 0.28 vs 0.22)
 
 
 # --- tangent distance (7.64) ---------------------------------------------------------------------------------------
@@ -209,7 +253,8 @@ def test_mlp_book_dropout_defaults_input_keep_08_hidden_keep_05():
     assert kinds == ["Dropout", "Linear", "ReLU", "Dropout", "Linear", "ReLU", "Dropout", "Linear"]
     assert [d.p for d in drops] == [0.2, 0.5, 0.5]  # drop p = 1 - keep: 0.8 for inputs, 0.5 for hidden units
     same = MLP([64, 32, 16, 10], input_dropout=0.2, hidden_dropout=0.5)
-    assert [type(a).__name__ for a in same] == kinds and [d.p for d in same if isinstance(d, nn.Dropout)] == [0.2, 0.5, 0.5]
+    assert [type(a).__name__ for a in same] == kinds
+    assert [d.p for d in same if isinstance(d, nn.Dropout)] == [0.2, 0.5, 0.5]
     plain = MLP([64, 32, 10], activation="tanh")
     assert [type(a).__name__ for a in plain] == ["Linear", "Tanh", "Linear"]
     x = sd.ones(400, 64)
@@ -223,3 +268,71 @@ def test_mlp_book_dropout_defaults_input_keep_08_hidden_keep_05():
         MLP([4, 2], input_dropout=0.2, keep_prob=(0.8, 0.5))
     with pytest.raises(ValueError, match="MLP.*hidden_dropout"):
         MLP([4, 3, 2], hidden_dropout=1.0)
+
+
+def test_tangent_distance_gradcheck():
+    x1 = sd.tensor(G.standard_normal((3, 5)), requires_grad=True)
+    x2 = sd.tensor(G.standard_normal((3, 5)), requires_grad=True)
+    t1 = sd.tensor(G.standard_normal((3, 2, 5)))
+    t2 = sd.tensor(G.standard_normal((3, 1, 5)))
+    assert gradcheck(lambda a, b: R.tangent_distance(a, b, t1, t2), [x1, x2])
+    assert gradcheck(lambda a, b: R.tangent_distance(a, b, None, t2), [x1, x2])
+
+
+# --- manifold tangent classifier (7.64): contractive autoencoder tangents -> tangent prop --------------------------
+def test_contractive_autoencoder_jacobian_tangents_and_manifold_tangent_penalty():
+    from shendu.regularize.adversarial import input_jvp
+
+    sd.manual_seed(0)
+    cae = R.ContractiveAutoEncoder(5, 3, contraction=0.5).double()
+    x = sd.tensor(G.uniform(size=(4, 5)))
+    J = cae.jacobian(x).numpy()  # closed form diag(h(1-h)) W
+    cols = [input_jvp(cae.encode, x, sd.tensor(np.tile(np.eye(5)[i], (4, 1)))).numpy() for i in range(5)]
+    np.testing.assert_allclose(J, np.stack(cols, axis=-1), rtol=1e-10, atol=1e-12)  # = autograd's dh/dx
+    np.testing.assert_allclose(cae.jacobian_penalty(x).numpy(), (J ** 2).sum(axis=(1, 2)), rtol=1e-10)
+    T = cae.tangents(x, 2).numpy()  # the leading right singular vectors of J(x)
+    vt = np.linalg.svd(J)[2][:, :2]
+    np.testing.assert_allclose(np.einsum("nki,nkj->nij", T, T), np.einsum("nki,nkj->nij", vt, vt), atol=1e-10)
+    assert gradcheck(lambda xx: cae.loss(xx), [sd.tensor(x.numpy(), requires_grad=True)])
+
+    model = nn.Sequential(nn.Linear(5, 4), nn.Tanh(), nn.Linear(4, 3)).double()
+    pen = R.manifold_tangent_penalty(model, x, cae, 2)
+    ref = R.tangent_prop_penalty(model, x, [sd.tensor(T[:, 0]), sd.tensor(T[:, 1])])
+    np.testing.assert_allclose(pen.numpy(), ref.numpy(), rtol=1e-10)
+    pen.backward()
+    assert np.abs(model[0].weight.grad.numpy()).sum() > 0  # trainable: d penalty / d theta
+    with pytest.raises(ValueError, match="tangents.*k"):
+        cae.tangents(x, 4)
+
+
+def test_contraction_shrinks_the_jacobian_and_tangent_prop_along_cae_tangents_flattens_the_classifier():
+    x, y, _, _ = _digits()
+    X = sd.tensor(x[:300].reshape(300, 64))
+    norms = {}
+    for c in (0.0, 1.0):
+        sd.manual_seed(0)
+        cae = R.ContractiveAutoEncoder(64, 32, contraction=c)
+        opt = sd.optim.Adam(cae.parameters(), lr=3e-3)
+        for _ in range(150):
+            loss = cae.loss(X)
+            opt.zero_grad()
+            loss.backward()
+            opt.step()
+        with sd.no_grad():
+            norms[c] = cae.jacobian_penalty(X).mean().item()
+    assert norms[1.0] < 0.5 * norms[0.0], norms  # the contractive term does contract
+    xl, yl = X[:60], sd.tensor(y[:60])
+    sens = {}
+    for beta in (0.0, 0.3):
+        sd.manual_seed(1)
+        m = nn.Sequential(nn.Linear(64, 32), nn.Tanh(), nn.Linear(32, 10))
+        opt = sd.optim.Adam(m.parameters(), lr=3e-3)
+        for _ in range(40):
+            loss = F.cross_entropy(m(xl), yl)
+            if beta:
+                loss = loss + beta * R.manifold_tangent_penalty(m, xl, cae, 2)
+            opt.zero_grad()
+            loss.backward()
+            opt.step()
+        sens[beta] = R.manifold_tangent_penalty(m, X[100:200], cae, 2).item()  # held-out sensitivity
+    assert sens[0.3] < 0.3 * sens[0.0], sens

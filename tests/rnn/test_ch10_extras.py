@@ -478,3 +478,26 @@ def test_rnn2d_sweeps_match_row_and_column_rnns_and_receptive_fields():
     out[0, :, 0, 0].sum().backward()
     assert np.all(np.abs(x.grad.numpy()[0]).sum(0) > 0) and np.all(x.grad.numpy()[1] == 0)  # the whole image
     assert gradcheck(lambda a: RNN2d.__call__(m, a), (_t(1, 3, 2, 3, seed=2, grad=True),))
+
+
+# --- liquid state machine (10.8) ----------------------------------------------------------------------
+def test_liquid_state_machine_spikes_and_recalls_the_previous_input():
+    """A spiking reservoir with a ridge readout recalls u_{t-1} (NMSE < 0.5) where a readout of u_t alone
+    cannot (NMSE ~ 1); the units emit binary spikes and the reservoir stays fixed."""
+    from shendu.nn.layers.rnn_variants import LiquidStateMachine
+
+    rng = np.random.default_rng(0)
+    u = rng.uniform(-1, 1, (1500, 1))
+    y = np.roll(u, 1, 0)
+    m = LiquidStateMachine(1, 200, 1, dtype=F64)
+    w0 = m.w.numpy().copy()
+    m.fit(u[:1000], y[:1000], washout=20)
+    spikes = sd.tensor(m.spikes).numpy()
+    assert set(np.unique(spikes).tolist()) == {0.0, 1.0} and 0.02 < spikes.mean() < 0.5
+    np.testing.assert_array_equal(m.w.numpy(), w0)
+    pred = m(sd.tensor(u, dtype=F64)).numpy()
+    nmse = ((pred[1100:] - y[1100:]) ** 2).mean() / y[1100:].var()
+    X = np.c_[u, np.ones(len(u))]
+    w = np.linalg.lstsq(X[20:1000], y[20:1000], rcond=None)[0]
+    base = ((X[1100:] @ w - y[1100:]) ** 2).mean() / y[1100:].var()
+    assert nmse < 0.5 < 0.9 < base, (nmse, base)

@@ -154,3 +154,25 @@ def test_matches_nltk(kind):
             assert ours.prob(w, ctx) == pytest.approx(r, rel=1e-12, abs=1e-15), (ctx, w)
             checked += 1
     assert checked > 100
+
+
+def test_katz_good_turing_discounts_on_a_larger_corpus():
+    from shendu.text import WordTokenizer
+    from shendu.text.corpus import generate_fables
+
+    tok = WordTokenizer(lower=True)
+    sents = [[w for w in tok(s) if w.isalpha()] for s in generate_fables(40000).replace("\n", " ").split(".")]
+    m = KatzBackoffLM(3).fit([s for s in sents if s])
+    d = m.discounts[3]
+    assert d is not None                                            # Good-Turing is valid for the trigrams here
+    from collections import Counter
+
+    nr = Counter(c for cnt in m.counts[3].values() for c in cnt.values())
+    A = 6 * nr[6] / nr[1]
+    for r in range(1, 6):                                           # Katz (1987) with k = 5
+        assert d[r] == pytest.approx(((r + 1) * nr[r + 1] / nr[r] / r - A) / (1 - A))
+    ctx, cnt = next((h, c) for h, c in m.counts[3].items() if 1 in c.values() and sum(c.values()) > 5)
+    w = next(w for w, r in cnt.items() if r == 1)
+    assert m._p(w, ctx) == pytest.approx(d[1] / sum(cnt.values()))
+    for h in list(m.counts[3])[:20]:
+        assert sum(m._p(w, h) for w in m.vocab) == pytest.approx(1.0, abs=1e-9)

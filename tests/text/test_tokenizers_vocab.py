@@ -46,6 +46,8 @@ def test_vocab_specials_cutoffs_encode_decode(tmp_path):
     assert no_unk.itos[:2] == ["<s>", "</s>"]
     with pytest.raises(KeyError, match="zzz"):
         no_unk["zzz"]
+    with pytest.raises(ValueError, match="no bos token"):
+        Vocab.build(seqs, bos=None).encode(["a"], add_bos=True)
     p = tmp_path / "vocab.json"
     v.save(p)
     assert json.loads(p.read_text())["kind"] == "shendu-vocab"

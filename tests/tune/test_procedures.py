@@ -119,3 +119,58 @@ def test_cli_tune_short_mode_on_digits(tmp_path, capsys):
     rc = main(["tune", "digits-mlp", "--param", "width=int:1:2", "--trials", "1", "--quick", "--out",
                str(tmp_path / "bad")])
     assert rc == 2 and "has no parameter 'width'" in capsys.readouterr().err
+
+
+def test_capacity_table_and_diagnose():
+    # Table 11.1
+    assert tune.capacity_effect("hidden")["increases_capacity_when"] == "increased"
+    assert tune.capacity_effect("weight_decay")["increases_capacity_when"] == "decreased"
+    assert tune.capacity_effect("dropout")["increases_capacity_when"] == "decreased"
+    assert tune.capacity_effect("lr")["increases_capacity_when"] == "tuned optimally"
+    assert "zero padding" in tune.capacity_effect("kernel_size")["caveats"]
+    with pytest.raises(KeyError, match="no entry for 'momentum'"):
+        tune.capacity_effect("momentum")
+    # textbook 11.3 decision procedure
+    assert tune.diagnose(0.20, 0.25, 0.05)[0] == "underfit"
+    v, advice = tune.diagnose(0.01, 0.12, 0.05)
+    assert v == "overfit" and "gather more data" in advice and "learning curve" in advice
+    assert tune.diagnose(0.01, 0.03, 0.05)[0] == "done"
+
+
+def _ridge_problem():
+    rng = np.random.default_rng(0)
+    X = rng.standard_normal((20, 3))
+    w_true = np.array([1.0, -2.0, 0.5])
+    y = X @ w_true + 0.5 * rng.standard_normal(20)
+    Xv = rng.standard_normal((20, 3))
+    yv = Xv @ w_true
+    X, y, Xv, yv = (sd.tensor(a) for a in (X, y, Xv, yv))
+
+    def train_loss(ps, h):
+        r = X @ ps[0] - y
+        return (r * r).mean() + h["wd"] * (ps[0] * ps[0]).sum()
+
+    def val_loss(ps):
+        r = Xv @ ps[0] - yv
+        return (r * r).mean()
+
+    return train_loss, val_loss
+
+
+def test_hypergradient_matches_finite_differences_of_the_whole_training_run():
+    train_loss, val_loss = _ridge_problem()
+    w0 = [sd.tensor(np.zeros(3))]
+
+    def run(wd, lr):
+        v, g = tune.hypergradient(train_loss, val_loss, w0, {"wd": sd.tensor(np.array(wd)), "lr": sd.tensor(np.array(lr))}, steps=15)
+        return float(v.numpy()), {k: float(t.numpy()) for k, t in g.items()}
+
+    v, g = run(0.3, 0.1)
+    eps = 1e-6
+    fd_wd = (run(0.3 + eps, 0.1)[0] - run(0.3 - eps, 0.1)[0]) / (2 * eps)
+    fd_lr = (run(0.3, 0.1 + eps)[0] - run(0.3, 0.1 - eps)[0]) / (2 * eps)
+    assert g["wd"] == pytest.approx(fd_wd, rel=1e-5) and g["lr"] == pytest.approx(fd_lr, rel=1e-5)
+    assert g["wd"] > 0  # too much weight decay here: the validation error falls as it decreases
+    v2, _ = run(0.3 - 0.05 * g["wd"], 0.1)  # a hypergradient step on wd lowers the validation loss
+    assert v2 < v
+    assert w0[0].numpy().tolist() == [0.0, 0.0, 0.0]  # the starting point is not modified

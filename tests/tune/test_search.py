@@ -1,9 +1,6 @@
 """shendu.tune search (textbook 11.4.3-11.4.5): spaces, grid, random, TPE/GP, pruning, persistence, parallel."""
 import math
 import os
-import subprocess
-import sys
-import textwrap
 
 import numpy as np
 import pytest
@@ -92,6 +89,7 @@ def test_tpe_beats_random_search_on_a_2d_quadratic():
     assert np.median(tpe) < np.median(rnd) / 2, (tpe, rnd)
 
 
+@pytest.mark.slow  # GPSampler imports torch (1-2 s)
 def test_gp_sampler_runs_and_improves_on_its_random_start():
     study = tune.search(quad, ["x=uniform:-5:5", "y=uniform:-5:5"], 6, sampler="gp", seed=0, storage=MEM,
                         n_startup_trials=3)
@@ -160,30 +158,29 @@ def test_freeze_thaw_resumes_a_pruned_trial_from_its_checkpoint(tmp_path):
 
 
 # --- persistence and parallel processes ----------------------------------------------------------
-KILLED = textwrap.dedent("""
-    import os, signal, sys
-    from shendu import tune
+def _killed_search(out, marks):
+    """A search process that is killed (SIGKILL, no clean-up) in the middle of its fourth trial."""
+    import signal
 
     def obj(p):
-        n = len(os.listdir(sys.argv[2]))
-        open(os.path.join(sys.argv[2], f"t{n}"), "w").close()
-        if n == 3:  # the fourth trial: the search process is killed in the middle of it
+        n = len(os.listdir(marks))
+        open(os.path.join(marks, f"t{n}"), "w").close()
+        if n == 3:
             os.kill(os.getpid(), signal.SIGKILL)
         return (p["x"] - 1) ** 2
 
-    tune.search(obj, ["x=uniform:-3:3"], 7, sampler="random", seed=0, study_name="s", out=sys.argv[1])
-""")
+    tune.search(obj, ["x=uniform:-3:3"], 7, sampler="random", seed=0, study_name="s", out=out)
 
 
 def test_a_killed_search_resumes_from_sqlite_without_losing_trials(tmp_path):
-    script = tmp_path / "killed.py"
-    script.write_text(KILLED)
+    import multiprocessing as mp
+
     marks = tmp_path / "marks"
     marks.mkdir()
-    env = dict(os.environ, OMP_NUM_THREADS="1")
-    r = subprocess.run([sys.executable, str(script), str(tmp_path / "out"), str(marks)], env=env,
-                       capture_output=True, timeout=120)
-    assert r.returncode == -9, r.stderr.decode()[-2000:]
+    proc = mp.get_context("fork").Process(target=_killed_search, args=(str(tmp_path / "out"), str(marks)))
+    proc.start()
+    proc.join(120)
+    assert proc.exitcode == -9
     db = tmp_path / "out" / "s.db"
     assert db.exists()
     before = optuna.load_study(study_name="s", storage=f"sqlite:///{db}")

@@ -218,7 +218,7 @@ def run_backward(roots, root_grads, *, retain_graph, create_graph, leaf_targets=
                 g = _apply_hooks(x._hooks, g, create_graph)
             if accumulate:
                 _accumulate_grad(x, g, create_graph, stored)
-                if pending is not None:
+                if _POST_HOOKS[0]:
                     _run_post_hooks(x)
             else:
                 captured[id(x)] = g

@@ -78,6 +78,7 @@ class DistributedDataParallel(Module):
         object.__setattr__(self, "_where", {id(p): i for i, b in enumerate(buckets) for p in b.params})
         object.__setattr__(self, "_seen", set())
         object.__setattr__(self, "_launched", 0)
+        object.__setattr__(self, "_unused", [])
         object.__setattr__(self, "_handles", [p.register_post_accumulate_grad_hook(self._hook) for p in uniq])
 
     # -- forward ---------------------------------------------------------------------------------------------
@@ -95,10 +96,8 @@ class DistributedDataParallel(Module):
         out = self.module(*args, **kwargs)
         if self.find_unused_parameters and self._sync and _grad_on():
             used = _reachable_leaves(out)
-            for b in self._buckets:
-                for p in b.params:
-                    if id(p) not in used:
-                        self._mark(p, count=False)
+            # marked ready (with the gradient they then hold, usually none: 0) when backward starts
+            object.__setattr__(self, "_unused", [p for b in self._buckets for p in b.params if id(p) not in used])
         return out
 
     def __getattr__(self, name):
@@ -120,9 +119,14 @@ class DistributedDataParallel(Module):
     # -- gradient averaging ------------------------------------------------------------------------------------
     def _hook(self, p):
         if self._sync:
+            if self._unused:
+                unused = self._unused
+                object.__setattr__(self, "_unused", [])
+                for q in unused:
+                    self._mark(q)
             self._mark(p)
 
-    def _mark(self, p, count=True):
+    def _mark(self, p):
         if id(p) in self._seen:
             return
         self._seen.add(id(p))

@@ -15,7 +15,9 @@ from pathlib import Path
 
 from ._core import REGISTRY, Experiment, Result, run_experiment, verdict_of
 from .page import write_page
-from . import basics, gradients, optimization, regularization, architectures  # noqa: F401,E402  (register; import order = page order)
+# importing the topic modules registers their experiments; the import order is the page order
+from . import basics, gradients, optimization, regularization, architectures  # noqa: F401,E402
+from . import text_lm, compression, pretraining  # noqa: F401,E402
 
 __all__ = ["REGISTRY", "Experiment", "Result", "run_experiment", "run_all", "verdict_of", "write_page", "main"]
 

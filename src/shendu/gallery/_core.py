@@ -84,7 +84,7 @@ def new_figure(ncols=1, width=4.6, height=3.3):
     """A matplotlib Figure (no pyplot, no global state) and its axes (one, or a list for ncols > 1)."""
     from matplotlib.figure import Figure
 
-    fig = Figure(figsize=(width * ncols, height))
+    fig = Figure(figsize=(width * ncols, height), layout="constrained")
     axes = fig.subplots(1, ncols)
     return fig, axes
 

@@ -38,7 +38,7 @@ from .layers.esn import EchoStateNetwork  # noqa: F401  (issue 7)
 from .layers.recursive import Node, RecursiveNet, balanced_tree, tree_depth  # noqa: F401  (issue 7, 16)
 from .layers.rnn_variants import (  # noqa: F401  (issue 16: chapter-10 variants)
     ClockworkRNN, ConditionalRNN, DeepTransitionRNN, FeedbackRNN, GRUVariantCell, LengthPredictingRNN, RNN2d,
-    StopTokenRNN, information_flow_regularizer, scan,
+    LiquidStateMachine, StopTokenRNN, information_flow_regularizer, scan,
 )
 from .layers.lazy import LazyConv1d, LazyConv2d, LazyLinear  # noqa: F401  (issue 12)
 from .layers.transformer import (  # noqa: F401  (issue 12: multi-head attention, Transformer)

@@ -13,22 +13,30 @@ from ..autograd.function import Function
 from ..autograd.tensor import Tensor, as_tensor
 from ._arr import norm_dim, sum_to as _st
 from .shape import broadcast_to, reshape, sum_to, transpose, unsqueeze
-from ..backend.lowp import AUTOCAST, bfloat16 as _BF16
+from ..backend.lowp import AUTOCAST, bfloat16 as _BF16, float16 as _F16
 from ._autocast import to_lowp
 
 
+def _upcast(a) -> bool:
+    """bfloat16 anywhere, float16 on the host: no BLAS kernel (NumPy's float16 matmul is ~50x slower than
+    float32), so the product is computed in float32 and rounded once to the low-precision dtype."""
+    d = a.dtype
+    return d == _BF16 or (d == _F16 and isinstance(a, np.ndarray))
+
+
 def _mm(a, b):
-    """a @ b; bfloat16 (ml_dtypes, no BLAS kernel) computes in float32 and rounds back to bfloat16."""
-    if a.dtype == _BF16 or b.dtype == _BF16:
-        return (a.astype(np.float32) @ b.astype(np.float32)).astype(_BF16)
+    """a @ b; float16 (host) / bfloat16 compute in float32 and round back (as float32 accumulation on a GPU)."""
+    if _upcast(a) or _upcast(b):
+        out = a.dtype if a.dtype == b.dtype else np.result_type(np.float32, *(d for d in (a.dtype, b.dtype) if d.kind == "f"))
+        return (a.astype(np.float32) @ b.astype(np.float32)).astype(out)
     return a @ b
 
 
 class MatMul(Function):
     def forward(self, a, b):
-        if a.dtype == _BF16 or b.dtype == _BF16:
-            return _mm(a, b)
         try:
+            if a.dtype.itemsize == 2 or b.dtype.itemsize == 2:  # float16/bfloat16 (cheap test; _mm checks the kind)
+                return _mm(a, b)
             return a @ b
         except ValueError:
             raise ValueError(

@@ -9,3 +9,4 @@ from .features import (  # noqa: F401
 from .metrics import cer, edit_distance, edit_operations, error_rate, per, wer  # noqa: F401
 from .models import BiLSTMCTC  # noqa: F401
 from .synthetic import make_tone_dataset, synth_utterance  # noqa: F401
+from .hmm import DiagGMM, HybridDNNHMM, PhoneLoopHMM, forward_loglik, viterbi  # noqa: F401

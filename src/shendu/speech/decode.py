@@ -39,7 +39,10 @@ def ctc_greedy_decode(log_probs, lengths=None, blank=0):
     if lp.ndim == 2:
         return ctc_collapse(lp.argmax(-1), blank)
     T, N, _ = lp.shape
-    lengths = [T] * N if lengths is None else [int(v) for v in np.asarray(to_host(lengths._data) if isinstance(lengths, Tensor) else lengths)]
+    if lengths is None:
+        lengths = [T] * N
+    else:
+        lengths = [int(v) for v in np.asarray(to_host(lengths._data) if isinstance(lengths, Tensor) else lengths)]
     best = lp.argmax(-1)
     return [ctc_collapse(best[:lengths[n], n], blank) for n in range(N)]
 

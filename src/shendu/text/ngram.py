@@ -32,7 +32,7 @@ class NgramRatioModel:
 
     P(x_1..x_tau) = P_n(x_1..x_n) prod_{t>n} P_n(x_{t-n+1..t}) / P_{n-1}(x_{t-n+1..t-1}); P_{n-1} is trained
     on the sequences with their last token dropped (textbook l.3100), so both have the same normaliser.
-    Returns 0 for unseen n-grams and raises ZeroDivisionError-free 0/0 as nan (the failure modes of MLE)."""
+    The failure modes of the MLE show as they are: 0 for an unseen n-gram, nan (0/0) for an unseen context."""
 
     def __init__(self, n):
         if not (isinstance(n, int) and n >= 2):
@@ -63,7 +63,7 @@ class NgramRatioModel:
         return self.joint(ctx + (word,)) / den if den else float("nan")
 
     def sequence_prob(self, seq):
-        """P(seq) by 12.5 with the first n-1... n tokens from the marginal P_n (12.7)."""
+        """P(seq) by 12.5: the first n tokens from the marginal P_n, then one conditional per token (12.7)."""
         seq = list(seq)
         n = self.n
         if len(seq) < n:

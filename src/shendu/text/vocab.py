@@ -84,13 +84,11 @@ class Vocab:
         """Token list -> list of ids (unknown tokens -> unk_id), optionally framed by bos/eos."""
         if isinstance(tokens, str):
             raise TypeError("Vocab.encode: expected a list of tokens, got a str (tokenize it first)")
+        for flag, key in ((add_bos, "bos"), (add_eos, "eos")):
+            if flag and self._id(key) is None:
+                raise ValueError(f"Vocab.encode: add_{key}=True but the vocabulary has no {key} token")
         ids = [self[t] for t in tokens]
-        for flag, key, pos in ((add_bos, "bos", 0), (add_eos, "eos", len(ids))):
-            if flag:
-                if self._id(key) is None:
-                    raise ValueError(f"Vocab.encode: add_{key}=True but the vocabulary has no {key} token")
-                ids.insert(pos if key == "bos" else len(ids), self._id(key))
-        return ids
+        return ([self.bos_id] if add_bos else []) + ids + ([self.eos_id] if add_eos else [])
 
     def decode(self, ids, skip_specials=True):
         """Ids -> tokens (specials dropped when skip_specials)."""

@@ -163,10 +163,6 @@ def lr_range_test(model, data, *, loss, lrs=None, min_lr=1e-5, max_lr=10.0, num=
     return {"lrs": lrs, "loss": losses, "diverged": diverged, "best_lr": best, "initial_loss": initial}
 
 
-class _RNNClassifier:
-    pass
-
-
 def _rnn_model(nn, features, hidden, out):
     class GatedRNNClassifier(nn.Module):
         """LSTM over (batch, time, features), a linear layer on the last hidden state."""

@@ -108,12 +108,29 @@ def storage_url(storage=None, study_name="study", out=None):
     return "sqlite:///" + os.path.abspath(storage)
 
 
+def _sqlite_creator(path):
+    """SQLite connections in WAL mode with synchronous=NORMAL: a commit no longer waits for the disk (12 ms each on
+    a busy disk, ~10 commits per trial), and a killed process still loses no committed trial (only a power loss
+    can drop the last commits). Several processes share the file (busy timeout 60 s)."""
+    import sqlite3
+
+    def connect():
+        conn = sqlite3.connect(path, timeout=60, check_same_thread=False)
+        conn.execute("PRAGMA journal_mode=WAL")
+        conn.execute("PRAGMA synchronous=NORMAL")
+        return conn
+
+    return connect
+
+
 def _storage(url):
     optuna = _optuna()
     if url is None:
         return optuna.storages.InMemoryStorage()
     kw = {}
-    if url.startswith("sqlite"):
+    if url.startswith("sqlite:///"):
+        kw["engine_kwargs"] = {"creator": _sqlite_creator(url[len("sqlite:///"):])}
+    elif url.startswith("sqlite"):
         kw["engine_kwargs"] = {"connect_args": {"timeout": 60}}
     else:  # several machines: dead workers' trials are found by heartbeat and retried with the same parameters
         kw.update(heartbeat_interval=30, grace_period=120,

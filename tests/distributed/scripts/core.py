@@ -63,7 +63,10 @@ worst = 0.0
 for opt_name in ("sgd", "adam"):
     for cap in (0, 0.0003, 25):  # one parameter per bucket, two buckets, one bucket
         ref = mlp(1)
-        ddp = DDP(mlp(1 + 10 * rank), bucket_cap_mb=cap)  # rank 1 starts elsewhere: the broadcast must fix it
+        inner = mlp(1 + 10 * rank)
+        launched = []  # buckets already reducing when backward hands over the first layer's weight gradient
+        inner[0].weight.register_post_accumulate_grad_hook(lambda p: launched.append(ddp._launched))
+        ddp = DDP(inner, bucket_cap_mb=cap)  # rank 1 starts elsewhere: the broadcast must fix it
         nb = len(ddp._buckets)
         check(nb == {0: 4, 0.0003: 2, 25: 1}[cap], f"bucket_cap_mb={cap}: {nb} buckets")
 
@@ -81,6 +84,8 @@ for opt_name in ("sgd", "adam"):
             o_ddp.zero_grad()
             lossf(ddp(xs), ys).backward()
             o_ddp.step()
+            if cap == 0:  # 4 buckets: those of the last layer started before backward reached the first
+                check(launched[-1] >= 2, f"buckets launched during backward: {launched}")
             for p, q in zip(ref.parameters(), ddp.module.parameters()):
                 check(p.dtype == sd.float64 and q.dtype == sd.float64, "float64 kept")
                 d = float(np.abs(numpy(p) - numpy(q)).max())
@@ -172,6 +177,10 @@ for _ in range(2):
     d2(xx).sum().backward()
 check(np.allclose(numpy(d2.module.a.weight.grad), 4 * np.ones((2, 3))), "find_unused: used grads (2 backwards x 2 rows)")
 check(np.allclose(numpy(d2.module.b.weight.grad), 0), "find_unused: unused grads are 0")
+o2 = d2(xx)  # fit's order: forward, zero_grad, backward
+d2.module.zero_grad()
+o2.sum().backward()
+check(np.allclose(numpy(d2.module.a.weight.grad), 2 * np.ones((2, 3))), "find_unused after zero_grad")
 
 # --- DistributedSampler: each example once per epoch (padding / drop_last) -----------------------------------------
 cover = {}

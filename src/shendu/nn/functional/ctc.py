@@ -3,7 +3,8 @@
 A label sequence l (length L) is extended with blanks: l' = (b, l_1, b, l_2, ..., l_L, b), |l'| = 2L + 1.
 Forward (alpha) and backward (beta) recursions in log space over the frames t = 0..T-1:
 
-    alpha_t(s) = lp_t(l'_s) + logsumexp(alpha_{t-1}(s), alpha_{t-1}(s-1), [alpha_{t-1}(s-2) if l'_s != b, l'_s != l'_{s-2}])
+    alpha_t(s) = lp_t(l'_s) + logsumexp(alpha_{t-1}(s), alpha_{t-1}(s-1),
+                                        [alpha_{t-1}(s-2) if l'_s != b and l'_s != l'_{s-2}])
     beta_t(s)  = lp_t(l'_s) + logsumexp(beta_{t+1}(s), beta_{t+1}(s+1), [beta_{t+1}(s+2) if l'_{s+2} != b, != l'_s])
     -log p(l | x) = -logsumexp(alpha_{T-1}(|l'|-1), alpha_{T-1}(|l'|-2))
 
@@ -130,7 +131,7 @@ def _forward_backward(lp, lab, xp):
     end2 = xp.take_along_axis(aT, xp.maximum(sl - 2, 0)[:, None], axis=1)[:, 0]
     end2 = xp.where(sl >= 2, end2, neg)
     logp = xp.logaddexp(end1, end2)
-    logp = xp.where(il > 0, logp, xp.where(lab_tl_zero(lab, dev, xp), 0.0, neg).astype(lp.dtype))
+    logp = xp.where(il > 0, logp, xp.where(_tl_zero(lab, dev, xp), 0.0, neg).astype(lp.dtype))
     # beta, started at each sample's own last frame
     beta = xp.full((T, N, S), _NEG, dtype=lp.dtype)
     at_end = (s_idx == (sl - 1)[:, None]) | (s_idx == (sl - 2)[:, None])
@@ -148,7 +149,7 @@ def _forward_backward(lp, lab, xp):
     return -logp, gamma, ext
 
 
-def lab_tl_zero(lab, dev, xp):
+def _tl_zero(lab, dev, xp):
     return to_device(lab.tl == 0, dev)
 
 

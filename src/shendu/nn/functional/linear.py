@@ -8,7 +8,7 @@ from ...autograd.tensor import Tensor
 from ...ops import einsum, matmul, reshape
 from ...ops import sum as _sum
 from ._checks import check_tensor
-from ...backend.lowp import AUTOCAST, bfloat16 as _BF16
+from ...backend.lowp import AUTOCAST
 from ...ops._autocast import to_lowp
 from ...ops.linalg import _mm
 
@@ -17,7 +17,7 @@ class LinearFn(Function):
     """y = x W^T (+ b); dx = g W, dW = g^T x (leading dims flattened), db = sum of g over rows."""
 
     def forward(self, x, w, b=None):
-        y = _mm(x, w.T) if x.dtype == _BF16 else x @ w.T
+        y = _mm(x, w.T) if x.dtype.itemsize == 2 else x @ w.T  # float16/bfloat16: float32 compute
         if b is not None:
             y += b
         return y
@@ -27,8 +27,8 @@ class LinearFn(Function):
         need = self.needs_input_grad
         x = inputs[0]._data
         w = inputs[1]._data
-        if gy.dtype == _BF16:
-            return self._bf16_backward(gy)
+        if gy.dtype.itemsize == 2:
+            return self._lowp_backward(gy)
         gx = gy @ w if need[0] else None
         if gy.ndim == 2:
             g2, x2 = gy, x
@@ -41,7 +41,8 @@ class LinearFn(Function):
         gb = g2.sum(axis=0) if need[2] else None
         return gx, gw, gb
 
-    def _bf16_backward(self, gy):
+    def _lowp_backward(self, gy):
+        """float16/bfloat16: the products in float32, rounded once (see ops.linalg._mm)."""
         x, w = self.inputs[0]._data, self.inputs[1]._data
         need = self.needs_input_grad
         g2 = gy.reshape(-1, gy.shape[-1])
@@ -49,7 +50,7 @@ class LinearFn(Function):
         gw = _mm(g2.T, x.reshape(-1, x.shape[-1])) if need[1] else None
         if len(self.inputs) == 2:
             return gx, gw
-        return gx, gw, (g2.astype("float32").sum(axis=0).astype(_BF16) if need[2] else None)
+        return gx, gw, (g2.astype("float32").sum(axis=0).astype(gy.dtype) if need[2] else None)
 
     def backward(self, gy):
         inputs = self.inputs

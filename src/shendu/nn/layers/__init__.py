@@ -24,7 +24,7 @@ from .esn import EchoStateNetwork, spectral_radius_  # noqa: F401  (issue 7)
 from .recursive import Node, RecursiveNet, balanced_tree, tree_depth  # noqa: F401  (issue 7, 16)
 from .rnn_variants import (  # noqa: F401  (issue 16: chapter-10 variants)
     ClockworkRNN, ConditionalRNN, DeepTransitionRNN, FeedbackRNN, GRUVariantCell, LengthPredictingRNN, RNN2d,
-    StopTokenRNN, information_flow_regularizer, scan,
+    LiquidStateMachine, StopTokenRNN, information_flow_regularizer, scan,
 )
 from .lazy import LazyConv1d, LazyConv2d, LazyLinear  # noqa: F401  (issue 12)
 from .transformer import (  # noqa: F401  (issue 12: multi-head attention and the Transformer)

@@ -118,7 +118,8 @@ class RecursiveNet(Module):
         if tree is None:  # a leaf given by its vector
             h = self._vec(x)
             if tuple(h.shape) != (self.hidden_size,):
-                raise ValueError(f"RecursiveNet: a vector leaf must have shape ({self.hidden_size},), got {tuple(h.shape)}")
+                raise ValueError(f"RecursiveNet: a vector leaf must have shape ({self.hidden_size},), "
+                                 f"got {tuple(h.shape)}")
         elif isinstance(tree, (int, np.integer)):
             h = self._leaf(tree)
         elif isinstance(tree, (tuple, list)) and len(tree) == self.arity:
@@ -132,7 +133,8 @@ class RecursiveNet(Module):
                 a = a + linear(self._vec(x), self.weight_x)
             h = a.tanh()
         else:
-            raise ValueError(f"RecursiveNet: a node must be a leaf id or a tuple of {self.arity} subtrees, got {tree!r}")
+            raise ValueError(f"RecursiveNet: a node must be a leaf id or a tuple of {self.arity} subtrees, "
+                             f"got {tree!r}")
         if out is not None:
             out.append((h, node if node is not None else tree))
         return h

@@ -5,13 +5,16 @@
   as the initial state h_0 = tanh(W_c c + b_c), or both (10.2.4, Fig. 10.9).
 - ``FeedbackRNN``: hidden-to-hidden and output-to-hidden recurrence, the output at t feeds h at t + 1
   (Fig. 10.10), teacher-forced or free-running.
-- ``DeepTransitionRNN``: an MLP as the state transition with an optional skip path h_{t-1} -> h_t (10.5, Fig. 10.13 b, c).
+- ``DeepTransitionRNN``: an MLP as the state transition with an optional skip path h_{t-1} -> h_t
+  (10.5, Fig. 10.13 b, c).
 - ``ClockworkRNN``: groups of units that update every T_g steps, fed only by slower groups (10.9.3; Koutnik 2014).
 - ``GRUVariantCell``: GRU with the reset gate shared across groups of units and/or the update gate the product
   of a global (per-group) gate and a local (per-unit) gate (10.10.2, last paragraph).
 - ``StopTokenRNN``: an extra Bernoulli output "stop here" decides the sequence length (10.2.3).
-- ``LengthPredictingRNN``: predicts tau from the context, then gets the remaining steps tau - t as an input (10.2.3, 10.34).
+- ``LengthPredictingRNN``: predicts tau from the context, then gets the remaining steps tau - t as an input
+  (10.2.3, 10.34).
 - ``RNN2d``: four RNNs sweep an image left, right, up and down (10.3, 2-D bidirectional RNNs; ReNet-style stacking).
+- ``LiquidStateMachine``: a reservoir of leaky integrate-and-fire spiking units with a ridge readout (10.8).
 - ``information_flow_regularizer``: Pascanu et al.'s Omega (10.52) over a list of hidden states.
 All sequences are time-major (T, B, ...). Every layer composes shendu ops, so they run on any device.
 """
@@ -30,8 +33,9 @@ from ..module import Module
 from ..parameter import Parameter
 from .linear import Linear
 
-__all__ = ["RNN2d", "sample_logits", "scan", "ConditionalRNN", "FeedbackRNN", "DeepTransitionRNN", "ClockworkRNN", "GRUVariantCell",
-           "StopTokenRNN", "LengthPredictingRNN", "information_flow_regularizer"]
+__all__ = ["RNN2d", "sample_logits", "scan", "ConditionalRNN", "FeedbackRNN", "DeepTransitionRNN", "ClockworkRNN",
+           "GRUVariantCell", "StopTokenRNN", "LengthPredictingRNN", "LiquidStateMachine",
+           "information_flow_regularizer"]
 
 
 def _zeros(shape, like):
@@ -209,11 +213,10 @@ def sample_logits(logits, temperature=1.0, top_k=None, top_p=None):
     if top_p is not None:
         if not 0 < top_p <= 1:
             raise ValueError(f"sample_logits: top_p must lie in (0, 1], got {top_p}")
-        order = xp.argsort(-p, -1)
-        ps = xp.take_along_axis(p, order, -1)
-        keep_sorted = (xp.cumsum(ps, -1) - ps) < top_p  # keep until the mass before reaches top_p
-        keep = xp.zeros_like(keep_sorted)
-        xp.put_along_axis(keep, order, keep_sorted, -1)
+        ps = -xp.sort(-p, -1)  # descending
+        n_keep = ((xp.cumsum(ps, -1) - ps) < top_p).sum(-1)  # keep until the mass before reaches top_p
+        cut = xp.take_along_axis(ps, (n_keep - 1)[:, None], -1)  # the smallest kept probability
+        keep = p >= cut
         p = xp.where(keep, p, 0.0)
         p = p / p.sum(-1, keepdims=True)
     u = generator_for(z).random((z.shape[0], 1))
@@ -322,9 +325,10 @@ class GRUVariantCell(Module):
             raise ValueError(f"GRUVariantCell: activation must be 'tanh' or 'sigmoid', got {activation!r}")
         self.input_size, self.hidden_size, self.groups = input_size, hidden_size, G
         self.global_gate, self.activation = global_gate, activation
-        self.x_u, self.h_u = Linear(input_size, hidden_size, dtype=dtype), Linear(hidden_size, hidden_size, False, dtype)
-        self.x_r, self.h_r = Linear(input_size, G, dtype=dtype), Linear(hidden_size, G, False, dtype)
-        self.x_n, self.h_n = Linear(input_size, hidden_size, dtype=dtype), Linear(hidden_size, hidden_size, False, dtype)
+        H = hidden_size
+        self.x_u, self.h_u = Linear(input_size, H, dtype=dtype), Linear(H, H, False, dtype)
+        self.x_r, self.h_r = Linear(input_size, G, dtype=dtype), Linear(H, G, False, dtype)
+        self.x_n, self.h_n = Linear(input_size, H, dtype=dtype), Linear(H, H, False, dtype)
         if global_gate:
             ng = 1 if reset_groups is None else G
             self.x_g, self.h_g = Linear(input_size, ng, dtype=dtype), Linear(hidden_size, ng, False, dtype)
@@ -555,3 +559,52 @@ def information_flow_regularizer(loss, states, create_graph=True):
     if omega is None:
         raise ValueError("information_flow_regularizer: no consecutive states in the graph of the loss")
     return omega
+
+
+def _lsm_base():
+    from .esn import EchoStateNetwork
+
+    return EchoStateNetwork
+
+
+class LiquidStateMachine(_lsm_base()):
+    """Liquid state machine (textbook 10.8: a reservoir of spiking neurons; Maass et al. 2002): leaky
+    integrate-and-fire units with a fixed random recurrent matrix,
+
+    v_t = decay * v_{t-1} + W_in u_t + W s_{t-1} + b,  s_t = [v_t >= threshold],  v_t <- v_t - threshold * s_t,
+
+    read out linearly (ridge regression, as ``EchoStateNetwork.fit``) from the low-pass spike traces
+    r_t = trace_decay * r_{t-1} + s_t. The final state is the tuple (v, s, r)."""
+
+    def __init__(self, input_size, reservoir_size, output_size, spectral_radius=0.5, input_scaling=2.0,
+                 sparsity=0.9, decay=0.9, threshold=1.0, trace_decay=0.5, bias_scaling=0.5, ridge=1e-2, dtype=None):
+        super().__init__(input_size, reservoir_size, output_size, spectral_radius, input_scaling, sparsity, 1.0,
+                         bias_scaling, ridge, dtype)
+        self.decay, self.threshold, self.trace_decay = decay, threshold, trace_decay
+
+    def reservoir(self, u, h0=None):
+        u = self._here(u, self.w._data.dtype)
+        if u.shape[-1] != self.input_size or u.ndim not in (2, 3):
+            raise ValueError(f"LiquidStateMachine: expected input (T, {self.input_size}) or (T, B, "
+                             f"{self.input_size}), got {u.shape}")
+        W, Win, b = self.w._data, self.w_in._data, self.b._data
+        xp = namespace_of(W)
+        shape = u.shape[1:-1] + (self.reservoir_size,)
+        if h0 is None:
+            v, s, r = (xp.zeros(shape, u.dtype) for _ in range(3))
+        else:
+            v, s, r = (self._here(a) for a in h0)
+        pre = u @ Win.T + b
+        out = xp.empty(u.shape[:-1] + (self.reservoir_size,), u.dtype)
+        self.spikes = xp.empty_like(out)
+        for t in range(u.shape[0]):
+            v = self.decay * v + pre[t] + s @ W.T
+            s = (v >= self.threshold).astype(u.dtype)
+            v = v - self.threshold * s
+            r = self.trace_decay * r + s
+            out[t] = r
+            self.spikes[t] = s
+        return out, (v, s, r)
+
+    def generate(self, n_steps, u0, h0):
+        raise NotImplementedError("LiquidStateMachine: free-running generation is not implemented")
