@@ -1,5 +1,4 @@
 """shendu.debug (textbook 11.5): Monitor, tiny-data-set check, worst mistakes, gradient report; cost-sensitive error."""
-import warnings
 
 import numpy as np
 import pytest

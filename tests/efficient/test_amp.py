@@ -45,6 +45,50 @@ def test_common_ops_keep_low_precision_dtype(dt):
     np.testing.assert_allclose(w.grad.float().numpy(), np.ones((4, 5)).T @ x.float().numpy(), rtol=2 ** -7, atol=1e-2)
 
 
+@pytest.mark.parametrize("dt", ["bfloat16", "float16"])
+def test_layers_in_low_precision_match_float32_within_its_precision(dt):
+    """The layers that broke in bfloat16 (einsum, BatchNorm via einsum, clamp promoted to float32) and the other
+    common ones: same dtype out, values close to the float32 computation, gradients in the same dtype."""
+    dt = sd.bfloat16 if dt == "bfloat16" else sd.float16
+    tol = 2 ** -6 if dt == sd.bfloat16 else 2 ** -9
+    sd.manual_seed(0)
+    x4 = sd.randn(2, 3, 6, 6)
+    x2 = sd.randn(5, 4)
+    layers = {"conv": (sd.nn.Conv2d(3, 4, 3), x4), "bn": (sd.nn.BatchNorm2d(3), x4), "ln": (sd.nn.LayerNorm(6), x4),
+              "lstm": (lambda m: (lambda t: m(t.reshape(5, 1, 4))[0]))(sd.nn.LSTM(4, 3)), "einsum": None,
+              "clamp": None, "maxpool": None}
+    for name, spec in layers.items():
+        if name == "einsum":
+            f32 = lambda t: sd.einsum("ij,kj->ik", t, t)  # noqa: E731
+            f_lo, inp = f32, x2
+        elif name == "clamp":
+            f32 = f_lo = lambda t: t.clamp(-0.5, 0.5)  # noqa: E731
+            inp = x2
+        elif name == "maxpool":
+            f32 = f_lo = lambda t: F.max_pool2d(t, 2)  # noqa: E731
+            inp = x4
+        elif name == "lstm":
+            import copy
+
+            m32 = sd.nn.LSTM(4, 3)
+            mlo = copy.deepcopy(m32).to(dt)
+            f32, f_lo, inp = (lambda t: m32(t.reshape(5, 1, 4))[0]), (lambda t: mlo(t.reshape(5, 1, 4))[0]), x2
+        else:
+            import copy
+
+            m32, inp = spec
+            mlo = copy.deepcopy(m32).to(dt)
+            f32, f_lo = m32, mlo
+        xin = inp.type(dt).requires_grad_()
+        y = f_lo(xin)
+        assert y.dtype == dt, name
+        ref = f32(xin.detach().float()).numpy()
+        scale = np.abs(ref).max() + 1
+        np.testing.assert_allclose(y.float().numpy(), ref, atol=8 * tol * scale, err_msg=name)
+        y.float().sum().backward()
+        assert xin.grad.dtype == dt, name
+
+
 def test_bfloat16_model_trains_through_module_to():
     sd.manual_seed(0)
     m = sd.nn.Sequential(sd.nn.Linear(4, 8), sd.nn.Tanh(), sd.nn.Linear(8, 1)).to(sd.bfloat16)

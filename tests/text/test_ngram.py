@@ -38,7 +38,8 @@ def test_w12_3_the_dog_ran_away_is_one_sixth():
 
 
 MODELS = [
-    lambda: MLELM(2), lambda: LidstoneLM(3, alpha=0.1), lambda: LaplaceLM(2), lambda: JelinekMercerLM(3, [0.3, 0.6, 0.8]),
+    lambda: MLELM(2), lambda: LidstoneLM(3, alpha=0.1), lambda: LaplaceLM(2),
+    lambda: JelinekMercerLM(3, [0.3, 0.6, 0.8]),
     lambda: KatzBackoffLM(3), lambda: KatzBackoffLM(3, cutoff=1), lambda: KneserNeyLM(3), lambda: KneserNeyLM(4, 0.5),
     lambda: ClassBigramLM({"dog": "animal", "cat": "animal", "bird": "animal", "sees": "v", "likes": "v"}),
 ]

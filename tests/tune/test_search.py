@@ -53,6 +53,9 @@ def test_grid_5x6_gives_30_trials_each_point_once():
     assert len(done) == 30
     assert {(t.params["lr"], t.params["hidden"]) for t in done} == {(a, b) for a in lrs for b in hidden}
     assert study.best_params == {"lr": 1e-3, "hidden": 200}
+    both = tune.grid_search(lambda p: float(p["bn"]) + p["k"], ["bn=bernoulli:0.2", "k=grid:1,2"], storage=MEM)
+    assert sorted((t.params["bn"], t.params["k"]) for t in both.trials) == [(False, 1), (False, 2), (True, 1),
+                                                                              (True, 2)]
 
 
 def test_random_search_distributions_match_their_definitions():
@@ -108,11 +111,15 @@ def _diverging(p, trial):
     return 0.5 * w * w
 
 
-def test_pruning_stops_a_diverging_trial_early():
-    study = tune.search(_diverging, ["lr=uniform:0.01:4"], 5, storage=MEM, sampler="random", pruner="median",
+@pytest.mark.parametrize("pruner", ["median", "halving"])
+def test_pruning_stops_a_diverging_trial_early(pruner):
+    study = tune.search(_diverging, ["lr=uniform:0.01:4"], 5, storage=MEM, sampler="random", pruner=pruner,
                         enqueue=[{"lr": lr} for lr in (0.5, 0.3, 0.8, 0.6, 3.5)])
     assert [t.params["lr"] for t in study.trials] == [0.5, 0.3, 0.8, 0.6, 3.5]
-    assert all(t.state == TrialState.COMPLETE for t in study.trials[:4])
+    if pruner == "median":
+        assert all(t.state == TrialState.COMPLETE for t in study.trials[:4])
+    else:  # successive halving keeps the top 1/3 at each rung: the fastest (lr 0.8) survives
+        assert study.trials[2].state == TrialState.COMPLETE
     last = study.trials[-1]
     assert last.state == TrialState.PRUNED
     assert len(last.intermediate_values) < 20  # stopped early
@@ -138,7 +145,7 @@ def test_freeze_thaw_resumes_a_pruned_trial_from_its_checkpoint(tmp_path):
             trial.set("resumed_at", step)
         while step < 10:
             w = w * (1 - p["lr"])
-            trial.report(w * w, step, state=lambda: {"step": step, "w": w})
+            trial.report(w * w, step, state={"step": step, "w": w})
             step += 1
         return w * w
 
@@ -208,11 +215,12 @@ def test_parallel_processes_share_the_sqlite_study(tmp_path):
         trial.set("blas_threads", threads)
         return p["x"] ** 2
 
-    study = tune.search(obj, ["x=uniform:-1:1"], 6, sampler="random", seed=0, out=tmp_path, study_name="par",
+    study = tune.search(obj, ["x=uniform:-1:1"], 6, sampler="tpe", seed=0, out=tmp_path, study_name="par",
                         n_jobs=2)
     done = [t for t in study.trials if t.state == TrialState.COMPLETE]
     assert 6 <= len(done) <= 7  # two processes may both start the last trial
     assert len({t.user_attrs["pid"] for t in done}) == 2 and os.getpid() not in {t.user_attrs["pid"] for t in done}
+    assert len({t.params["x"] for t in done}) == len(done)  # the processes' samplers are seeded differently
     cpus = len(os.sched_getaffinity(0))
     assert all(n == max(1, cpus // 2) for t in done for n in t.user_attrs["blas_threads"])
     with pytest.raises(ValueError, match="n_jobs > 1 needs a persistent storage"):
@@ -237,7 +245,8 @@ def test_report_writes_table_csv_and_pngs(tmp_path):
     assert lines[1].startswith(f"best trial {study.best_trial.number}: value")
     import csv
 
-    rows = list(csv.DictReader(open(paths["csv"])))
+    with open(paths["csv"]) as f:
+        rows = list(csv.DictReader(f))
     assert len(rows) == 12 and {"x", "y", "value"} <= set(rows[0])
     for k in ("history", "importance", "slices"):
         with open(paths[k], "rb") as f:

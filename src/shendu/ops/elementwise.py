@@ -455,7 +455,8 @@ class Clamp(Function):
 
     def forward(self, x):
         xp = self.xp
-        return xp.clip(x, self.lo, self.hi)
+        y = xp.clip(x, self.lo, self.hi)
+        return y if y.dtype == x.dtype else y.astype(x.dtype)  # bfloat16: NumPy's clip returns float32
 
     def _mask(self, x):
         xp = self.xp

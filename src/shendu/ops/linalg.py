@@ -174,6 +174,13 @@ def _einsum_kw(xp, n):
     return {"optimize": n > 2} if xp is np else {}
 
 
+def _einsum(xp, eq, *xs):
+    """xp.einsum; bfloat16 operands (NumPy's einsum refuses them) are contracted in float32 and rounded back."""
+    if any(x.dtype == _BF16 for x in xs):
+        return xp.einsum(eq, *[x.astype(np.float32) for x in xs], **_einsum_kw(xp, len(xs))).astype(_BF16)
+    return xp.einsum(eq, *xs, **_einsum_kw(xp, len(xs)))
+
+
 class Einsum(Function):
     def __init__(self, terms, out):
         self.terms, self.out = terms, out
@@ -181,7 +188,7 @@ class Einsum(Function):
     def forward(self, *xs):
         xp = self.xp
         eq = ",".join(self.terms) + "->" + self.out
-        return xp.asarray(xp.einsum(eq, *xs, **_einsum_kw(xp, len(xs))))
+        return xp.asarray(_einsum(xp, eq, *xs))
 
     def _grad_spec(self, k, shapes):
         term = self.terms[k]
@@ -218,7 +225,7 @@ class Einsum(Function):
                 out.append(None)
                 continue
             eq, kshape = self._grad_spec(k, shapes)
-            g = xp.einsum(eq, gy, *[x for i, x in enumerate(xs) if i != k], **_einsum_kw(xp, len(xs)))
+            g = _einsum(xp, eq, gy, *[x for i, x in enumerate(xs) if i != k])
             out.append(xp.broadcast_to(g.reshape(kshape), shapes[k]))
         return tuple(out)
 

@@ -51,7 +51,8 @@ def _sample_callback(itos, print_fn=print, prefix="The ", n=160):
             rng = np.random.default_rng(0)
             for t in (0.5, 1.0):
                 ids = sample(self.model, [stoi[c] for c in prefix if c in stoi], n, temperature=t, rng=rng)
-                print_fn(f"char-lm sample (temperature {t}): {prefix}" + "".join(itos[i] for i in ids).replace("\n", " / "))
+                text = prefix + "".join(itos[i] for i in ids)
+                print_fn(f"char-lm sample (temperature {t}): " + text.replace("\n", " / "))
 
     return PrintSamples()
 

@@ -9,7 +9,8 @@ from .models import (NPLM, RNNLM, detach_state, evaluate_perplexity, interpolate
                      sample, token_logprobs, train_tbptt, tune_interpolation)
 from .ngram import (ClassBigramLM, JelinekMercerLM, KatzBackoffLM, KneserNeyLM, LaplaceLM, LidstoneLM, MLELM,
                     NgramLM, NgramRatioModel, perplexity)
-from .outputs import (DirectNgramFeatures, HierarchicalSoftmax, SampledReconstructionLoss, NCELoss, Proposal, SampledSoftmaxLoss, ShortlistSoftmax, Tree,
+from .outputs import (DirectNgramFeatures, HierarchicalSoftmax, NCELoss, Proposal, SampledReconstructionLoss,
+                      SampledSoftmaxLoss, ShortlistSoftmax, Tree,
                       TwoLevelSoftmax, balanced_tree, bigram_proposal, huffman_tree, importance_weights,
                       leaf_probabilities, nce_loss, ranking_loss, sampled_softmax_loss, shortlist_mixture,
                       unigram_proposal)

@@ -59,7 +59,8 @@ class RNNLM(nn.Module):
         self.out = nn.Linear(hidden_size, vocab_size)
         if tie_weights:
             if embedding_dim != hidden_size:
-                raise ValueError(f"RNNLM: tie_weights needs embedding_dim == hidden_size, got {embedding_dim} and {hidden_size}")
+                raise ValueError(f"RNNLM: tie_weights needs embedding_dim == hidden_size, got {embedding_dim} and "
+                                 f"{hidden_size}")
             self.out.weight = self.embedding.weight
 
     def step(self, x, state=None):

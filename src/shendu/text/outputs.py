@@ -170,7 +170,8 @@ def huffman_tree(counts):
     """Huffman tree from word counts: code length ~ -log2 frequency (textbook 12.4.3.2)."""
     counts = [float(c) for c in counts]
     if len(counts) < 2 or min(counts) < 0:
-        raise ValueError(f"huffman_tree: need >= 2 non-negative counts, got {len(counts)} (min {min(counts, default=None)})")
+        raise ValueError(f"huffman_tree: need >= 2 non-negative counts, got {len(counts)} "
+                         f"(min {min(counts, default=None)})")
     heap = [(c, i, i) for i, c in enumerate(counts)]
     heapq.heapify(heap)
     tie = len(counts)
@@ -201,7 +202,8 @@ class HierarchicalSoftmax(Module):
     def __init__(self, in_features, tree):
         super().__init__()
         if not isinstance(tree, Tree):
-            raise TypeError(f"HierarchicalSoftmax: tree must be a Tree (balanced_tree/huffman_tree), got {type(tree).__name__}")
+            raise TypeError(f"HierarchicalSoftmax: tree must be a Tree (balanced_tree/huffman_tree), "
+                            f"got {type(tree).__name__}")
         self.in_features, self.tree = in_features, tree
         self.num_words = len(tree.nodes)
         k = 1.0 / math.sqrt(in_features)
@@ -460,8 +462,10 @@ class SampledSoftmaxLoss(Module):
         if not isinstance(proposal, Proposal):
             proposal = Proposal(proposal)
         if proposal.probs.shape[-1] != vocab_size:
-            raise ValueError(f"SampledSoftmaxLoss: proposal over {proposal.probs.shape[-1]} words, vocab_size {vocab_size}")
-        self.in_features, self.vocab_size, self.num_sampled, self.proposal = in_features, vocab_size, num_sampled, proposal
+            raise ValueError(f"SampledSoftmaxLoss: proposal over {proposal.probs.shape[-1]} words, "
+                             f"vocab_size {vocab_size}")
+        self.in_features, self.vocab_size = in_features, vocab_size
+        self.num_sampled, self.proposal = num_sampled, proposal
         self.include_target, self.remove_accidental_hits = bool(include_target), bool(remove_accidental_hits)
         k = 1.0 / math.sqrt(in_features)
         self.weight = Parameter(_uniform((vocab_size, in_features), k))
@@ -503,7 +507,8 @@ class NCELoss(Module):
         super().__init__()
         if not isinstance(proposal, Proposal):
             proposal = Proposal(proposal)
-        self.in_features, self.vocab_size, self.num_noise, self.proposal = in_features, vocab_size, num_noise, proposal
+        self.in_features, self.vocab_size = in_features, vocab_size
+        self.num_noise, self.proposal = num_noise, proposal
         k = 1.0 / math.sqrt(in_features)
         self.weight = Parameter(_uniform((vocab_size, in_features), k))
         self.bias = Parameter(_marginal_log_q(proposal))
@@ -562,7 +567,8 @@ class SampledReconstructionLoss(Module):
         proposal = Proposal(np.ones(vocab_size)) if proposal is None else proposal
         if not isinstance(proposal, Proposal) or proposal.is_bigram:
             raise TypeError("SampledReconstructionLoss: proposal must be a unigram Proposal (or None: uniform)")
-        self.in_features, self.vocab_size, self.num_sampled, self.proposal = in_features, vocab_size, num_sampled, proposal
+        self.in_features, self.vocab_size = in_features, vocab_size
+        self.num_sampled, self.proposal = num_sampled, proposal
         k = 1.0 / math.sqrt(in_features)
         self.weight = Parameter(_uniform((vocab_size, in_features), k))
         self.bias = Parameter(np.zeros(vocab_size, get_default_dtype()))

@@ -18,6 +18,8 @@ import math
 import os
 import warnings
 
+from optuna import TrialPruned  # raised by TrialContext.report when the pruner stops a trial
+
 from .space import parse_space
 
 __all__ = ["search", "grid_search", "random_search", "TrialContext", "make_sampler", "make_pruner", "open_study",
@@ -31,9 +33,6 @@ def _optuna():
         raise ImportError("shendu.tune needs optuna: pip install optuna") from None
     optuna.logging.set_verbosity(optuna.logging.WARNING)
     return optuna
-
-
-from optuna import TrialPruned  # noqa: E402  (raised by TrialContext.report when the pruner stops a trial)
 
 
 def _pruned_exc():
@@ -235,14 +234,16 @@ def _requeue_stale(study):
 
 
 def _worker(rank, url, study_name, sampler, seed, space, objective, checkpoint_dir, n_trials, total, threads,
-            pruner, timeout):
-    """One process of a parallel search: its share of the trials with `threads` BLAS threads."""
+            pruner, timeout, n_startup_trials):
+    """One process of a parallel search: its share of the trials with `threads` BLAS threads. Each process has
+    its own sampler seed (seed + rank; a given sampler object is reseeded), so they do not propose the same points."""
     from threadpoolctl import threadpool_limits
 
     optuna = _optuna()
-    study = optuna.load_study(study_name=study_name, storage=_storage(url),
-                              sampler=make_sampler(sampler, None if seed is None else seed + rank, space),
-                              pruner=make_pruner(pruner))
+    samp = make_sampler(sampler, None if seed is None else seed + rank, space, n_startup_trials)
+    if samp is sampler:
+        samp.reseed_rng()
+    study = optuna.load_study(study_name=study_name, storage=_storage(url), sampler=samp, pruner=make_pruner(pruner))
     cb = optuna.study.MaxTrialsCallback(total, states=(optuna.trial.TrialState.COMPLETE,
                                                        optuna.trial.TrialState.PRUNED))
     with threadpool_limits(limits=threads, user_api="blas"):
@@ -284,11 +285,9 @@ def search(objective, space, n_trials=None, *, sampler="tpe", pruner="median", d
     url = storage_url(storage, study_name, out)
     if url is None and n_jobs > 1:
         raise ValueError("search: n_jobs > 1 needs a persistent storage (SQLite file or RDB URL), not ':memory:'")
-    samp = sampler if not isinstance(sampler, str) or sampler.lower() not in ("tpe", "gp", "cmaes") else \
-        _with_startup(sampler, seed, n_startup_trials)
     study = optuna.create_study(study_name=study_name, storage=_storage(url), direction=direction,
-                                sampler=make_sampler(samp, seed, space), pruner=make_pruner(pruner),
-                                load_if_exists=True)
+                                sampler=make_sampler(sampler, seed, space, n_startup_trials),
+                                pruner=make_pruner(pruner), load_if_exists=True)
     study.set_user_attr("space", {n: _describe(p) for n, p in space.items()})
     if url is not None and url.startswith("sqlite"):
         _requeue_stale(study)
@@ -314,8 +313,9 @@ def search(objective, space, n_trials=None, *, sampler="tpe", pruner="median", d
     jobs = min(n_jobs, remaining)
     threads = max(1, _cpus() // jobs)
     shares = [remaining // jobs + (1 if r < remaining % jobs else 0) for r in range(jobs)]
-    procs = [ctx.Process(target=_worker, args=(r, url, study_name, samp, seed, space, objective, checkpoint_dir,
-                                                shares[r], n_trials, threads, pruner, timeout)) for r in range(jobs)]
+    procs = [ctx.Process(target=_worker, args=(r, url, study_name, sampler, seed, space, objective, checkpoint_dir,
+                                                shares[r], n_trials, threads, pruner, timeout, n_startup_trials))
+             for r in range(jobs)]
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", DeprecationWarning)  # fork with threads: the children only use the storage
         for p in procs:
@@ -326,10 +326,6 @@ def search(objective, space, n_trials=None, *, sampler="tpe", pruner="median", d
     if bad:
         raise RuntimeError(f"search: {len(bad)} of {jobs} worker processes failed (exit codes {bad})")
     return optuna.load_study(study_name=study_name, storage=_storage(url))
-
-
-def _with_startup(name, seed, n):
-    return make_sampler(name, seed, n_startup_trials=n)
 
 
 def _describe(p):
@@ -371,7 +367,6 @@ def thaw(study, objective, space, trial_number=None, *, pruner="none"):
     """Freeze-thaw (textbook 11.4.5, Swersky 2014): resume a pruned ("frozen") trial from its checkpoint as a new
     trial with the same parameters; the objective sees ``trial.resume_from`` (the checkpoint) and ``trial.thaw_of``.
     trial_number None: the most promising pruned trial. Returns the new FrozenTrial."""
-    optuna = _optuna()
     space = parse_space(space)
     if trial_number is None:
         cands = promising_pruned(study, 1)

@@ -50,7 +50,7 @@ class Param:
         if self.kind in ("categorical", "grid", "loggrid"):
             return trial.suggest_categorical(n, list(self.choices))
         if self.kind == "bernoulli":
-            if self.p == 0.5:
+            if self.p == 0.5 or type(getattr(getattr(trial, "study", None), "sampler", None)).__name__ == "GridSampler":
                 return trial.suggest_categorical(n, [False, True])
             value = trial.suggest_float(n, 0.0, 1.0) < self.p
             trial.set_user_attr(n, bool(value))

@@ -15,6 +15,7 @@ from ...autograd.function import Function
 from ...autograd.tensor import Tensor, _wrap
 from ...backend import namespace_of
 from ...ops import rsqrt
+from ...ops.linalg import _einsum
 from ...ops._arr import sum_to
 from ...ops._im2col import constant
 
@@ -137,7 +138,7 @@ class _BatchNormTrain(_Normalize):
         for a in range(0, n_, B):  # blocks of samples: each pass over a block runs in cache
             xb = xhat[a:a + B]
             xp.subtract(x3[a:a + B], mean[:, None], out=xb)
-            var += xp.einsum("ncl,ncl->c", xb, xb)
+            var += _einsum(xp, "ncl,ncl->c", xb, xb)  # bfloat16: float32 contraction
         var /= dt(n)
         invstd = 1.0 / xp.sqrt(var + dt(self.eps))
         self.mean, self.var = mean, var
@@ -165,7 +166,7 @@ class _BatchNormTrain(_Normalize):
         n = xhat.shape[0] * xhat.shape[2]
         dt = xhat.dtype.type
         gbeta = _chan_sum(g3)
-        ggamma = xp.einsum("ncl,ncl->c", g3, xhat)
+        ggamma = _einsum(xp, "ncl,ncl->c", g3, xhat)
         a = invstd if len(inputs) == 1 else invstd * inputs[1]._data
         gx = None
         if need[0]:  # a * (g - xhat * ggamma/n - gbeta/n), no temporary, in cache-sized blocks

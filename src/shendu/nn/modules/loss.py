@@ -3,3 +3,4 @@ from ..losses import (  # noqa: F401
     BCELoss, BCEWithLogitsLoss, CrossEntropyLoss, GaussianNLLLoss, HingeEmbeddingLoss, HuberLoss, KLDivLoss, L1Loss,
     MarginRankingLoss, MSELoss, MultiLabelSoftMarginLoss, MultiMarginLoss, NLLLoss, SmoothL1Loss, SoftMarginLoss,
 )
+from ..losses import CTCLoss  # noqa: F401,E402  (issue 16)
