@@ -11,6 +11,14 @@ the median time of one ``all_reduce`` of a float32 gradient of each size on 2 ra
 shared memory on one machine).
 
     python benchmarks/distributed.py [--steps 10] [--only mlp_mnist]
+
+Measured 2026-11-30 on the 2-core development VM shared with other jobs (load average 5-7, so each rank got about
+half a core): all_reduce 0.015 ms (4 KB), 0.25 ms (0.4 MB), 2-4 ms (4 MB), 20 ms (40 MB; about 2 GB/s through
+MPICH shared memory). Scaling efficiency varied from run to run between 0.3 and 1.0 (mlp_mnist) and 0.5-0.8
+(cifar_cnn): CPU contention dominated, not communication (mlp_mnist's 2.1 MB of gradients take 1-2 ms against a
+6-14 ms step). What limits it otherwise: the host copies (flatten into the bucket, copy back), MPI progress only
+while shendu polls (no progress thread; MPICH_ASYNC_PROGRESS=1 adds one) and, on one machine, memory bandwidth.
+Rerun on a quiet machine with a free core per rank for figures worth quoting.
 """
 from __future__ import annotations
 

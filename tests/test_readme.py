@@ -23,6 +23,7 @@ def test_device_example_runs_on_cpu_and_on_the_stand_in(device, capsys):
     assert 1.0 < float(out[1]) < 4.0  # cross-entropy of 10 classes at initialization is near ln 10
 
 
-@pytest.mark.parametrize("heading", ["## A tour of tensors and autograd", "## Convolutional and sequence models"])
+@pytest.mark.parametrize("heading", ["## A tour of tensors and autograd", "## Convolutional and sequence models",
+                                     "## Regularization and representation learning"])
 def test_other_examples_run(heading):
     exec(compile(_block(heading), "README.md", "exec"), {})

@@ -55,8 +55,10 @@ def test_layers_in_low_precision_match_float32_within_its_precision(dt):
     x4 = sd.randn(2, 3, 6, 6)
     x2 = sd.randn(5, 4)
     layers = {"conv": (sd.nn.Conv2d(3, 4, 3), x4), "bn": (sd.nn.BatchNorm2d(3), x4), "ln": (sd.nn.LayerNorm(6), x4),
-              "lstm": (lambda m: (lambda t: m(t.reshape(5, 1, 4))[0]))(sd.nn.LSTM(4, 3)), "einsum": None,
+              "lstm": None, "einsum": None,
               "clamp": None, "maxpool": None}
+    import copy
+
     for name, spec in layers.items():
         if name == "einsum":
             f32 = lambda t: sd.einsum("ij,kj->ik", t, t)  # noqa: E731
@@ -68,14 +70,10 @@ def test_layers_in_low_precision_match_float32_within_its_precision(dt):
             f32 = f_lo = lambda t: F.max_pool2d(t, 2)  # noqa: E731
             inp = x4
         elif name == "lstm":
-            import copy
-
             m32 = sd.nn.LSTM(4, 3)
             mlo = copy.deepcopy(m32).to(dt)
             f32, f_lo, inp = (lambda t: m32(t.reshape(5, 1, 4))[0]), (lambda t: mlo(t.reshape(5, 1, 4))[0]), x2
         else:
-            import copy
-
             m32, inp = spec
             mlo = copy.deepcopy(m32).to(dt)
             f32, f_lo = m32, mlo

@@ -177,3 +177,22 @@ def test_katz_good_turing_discounts_on_a_larger_corpus():
     assert m._p(w, ctx) == pytest.approx(d[1] / sum(cnt.values()))
     for h in list(m.counts[3])[:20]:
         assert sum(m._p(w, h) for w in m.vocab) == pytest.approx(1.0, abs=1e-9)
+
+
+def test_cluster_words_by_cooccurrence_for_a_class_model():
+    from shendu.text import cluster_words
+
+    train, test = corpus(300, 0), corpus(100, 1)
+    classes = cluster_words(train, 5)
+    groups = {}
+    for w, c in classes.items():
+        groups.setdefault(c, set()).add(w)
+    found = sorted(map(sorted, groups.values()))
+    assert ["eats", "finds", "likes", "sees"] in found and ["a", "my", "the"] in found
+    assert ["ball", "food", "seeds", "tree"] in found
+    ppl_class = ClassBigramLM(classes, alpha=0.1).fit(train).perplexity(test)
+    ppl_word = LidstoneLM(2, alpha=0.1).fit(train).perplexity(test)
+    ppl_unigram = LidstoneLM(1, alpha=0.1).fit(train).perplexity(test)
+    assert ppl_word < ppl_class < ppl_unigram       # classes keep most of the context, lose the word identity
+    with pytest.raises(ValueError, match="n_classes"):
+        cluster_words(train, 0)

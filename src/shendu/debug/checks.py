@@ -82,9 +82,9 @@ def worst_mistakes(model, x, y, k=16, *, logits=True, image_shape=None, path=Non
 
 
 def _grid(images, res, path, image_shape, names):
-    from ..tune.results import _plt
+    from ._plot import pyplot
 
-    plt = _plt()
+    plt = pyplot()
     n = max(1, len(images))
     cols = min(8, n)
     rows = math.ceil(n / cols)

@@ -235,9 +235,9 @@ class Monitor(Callback):
     def plot(self, path):
         """PNG dashboard: activation and gradient histograms of the last epoch, update ratios, dead fractions and
         mean |pre-activation| per epoch, gradient norm and curvature per epoch."""
-        from ..tune.results import _plt
+        from ._plot import pyplot
 
-        plt = _plt()
+        plt = pyplot()
         fig, ax = plt.subplots(2, 3, figsize=(14, 7))
         last = self.records[-1]
         for n, r in last["layers"].items():

@@ -8,7 +8,7 @@ neural language models (NPLM, RNN-LM), high-dimensional output layers and perple
 from .models import (NPLM, RNNLM, detach_state, evaluate_perplexity, interpolate, nearest_neighbors, ngram_windows,
                      sample, token_logprobs, train_tbptt, tune_interpolation)
 from .ngram import (ClassBigramLM, JelinekMercerLM, KatzBackoffLM, KneserNeyLM, LaplaceLM, LidstoneLM, MLELM,
-                    NgramLM, NgramRatioModel, perplexity)
+                    NgramLM, NgramRatioModel, cluster_words, perplexity)
 from .outputs import (DirectNgramFeatures, HierarchicalSoftmax, NCELoss, Proposal, SampledReconstructionLoss,
                       SampledSoftmaxLoss, ShortlistSoftmax, Tree,
                       TwoLevelSoftmax, balanced_tree, bigram_proposal, huffman_tree, importance_weights,
@@ -19,7 +19,7 @@ from .vocab import Vocab, batchify, pad_batch
 
 __all__ = ["WordTokenizer", "CharTokenizer", "ByteTokenizer", "get_tokenizer", "Vocab", "pad_batch", "batchify",
            "NgramRatioModel", "NgramLM", "MLELM", "LidstoneLM", "LaplaceLM", "JelinekMercerLM", "KatzBackoffLM",
-           "KneserNeyLM", "ClassBigramLM", "perplexity", "NPLM", "RNNLM", "ngram_windows", "detach_state",
+           "KneserNeyLM", "ClassBigramLM", "cluster_words", "perplexity", "NPLM", "RNNLM", "ngram_windows", "detach_state",
            "train_tbptt", "evaluate_perplexity", "token_logprobs", "sample", "nearest_neighbors", "interpolate",
            "tune_interpolation", "Tree", "balanced_tree", "huffman_tree", "leaf_probabilities",
            "HierarchicalSoftmax", "TwoLevelSoftmax", "shortlist_mixture", "ShortlistSoftmax", "Proposal",

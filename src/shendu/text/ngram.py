@@ -16,7 +16,7 @@ import math
 from collections import Counter, defaultdict
 
 __all__ = ["NgramRatioModel", "NgramLM", "MLELM", "LidstoneLM", "LaplaceLM", "JelinekMercerLM", "KatzBackoffLM",
-           "KneserNeyLM", "ClassBigramLM", "perplexity"]
+           "KneserNeyLM", "ClassBigramLM", "cluster_words", "perplexity"]
 
 
 def _check_sentences(who, sentences):
@@ -382,6 +382,32 @@ class ClassBigramLM(NgramLM):
         pc = ((t[cw] if t else 0) + self.alpha) / (tot + self.alpha * len(self.classes))
         pw = (self.word_count[w] + self.alpha) / (self.class_count[cw] + self.alpha * self.members[cw])
         return pc * pw
+
+
+def cluster_words(sentences, n_classes, seed=0):
+    """Word classes from co-occurrence (textbook 12.4.1: cluster words by co-occurrence frequencies): each word is
+    described by the distributions of its left and right neighbours (sqrt-scaled, unit length) and the vectors are
+    grouped by k-means (scikit-learn). Returns {word: class id} for ClassBigramLM."""
+    sents = _check_sentences("cluster_words", sentences)
+    words = sorted({t for s in sents for t in s})
+    if not 1 <= n_classes <= len(words):
+        raise ValueError(f"cluster_words: n_classes must lie in [1, {len(words)}], got {n_classes}")
+    import numpy as np
+    from sklearn.cluster import KMeans
+
+    ctx = ["<s>"] + words + ["</s>"]
+    ci = {w: i for i, w in enumerate(ctx)}
+    wi = {w: i for i, w in enumerate(words)}
+    F = np.zeros((len(words), 2 * len(ctx)))
+    for s in sents:
+        p = ["<s>"] + list(s) + ["</s>"]
+        for j in range(1, len(p) - 1):
+            F[wi[p[j]], ci[p[j - 1]]] += 1
+            F[wi[p[j]], len(ctx) + ci[p[j + 1]]] += 1
+    F = np.sqrt(F / F.sum(1, keepdims=True))
+    F /= np.linalg.norm(F, axis=1, keepdims=True)
+    labels = KMeans(n_clusters=n_classes, n_init=10, random_state=seed).fit_predict(F)
+    return {w: int(c) for w, c in zip(words, labels)}
 
 
 def perplexity(total_logprob, n_tokens):

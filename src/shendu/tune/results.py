@@ -82,12 +82,9 @@ def write_csv(study, path):
 
 
 def _plt():
-    import matplotlib
+    from ..debug._plot import pyplot
 
-    matplotlib.use("Agg", force=False)
-    import matplotlib.pyplot as plt
-
-    return plt
+    return pyplot()
 
 
 def _complete(study):

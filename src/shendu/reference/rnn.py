@@ -1,0 +1,122 @@
+"""LSTM and GRU steps as the gate equations of textbook 10.10, and back-propagation through time by hand
+(textbook 10.2.2). Reference for shendu.ops.rnn (LSTMSeq, GRUSeq) and nn.LSTM / nn.GRU.
+
+PyTorch weight layout and gate order: W_ih (G*H, in), W_hh (G*H, H), b_ih, b_hh (G*H,);
+LSTM gates (i, f, g, o), GRU gates (r, z, n). Sequences are (T, B, in); states (B, H).
+
+LSTM (10.10.1, eqs. 10.40-10.44, with PyTorch's tanh input unit g):
+    i = sigm(a_i), f = sigm(a_f), g = tanh(a_g), o = sigm(a_o),  a = W_ih x + b_ih + W_hh h + b_hh
+    c' = f * c + i * g;   h' = o * tanh(c')
+GRU (10.10.2, eqs. 10.45-10.47, PyTorch's reset-after form of the candidate n):
+    r = sigm(a_r), z = sigm(a_z),  n = tanh(W_in x + b_in + r * (W_hn h + b_hn))
+    h' = (1 - z) * n + z * h
+BPTT (10.2.2): walk t = T-1 .. 0; the gradient reaching h_t is dy_t plus what h_{t+1} sends back; each
+step's local derivatives (chain rule through the gate equations) give the step's weight gradients, which
+are summed over time because the weights are shared.
+"""
+from __future__ import annotations
+
+import numpy as np
+
+
+def sigmoid(a):
+    return 1.0 / (1.0 + np.exp(-a))
+
+
+def lstm_step(x, h, c, w_ih, w_hh, b_ih, b_hh):
+    """One LSTM step: returns h', c' and the cache backward needs."""
+    H = h.shape[1]
+    a = x @ w_ih.T + b_ih + h @ w_hh.T + b_hh
+    i = sigmoid(a[:, 0:H])
+    f = sigmoid(a[:, H:2 * H])
+    g = np.tanh(a[:, 2 * H:3 * H])
+    o = sigmoid(a[:, 3 * H:4 * H])
+    c2 = f * c + i * g
+    h2 = o * np.tanh(c2)
+    return h2, c2, (x, h, c, i, f, g, o, c2)
+
+
+def lstm_step_backward(dh2, dc2, cache, w_ih, w_hh):
+    """Chain rule through one LSTM step: returns dx, dh, dc and (dW_ih, dW_hh, db)."""
+    x, h, c, i, f, g, o, c2 = cache
+    tc = np.tanh(c2)
+    dc2 = dc2 + dh2 * o * (1.0 - tc * tc)  # c' reaches the loss directly and through h' = o tanh(c')
+    do = dh2 * tc
+    di, dg, df, dc = dc2 * g, dc2 * i, dc2 * c, dc2 * f
+    da = np.concatenate([di * i * (1 - i), df * f * (1 - f), dg * (1 - g * g), do * o * (1 - o)], axis=1)
+    return da @ w_ih, da @ w_hh, dc, (da.T @ x, da.T @ h, da.sum(axis=0))
+
+
+def lstm_forward(xs, h0, c0, w_ih, w_hh, b_ih, b_hh):
+    """Run the LSTM over xs (T, B, in): returns ys (T, B, H), h_T, c_T and the per-step caches."""
+    h, c, ys, caches = h0, c0, [], []
+    for t in range(xs.shape[0]):
+        h, c, cache = lstm_step(xs[t], h, c, w_ih, w_hh, b_ih, b_hh)
+        ys.append(h)
+        caches.append(cache)
+    return np.stack(ys), h, c, caches
+
+
+def lstm_bptt(dys, dhT, dcT, caches, w_ih, w_hh):
+    """BPTT for lstm_forward: dys (T, B, H), dhT, dcT (B, H) -> dict of dxs, dh0, dc0, dw_ih, dw_hh, db
+    (db is the gradient of b_ih and of b_hh: both enter the gates the same way)."""
+    dw_ih, dw_hh, db = np.zeros_like(w_ih), np.zeros_like(w_hh), np.zeros(w_ih.shape[0], dtype=w_ih.dtype)
+    dh, dc = dhT, dcT
+    dxs = [None] * len(caches)
+    for t in reversed(range(len(caches))):
+        dxs[t], dh, dc, (gw_ih, gw_hh, gb) = lstm_step_backward(dys[t] + dh, dc, caches[t], w_ih, w_hh)
+        dw_ih += gw_ih
+        dw_hh += gw_hh
+        db += gb
+    return dict(dxs=np.stack(dxs), dh0=dh, dc0=dc, dw_ih=dw_ih, dw_hh=dw_hh, db_ih=db, db_hh=db.copy())
+
+
+def gru_step(x, h, w_ih, w_hh, b_ih, b_hh):
+    """One GRU step: returns h' and the cache backward needs."""
+    H = h.shape[1]
+    gi = x @ w_ih.T + b_ih  # input side of the three gates
+    gh = h @ w_hh.T + b_hh  # hidden side
+    r = sigmoid(gi[:, 0:H] + gh[:, 0:H])
+    z = sigmoid(gi[:, H:2 * H] + gh[:, H:2 * H])
+    hn = gh[:, 2 * H:3 * H]  # W_hn h + b_hn, gated by r
+    n = np.tanh(gi[:, 2 * H:3 * H] + r * hn)
+    h2 = (1.0 - z) * n + z * h
+    return h2, (x, h, r, z, n, hn)
+
+
+def gru_step_backward(dh2, cache, w_ih, w_hh):
+    """Chain rule through one GRU step: returns dx, dh and (dW_ih, dW_hh, db_ih, db_hh)."""
+    x, h, r, z, n, hn = cache
+    dn = dh2 * (1.0 - z)
+    dz = dh2 * (h - n)
+    dh = dh2 * z
+    dan = dn * (1.0 - n * n)
+    dr = dan * hn
+    dar, daz = dr * r * (1 - r), dz * z * (1 - z)
+    dgi = np.concatenate([dar, daz, dan], axis=1)
+    dgh = np.concatenate([dar, daz, dan * r], axis=1)
+    dh = dh + dgh @ w_hh
+    return dgi @ w_ih, dh, (dgi.T @ x, dgh.T @ h, dgi.sum(axis=0), dgh.sum(axis=0))
+
+
+def gru_forward(xs, h0, w_ih, w_hh, b_ih, b_hh):
+    """Run the GRU over xs (T, B, in): returns ys (T, B, H), h_T and the per-step caches."""
+    h, ys, caches = h0, [], []
+    for t in range(xs.shape[0]):
+        h, cache = gru_step(xs[t], h, w_ih, w_hh, b_ih, b_hh)
+        ys.append(h)
+        caches.append(cache)
+    return np.stack(ys), h, caches
+
+
+def gru_bptt(dys, dhT, caches, w_ih, w_hh):
+    """BPTT for gru_forward: -> dict of dxs, dh0, dw_ih, dw_hh, db_ih, db_hh."""
+    grads = [np.zeros_like(w_ih), np.zeros_like(w_hh),
+             np.zeros(w_ih.shape[0], dtype=w_ih.dtype), np.zeros(w_hh.shape[0], dtype=w_hh.dtype)]
+    dh = dhT
+    dxs = [None] * len(caches)
+    for t in reversed(range(len(caches))):
+        dxs[t], dh, step = gru_step_backward(dys[t] + dh, caches[t], w_ih, w_hh)
+        for acc, g in zip(grads, step):
+            acc += g
+    return dict(dxs=np.stack(dxs), dh0=dh, dw_ih=grads[0], dw_hh=grads[1], db_ih=grads[2], db_hh=grads[3])
