@@ -55,7 +55,7 @@ def main(argv=None):
     ap.add_argument("--epochs", type=int, default=None)
     ap.add_argument("--aux", type=float, default=0.1, help="weight of the top-1 MoE load-balancing loss")
     a = ap.parse_args(argv)
-    epochs = a.epochs or (10 if a.quick else 30)
+    epochs = a.epochs or (8 if a.quick else 30)
     (x, y), (xt, yt) = load_digits()
     res = {}
 

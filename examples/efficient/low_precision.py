@@ -36,7 +36,7 @@ def accuracy(model, x, y, dtype=None):
     return float((out.float().numpy().argmax(1) == y).mean())
 
 
-def train(model, x, y, epochs, amp_dtype=None, scaler=None, lr=1e-3, batch=64, seed=0):
+def train(model, x, y, epochs, amp_dtype=None, scaler=None, lr=3e-3, batch=64, seed=0):
     opt = sd.optim.Adam(model.parameters(), lr=lr)
     rng = np.random.default_rng(seed)
     X, Y = sd.tensor(x), sd.tensor(y)
@@ -66,10 +66,11 @@ def train(model, x, y, epochs, amp_dtype=None, scaler=None, lr=1e-3, batch=64, s
 def main(argv=None):
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--quick", action="store_true")
-    ap.add_argument("--hidden", type=int, default=128)
+    ap.add_argument("--hidden", type=int, default=None)
     ap.add_argument("--epochs", type=int, default=None)
     a = ap.parse_args(argv)
-    epochs = a.epochs or (8 if a.quick else 30)
+    epochs = a.epochs or (5 if a.quick else 30)
+    a.hidden = a.hidden or (64 if a.quick else 128)
     (x, y), (xt, yt) = load_digits()
     res = {}
     fp32 = mlp(a.hidden)
@@ -83,6 +84,9 @@ def main(argv=None):
     res["train_amp_fp16_s_per_epoch"], res["amp_fp16_skipped_steps"] = train(hf, x, y, epochs, amp_dtype=sd.float16,
                                                                              scaler=scaler)
     res["acc_amp_fp16_gradscaler"] = accuracy(hf, xt, yt)
+    for name, m in (("bf16", bf), ("fp16", hf)):  # the runs did differ from float32 (low-precision arithmetic)
+        res[f"amp_{name}_max_weight_diff"] = max(float(np.abs(p.numpy() - q.numpy()).max())
+                                                 for p, q in zip(fp32.parameters(), m.parameters()))
     res["amp_fp16_final_scale"] = scaler.get_scale()
 
     res["weights_fp32_bytes"] = quantize.model_nbytes(fp32)

@@ -286,5 +286,6 @@ def test_low_precision_example_quick_figures():
     assert res["acc_amp_bf16"] >= base - 0.02 and res["acc_amp_fp16_gradscaler"] >= base - 0.02
     for k in ("acc_bf16_weights", "acc_fp16_weights", "acc_int8_per_channel", "acc_dfp16", "acc_dfp8"):
         assert res[k] >= base - 0.01, k
+    assert res["amp_bf16_max_weight_diff"] > 1e-4 and res["amp_fp16_max_weight_diff"] > 1e-4  # really low precision
     assert res["weights_bf16_bytes"] == res["weights_fp32_bytes"] // 2
     assert res["weights_int8_bytes"] < 0.3 * res["weights_fp32_bytes"]

@@ -9,7 +9,7 @@ import shendu as sd
 import shendu.nn.functional as F
 from shendu.autograd.gradcheck import gradcheck
 
-from .helpers import digits
+from ._examples import load_example
 
 
 def _const_linear(n_in, bias, dtype=np.float32):
@@ -229,28 +229,14 @@ def test_conditional_block_eval_computes_only_kept_blocks_and_equals_masked_dens
     assert keep[:, 0].all() and not keep[:, 1].any()
 
 
-def test_conditional_block_dropout_trained_by_reinforce_on_digits():
-    """Measured: 8 blocks of 8 hidden units, target rate 0.5; the policy learns to run about half of the
-    blocks and the network still classifies digits (> 0.9 test accuracy)."""
-    (xtr, ytr), (xte, yte) = digits()
-    sd.manual_seed(0)
-    cbd = sd.nn.ConditionalBlockDropout(64, 64, 8, target_rate=0.5, sparsity_weight=10.0)
-    head = sd.nn.Linear(64, 10)
-    opt = sd.optim.Adam(list(cbd.parameters()) + list(head.parameters()), lr=3e-3)
-    rng = np.random.default_rng(0)
-    X, Y = sd.tensor(xtr), sd.tensor(ytr)
-    for _ in range(10):
-        perm = rng.permutation(len(xtr))
-        for i in range(0, len(xtr), 64):
-            idx = sd.tensor(perm[i:i + 64])
-            cbd.train()
-            per = F.cross_entropy(head(cbd(X[idx])), Y[idx], reduction="none")
-            loss = per.mean() + cbd.reinforce_loss(-per.detach())
-            opt.zero_grad()
-            loss.backward()
-            opt.step()
-    cbd.eval()
-    with sd.no_grad():
-        acc = float((head(cbd(sd.tensor(xte))).numpy().argmax(1) == yte).mean())
-    assert acc > 0.9
-    assert 0.3 <= cbd.last_active <= 0.65
+def test_dynamic_example_quick_figures():
+    """examples/efficient/dynamic.py --quick on the digits: the cascade keeps (nearly) every 0 while running the
+    big stage on a fraction of the inputs; top-1 MoE runs one expert per example and still classifies; the
+    REINFORCE-trained block policy runs about half the blocks at a small accuracy cost."""
+    res = load_example("dynamic").main(["--quick"])
+    assert res["cascade_recall"] >= 0.95 and res["cascade_precision"] >= 0.9
+    assert res["cascade_stage2_fraction"] < 0.4 and res["cascade_compute_saved"] > 0.6
+    assert res["moe_soft_expert_evals_per_example"] == 4.0 and res["moe_top1_expert_evals_per_example"] == 1.0
+    assert res["moe_soft_acc"] > 0.9 and res["moe_top1_acc"] > 0.85
+    assert res["cbd_acc"] > 0.88 and 0.3 <= res["cbd_active_fraction"] <= 0.7
+    assert res["all_blocks_active_fraction"] == 1.0

@@ -97,6 +97,10 @@ def test_baselines_by_data_type(digits):
     m = tune.baseline(x.reshape(-1, 8, 8)[:600], y[:600], hidden=32, lr=1e-2)
     m.fit(x.reshape(-1, 8, 8)[:600], y[:600], epochs=3, verbose=0)  # rows as a sequence of 8 steps
     assert m.evaluate(xt.reshape(-1, 8, 8), yt)["accuracy"] > 0.5
+    sd.manual_seed(0)
+    m = tune.baseline(x.reshape(-1, 1, 8, 8)[:600], y[:600], hidden=32, lr=1e-2)
+    m.fit(x.reshape(-1, 1, 8, 8)[:600], y[:600], epochs=3, verbose=0)  # images: the CNN baseline
+    assert m.evaluate(xt.reshape(-1, 1, 8, 8), yt)["accuracy"] > 0.7
     r = tune.baseline(x, x[:, :2].copy(), "mlp")
     assert r.__dict__["_trainer"] is not None  # float targets: a regression baseline (MSE)
 

@@ -134,14 +134,17 @@ class Monitor(Callback):
             if not a["count"]:
                 continue
             acts = np.concatenate(a["acts"])
-            r = {"mean_abs_preact": a["abs_pre"] / a["count"], "act_hist": np.histogram(acts, self.bins)}
+            r = {"mean_abs_preact": a["abs_pre"] / a["count"], "act_hist": np.histogram(acts, self.bins),
+                 "act_moments": (float(acts.sum()), float((acts * acts).sum()))}
             r["dead_fraction"] = None if a["active"] is None else float(1.0 - a["active"].mean())
             rec["layers"][name] = r
         for name, _ in self.params:
             a = self.pacc[name]
+            g = np.concatenate(a["grads"]) if a["grads"] else None
             r = {"grad_norm": float(np.mean(a["grad_norm"])) if a["grad_norm"] else None,
                  "update_ratio": float(np.median(a["ratio"])) if a["ratio"] else None,
-                 "grad_hist": np.histogram(np.concatenate(a["grads"]), self.bins) if a["grads"] else None}
+                 "grad_hist": None if g is None else np.histogram(g, self.bins),
+                 "grad_moments": None if g is None else (float(g.sum()), float((g * g).sum()))}
             rec["params"][name] = r
             ratio = r["update_ratio"]
             if self.warn and ratio is not None and not (self.ratio_band[0] <= ratio <= self.ratio_band[1]):
@@ -207,10 +210,10 @@ class Monitor(Callback):
             w.add_scalar(f"preact_abs/{name}", r["mean_abs_preact"], e)
             if r["dead_fraction"] is not None:
                 w.add_scalar(f"dead_fraction/{name}", r["dead_fraction"], e)
-            counts, edges = r["act_hist"]
-            w.add_histogram_raw(f"activation/{name}", float(edges[0]), float(edges[-1]), int(counts.sum()),
-                                0.0, 0.0, edges[1:].tolist(), counts.tolist(), e)
+            self._tb_hist(f"activation/{name}", r["act_hist"], r["act_moments"], e)
         for name, r in rec["params"].items():
+            if r["grad_hist"] is not None:
+                self._tb_hist(f"gradient/{name}", r["grad_hist"], r["grad_moments"], e)
             if r["grad_norm"] is not None:
                 w.add_scalar(f"grad_norm/{name}", r["grad_norm"], e)
             if r["update_ratio"] is not None:
@@ -218,6 +221,11 @@ class Monitor(Callback):
         for k in ("grad_norm", "gHg", "curvature"):
             if rec[k] is not None:
                 w.add_scalar(f"global/{k}", rec[k], e)
+
+    def _tb_hist(self, tag, hist, moments, step):
+        counts, edges = hist
+        self.writer.add_histogram_raw(tag, float(edges[0]), float(edges[-1]), int(counts.sum()), moments[0],
+                                      moments[1], edges[1:].tolist(), counts.tolist(), step)
 
     def summary(self):
         """The last epoch's figures as text lines (one per layer and parameter)."""

@@ -101,7 +101,7 @@ def run_experiment(name, quick=True, seed=0, catch=False):
     t0 = time.perf_counter()
     try:
         numbers, figs = exp.run(quick=quick, seed=seed)
-    except Exception as e:  # noqa: BLE001 - reported on the page
+    except Exception as e:  # reported on the page
         if not catch:
             raise
         return Result(exp.name, exp.title, exp.claim, exp.section, exp.criterion, {}, [], NOT_REPRODUCED,

@@ -26,8 +26,7 @@ def _quadratic(n=20, cond=100.0, seed=0):
 
 
 def _race(steps, tol):
-    from .. import nn, no_grad, optim, zeros
-    import shendu as sd
+    from .. import float64, nn, no_grad, optim, zeros
 
     n, loss_fn = _quadratic()
     makers = {"SGD": lambda p, lr: optim.SGD(p, lr=lr),
@@ -42,7 +41,7 @@ def _race(steps, tol):
               "Newton": lambda p, lr: optim.Newton(p)}
     curves, hits = {}, {}
     for name, make in makers.items():
-        ps = [nn.Parameter(zeros(n, dtype=sd.float64))]
+        ps = [nn.Parameter(zeros(n, dtype=float64))]
         opt = make(ps, _RACE_LRS.get(name))
 
         def closure():
@@ -157,8 +156,7 @@ def _saddle_f(p):
             judge=lambda n: n["dist_to_saddle_newton_undamped"] < 1e-6 and n["min_eig_newton_undamped"] < 0
             and n["final_f_newton_regularized"] < -0.99 and n["final_f_gradient_descent"] < -0.99)
 def newton_saddle(quick=True, seed=0):
-    from .. import nn, no_grad, optim
-    import shendu as sd
+    from .. import nn, optim
 
     start = np.array([0.8, 0.3])
     steps = 15 if quick else 30

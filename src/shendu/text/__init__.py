@@ -19,8 +19,8 @@ from .vocab import Vocab, batchify, pad_batch
 
 __all__ = ["WordTokenizer", "CharTokenizer", "ByteTokenizer", "get_tokenizer", "Vocab", "pad_batch", "batchify",
            "NgramRatioModel", "NgramLM", "MLELM", "LidstoneLM", "LaplaceLM", "JelinekMercerLM", "KatzBackoffLM",
-           "KneserNeyLM", "ClassBigramLM", "cluster_words", "perplexity", "NPLM", "RNNLM", "ngram_windows", "detach_state",
-           "train_tbptt", "evaluate_perplexity", "token_logprobs", "sample", "nearest_neighbors", "interpolate",
+           "KneserNeyLM", "ClassBigramLM", "cluster_words", "perplexity", "NPLM", "RNNLM", "ngram_windows",
+           "detach_state", "train_tbptt", "evaluate_perplexity", "token_logprobs", "sample", "nearest_neighbors", "interpolate",
            "tune_interpolation", "Tree", "balanced_tree", "huffman_tree", "leaf_probabilities",
            "HierarchicalSoftmax", "TwoLevelSoftmax", "shortlist_mixture", "ShortlistSoftmax", "Proposal",
            "unigram_proposal", "bigram_proposal", "importance_weights", "sampled_softmax_loss",

@@ -1,0 +1,393 @@
+"""Workloads from public PyTorch tutorials, shendu vs PyTorch side by side in the same run (issue 20).
+
+    mnist_cnn        PyTorch's examples/mnist network: conv3x3(32) relu conv3x3(64) relu maxpool2 dropout(0.25)
+                     flatten fc128 relu dropout(0.5) fc10, log_softmax + nll_loss, Adadelta lr=1, batch 64,
+                     1x28x28 random data
+    word_lm          examples/word_language_model: Embedding 10k x 650, dropout 0.2, 2-layer LSTM 650 (dropout
+                     0.2), Linear 650 -> 10k; bptt 35, batch 20, hidden state carried (detached), SGD lr 20 and
+                     clip_grad_norm 0.25
+    transformer_enc  nn.TransformerEncoder, 2 layers, d_model 128, 4 heads, feed-forward 512, dropout 0.1,
+                     batch_first, seq 64, batch 32, mean over time -> Linear 10, cross-entropy, Adam
+    vae              examples/vae: 784-400-(20, 20) / 20-400-784, ReLU, sigmoid, BCE(sum) + KL, batch 128, Adam
+
+A train step is forward + loss + backward (+ clipping) + update, float32, same initial weights (copied through
+state_dict) and the same data. PyTorch runs with as many threads as NumPy's BLAS. Times are medians of
+``--repeat`` alternating blocks (benchmarks/mlp.py bench_pair). Peak memory (``--mem``): as benchmarks/cnn.py,
+each framework in a fresh subprocess, peak RSS growth over the resident size after the imports.
+
+    python benchmarks/tutorials.py [--repeat 7] [--only mnist_cnn vae] [--mem] [--profile word_lm]
+
+Measured 2026-11-30 (shared 2-core AMD EPYC, load average 4-6 from other agents; 2 BLAS threads; three
+runs, min-max of the same-run ratio shendu/PyTorch):
+    mnist_cnn        1.53-1.65x      (peak memory of the loop 0.67x-0.68x PyTorch's)
+    word_lm          1.12-1.26x
+    transformer_enc  1.04-1.11x
+    vae              0.73-0.82x
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+
+os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from _harness import fmt_time, profile_steps, table, try_torch  # noqa: E402
+from mlp import bench_pair, blas_threads  # noqa: E402
+
+import shendu as sd  # noqa: E402
+from shendu import nn  # noqa: E402
+import shendu.nn.functional as F  # noqa: E402
+
+NUMBER = {"mnist_cnn": 3, "word_lm": 1, "transformer_enc": 2, "vae": 10}
+
+
+# ---------------------------------------------------------------- shendu models ------------------------------
+class MnistNet(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.conv1 = nn.Conv2d(1, 32, 3, 1)
+        self.conv2 = nn.Conv2d(32, 64, 3, 1)
+        self.dropout1 = nn.Dropout(0.25)
+        self.dropout2 = nn.Dropout(0.5)
+        self.fc1 = nn.Linear(9216, 128)
+        self.fc2 = nn.Linear(128, 10)
+
+    def forward(self, x):
+        x = F.relu(self.conv1(x))
+        x = F.relu(self.conv2(x))
+        x = F.max_pool2d(x, 2)
+        x = self.dropout1(x).flatten(1)
+        x = self.dropout2(F.relu(self.fc1(x)))
+        return F.log_softmax(self.fc2(x), dim=1)
+
+
+class WordLM(nn.Module):
+    def __init__(self, ntoken=10000, ninp=650, nhid=650, nlayers=2, dropout=0.2):
+        super().__init__()
+        self.drop = nn.Dropout(dropout)
+        self.encoder = nn.Embedding(ntoken, ninp)
+        self.rnn = nn.LSTM(ninp, nhid, nlayers, dropout=dropout)
+        self.decoder = nn.Linear(nhid, ntoken)
+
+    def forward(self, x, hidden):
+        out, hidden = self.rnn(self.drop(self.encoder(x)), hidden)
+        return self.decoder(self.drop(out)).reshape(-1, self.decoder.out_features), hidden
+
+
+class EncCls(nn.Module):
+    def __init__(self, d=128, heads=4, ff=512, layers=2):
+        super().__init__()
+        self.enc = nn.TransformerEncoder(nn.TransformerEncoderLayer(d, heads, ff, 0.1, batch_first=True), layers)
+        self.head = nn.Linear(d, 10)
+
+    def forward(self, x):
+        return self.head(self.enc(x).mean(1))
+
+
+class VAE(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.fc1, self.fc21, self.fc22 = nn.Linear(784, 400), nn.Linear(400, 20), nn.Linear(400, 20)
+        self.fc3, self.fc4 = nn.Linear(20, 400), nn.Linear(400, 784)
+
+    def forward(self, x):
+        h = F.relu(self.fc1(x))
+        mu, logvar = self.fc21(h), self.fc22(h)
+        z = mu + sd.randn_like(mu) * (0.5 * logvar).exp()
+        return F.sigmoid(self.fc4(F.relu(self.fc3(z)))), mu, logvar
+
+
+# ---------------------------------------------------------------- torch twins ---------------------------------
+def torch_model(torch, name):
+    tn, tf = torch.nn, torch.nn.functional
+    if name == "mnist_cnn":
+        class Net(tn.Module):
+            def __init__(self):
+                super().__init__()
+                self.conv1, self.conv2 = tn.Conv2d(1, 32, 3, 1), tn.Conv2d(32, 64, 3, 1)
+                self.dropout1, self.dropout2 = tn.Dropout(0.25), tn.Dropout(0.5)
+                self.fc1, self.fc2 = tn.Linear(9216, 128), tn.Linear(128, 10)
+
+            def forward(self, x):
+                x = tf.max_pool2d(tf.relu(self.conv2(tf.relu(self.conv1(x)))), 2)
+                x = torch.flatten(self.dropout1(x), 1)
+                x = self.dropout2(tf.relu(self.fc1(x)))
+                return tf.log_softmax(self.fc2(x), dim=1)
+        return Net()
+    if name == "word_lm":
+        class LM(tn.Module):
+            def __init__(self):
+                super().__init__()
+                self.drop = tn.Dropout(0.2)
+                self.encoder = tn.Embedding(10000, 650)
+                self.rnn = tn.LSTM(650, 650, 2, dropout=0.2)
+                self.decoder = tn.Linear(650, 10000)
+
+            def forward(self, x, hidden):
+                out, hidden = self.rnn(self.drop(self.encoder(x)), hidden)
+                return self.decoder(self.drop(out)).reshape(-1, 10000), hidden
+        return LM()
+    if name == "transformer_enc":
+        class Enc(tn.Module):
+            def __init__(self):
+                super().__init__()
+                self.enc = tn.TransformerEncoder(tn.TransformerEncoderLayer(128, 4, 512, 0.1, batch_first=True), 2,
+                                                 enable_nested_tensor=False)
+                self.head = tn.Linear(128, 10)
+
+            def forward(self, x):
+                return self.head(self.enc(x).mean(1))
+        return Enc()
+
+    class TVAE(tn.Module):
+        def __init__(self):
+            super().__init__()
+            self.fc1, self.fc21, self.fc22 = tn.Linear(784, 400), tn.Linear(400, 20), tn.Linear(400, 20)
+            self.fc3, self.fc4 = tn.Linear(20, 400), tn.Linear(400, 784)
+
+        def forward(self, x):
+            h = tf.relu(self.fc1(x))
+            mu, logvar = self.fc21(h), self.fc22(h)
+            z = mu + torch.randn_like(mu) * torch.exp(0.5 * logvar)
+            return torch.sigmoid(self.fc4(tf.relu(self.fc3(z)))), mu, logvar
+    return TVAE()
+
+
+def sd_model(name):
+    sd.manual_seed(0)
+    return {"mnist_cnn": MnistNet, "word_lm": WordLM, "transformer_enc": EncCls, "vae": VAE}[name]()
+
+
+def copy_weights(torch, sdm, tm):
+    s = {k: torch.from_numpy(v.numpy().copy()) for k, v in sdm.state_dict().items()}
+    t = tm.state_dict()
+    assert set(s) == set(t) and all(tuple(s[k].shape) == tuple(t[k].shape) for k in s), "model mismatch"
+    tm.load_state_dict(s)
+
+
+def data(name):
+    rng = np.random.default_rng(0)
+    if name == "mnist_cnn":
+        return rng.standard_normal((64, 1, 28, 28)).astype(np.float32), rng.integers(0, 10, 64)
+    if name == "word_lm":
+        return rng.integers(0, 10000, (35, 20)), rng.integers(0, 10000, 35 * 20)
+    if name == "transformer_enc":
+        return rng.standard_normal((32, 64, 128)).astype(np.float32), rng.integers(0, 10, 32)
+    return rng.random((128, 784)).astype(np.float32), None
+
+
+def sd_stepper(name):
+    m = sd_model(name)
+    m.train()
+    x, y = data(name)
+    xs = sd.as_tensor(x)
+    if name == "mnist_cnn":
+        opt = sd.optim.Adadelta(m.parameters(), lr=1.0)
+
+        def step():
+            opt.zero_grad()
+            loss = F.nll_loss(m(xs), y)
+            loss.backward()
+            opt.step()
+            return loss
+    elif name == "word_lm":
+        opt = sd.optim.SGD(m.parameters(), lr=20.0)
+        params = list(m.parameters())
+        state = {"h": None}
+
+        def step():
+            h = state["h"]
+            if h is not None:
+                h = tuple(t.detach() for t in h)
+            opt.zero_grad()
+            out, state["h"] = m(xs, h)
+            loss = F.cross_entropy(out, y)
+            loss.backward()
+            nn.utils.clip_grad_norm_(params, 0.25)
+            opt.step()
+            return loss
+    elif name == "transformer_enc":
+        opt = sd.optim.Adam(m.parameters(), lr=1e-3)
+
+        def step():
+            opt.zero_grad()
+            loss = F.cross_entropy(m(xs), y)
+            loss.backward()
+            opt.step()
+            return loss
+    else:
+        opt = sd.optim.Adam(m.parameters(), lr=1e-3)
+
+        def step():
+            opt.zero_grad()
+            rx, mu, logvar = m(xs)
+            bce = F.binary_cross_entropy(rx, xs, reduction="sum")
+            kld = -0.5 * (1 + logvar - mu * mu - logvar.exp()).sum()
+            loss = bce + kld
+            loss.backward()
+            opt.step()
+            return loss
+    return step, m
+
+
+def th_stepper(torch, name, sdm=None):
+    tm = torch_model(torch, name)
+    if sdm is not None:
+        copy_weights(torch, sdm, tm)
+    tm.train()
+    tf = torch.nn.functional
+    x, y = data(name)
+    tx = torch.from_numpy(x)
+    ty = torch.from_numpy(y) if y is not None else None
+    if name == "mnist_cnn":
+        opt = torch.optim.Adadelta(tm.parameters(), lr=1.0)
+
+        def step():
+            opt.zero_grad()
+            loss = tf.nll_loss(tm(tx), ty)
+            loss.backward()
+            opt.step()
+            return loss
+    elif name == "word_lm":
+        opt = torch.optim.SGD(tm.parameters(), lr=20.0)
+        state = {"h": None}
+
+        def step():
+            h = state["h"]
+            if h is not None:
+                h = tuple(t.detach() for t in h)
+            opt.zero_grad()
+            out, state["h"] = tm(tx, h)
+            loss = tf.cross_entropy(out, ty)
+            loss.backward()
+            torch.nn.utils.clip_grad_norm_(tm.parameters(), 0.25)
+            opt.step()
+            return loss
+    elif name == "transformer_enc":
+        opt = torch.optim.Adam(tm.parameters(), lr=1e-3)
+
+        def step():
+            opt.zero_grad()
+            loss = tf.cross_entropy(tm(tx), ty)
+            loss.backward()
+            opt.step()
+            return loss
+    else:
+        opt = torch.optim.Adam(tm.parameters(), lr=1e-3)
+
+        def step():
+            opt.zero_grad()
+            rx, mu, logvar = tm(tx)
+            loss = tf.binary_cross_entropy(rx, tx, reduction="sum") - 0.5 * torch.sum(
+                1 + logvar - mu.pow(2) - logvar.exp())
+            loss.backward()
+            opt.step()
+            return loss
+    step.model = tm
+    return step
+
+
+def check_same(torch, name, sdm, tm):
+    """Eval-mode forward outputs of the two models agree (same weights, no dropout, no sampling)."""
+    if name == "vae":
+        return
+    x, _ = data(name)
+    sdm.eval()
+    tm.eval()
+    with sd.no_grad(), torch.no_grad():
+        a = sdm(sd.as_tensor(x), None)[0] if name == "word_lm" else sdm(sd.as_tensor(x))
+        b = tm(torch.from_numpy(x), None)[0] if name == "word_lm" else tm(torch.from_numpy(x))
+    sdm.train()
+    tm.train()
+    err = float(np.abs(a.numpy() - b.numpy()).max())
+    assert err < 1e-3, f"{name}: shendu and PyTorch outputs differ by {err}"
+
+
+def _rss_kib(field):
+    with open("/proc/self/status") as f:
+        for line in f:
+            if line.startswith(field + ":"):
+                return int(line.split()[1])
+    return 0
+
+
+def mem_child(fw, name, steps=6):
+    """Subprocess: peak RSS growth (MiB) over the resident size before the model is built, through 2 warm-up
+    and ``steps`` training steps."""
+    import gc
+
+    torch = None
+    if fw == "torch":
+        import torch
+
+        torch.set_num_threads(blas_threads())
+    gc.collect()
+    base = _rss_kib("VmRSS")
+    try:
+        with open("/proc/self/clear_refs", "w") as f:
+            f.write("5")
+        reset = True
+    except OSError:
+        reset = False
+    step = th_stepper(torch, name) if fw == "torch" else sd_stepper(name)[0]
+    for _ in range(2 + steps):
+        step()
+    peak = _rss_kib("VmHWM")
+    print(json.dumps({"rss_peak_growth_mib": (peak - base) / 1024 if reset else None}))
+
+
+def measure_mem(fw, name):
+    r = subprocess.run([sys.executable, __file__, "--mem-child", fw, name], capture_output=True, text=True,
+                       timeout=600)
+    if r.returncode:
+        return {"error": (r.stderr.strip().splitlines() or ["?"])[-1]}
+    return json.loads(r.stdout.strip().splitlines()[-1])
+
+
+def main(argv=None):
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--repeat", type=int, default=7)
+    ap.add_argument("--only", nargs="*", default=list(NUMBER))
+    ap.add_argument("--mem", action="store_true", help="also measure the training loop's peak memory")
+    ap.add_argument("--profile", default=None)
+    ap.add_argument("--mem-child", nargs=2, default=None, help=argparse.SUPPRESS)
+    args = ap.parse_args(argv)
+    if args.mem_child:
+        return mem_child(*args.mem_child)
+    torch = try_torch()
+    threads = blas_threads()
+    if torch is not None:
+        torch.set_num_threads(threads)
+    print(f"threads: numpy BLAS {threads}, torch {torch.get_num_threads() if torch else 'n/a'}; torch "
+          f"{torch.__version__ if torch else 'not installed'}; median of {args.repeat} alternating blocks; "
+          f"load {os.getloadavg()[0]:.1f}")
+    rows = []
+    for name in args.only:
+        step, sdm = sd_stepper(name)
+        tstep = th_stepper(torch, name, sdm) if torch is not None else None
+        if tstep is not None:
+            check_same(torch, name, sdm, tstep.model)
+        t_sd, t_th = bench_pair(step, tstep, warmup=2, repeat=args.repeat, number=NUMBER[name])
+        mem = ""
+        if args.mem:
+            ms = measure_mem("shendu", name)
+            mt = measure_mem("torch", name) if torch is not None else {}
+            a, b = ms.get("rss_peak_growth_mib"), mt.get("rss_peak_growth_mib")
+            mem = f"{a:.0f} / {b:.0f} MiB = {a / b:.2f}x" if a is not None and b else f"{ms} / {mt}"
+        ratio = t_sd / t_th if t_th else None
+        rows.append([name, fmt_time(t_sd), fmt_time(t_th) if t_th else "n/a", f"{ratio:.2f}x" if ratio else "n/a",
+                     "<= 1.0x", mem])
+        if args.profile == name:
+            profile_steps(step, 5, 25)
+    print(table(rows, ["workload", "shendu/step", "pytorch/step", "ratio", "target", "peak mem shendu / torch"]))
+    return rows
+
+
+if __name__ == "__main__":
+    main()

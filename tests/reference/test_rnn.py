@@ -1,0 +1,93 @@
+"""nn.LSTM / nn.GRU (fused BPTT kernels and the composed cells) against shendu.reference.rnn's gate equations
+and hand-written BPTT, in float64; the reference's BPTT against a finite difference."""
+import numpy as np
+import pytest
+
+import shendu as sd
+import shendu.nn.functional as F
+from shendu import nn
+from shendu.reference import rnn as R
+
+
+def _run_layer(mode, fused, T, B, I, H, seed):
+    rng = np.random.default_rng(seed)
+    layer = (nn.LSTM if mode == "LSTM" else nn.GRU)(I, H, dtype="float64", fused=fused)
+    x = rng.standard_normal((T, B, I))
+    h0, c0 = rng.standard_normal((B, H)), rng.standard_normal((B, H))
+    xt, h0t, c0t = (sd.tensor(a, requires_grad=True) for a in (x, h0, c0))
+    dys, dh, dc = rng.standard_normal((T, B, H)), rng.standard_normal((B, H)), rng.standard_normal((B, H))
+    if mode == "LSTM":
+        y, (hT, cT) = layer(xt, (h0t.unsqueeze(0), c0t.unsqueeze(0)))
+        loss = (y * sd.tensor(dys)).sum() + (hT[0] * sd.tensor(dh)).sum() + (cT[0] * sd.tensor(dc)).sum()
+    else:
+        y, hT = layer(xt, h0t.unsqueeze(0))
+        loss = (y * sd.tensor(dys)).sum() + (hT[0] * sd.tensor(dh)).sum()
+    loss.backward()
+    P = {n: layer._parameters[n + "_l0"] for n in ("weight_ih", "weight_hh", "bias_ih", "bias_hh")}
+    w = {n: p.numpy() for n, p in P.items()}
+    if mode == "LSTM":
+        ys, h, c, caches = R.lstm_forward(x, h0, c0, w["weight_ih"], w["weight_hh"], w["bias_ih"], w["bias_hh"])
+        ref = R.lstm_bptt(dys, dh, dc, caches, w["weight_ih"], w["weight_hh"])
+        np.testing.assert_allclose(cT.numpy()[0], c, rtol=1e-10, atol=1e-12)
+        np.testing.assert_allclose(c0t.grad.numpy(), ref["dc0"], rtol=1e-9, atol=1e-11)
+    else:
+        ys, h, caches = R.gru_forward(x, h0, w["weight_ih"], w["weight_hh"], w["bias_ih"], w["bias_hh"])
+        ref = R.gru_bptt(dys, dh, caches, w["weight_ih"], w["weight_hh"])
+    np.testing.assert_allclose(y.numpy(), ys, rtol=1e-10, atol=1e-12)
+    np.testing.assert_allclose(hT.numpy()[0], h, rtol=1e-10, atol=1e-12)
+    np.testing.assert_allclose(xt.grad.numpy(), ref["dxs"], rtol=1e-9, atol=1e-11)
+    np.testing.assert_allclose(h0t.grad.numpy(), ref["dh0"], rtol=1e-9, atol=1e-11)
+    for n in ("weight_ih", "weight_hh", "bias_ih", "bias_hh"):
+        np.testing.assert_allclose(P[n].grad.numpy(), ref["d" + n.replace("weight", "w").replace("bias", "b")],
+                                   rtol=1e-9, atol=1e-11)
+
+
+@pytest.mark.parametrize("mode", ["LSTM", "GRU"])
+@pytest.mark.parametrize("fused", [True, False])
+@pytest.mark.parametrize("T, B, I, H", [(1, 1, 2, 3), (5, 3, 4, 2), (7, 2, 3, 5)])
+def test_recurrent_layer_matches_reference_bptt(mode, fused, T, B, I, H):
+    _run_layer(mode, fused, T, B, I, H, seed=T * 10 + H)
+
+
+def test_cells_match_reference_steps():
+    rng = np.random.default_rng(2)
+    B, I, H = 3, 4, 5
+    x, h, c = rng.standard_normal((B, I)), rng.standard_normal((B, H)), rng.standard_normal((B, H))
+    w4 = [rng.standard_normal(s) for s in ((4 * H, I), (4 * H, H), (4 * H,), (4 * H,))]
+    w3 = [rng.standard_normal(s) for s in ((3 * H, I), (3 * H, H), (3 * H,), (3 * H,))]
+    t = [sd.tensor(a) for a in (x, h, c)]
+    h2, c2 = F.lstm_cell(t[0], (t[1], t[2]), *[sd.tensor(a) for a in w4])
+    rh, rc, _ = R.lstm_step(x, h, c, *w4)
+    np.testing.assert_allclose(h2.numpy(), rh, rtol=1e-12)
+    np.testing.assert_allclose(c2.numpy(), rc, rtol=1e-12)
+    g2 = F.gru_cell(t[0], t[1], *[sd.tensor(a) for a in w3])
+    np.testing.assert_allclose(g2.numpy(), R.gru_step(x, h, *w3)[0], rtol=1e-12)
+
+
+@pytest.mark.parametrize("mode", ["LSTM", "GRU"])
+def test_reference_bptt_matches_finite_differences(mode):
+    """The hand-written BPTT is right on its own: d(loss)/d W_hh[0, 1] by central differences."""
+    rng = np.random.default_rng(3)
+    T, B, I, H = 4, 2, 3, 2
+    G = 4 if mode == "LSTM" else 3
+    x, h0, c0 = rng.standard_normal((T, B, I)), rng.standard_normal((B, H)), rng.standard_normal((B, H))
+    w = [rng.standard_normal(s) * 0.7 for s in ((G * H, I), (G * H, H), (G * H,), (G * H,))]
+    dys = rng.standard_normal((T, B, H))
+
+    def loss(w_hh):
+        if mode == "LSTM":
+            return np.sum(R.lstm_forward(x, h0, c0, w[0], w_hh, w[2], w[3])[0] * dys)
+        return np.sum(R.gru_forward(x, h0, w[0], w_hh, w[2], w[3])[0] * dys)
+
+    if mode == "LSTM":
+        caches = R.lstm_forward(x, h0, c0, *w)[3]
+        g = R.lstm_bptt(dys, np.zeros((B, H)), np.zeros((B, H)), caches, w[0], w[1])["dw_hh"]
+    else:
+        caches = R.gru_forward(x, h0, *w)[2]
+        g = R.gru_bptt(dys, np.zeros((B, H)), caches, w[0], w[1])["dw_hh"]
+    e = np.zeros_like(w[1])
+    for idx in [(0, 1), (G * H - 1, 0)]:
+        e[:] = 0
+        e[idx] = 1e-6
+        fd = (loss(w[1] + e) - loss(w[1] - e)) / 2e-6
+        assert abs(fd - g[idx]) < 1e-7 * max(1.0, abs(fd))
