@@ -365,7 +365,7 @@ def _wide_ok(x_shape, k, s, groups, c, pads, d):
 def conv_forward(x, w, b, s, d, pads, groups, keep=None):
     """y = conv(x, w) + b: x (N, C, *sp), w (O, C/g, *k), b (O,) or None -> (N, O, *out).
     ``keep``: a list that receives the column matrix when the whole batch's fits in KEEP_COLS_BYTES
-    (the backward pass then reuses it instead of recomputing it)."""
+    (the backward pass then reuses it instead of recomputing it). Reference: shendu.reference.conv.conv2d."""
     xp = namespace_of(x)
     n, c = x.shape[:2]
     o = w.shape[0]
@@ -513,7 +513,8 @@ def _rot180_fused(x, w, gy, fpads):
 
 def conv_backward(x, w, gy, s, d, pads, groups, need_x, need_w, x_shape=None, cols=None):
     """(gx, gw) of y = conv(x, w) for upstream gy (N, O, *out). x may be None when only gx is
-    needed (then ``x_shape`` gives its shape)."""
+    needed (then ``x_shape`` gives its shape). Reference: shendu.reference.conv.conv2d_input_grad and
+    conv2d_weight_grad."""
     xp = namespace_of(gy)
     if x_shape is None:
         x_shape = x.shape

@@ -9,6 +9,7 @@ Max pooling keeps only the small per-output offset index (uint8/int16) for backw
 it works on a polyphase grid (``_Grid``) where every tap is one contiguous 1-D slice.
 Ops compute with ``self.xp`` (the inputs' namespace), helpers with the namespace of their arrays; scratch
 comes from the convolution workspace (``_im2col._ws``: per thread and device, bounded).
+Reference (window loops): shendu.reference.pool.
 """
 from __future__ import annotations
 

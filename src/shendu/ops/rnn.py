@@ -92,7 +92,8 @@ def _masked(m, new, old):
 
 class LSTMSeq(_SeqBase):
     """LSTM over a sequence. Inputs xproj (T,B,4H) (= x W_ih^T + b_ih + b_hh), w_hh (4H,H),
-    h0, c0 (B,H); outputs y (T,B,H), h_T, c_T (textbook 10.10.1, eqs. 10.40-10.44, tanh input unit)."""
+    h0, c0 (B,H); outputs y (T,B,H), h_T, c_T (textbook 10.10.1, eqs. 10.40-10.44, tanh input unit).
+    Reference: shendu.reference.rnn.lstm_forward / lstm_bptt."""
 
     def forward(self, xproj, w_hh, h0, c0):
         xp = self.xp
@@ -216,7 +217,8 @@ class LSTMSeq(_SeqBase):
 class GRUSeq(_SeqBase):
     """GRU over a sequence (PyTorch form). Inputs xproj (T,B,3H) (= x W_ih^T + b_ih), w_hh (3H,H),
     b_hh (3H,), h0 (B,H); outputs y, h_T. r = s(x_r + W_hr h + b_hr), z = s(...),
-    n = tanh(x_n + r (W_hn h + b_hn)), h' = (1 - z) n + z h (textbook 10.10.2, eqs. 10.45-10.47)."""
+    n = tanh(x_n + r (W_hn h + b_hn)), h' = (1 - z) n + z h (textbook 10.10.2, eqs. 10.45-10.47).
+    Reference: shendu.reference.rnn.gru_forward / gru_bptt."""
 
     def forward(self, xproj, w_hh, b_hh, h0):
         xp = self.xp

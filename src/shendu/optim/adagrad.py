@@ -4,6 +4,7 @@ With g = grad + weight_decay * p and t the step count (PyTorch's form, which is 
     r <- r + g*g;   p <- p - lr / (1 + (t - 1) lr_decay) * g / (sqrt(r) + eps)
 The textbook's delta is about 1e-7 (outside the square root); PyTorch's default eps is 1e-10.
 ``eps_inside_sqrt=True`` gives the seeds' form (002, section 2.9): p <- p - lr * g / sqrt(r + eps), eps = 1e-8.
+Reference: shendu.reference.adagrad.adagrad_step.
 """
 from __future__ import annotations
 

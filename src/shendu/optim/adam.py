@@ -5,6 +5,7 @@ With g = grad (+ weight_decay * p for Adam), t = step count:
     p <- p - lr / (1 - beta1^t) * m / (sqrt(v) / sqrt(1 - beta2^t) + eps)
 as PyTorch (and Algorithm 8.7: delta is added to sqrt of the corrected v). ``bias_correction=False`` gives the
 simplified update p <- p - lr * m / (sqrt(v) + eps). AdamW first shrinks p <- p * (1 - lr * weight_decay).
+Reference: shendu.reference.adam.adam_step.
 """
 from __future__ import annotations
 

@@ -7,6 +7,7 @@ PyTorch's form (default), g = grad + weight_decay * p:
 ``nesterov=True`` is Algorithm 8.6 written in the look-ahead variable theta~ = theta + momentum v (as PyTorch's
 Nesterov SGD): b <- momentum b + d, p <- p - lr (d + momentum b); with eps=0 it is literally Algorithm 8.6
 (whose v is -lr b). ``rho`` is accepted as the textbook's name for ``alpha``.
+Reference: shendu.reference.rmsprop (rmsprop_step, rmsprop_nesterov_step, pytorch_rmsprop_step).
 """
 from __future__ import annotations
 

@@ -9,6 +9,7 @@ same trajectory with v = -lr * b while lr is constant; ``momentum_form="textbook
 Its Nesterov Algorithm 8.3 evaluates the gradient at the look-ahead point theta + alpha v; PyTorch's form is
 that algorithm rewritten in the look-ahead variable. ``nesterov="textbook"`` runs Algorithm 8.3 literally and
 needs a closure (it moves the parameters to the look-ahead point, calls the closure, and moves them back).
+Reference: shendu.reference.sgd (momentum_step, nesterov_step, pytorch_sgd_step).
 """
 from __future__ import annotations
 

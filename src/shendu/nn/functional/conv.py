@@ -106,7 +106,8 @@ def conv1d(input, weight, bias=None, stride=1, padding=0, dilation=1, groups=1, 
 
 def conv2d(input, weight, bias=None, stride=1, padding=0, dilation=1, groups=1, flip_kernel=False):
     """2-D convolution: input (N, C, H, W), weight (O, C/groups, kh, kw) -> (N, O, H_out, W_out);
-    H_out = floor((H + pad_lo + pad_hi - d(kh-1) - 1)/s) + 1 (textbook 9.1, 9.5)."""
+    H_out = floor((H + pad_lo + pad_hi - d(kh-1) - 1)/s) + 1 (textbook 9.1, 9.5).
+    Reference: shendu.reference.conv.conv2d (with conv2d_input_grad, conv2d_weight_grad)."""
     return _convnd(2, "conv2d", input, weight, bias, stride, padding, dilation, groups, flip_kernel)
 
 
@@ -151,7 +152,7 @@ def conv_transpose1d(input, weight, bias=None, stride=1, padding=0, output_paddi
 
 def conv_transpose2d(input, weight, bias=None, stride=1, padding=0, output_padding=0, groups=1, dilation=1):
     """Transposed 2-D convolution: H_out = (H-1)s - 2p + d(k-1) + output_padding + 1 (textbook 9.5);
-    weight (C_in, C_out/groups, kh, kw)."""
+    weight (C_in, C_out/groups, kh, kw). Reference: shendu.reference.conv.conv_transpose2d."""
     return _conv_transposend(2, "conv_transpose2d", input, weight, bias, stride, padding, output_padding, groups,
                              dilation)
 

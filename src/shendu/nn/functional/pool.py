@@ -58,7 +58,7 @@ def max_pool1d(input, kernel_size, stride=None, padding=0, dilation=1, ceil_mode
 
 def max_pool2d(input, kernel_size, stride=None, padding=0, dilation=1, ceil_mode=False, return_indices=False):
     """2-D max pooling y = max over each window (textbook 9.3): (N, C, H, W) -> (N, C, H_out, W_out);
-    the gradient goes to the (first) arg-max of each window."""
+    the gradient goes to the (first) arg-max of each window. Reference: shendu.reference.pool.max_pool2d."""
     return _maxpool(2, "max_pool2d", input, kernel_size, stride, padding, dilation, ceil_mode, return_indices)
 
 
@@ -90,7 +90,7 @@ def avg_pool1d(input, kernel_size, stride=None, padding=0, ceil_mode=False, coun
 def avg_pool2d(input, kernel_size, stride=None, padding=0, ceil_mode=False, count_include_pad=None,
                divisor_override=None):
     """2-D average pooling y = mean over each window (textbook 9.3): (N, C, H, W) -> (N, C, H_out, W_out);
-    the gradient is spread evenly over the window."""
+    the gradient is spread evenly over the window. Reference: shendu.reference.pool.avg_pool2d."""
     return _avgpool(2, "avg_pool2d", input, kernel_size, stride, padding, ceil_mode, count_include_pad,
                     divisor_override)
 
