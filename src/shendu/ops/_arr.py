@@ -6,6 +6,7 @@ import operator
 import numpy as np
 
 from ..autograd.tensor import _wrap
+from ..backend import namespace_of
 
 
 def const(r):
@@ -63,3 +64,26 @@ def expand_reduced(g, in_shape, axis, keepdims):
     for a in axis:
         shape[a] = 1
     return g.reshape(shape)
+
+
+_SPARSE_MIN = 4096  # below this many gradient elements np.add.at is as fast (benchmarks/sampled_softmax.py)
+
+
+def add_rows_at(out, idx, g):
+    """out[idx[i]] += g[i] for a 1-D int array idx (N,) and rows g (N, ...), repeated indices summed: the
+    backward of a row gather (embedding lookup, ``W[idx]``). On the host a sparse (unique rows x N) one-hot
+    product (SciPy) replaces ``np.add.at``, 4-10x slower on embedding-sized tables; on a GPU the namespace's
+    atomic ``add.at``. Returns out."""
+    if type(out) is np.ndarray and g.size >= _SPARSE_MIN and g.dtype.kind == "f":
+        try:
+            import scipy.sparse as sp
+        except ImportError:  # pragma: no cover - scikit-learn brings SciPy
+            sp = None
+        if sp is not None:
+            n = idx.shape[0]
+            u, inv = np.unique(idx, return_inverse=True)
+            m = sp.csr_matrix((np.ones(n, g.dtype), (inv.reshape(-1), np.arange(n))), shape=(len(u), n))
+            out[u] += (m @ g.reshape(n, -1)).reshape((len(u),) + g.shape[1:])
+            return out
+    (np if type(out) is np.ndarray else namespace_of(out)).add.at(out, idx, g)
+    return out

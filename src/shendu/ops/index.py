@@ -11,7 +11,7 @@ import numpy as np
 from ..autograd.function import Function
 from ..autograd.tensor import Tensor, _index_to, as_tensor
 from ..backend import device_of, is_host, namespace_of, to_device
-from ._arr import norm_dim
+from ._arr import add_rows_at, norm_dim
 
 
 def _same_device_error(op, dev, other):
@@ -47,6 +47,8 @@ def _scatter(shape, dtype, key, g, basic):
     gx = xp.zeros(shape, dtype=dtype)
     if basic:
         gx[key] = g
+    elif getattr(key, "dtype", None) is not None and key.dtype.kind in "iu":  # rows of x: x[int array]
+        add_rows_at(gx, key.reshape(-1), g.reshape((-1,) + tuple(shape[1:])))
     else:
         xp.add.at(gx, key, g)
     return gx

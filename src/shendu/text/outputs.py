@@ -16,6 +16,7 @@ from .. import ops
 from ..autograd.function import Function
 from ..autograd.tensor import Tensor, as_tensor
 from ..backend import device_of, get_default_dtype, get_generator, to_device, to_host
+from ..ops._arr import add_rows_at
 from ..ops.index import IndexAdd
 from ..nn import Module, Parameter
 from ..nn import functional as F
@@ -42,8 +43,7 @@ def _ids(y, who):
 
 
 class _GatherRows(Function):
-    """y = W[idx] (rows of a table); dW = rows of g summed per index. On the host the sum is a sparse (unique
-    rows x N) one-hot matrix times g (SciPy; np.add.at is 4-10x slower); elsewhere the namespace's add.at."""
+    """y = W[idx] (rows of a table); dW = rows of g summed per index (``ops._arr.add_rows_at``)."""
 
     needs_input_values = False
 
@@ -57,32 +57,15 @@ class _GatherRows(Function):
         return w[self.idx]
 
     def backward_array(self, gy):
-        xp = self.xp
         idx = self.idx.reshape(-1)
-        g = gy.reshape(idx.shape[0], -1)
-        out = xp.zeros((self.wshape[0], g.shape[1]), dtype=gy.dtype)
-        if xp is np and _sparse() is not None:
-            u, inv = np.unique(idx, return_inverse=True)
-            m = _sparse().csr_matrix((np.ones(len(idx), g.dtype), (inv.reshape(-1), np.arange(len(idx)))),
-                                     shape=(len(u), len(idx)))
-            out[u] = m @ g
-        else:
-            xp.add.at(out, idx, g)
-        return out.reshape(self.wshape)
+        out = self.xp.zeros((self.wshape[0], gy.size // idx.shape[0]), dtype=gy.dtype)
+        return add_rows_at(out, idx, gy.reshape(idx.shape[0], -1)).reshape(self.wshape)
 
     def backward(self, gy):
         idx = self.idx.reshape(-1)
         g = gy.reshape((idx.shape[0], -1))
         base = ops.zeros(self.wshape[0], g.shape[1], dtype=gy.dtype, device=gy.device)
         return IndexAdd(0, idx)(base, g).reshape(self.wshape)
-
-
-def _sparse():
-    try:
-        import scipy.sparse as sp
-    except ImportError:  # pragma: no cover - scikit-learn brings SciPy
-        return None
-    return sp
 
 
 def _rows(w, idx):

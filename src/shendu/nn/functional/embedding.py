@@ -7,6 +7,7 @@ from ...autograd.function import Function
 from ...autograd.tensor import Tensor
 from ...backend import device_of, is_host, namespace_of, to_device, to_host
 from ...ops import zeros
+from ...ops._arr import add_rows_at
 from ...ops.index import IndexAdd
 
 
@@ -35,8 +36,7 @@ class _Embedding(Function):
         if self.padding_idx is not None:
             keep = idx != self.padding_idx
             idx, g = idx[keep], g[keep]
-        xp.add.at(out, idx, g)
-        return out
+        return add_rows_at(out, idx, g)
 
     def backward(self, gy):
         idx = self.idx.reshape(-1)
