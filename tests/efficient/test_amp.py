@@ -39,6 +39,11 @@ def test_common_ops_keep_low_precision_dtype(dt):
     loss = F.linear(x, w, b).sum()
     loss.backward()
     assert w.grad.dtype == dt and b.grad.dtype == dt
+    a3 = sd.randn(2, 4, 3).type(dt).requires_grad_()  # batched and matrix-vector products, backward too
+    v = sd.randn(3).type(dt).requires_grad_()
+    ((a3 @ w.detach().transpose(0, 1)).float().sum() + (a3 @ v).float().sum()).backward()
+    assert a3.grad.dtype == dt and v.grad.dtype == dt
+    np.testing.assert_allclose(v.grad.float().numpy(), a3.detach().float().numpy().sum((0, 1)), rtol=2 ** -6, atol=0.05)
     # bfloat16 matmul computes in float32 then rounds: equals the float32 product within bfloat16 precision
     ref = x.float().numpy() @ w.detach().float().numpy().T
     np.testing.assert_allclose(outs["matmul"].float().numpy(), ref, rtol=2 ** -7, atol=1e-2)

@@ -2,7 +2,8 @@
 reference itself against its loop definition, the adjoint identity and text 001's rot180 rule."""
 import numpy as np
 import pytest
-from hypothesis import given, settings, strategies as st
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 import shendu as sd
 import shendu.nn.functional as F

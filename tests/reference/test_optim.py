@@ -5,7 +5,10 @@ import pytest
 
 import shendu as sd
 from shendu import optim
-from shendu.reference import adagrad as RA, adam as RM, rmsprop as RR, sgd as RS
+from shendu.reference import adagrad as RA
+from shendu.reference import adam as RM
+from shendu.reference import rmsprop as RR
+from shendu.reference import sgd as RS
 
 A = np.array([1.0, 3.0, 0.5, 2.0, 0.1, 5.0])
 C = np.array([0.3, -1.0, 2.0, 0.0, 1.5, -0.2])

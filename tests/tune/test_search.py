@@ -251,3 +251,44 @@ def test_report_writes_table_csv_and_pngs(tmp_path):
     for k in ("history", "importance", "slices"):
         with open(paths[k], "rb") as f:
             assert f.read(8) == b"\x89PNG\r\n\x1a\n"
+
+
+def test_freeze_thaw_with_fit_resumes_the_training_state(tmp_path):
+    import shendu as sd
+    from shendu import nn
+    from shendu.train import fit
+
+    rng = np.random.default_rng(0)
+    x = rng.standard_normal((64, 3)).astype(np.float32)
+    y = (x @ np.array([1.0, -1.0, 0.5], np.float32))[:, None]
+    epochs_run = {}
+
+    from shendu.train import Callback
+
+    class Count(Callback):
+        def on_epoch_end(self, epoch, logs=None):
+            epochs_run[self.number] = epochs_run.get(self.number, 0) + 1
+
+    def obj(p, trial):
+        sd.manual_seed(0)
+        model = nn.Linear(3, 1)
+        count = Count()
+        count.number = trial.number
+        h = fit(model, (x, y), loss="mse", optimizer="sgd", lr=p["lr"], epochs=6, batch_size=16, val_data=(x, y),
+                verbose=0, callbacks=[count, tune.PruningCallback(trial, "val_loss")], resume_from=trial.resume_from)
+        return h.history["val_loss"][-1]
+
+    space = ["lr=loguniform:1e-4:1e-1"]
+    study = tune.search(obj, space, 4, out=tmp_path, study_name="fit", sampler="random",
+                        pruner=optuna.pruners.MedianPruner(n_startup_trials=3, n_warmup_steps=1),
+                        enqueue=[{"lr": v} for v in (0.1, 0.05, 0.08, 1e-4)])
+    frozen = study.trials[3]
+    assert frozen.state == TrialState.PRUNED
+    at = frozen.user_attrs["pruned_at"]  # the epoch whose end pruned it (0-based)
+    t = tune.thaw(study, obj, space, 3)
+    assert t.state == TrialState.COMPLETE and t.params == {"lr": 1e-4}
+    assert epochs_run[t.number] == 6 - (at + 1)  # only the remaining epochs were trained
+    sd.manual_seed(0)
+    ref = fit(nn.Linear(3, 1), (x, y), loss="mse", optimizer="sgd", lr=1e-4, epochs=6, batch_size=16,
+              val_data=(x, y), verbose=0)
+    assert t.value == pytest.approx(ref.history["val_loss"][-1], rel=1e-6)  # = the uninterrupted run

@@ -41,7 +41,8 @@ class device:
                 raise ValueError(f"device: {spec!r} names index {idx} but index={index} was given")
             idx = int(index)
         if kind not in ("cpu", "cuda"):
-            raise ValueError(f"device: unknown device type {kind!r} in {spec!r}; expected 'cpu' or 'cuda' (or 'cuda:N')")
+            raise ValueError(f"device: unknown device type {kind!r} in {spec!r}; "
+                             "expected 'cpu' or 'cuda' (or 'cuda:N')")
         if kind == "cpu" and idx not in (None, 0):
             raise ValueError(f"device: the cpu device has no index {idx}")
         if idx is not None and idx < 0:
@@ -53,7 +54,9 @@ class device:
         return self.type if self.index is None else f"{self.type}:{self.index}"
 
     def __repr__(self):
-        return f"device(type='{self.type}')" if self.index is None else f"device(type='{self.type}', index={self.index})"
+        if self.index is None:
+            return f"device(type='{self.type}')"
+        return f"device(type='{self.type}', index={self.index})"
 
     def __eq__(self, other):
         if isinstance(other, str):
@@ -215,7 +218,8 @@ def resolve(dev) -> device:
     idx = 0 if d.index is None else d.index
     n = be.device_count()
     if idx >= n:
-        raise RuntimeError(f"device {str(d)!r} is not available: this machine has {n} CUDA device(s) (cuda:0..cuda:{n - 1})")
+        raise RuntimeError(f"device {str(d)!r} is not available: this machine has {n} CUDA device(s) "
+                           f"(cuda:0..cuda:{n - 1})")
     return _cuda_device(idx)
 
 

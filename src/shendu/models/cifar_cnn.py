@@ -13,7 +13,8 @@ class CifarCNN(nn.Module):
 
     def __init__(self, num_classes=10, in_channels=3, input_size=24, channels=64):
         super().__init__()
-        s = -(-(-(-input_size // 2)) // 2)  # two 'same' stride-2 pools: ceil(ceil(n/2)/2)
+        half = -(-input_size // 2)  # two 'same' stride-2 pools: ceil(ceil(n/2)/2)
+        s = -(-half // 2)
         self.features = nn.Sequential(
             nn.Conv2d(in_channels, channels, 5, padding="same", bias=False), nn.BatchNorm2d(channels, momentum=0.01),
             nn.ReLU(), nn.MaxPool2d(3, 2, padding="same"),
@@ -27,7 +28,7 @@ class CifarCNN(nn.Module):
         for m in self.features:
             if isinstance(m, nn.Conv2d):
                 init.trunc_normal_(m.weight, std=5e-2)
-        for i, m in enumerate(self.classifier):
+        for m in self.classifier:
             if isinstance(m, nn.Linear):
                 init.trunc_normal_(m.weight, std=0.04)
                 if m.out_features != num_classes:

@@ -24,7 +24,8 @@ class VGG(nn.Module):
             c = v
         self.features = nn.Sequential(*layers)
         self.pool = nn.GlobalAvgPool2d()
-        self.classifier = nn.Sequential(nn.Linear(c, hidden), nn.ReLU(), nn.Dropout(dropout), nn.Linear(hidden, num_classes))
+        self.classifier = nn.Sequential(nn.Linear(c, hidden), nn.ReLU(), nn.Dropout(dropout),
+                                        nn.Linear(hidden, num_classes))
 
     def forward(self, x):
         return self.classifier(self.pool(self.features(x)))

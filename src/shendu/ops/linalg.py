@@ -76,30 +76,39 @@ class MatMul(Function):
         xp = self.xp
         a, b = self.inputs[0]._data, self.inputs[1]._data
         na, nb = self.needs_input_grad
-        if a.ndim == 2 and b.ndim == 2:
-            return (_mm(gy, b.T) if na else None, _mm(a.T, gy) if nb else None)
-        ga = gb = None
-        if a.ndim == 1 and b.ndim == 1:
-            return (gy * b if na else None, gy * a if nb else None)
-        if a.ndim == 1:
-            g2 = gy[..., None, :]
-            if na:
-                ga = _st((g2 @ xp.swapaxes(b, -1, -2))[..., 0, :], a.shape)
-            if nb:
-                gb = _st(a[:, None] * g2, b.shape)
-            return ga, gb
-        if b.ndim == 1:
-            g2 = gy[..., :, None]
-            if na:
-                ga = _st(g2 * b, a.shape)
-            if nb:
-                gb = _st((xp.swapaxes(a, -1, -2) @ g2)[..., 0], b.shape)
-            return ga, gb
+        if gy.dtype.itemsize == 2 and (_upcast(gy) or _upcast(a) or _upcast(b)):  # float16 (host)/bfloat16
+            f = np.float32
+            ga, gb = _matmul_grads(xp, a.astype(f), b.astype(f), gy.astype(f), na, nb)
+            return (None if ga is None else ga.astype(a.dtype), None if gb is None else gb.astype(b.dtype))
+        return _matmul_grads(xp, a, b, gy, na, nb)
+
+
+def _matmul_grads(xp, a, b, gy, na, nb):
+    """(grad_a, grad_b) of C = a @ b on arrays (NumPy matmul semantics, broadcast batch dims summed)."""
+    if a.ndim == 2 and b.ndim == 2:
+        return (gy @ b.T if na else None, a.T @ gy if nb else None)
+    ga = gb = None
+    if a.ndim == 1 and b.ndim == 1:
+        return (gy * b if na else None, gy * a if nb else None)
+    if a.ndim == 1:
+        g2 = gy[..., None, :]
         if na:
-            ga = _st(gy @ xp.swapaxes(b, -1, -2), a.shape)
+            ga = _st((g2 @ xp.swapaxes(b, -1, -2))[..., 0, :], a.shape)
         if nb:
-            gb = _st(xp.swapaxes(a, -1, -2) @ gy, b.shape)
+            gb = _st(a[:, None] * g2, b.shape)
         return ga, gb
+    if b.ndim == 1:
+        g2 = gy[..., :, None]
+        if na:
+            ga = _st(g2 * b, a.shape)
+        if nb:
+            gb = _st((xp.swapaxes(a, -1, -2) @ g2)[..., 0], b.shape)
+        return ga, gb
+    if na:
+        ga = _st(gy @ xp.swapaxes(b, -1, -2), a.shape)
+    if nb:
+        gb = _st(xp.swapaxes(a, -1, -2) @ gy, b.shape)
+    return ga, gb
 
 
 def matmul(a, b):

@@ -5,9 +5,9 @@ H comes from double back-propagation. solver="direct" forms H (n Hessian-vector 
 a few thousand parameters) and solves with Cholesky (no explicit inverse); if H + alpha I is not positive
 definite (a saddle or a non-convex point) alpha is raised to 1.1 |lambda_min(H)| + max(alpha, 1e-8 max|H|) for
 that step, so the step always descends (``ensure_descent=False`` turns that off: the pure, undamped Newton step
-of 8.27, which jumps to any critical point, saddles included, textbook 8.2.3). solver="cg" (Newton-CG, Hessian-free) solves the system by linear CG
-with Hessian-vector products only (stops at negative curvature). ``step(closure)``: the closure returns the
-loss *without* calling backward (Newton differentiates it twice itself).
+of 8.27, which jumps to any critical point, saddles included, textbook 8.2.3). solver="cg" (Newton-CG,
+Hessian-free) solves the system by linear CG with Hessian-vector products only (stops at negative curvature).
+``step(closure)``: the closure returns the loss *without* calling backward (Newton differentiates it twice itself).
 """
 from __future__ import annotations
 

@@ -24,6 +24,7 @@ from __future__ import annotations
 import numpy as np
 
 from ...autograd.function import Function
+from ...autograd.grad_mode import is_grad_enabled
 from ...autograd.tensor import Tensor, _wrap
 from ...backend import device_of, to_device, to_host
 
@@ -101,8 +102,8 @@ def _shift(a, k, xp, fill):
     return xp.concatenate([a[:, -k:], pad], 1)
 
 
-def _forward_backward(lp, lab, xp):
-    """(nll (N,), gamma (T, N, S) = log posterior of being at s at t, or None) computed on lp's device."""
+def _forward_backward(lp, lab, xp, with_beta=True):
+    """(nll (N,), gamma (T, N, S) = log(alpha beta / y), or None without beta, extended labels) on lp's device."""
     T, N, C = lp.shape
     dev = device_of(lp)
     S = lab.S
@@ -132,6 +133,8 @@ def _forward_backward(lp, lab, xp):
     end2 = xp.where(sl >= 2, end2, neg)
     logp = xp.logaddexp(end1, end2)
     logp = xp.where(il > 0, logp, xp.where(_tl_zero(lab, dev, xp), 0.0, neg).astype(lp.dtype))
+    if not with_beta:
+        return -logp, None, ext
     # beta, started at each sample's own last frame
     beta = xp.full((T, N, S), _NEG, dtype=lp.dtype)
     at_end = (s_idx == (sl - 1)[:, None]) | (s_idx == (sl - 2)[:, None])
@@ -184,18 +187,20 @@ class _CTCGrad(Function):
 class _CTCLoss(Function):
     """Per-sample CTC negative log-likelihood (N,) of log_probs (T, N, C)."""
 
-    def __init__(self, lab, blank, zero_infinity):
-        self.lab, self.blank, self.zero_infinity = lab, blank, zero_infinity
+    def __init__(self, lab, blank, zero_infinity, need_grad=True):
+        self.lab, self.blank, self.zero_infinity, self.need_grad = lab, blank, zero_infinity, need_grad
 
     def forward(self, lp):
         xp = self.xp
-        nll, gamma, ext = _forward_backward(lp, self.lab, xp)
-        g = _grad_from_gamma(gamma, nll, ext, lp.shape[2], xp, lp.dtype)
+        nll, gamma, ext = _forward_backward(lp, self.lab, xp, with_beta=self.need_grad)
+        inf = ~xp.isfinite(nll)
+        if self.need_grad:  # the gradient comes from the same alpha-beta pass; kept for backward
+            g = _grad_from_gamma(gamma, nll, ext, lp.shape[2], xp, lp.dtype)
+            if self.zero_infinity:
+                g = xp.where(inf[None, :, None], 0.0, g).astype(lp.dtype)
+            self.saved = (g,)
         if self.zero_infinity:
-            inf = ~xp.isfinite(nll)
-            nll = xp.where(inf, 0.0, nll).astype(lp.dtype)
-            g = xp.where(inf[None, :, None], 0.0, g).astype(lp.dtype)
-        self.saved = (g,)
+            nll = xp.where(inf, 0.0, nll)
         return nll.astype(lp.dtype)
 
     def backward(self, gy):
@@ -223,7 +228,8 @@ def ctc_loss(log_probs, targets, input_lengths, target_lengths, blank=0, reducti
         raise ValueError(f"ctc_loss: log_probs must be (T, N, C) or (T, C), got {tuple(log_probs.shape)}")
     T, N, C = log_probs.shape
     lab = _Labels(targets, input_lengths, target_lengths, N, T, C, int(blank))
-    losses = _CTCLoss(lab, int(blank), bool(zero_infinity))(log_probs)
+    need = log_probs.requires_grad and is_grad_enabled()
+    losses = _CTCLoss(lab, int(blank), bool(zero_infinity), need)(log_probs)
     if reduction == "none":
         return losses[0] if unbatched else losses
     if reduction == "sum":
