@@ -91,3 +91,44 @@ def test_reference_bptt_matches_finite_differences(mode):
         e[idx] = 1e-6
         fd = (loss(w[1] + e) - loss(w[1] - e)) / 2e-6
         assert abs(fd - g[idx]) < 1e-7 * max(1.0, abs(fd))
+
+
+@pytest.mark.parametrize("fused", [True, False])
+def test_elman_rnn_matches_reference_bptt(fused):
+    rng = np.random.default_rng(4)
+    T, B, I, H = 6, 3, 4, 5
+    layer = nn.RNN(I, H, dtype="float64", fused=fused)
+    x, h0 = rng.standard_normal((T, B, I)), rng.standard_normal((B, H))
+    dys, dh = rng.standard_normal((T, B, H)), rng.standard_normal((B, H))
+    xt, h0t = sd.tensor(x, requires_grad=True), sd.tensor(h0, requires_grad=True)
+    y, hT = layer(xt, h0t.unsqueeze(0))
+    ((y * sd.tensor(dys)).sum() + (hT[0] * sd.tensor(dh)).sum()).backward()
+    P = {n: layer._parameters[n + "_l0"] for n in ("weight_ih", "weight_hh", "bias_ih", "bias_hh")}
+    w = {n: p.numpy() for n, p in P.items()}
+    ys, h, caches = R.rnn_forward(x, h0, w["weight_ih"], w["weight_hh"], w["bias_ih"], w["bias_hh"])
+    ref = R.rnn_bptt(dys, dh, ys, caches, w["weight_ih"], w["weight_hh"])
+    np.testing.assert_allclose(y.numpy(), ys, rtol=1e-10, atol=1e-12)
+    np.testing.assert_allclose(xt.grad.numpy(), ref["dxs"], rtol=1e-9, atol=1e-11)
+    np.testing.assert_allclose(h0t.grad.numpy(), ref["dh0"], rtol=1e-9, atol=1e-11)
+    for n in ("weight_ih", "weight_hh", "bias_ih", "bias_hh"):
+        np.testing.assert_allclose(P[n].grad.numpy(), ref["d" + n.replace("weight", "w").replace("bias", "b")],
+                                   rtol=1e-9, atol=1e-11)
+
+
+def test_textbook_bptt_worked_vector():
+    """Notes W10.2 (eqs. 10.17-10.28): the hidden states, L = 3.61904748 and all five gradients."""
+    W = np.array([[0.5, -0.3], [0.2, 0.4]])
+    U = np.array([[1.0], [-1.0]])
+    V = np.array([[1.0, -1.0], [0.5, 0.5], [-0.2, 0.3]])
+    b, c = np.array([0.1, -0.1]), np.array([0.0, 0.1, -0.1])
+    x, y = np.array([[1.0], [-0.5], [2.0]]), [0, 2, 1]
+    L, hs, g = R.rnn_textbook_example(x, y, W, U, V, b, c, np.zeros(2))
+    np.testing.assert_allclose(hs, [[0.80049902, -0.80049902], [0.23587279, 0.23540148],
+                                    [0.97308399, -0.96098782]], rtol=1e-7)
+    assert abs(L - 3.61904748) < 1e-7
+    np.testing.assert_allclose(g["dW"], [[0.49301148, -0.48407003], [-0.28670956, 0.24267792]], rtol=1e-7)
+    np.testing.assert_allclose(g["dU"], [[-0.25029336], [-0.00307891]], rtol=1e-6)
+    np.testing.assert_allclose(g["dV"], [[0.64937276, -0.49785143], [-0.61523666, 0.80293613],
+                                         [-0.03413611, -0.3050847]], rtol=1e-7)
+    np.testing.assert_allclose(g["db"], [0.64616822, -0.40559799], rtol=1e-7)
+    np.testing.assert_allclose(g["dc"], [0.84973691, -0.28419892, -0.56553799], rtol=1e-7)

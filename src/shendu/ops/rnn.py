@@ -332,7 +332,8 @@ class GRUSeq(_SeqBase):
 
 class ElmanSeq(_SeqBase):
     """Elman RNN h_t = act(xproj_t + W_hh h_{t-1}) over a sequence (textbook 10.2, eq. 10.8-10.9);
-    xproj (T,B,H) includes both biases; act is 'tanh' or 'relu'. Outputs y, h_T."""
+    xproj (T,B,H) includes both biases; act is 'tanh' or 'relu'. Outputs y, h_T.
+    Reference: shendu.reference.rnn.rnn_forward / rnn_bptt."""
 
     def __init__(self, mask=None, reverse=False, nonlinearity="tanh"):
         super().__init__(mask, reverse)

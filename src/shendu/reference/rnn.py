@@ -1,5 +1,6 @@
-"""LSTM and GRU steps as the gate equations of textbook 10.10, and back-propagation through time by hand
-(textbook 10.2.2). Reference for shendu.ops.rnn (LSTMSeq, GRUSeq) and nn.LSTM / nn.GRU.
+"""The RNN of eq. 10.8, LSTM and GRU steps as the gate equations of textbook 10.10, and back-propagation
+through time by hand (textbook 10.2.2, eqs. 10.17-10.28). Reference for shendu.ops.rnn (ElmanSeq, LSTMSeq,
+GRUSeq) and nn.RNN / nn.LSTM / nn.GRU.
 
 PyTorch weight layout and gate order: W_ih (G*H, in), W_hh (G*H, H), b_ih, b_hh (G*H,);
 LSTM gates (i, f, g, o), GRU gates (r, z, n). Sequences are (T, B, in); states (B, H).
@@ -21,6 +22,64 @@ import numpy as np
 
 def sigmoid(a):
     return 1.0 / (1.0 + np.exp(-a))
+
+
+def rnn_textbook_example(x, y, W, U, V, b, c, h0):
+    """The RNN of eq. 10.8 with a softmax output and NLL loss, and its gradients by eqs. 10.17-10.28, in the
+    book's notation (one sequence, column vectors): a_t = b + W h_{t-1} + U x_t, h_t = tanh(a_t),
+    o_t = c + V h_t, L = sum_t -log softmax(o_t)[y_t]. x (T, in), y (T,) class indices.
+    Returns (L, hs (T, H), dict of dW, dU, dV, db, dc)."""
+    T = len(y)
+    hs, yhat, h, L = [], [], h0, 0.0
+    for t in range(T):  # forward, eq. 10.8-10.11
+        h = np.tanh(b + W @ h + U @ x[t])
+        o = c + V @ h
+        p = np.exp(o - o.max())
+        p /= p.sum()
+        L -= np.log(p[y[t]])
+        hs.append(h)
+        yhat.append(p)
+    dW, dU, dV, db, dc = (np.zeros_like(a) for a in (W, U, V, b, c))
+    dh_next = np.zeros_like(h0)  # (diag(1 - h_{t+1}^2) grad_{h_{t+1}} L), zero after the last step
+    for t in reversed(range(T)):
+        do = yhat[t].copy()
+        do[y[t]] -= 1.0  # eq. 10.18
+        dh = V.T @ do + W.T @ dh_next  # eqs. 10.19 and 10.21
+        da = (1.0 - hs[t] ** 2) * dh  # diag(1 - h_t^2) grad_{h_t} L
+        h_prev = hs[t - 1] if t > 0 else h0
+        dW += np.outer(da, h_prev)  # eq. 10.22-10.23
+        dU += np.outer(da, x[t])  # eq. 10.24-10.25
+        dV += np.outer(do, hs[t])  # eq. 10.26
+        db += da  # eq. 10.27
+        dc += do  # eq. 10.28
+        dh_next = da
+    return L, np.array(hs), dict(dW=dW, dU=dU, dV=dV, db=db, dc=dc)
+
+
+def rnn_forward(xs, h0, w_ih, w_hh, b_ih, b_hh):
+    """Elman RNN (eq. 10.8, PyTorch layout) over xs (T, B, in): h' = tanh(x W_ih^T + b_ih + h W_hh^T + b_hh).
+    Returns ys (T, B, H), h_T and the caches."""
+    h, ys, caches = h0, [], []
+    for t in range(xs.shape[0]):
+        caches.append((xs[t], h))
+        h = np.tanh(xs[t] @ w_ih.T + b_ih + h @ w_hh.T + b_hh)
+        ys.append(h)
+    return np.stack(ys), h, caches
+
+
+def rnn_bptt(dys, dhT, ys, caches, w_ih, w_hh):
+    """BPTT for rnn_forward (eqs. 10.21-10.27 with a gradient dys on every h_t): -> dict of dxs, dh0, dw_ih,
+    dw_hh, db_ih, db_hh."""
+    dw_ih, dw_hh, db = np.zeros_like(w_ih), np.zeros_like(w_hh), np.zeros(w_ih.shape[0], dtype=w_ih.dtype)
+    dh, dxs = dhT, [None] * len(caches)
+    for t in reversed(range(len(caches))):
+        x, h_prev = caches[t]
+        da = (1.0 - ys[t] ** 2) * (dys[t] + dh)
+        dw_ih += da.T @ x
+        dw_hh += da.T @ h_prev
+        db += da.sum(axis=0)
+        dxs[t], dh = da @ w_ih, da @ w_hh
+    return dict(dxs=np.stack(dxs), dh0=dh, dw_ih=dw_ih, dw_hh=dw_hh, db_ih=db, db_hh=db.copy())
 
 
 def lstm_step(x, h, c, w_ih, w_hh, b_ih, b_hh):
