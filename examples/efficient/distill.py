@@ -15,8 +15,6 @@ from __future__ import annotations
 import argparse
 import copy
 
-import numpy as np
-
 import shendu as sd
 from shendu import compress, nn
 from shendu.data.datasets import load_digits

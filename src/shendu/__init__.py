@@ -32,7 +32,7 @@ float = float32  # noqa: A001  (torch.float)
 double = float64
 long = int64
 half = float16
-from .backend.lowp import bfloat16  # noqa: E402  (ml_dtypes bfloat16 on the CPU, textbook 12.1.6)
+from .backend.lowp import bfloat16  # noqa: E402,F401  (ml_dtypes bfloat16 on the CPU, textbook 12.1.6)
 int16 = _np.dtype(_np.int16)
 bool = bool_  # noqa: A001  (torch.bool)
 

@@ -177,7 +177,8 @@ def test_high_recall_first_stage_never_rejects_positives():
     thr = sd.nn.recall_threshold(s1, x, yn, recall=1.0)
     first = s1(x).sigmoid().numpy().ravel() >= thr
     assert first[yn == 1].all() and first.mean() < 0.5
-    cas = sd.nn.Cascade([(s1, thr), (sd.nn.Sequential(_stage([0.0, 50.0], -50.0)), 0.5), (_stage([50.0, 0.0], -50.0), 0.5)])
+    cas = sd.nn.Cascade([(s1, thr), (sd.nn.Sequential(_stage([0.0, 50.0], -50.0)), 0.5),
+                         (_stage([50.0, 0.0], -50.0), 0.5)])
     out = cas(x).numpy()
     assert out[yn == 1].all()
     np.testing.assert_array_equal(out, yn.astype(bool))
@@ -227,6 +228,11 @@ def test_conditional_block_eval_computes_only_kept_blocks_and_equals_masked_dens
     np.testing.assert_allclose(y, dense, rtol=1e-5, atol=1e-6)
     assert cbd.last_active == pytest.approx(keep.mean())
     assert keep[:, 0].all() and not keep[:, 1].any()
+    c64 = sd.nn.ConditionalBlockDropout(5, 12, 4, dtype=np.float64).eval()  # the sparse path is differentiable
+    c64.policy.bias.data = sd.tensor([3.0, -3.0, 0.5, -0.5], dtype=np.float64)
+    x64 = sd.tensor(np.random.default_rng(4).normal(size=(6, 5)), requires_grad=True)
+    assert gradcheck(lambda a: c64(a), [x64], eps=1e-6, atol=1e-6)
+    assert gradcheck(lambda w: c64(x64.detach()), [c64.layer.weight], eps=1e-6, atol=1e-6)
 
 
 def test_dynamic_example_quick_figures():

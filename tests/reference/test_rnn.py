@@ -127,8 +127,8 @@ def test_textbook_bptt_worked_vector():
                                     [0.97308399, -0.96098782]], rtol=1e-7)
     assert abs(L - 3.61904748) < 1e-7
     np.testing.assert_allclose(g["dW"], [[0.49301148, -0.48407003], [-0.28670956, 0.24267792]], rtol=1e-7)
-    np.testing.assert_allclose(g["dU"], [[-0.25029336], [-0.00307891]], rtol=1e-6)
+    np.testing.assert_allclose(g["dU"], [[-0.25029336], [-0.00307891]], atol=1e-8)
     np.testing.assert_allclose(g["dV"], [[0.64937276, -0.49785143], [-0.61523666, 0.80293613],
-                                         [-0.03413611, -0.3050847]], rtol=1e-7)
+                                         [-0.03413611, -0.3050847]], atol=1e-8)
     np.testing.assert_allclose(g["db"], [0.64616822, -0.40559799], rtol=1e-7)
     np.testing.assert_allclose(g["dc"], [0.84973691, -0.28419892, -0.56553799], rtol=1e-7)

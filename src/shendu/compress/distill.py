@@ -16,6 +16,7 @@ import numpy as np
 
 from ..autograd import no_grad
 from ..autograd.tensor import Tensor, tensor
+from ..backend import to_host
 from ..nn.functional import cross_entropy, log_softmax, mse_loss
 from ..nn.module import Module
 
@@ -100,7 +101,7 @@ def corrupt_sampler(x, noise_std: float = 0.1, mask_prob: float = 0.0, clip=None
     and masking noise (each input set to 0 with ``mask_prob``), optionally clipped to ``clip=(lo, hi)``
     (textbook 12.1.4: corrupt training examples to sample near the test distribution). The batch is made on
     ``device`` (default: the default device); the noise is drawn on the host (this is data preparation)."""
-    base = np.asarray(x.numpy() if isinstance(x, Tensor) else x)
+    base = to_host(x._data) if isinstance(x, Tensor) else (to_host(x) if hasattr(x, "shape") else np.asarray(x))
     if base.ndim < 2 or len(base) == 0:
         raise ValueError(f"corrupt_sampler: expected a non-empty (N, ...) array, got shape {base.shape}")
     rng = np.random.default_rng(seed)

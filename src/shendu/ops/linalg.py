@@ -27,7 +27,8 @@ def _upcast(a) -> bool:
 def _mm(a, b):
     """a @ b; float16 (host) / bfloat16 compute in float32 and round back (as float32 accumulation on a GPU)."""
     if _upcast(a) or _upcast(b):
-        out = a.dtype if a.dtype == b.dtype else np.result_type(np.float32, *(d for d in (a.dtype, b.dtype) if d.kind == "f"))
+        fl = [d for d in (a.dtype, b.dtype) if d.kind == "f"]
+        out = a.dtype if a.dtype == b.dtype else np.result_type(np.float32, *fl)
         return (a.astype(np.float32) @ b.astype(np.float32)).astype(out)
     return a @ b
 

@@ -57,7 +57,7 @@ def softmax(x, dim=-1, *, axis=None):
     """Softmax along ``dim`` (default the last)."""
     d = axis if axis is not None else dim
     d = norm_dim(d, x.ndim, "softmax")
-    if AUTOCAST.dtype is not None and AUTOCAST.device_type == "cuda":  # autocast("cuda"): softmax in float32 (torch's lists)
+    if AUTOCAST.dtype is not None and AUTOCAST.device_type == "cuda":  # autocast("cuda"): float32, as torch
         (x,) = to_fp32(x)
     return Softmax(d if x.ndim else None)(x)
 
@@ -66,6 +66,6 @@ def log_softmax(x, dim=-1, *, axis=None):
     """Log-softmax along ``dim`` (default the last), without overflow or log(0)."""
     d = axis if axis is not None else dim
     d = norm_dim(d, x.ndim, "log_softmax")
-    if AUTOCAST.dtype is not None and AUTOCAST.device_type == "cuda":  # autocast("cuda"): log_softmax in float32 (torch's lists)
+    if AUTOCAST.dtype is not None and AUTOCAST.device_type == "cuda":  # autocast("cuda"): float32, as torch
         (x,) = to_fp32(x)
     return LogSoftmax(d if x.ndim else None)(x)

@@ -16,7 +16,7 @@ the returned gradients are themselves differentiable (tested with a Hessian-vect
 from __future__ import annotations
 
 from ..autograd import enable_grad, no_grad
-from ..autograd.engine import backward as _backward, grad as _grad
+from ..autograd.engine import grad as _grad
 from ..autograd.function import Function
 from ..autograd.tensor import Tensor, _wrap
 from ..backend import CPU, device_of, get_generator, get_rng_state, set_rng_state
@@ -138,7 +138,8 @@ class _Checkpoint(Function):
             return [None] * len(self.inputs)
         outs_, gys_ = [o for o, _ in pairs], [g for _, g in pairs]
         others = _other_leaves(outs_, {id(t) for t in targets})
-        got = _grad(outs_, targets + others, gys_, create_graph=create_graph, allow_unused=True) if targets + others else ()
+        wrt = targets + others
+        got = _grad(outs_, wrt, gys_, create_graph=create_graph, allow_unused=True) if wrt else ()
         for x, g in zip(others, got[len(targets):]):  # closure leaves: accumulate, as a reentrant checkpoint
             if g is not None:
                 x.grad = g.detach() if x.grad is None else x.grad + g.detach()

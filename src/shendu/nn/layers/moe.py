@@ -19,7 +19,7 @@ import numpy as np
 
 from ...autograd import no_grad
 from ...autograd.tensor import Tensor, _wrap
-from ...backend import generator_for, namespace_of
+from ...backend import generator_for, namespace_of, to_host
 from ...ops import index_add, index_select, log, sigmoid, softmax, stack, zeros
 from ..containers import ModuleList
 from ..module import Module
@@ -206,8 +206,9 @@ def recall_threshold(model, x, y, recall: float = 0.99, positive_class: int = 1,
         raise ValueError(f"recall_threshold: recall must lie in (0, 1], got {recall}")
     score_fn = score_fn or (lambda out: _default_score(out, positive_class))
     with no_grad():
-        s = score_fn(model(x)).numpy()
-    pos = np.sort(s[np.asarray(y.numpy() if isinstance(y, Tensor) else y) == positive_class])
+        s = to_host(score_fn(model(x))._data)  # host-side statistics (a threshold is a Python float)
+    yh = to_host(y._data) if isinstance(y, Tensor) else (to_host(y) if hasattr(y, "shape") else np.asarray(y))
+    pos = np.sort(s[yh == positive_class])
     if pos.size == 0:
         raise ValueError("recall_threshold: no positive examples")
     drop = int(np.floor((1.0 - recall) * pos.size + 1e-9))

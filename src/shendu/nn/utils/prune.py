@@ -102,7 +102,8 @@ def l1_unstructured(module, name: str, amount, importance_scores=None):
     orig, mask = _current(module, name, "l1_unstructured")
     scores = orig._data if importance_scores is None else importance_scores._data
     if tuple(scores.shape) != tuple(orig.shape):
-        raise ValueError(f"l1_unstructured: importance_scores shape {tuple(scores.shape)} != parameter shape {tuple(orig.shape)}")
+        raise ValueError(f"l1_unstructured: importance_scores shape {tuple(scores.shape)} != parameter shape "
+                         f"{tuple(orig.shape)}")
     left = orig._data.size if mask is None else int((mask > 0).sum())
     k = _n_to_prune(amount, left, "l1_unstructured")
     return _apply_mask(module, name, _prune_smallest(namespace_of(scores).abs(scores), mask, k))
@@ -152,8 +153,8 @@ def global_unstructured(parameters, pruning_method=L1Unstructured, importance_sc
     origs, masks = zip(*[_current(m, n, "global_unstructured") for m, n in params])
     xp = namespace_of(origs[0]._data)
     if pruning_method is L1Unstructured:
-        scores = [xp.abs((importance_scores or {}).get((m, n), o)._data if importance_scores else o._data)
-                  for (m, n), o in zip(params, origs)]
+        given = importance_scores or {}  # {(module, name): tensor}, as PyTorch
+        scores = [xp.abs(given.get((m, n), o)._data) for (m, n), o in zip(params, origs)]
     else:
         scores = [generator_for(o._data).random(o.shape, dtype=np.float64) for o in origs]
     flat = xp.concatenate([s.reshape(-1).astype(np.float64) for s in scores])
@@ -171,7 +172,9 @@ def global_unstructured(parameters, pruning_method=L1Unstructured, importance_sc
 def identity(module, name: str):
     """Install an all-ones mask (pruned form, nothing pruned)."""
     orig, mask = _current(module, name, "identity")
-    return _apply_mask(module, name, namespace_of(orig._data).ones(orig.shape, dtype=orig._data.dtype) if mask is None else mask)
+    if mask is None:
+        mask = namespace_of(orig._data).ones(orig.shape, dtype=orig._data.dtype)
+    return _apply_mask(module, name, mask)
 
 
 def remove(module, name: str):
