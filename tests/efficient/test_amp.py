@@ -94,8 +94,9 @@ def test_layers_in_low_precision_match_float32_within_its_precision(dt):
 
 def test_bfloat16_model_trains_through_module_to():
     sd.manual_seed(0)
-    m = sd.nn.Sequential(sd.nn.Linear(4, 8), sd.nn.Tanh(), sd.nn.Linear(8, 1)).to(sd.bfloat16)
+    m = sd.nn.Sequential(sd.nn.Linear(4, 8), sd.nn.Tanh(), sd.nn.Linear(8, 1)).bfloat16()
     assert all(p.dtype == sd.bfloat16 for p in m.parameters())
+    assert all(p.dtype == np.float16 for p in sd.nn.Linear(2, 2).half().parameters())
     x = sd.randn(64, 4).bfloat16()
     y = (x.float() @ sd.tensor([[1.0], [-2.0], [0.5], [0.0]])).bfloat16()
     opt = sd.optim.SGD(m.parameters(), lr=0.05)

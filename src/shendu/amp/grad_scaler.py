@@ -8,6 +8,8 @@ from __future__ import annotations
 
 import enum
 
+import numpy as np
+
 from ..backend import namespace_of
 from ..backend.lowp import LOW_PRECISION
 
@@ -91,7 +93,10 @@ class GradScaler:
         for p in _params(optimizer):
             g = p.grad._data
             xp = namespace_of(g)
-            g *= g.dtype.type(inv) if hasattr(g.dtype, "type") else inv
+            if g.dtype.itemsize == 2:  # float16/bfloat16 gradients (no float32 master): unscale in float32
+                g[...] = (g.astype(np.float32) * np.float32(inv)).astype(g.dtype)
+            else:
+                g *= g.dtype.type(inv)
             if not found and not bool(xp.isfinite(g).all()):
                 found = True
         st["found_inf"] = found

@@ -270,6 +270,14 @@ class Module:
     def float(self):
         return self.to(np.float32)
 
+    def half(self):
+        """Floating parameters and buffers to float16 (torch's Module.half)."""
+        return self.to(np.float16)
+
+    def bfloat16(self):
+        """Floating parameters and buffers to bfloat16 (ml_dtypes on the CPU; torch's Module.bfloat16)."""
+        return self.to(_BF16)
+
     # --- state dict -------------------------------------------------------------------------
     def state_dict(self, prefix: str = "") -> "OrderedDict[str, Tensor]":
         """Parameters and persistent buffers by dotted name (tensors share memory with the model)."""

@@ -1,5 +1,5 @@
 """Optional compiled CPU kernels (numba ``njit``, cache=True) for hot loops the NumPy path does as many passes
-over memory (issue 20): today 2-D max pooling forward (max + arg-max in one pass) and its backward scatter.
+over memory (issue 20): today the backward scatter of 2-D max pooling.
 
 The NumPy kernels in ``shendu.ops`` stay the reference and the fallback: a compiled kernel is used only when
 numba imports, ``SHENDU_NUMBA`` is not "0", and every array is a host NumPy array of float32/float64 (CuPy and
