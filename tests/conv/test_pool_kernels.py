@@ -1,4 +1,5 @@
-"""The compiled (numba) max-pooling backward against the NumPy reference path (issue 20).
+"""The compiled (numba, opt-in with SHENDU_NUMBA=1) max-pooling backward against the NumPy reference path
+(issue 20).
 
 The compiled kernel runs only for host NumPy arrays; on the strict stand-in device these tests check that the
 existing path is taken (same values) and that nothing host/device mixes."""
@@ -58,7 +59,8 @@ def test_compiled_backward_matches_numpy_path(case, dtype):
     assert np.abs(gx1).sum() > 0
 
 
-def test_compiled_kernel_used_only_for_host_arrays():
+def test_compiled_kernel_used_only_for_host_arrays(monkeypatch):
+    monkeypatch.setenv("SHENDU_NUMBA", "1")
     x = sd.randn(2, 3, 8, 8, requires_grad=True)
     host = type(x._data) is np.ndarray
     assert _kernels.host_ok(np.zeros(3, np.float32)) and not _kernels.host_ok(np.zeros(3, np.float16))
@@ -71,6 +73,10 @@ def test_compiled_kernel_used_only_for_host_arrays():
         assert _kernels.pool_kernels() is not None
 
 
-def test_disabled_by_environment(monkeypatch):
+def test_opt_in_by_environment(monkeypatch):
+    monkeypatch.delenv("SHENDU_NUMBA", raising=False)
+    assert _kernels.pool_kernels() is None  # off by default (memory and cold-start cost, see ops/_kernels)
     monkeypatch.setenv("SHENDU_NUMBA", "0")
     assert _kernels.pool_kernels() is None
+    monkeypatch.setenv("SHENDU_NUMBA", "1")
+    assert _kernels.pool_kernels() is not None

@@ -58,3 +58,6 @@ from .layers.multitask import MultiTask  # noqa: F401,E402  (issue 14)
 from .layers.fast_dropout import FastDropoutLinear  # noqa: F401,E402  (issue 14)
 from . import parallel  # noqa: F401,E402  (issue 17: DistributedDataParallel)
 from .layers.moe import Cascade, ConditionalBlockDropout, MixtureOfExperts, recall_threshold  # noqa: F401,E402  (issue 18)
+from .layers.cnn_extras import (  # noqa: F401,E402  (hcovB: chapter-9 extras)
+    AdaptiveMaxPool2d, CrossChannelPool2d, DistanceWeightedAvgPool2d, LearnedPool2d, UntiedBiasConv2d,
+)

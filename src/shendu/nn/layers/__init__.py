@@ -36,3 +36,7 @@ from .noise import DropConnect, DropConnectLinear, GaussianDropout, GaussianNois
 from .tied import TiedLinear  # noqa: F401,E402  (issue 14)
 from .multitask import MultiTask  # noqa: F401,E402  (issue 14)
 from .fast_dropout import FastDropoutLinear  # noqa: F401,E402  (issue 14)
+from .cnn_extras import (  # noqa: F401,E402  (hcovB: chapter-9 extras)
+    AdaptiveMaxPool2d, CrossChannelPool2d, DistanceWeightedAvgPool2d, LearnedPool2d, UntiedBiasConv2d,
+    adaptive_max_pool2d, conv_matrix, distance_weighted_avg_pool2d,
+)
