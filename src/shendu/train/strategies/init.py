@@ -27,9 +27,9 @@ def init_output_bias(linear, class_counts, zero_weights: bool = False):
                          f"positive class counts, got counts of shape {c.shape} (min {c.min() if c.size else None})")
     b = np.log(c / c.sum()).astype(linear.bias.dtype)
     with no_grad():
-        linear.bias._data = to_device(b, device_of(linear.bias._data))
+        linear.bias.copy_(to_device(b, device_of(linear.bias._data)))
         if zero_weights:
-            linear.weight._data = linear.weight._data * 0
+            linear.weight.zero_()
     return linear
 
 
@@ -56,7 +56,7 @@ def lsuv_init(model, x, tol: float = 0.05, max_iter: int = 10, orthogonal: bool 
                     v = float(out["y"].var().item())
                     if abs(v - 1.0) < tol or v <= 0:
                         break
-                    layer.weight._data = layer.weight._data / float(np.sqrt(v))
+                    layer.weight /= float(np.sqrt(v))  # in place (no_grad): optimizers keep their references
                 model(x)
                 variances.append(float(out["y"].var().item()))
             finally:
