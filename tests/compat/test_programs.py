@@ -38,9 +38,9 @@ def test_dataloader_training_loop_learns_blobs():
 
 @pytest.mark.slow
 def test_mnist_style_cnn_learns_generated_digits():
-    g = _run("mnist_cnn.py", "--epochs", "2")
-    (loss1, _), (loss2, acc2) = g["history"]
-    assert loss2 < loss1 and loss2 < 0.8 and acc2 > 0.85  # chance: 0.1
+    g = _run("mnist_cnn.py", "--epochs", "3")  # 2 epochs of 640 examples end between 0.44 and 0.97 by seed and device
+    (loss1, _), *_, (loss3, acc3) = g["history"]
+    assert loss3 < loss1 and loss3 < 0.8 and acc3 > 0.85  # chance: 0.1
 
 
 @pytest.mark.slow
