@@ -32,7 +32,7 @@ from collections import OrderedDict
 
 import numpy as np
 
-from .backend import CPU, device, is_host, resolve, to_device, to_host
+from .backend import CPU, device, is_array, resolve, to_device, to_host
 
 __all__ = ["save", "load", "CheckpointError", "atomic_write_bytes"]
 
@@ -58,11 +58,6 @@ def _is_tensor(x):
     from .autograd.tensor import Tensor
 
     return isinstance(x, Tensor)
-
-
-def _is_device_array(x):
-    """An array on a device (a CuPy array; arrays of the strict stand-in), not a host array or scalar."""
-    return hasattr(x, "shape") and hasattr(x, "dtype") and not isinstance(x, np.generic) and not is_host(x)
 
 
 def _storable(arr, where):
@@ -93,7 +88,7 @@ def _key(k, where):
 
 def _encode(obj, path, tensors, where, depth=0):
     """JSON-able tree for `obj`; arrays go into `tensors` (name -> contiguous little-endian host ndarray)."""
-    if _is_tensor(obj) or isinstance(obj, np.ndarray) or _is_device_array(obj):
+    if _is_tensor(obj) or is_array(obj):
         kind = "tensor" if _is_tensor(obj) else "ndarray"
         arr = _storable(to_host(obj._data if kind == "tensor" else obj), where)  # device arrays: copied to host
         name = path or "tensor"

@@ -1,13 +1,6 @@
-"""Load an example script of examples/regularization as a module (to call its main in-process)."""
-import importlib.util
-from pathlib import Path
+"""Load an example script of examples/regularization as a module: ``load_example(name)``."""
+from functools import partial
 
-ROOT = Path(__file__).resolve().parents[2]
+from .._helpers import load_example as _load_example
 
-
-def load_example(name):
-    path = ROOT / "examples" / "regularization" / f"{name}.py"
-    spec = importlib.util.spec_from_file_location(f"_example_{name}", path)
-    mod = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(mod)
-    return mod
+load_example = partial(_load_example, "regularization")

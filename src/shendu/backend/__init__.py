@@ -12,8 +12,8 @@ import numpy as np
 
 from .device import (  # noqa: F401
     CPU, Backend, backend_of, backend_of_device, common_namespace, cuda_backend, cuda_unavailable_reason, device,
-    device_of, get_default_device, is_host, namespace_of, resolve, set_cuda_backend, set_default_device, to_device,
-    to_host,
+    device_of, get_default_device, is_array, is_host, namespace_of, resolve, set_cuda_backend, set_default_device,
+    to_device, to_device_of, to_host,
 )
 from .random import generator_for, get_generator, get_rng_state, manual_seed, seed, set_rng_state  # noqa: F401
 

@@ -254,6 +254,31 @@ def is_host(arr) -> bool:
     return type(arr) is _ndarray or backend_of(arr) is _CPU_BACKEND
 
 
+def is_array(x) -> bool:
+    """Whether ``x`` is an array, on the host (NumPy) or a device (CuPy, the strict stand-in); NumPy scalars,
+    numbers and Tensors are not. A device array is ``is_array(x) and not is_host(x)``."""
+    return isinstance(x, _ndarray) or (hasattr(x, "shape") and hasattr(x, "dtype") and not isinstance(x, np.generic)
+                                       and not is_host(x))
+
+
+def to_device_of(value, ref, dtype=None, copy=False):
+    """``value`` (a Tensor, a host or device array, a list or a number) as an array on the device of ``ref`` (a
+    Tensor or an array), cast to ``dtype`` if given.
+
+    A host value is cast on the host, then copied over once; an array already there comes back as is unless
+    ``dtype`` differs or ``copy=True`` asks for a new array (then the result never shares memory with ``value``)."""
+    if hasattr(value, "_data") and hasattr(value, "device"):  # a Tensor
+        value = value._data
+    ref = ref._data if hasattr(ref, "_data") and hasattr(ref, "device") else ref
+    dev = device_of(ref)
+    if not hasattr(value, "shape") or (is_host(value) and dev.type != "cpu"):
+        return to_device(np.asarray(value, dtype=dtype), dev)  # a new array: a list's, or a copy across devices
+    moved = to_device(value, dev)
+    if dtype is not None:
+        return moved.astype(dtype, copy=copy and moved is value)
+    return moved.copy() if copy and moved is value else moved
+
+
 # --- the default device (``sd.set_default_device``, as torch.set_default_device) --------------------
 _DEFAULT = [CPU]
 

@@ -19,11 +19,11 @@ def to_numpy(x, name="array"):
     if type(x) is np.ndarray:
         return x
     from ..autograd.tensor import Tensor
-    from ..backend import is_host, to_host
+    from ..backend import is_array, is_host, to_host
 
     if isinstance(x, Tensor):
         return to_host(x._data)
-    if hasattr(x, "shape") and hasattr(x, "dtype") and not isinstance(x, np.generic) and not is_host(x):
+    if is_array(x) and not is_host(x):  # a device array
         return to_host(x)
     if isinstance(x, np.ndarray):
         return x

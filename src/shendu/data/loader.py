@@ -161,6 +161,12 @@ class DataLoader:
     sampler / batch_sampler: iterables of indices / of index lists (torch's ``shendu.utils.data`` samplers),
     exclusive with ``shuffle`` (and batch_sampler with batch_size/drop_last), as in PyTorch.
     generator: an int seed or NumPy Generator for the shuffle (replaces ``seed``).
+    shuffle="once": one permutation drawn at the first epoch and kept for every later one (textbook 8.1.3:
+    shuffling once is enough for huge data sets).
+    Iterable-style data sets (``utils.data.IterableDataset``, or any object with ``__iter__`` and no
+    ``__getitem__``, e.g. a generator): read in their own order and batched as they stream in, each example used
+    once per pass (streaming/online learning, textbook 8.1.3); no shuffle, sampler or workers; ``len`` only when
+    the data set has one.
     num_workers > 0: batches are fetched by that many worker processes (``shendu.data._workers``), each sent
     whole index batches by this process (which keeps the sampler), ``prefetch_factor`` (2) batches ahead per
     worker; ``worker_init_fn(worker_id)`` runs once in each worker, ``get_worker_info()`` describes the worker,
@@ -184,6 +190,15 @@ class DataLoader:
             raise ValueError(f"DataLoader: num_workers option should be non-negative, got {num_workers!r}")
         if worker_init_fn is not None and not callable(worker_init_fn):
             raise TypeError("DataLoader: worker_init_fn must be callable")
+        self._iterable = bool(getattr(dataset, "_iterable_style", False)) or (
+            hasattr(dataset, "__iter__") and not hasattr(dataset, "__getitem__"))
+        if isinstance(shuffle, str):
+            if shuffle != "once":
+                raise ValueError(f"DataLoader: shuffle must be a bool or 'once', got {shuffle!r}")
+        self._shuffle_once, self._once_order = shuffle == "once", None
+        if self._iterable and (shuffle or sampler is not None or batch_sampler is not None or num_workers):
+            raise ValueError("DataLoader: an iterable-style dataset is read in its own order; shuffle, sampler, "
+                             "batch_sampler and num_workers are not supported with it")
         shuffle = bool(shuffle)
         self.sampler, self.batch_sampler, self.num_workers = sampler, batch_sampler, int(num_workers)
         self.pin_memory, self.persistent_workers, self.worker_init_fn = bool(pin_memory), bool(persistent_workers), worker_init_fn
@@ -199,7 +214,7 @@ class DataLoader:
             raise TypeError("DataLoader: collate_fn must be callable")
         if transform is not None and not callable(transform):
             raise TypeError("DataLoader: transform must be callable")
-        if not hasattr(dataset, "__len__") or not hasattr(dataset, "__getitem__"):
+        if not self._iterable and (not hasattr(dataset, "__len__") or not hasattr(dataset, "__getitem__")):
             raise TypeError(f"DataLoader: dataset must define __len__ and __getitem__, got {type(dataset).__name__}")
         self.dataset = dataset
         self.batch_size = int(batch_size)
@@ -223,6 +238,13 @@ class DataLoader:
             raise ValueError(f"DataLoader: prefetch_factor must be >= 1, got {prefetch_factor!r}")
 
     def __len__(self) -> int:
+        if self._iterable:
+            try:
+                n = len(self.dataset)
+            except (TypeError, NotImplementedError):
+                name = type(self.dataset).__name__
+                raise TypeError(f"DataLoader: the iterable dataset {name} has no length") from None
+            return n // self.batch_size if self.drop_last else math.ceil(n / self.batch_size)
         if self.batch_sampler is not None:
             return len(self.batch_sampler)
         n = len(self.dataset) if self.sampler is None else len(self.sampler)
@@ -237,7 +259,12 @@ class DataLoader:
             stop = (len(order) // self.batch_size) * self.batch_size if self.drop_last else len(order)
             return [order[start:start + self.batch_size] for start in range(0, stop, self.batch_size)]
         n = len(self.dataset)
-        order = self._rng.permutation(n) if self.shuffle else np.arange(n)
+        if self._shuffle_once:  # drawn at the first epoch, then kept
+            if self._once_order is None or len(self._once_order) != n:
+                self._once_order = self._rng.permutation(n)
+            order = self._once_order
+        else:
+            order = self._rng.permutation(n) if self.shuffle else np.arange(n)
         stop = (n // self.batch_size) * self.batch_size if self.drop_last else n
         return [order[start:start + self.batch_size] for start in range(0, stop, self.batch_size)]
 
@@ -262,11 +289,32 @@ class DataLoader:
         self._begin_epoch()
         if self.num_workers > 0:
             return self._worker_iter()
-        batches = (self._make_batch(idx) for idx in self._index_batches())
+        if self._iterable:
+            batches = self._stream_batches()
+        else:
+            batches = (self._make_batch(idx) for idx in self._index_batches())
         if self.prefetch == 0:
             return batches
         return _prefetch(batches, self.prefetch)
 
+
+    def _stream_batches(self):
+        """Batches of an iterable-style data set, in stream order (the last one short unless drop_last)."""
+        collate = self.collate_fn or default_collate
+        buf = []
+        for sample in self.dataset:
+            buf.append(sample)
+            if len(buf) == self.batch_size:
+                yield self._finish_stream(collate(buf))
+                buf = []
+        if buf and not self.drop_last:
+            yield self._finish_stream(collate(buf))
+
+    def _finish_stream(self, batch):
+        batch = tuple(batch) if isinstance(batch, list) else batch
+        if self.transform is not None:
+            batch = (self.transform(batch[0]),) + tuple(batch[1:])
+        return self._finish(batch)
 
     def _worker_iter(self):
         """An iterator whose batches are fetched by worker processes (see ``shendu.data._workers``)."""

@@ -282,18 +282,24 @@ def _check_rank(r, comm, what, name):
         raise ValueError(f"shendu.distributed.{what}: {name} must be a rank in [0, {comm.Get_size()}), got {r!r}")
 
 
+def _check_list(tensors, like, op, list_name, like_name, size):
+    """Raise unless ``tensors`` holds ``size`` (the world size) tensors, each shaped like tensor ``like``."""
+    if len(tensors) != size:
+        raise ValueError(f"shendu.distributed.{op}: {list_name} has {len(tensors)} tensors, expected the world "
+                         f"size {size}")
+    for i, t in enumerate(tensors):
+        _check_tensor(t, op, f"{list_name}[{i}]")
+        if tuple(t.shape) != tuple(like.shape):
+            raise ValueError(f"shendu.distributed.{op}: {list_name}[{i}] has shape {tuple(t.shape)}, "
+                             f"expected the {like_name}'s {tuple(like.shape)}")
+
+
 def all_gather(tensor_list, tensor, group=None, async_op=False):
     """Fill ``tensor_list[r]`` with rank r's ``tensor`` (every rank's tensors have the same shape)."""
     _check_tensor(tensor, "all_gather")
     comm = _comm("all_gather")
     size = comm.Get_size()
-    if len(tensor_list) != size:
-        raise ValueError(f"shendu.distributed.all_gather: tensor_list has {len(tensor_list)} tensors, expected the world size {size}")
-    for i, t in enumerate(tensor_list):
-        _check_tensor(t, "all_gather", f"tensor_list[{i}]")
-        if tuple(t.shape) != tuple(tensor.shape):
-            raise ValueError(f"shendu.distributed.all_gather: tensor_list[{i}] has shape {tuple(t.shape)}, "
-                             f"expected the input's {tuple(tensor.shape)}")
+    _check_list(tensor_list, tensor, "all_gather", "tensor_list", "input", size)
     send = host_buffer(tensor._data)
     recv = np.empty((size,) + send.shape, send.dtype)
     wait(comm.Iallgather(send, recv), "all_gather")
@@ -323,13 +329,7 @@ def reduce_scatter(output, input_list, op=ReduceOp.SUM, group=None, async_op=Fal
     _check_tensor(output, "reduce_scatter", "output")
     comm = _comm("reduce_scatter")
     size = comm.Get_size()
-    if len(input_list) != size:
-        raise ValueError(f"shendu.distributed.reduce_scatter: input_list has {len(input_list)} tensors, expected the world size {size}")
-    for i, t in enumerate(input_list):
-        _check_tensor(t, "reduce_scatter", f"input_list[{i}]")
-        if tuple(t.shape) != tuple(output.shape):
-            raise ValueError(f"shendu.distributed.reduce_scatter: input_list[{i}] has shape {tuple(t.shape)}, "
-                             f"expected the output's {tuple(output.shape)}")
+    _check_list(input_list, output, "reduce_scatter", "input_list", "output", size)
     send = np.ascontiguousarray(np.stack([host_buffer(t._data) for t in input_list]))
     recv = np.empty(send.shape[1:], send.dtype)
     wait(comm.Ireduce_scatter_block(send, recv, op=_mpi_op(op, "reduce_scatter")), "reduce_scatter")

@@ -9,7 +9,7 @@ from __future__ import annotations
 import numpy as np
 
 from ..autograd.tensor import Tensor, _wrap
-from ..backend import device_of, get_default_dtype, namespace_of, to_device
+from ..backend import device_of, get_default_dtype, namespace_of, to_device, to_device_of
 from ..ops import elementwise as E
 from ..ops import reduce as R
 from ..ops.softmax import Softmax, log_softmax
@@ -29,11 +29,7 @@ def _pred(y_pred, who):
 
 def _true(y_true, ref, dtype=None):
     """y_true as an array on ref's device, in ref's dtype (or ``dtype``)."""
-    arr = y_true._data if isinstance(y_true, Tensor) else y_true
-    if not hasattr(arr, "dtype"):
-        arr = np.asarray(arr)
-    arr = to_device(arr, device_of(ref._data))
-    return arr.astype(ref.dtype if dtype is None else dtype, copy=False)
+    return to_device_of(y_true, ref, ref.dtype if dtype is None else dtype)
 
 
 def _logits_of(y_pred, op, axis):

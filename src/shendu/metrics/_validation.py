@@ -4,7 +4,7 @@ from __future__ import annotations
 import numpy as np
 
 from ..autograd.tensor import Tensor
-from ..backend import is_host, to_host
+from ..backend import is_array, is_host, to_host
 
 
 def to_numpy(x, who, name):
@@ -13,7 +13,7 @@ def to_numpy(x, who, name):
     if type(x) is not np.ndarray:
         if isinstance(x, Tensor):
             x = to_host(x._data)  # a tensor on a GPU: one copy to the host, where metrics are computed
-        elif hasattr(x, "shape") and hasattr(x, "dtype") and not isinstance(x, np.generic) and not is_host(x):
+        elif is_array(x) and not is_host(x):
             x = to_host(x)  # a device array
         elif not isinstance(x, np.ndarray):
             numpy_method = getattr(x, "numpy", None)

@@ -21,7 +21,7 @@ import numpy as np
 
 from ..autograd.grad_mode import no_grad
 from ..autograd.tensor import _wrap, array_of
-from ..backend import device_of, generator_for, namespace_of, to_device, to_host
+from ..backend import device_of, generator_for, namespace_of, to_device, to_device_of, to_host
 from ..nn import functional as F
 from ..nn.layers.attention import AdditiveAttention, DotAttention, GeneralAttention
 from ..nn.layers.embedding import Embedding
@@ -81,7 +81,7 @@ class Seq2Seq(Module):
     # --- pieces ------------------------------------------------------------------------------
     def _ids_on_device(self, ids):
         """Token ids as a Tensor on the model's device (the embedding table's)."""
-        return _wrap(to_device(ids, device_of(self.src_emb.weight._data)))
+        return _wrap(to_device_of(ids, self.src_emb.weight))
 
     def _bridge(self, state):
         """The encoder's final state mapped to the decoder's size: tanh(W_b h + b_b) per layer (and cell)."""
@@ -160,29 +160,16 @@ class Seq2Seq(Module):
     # --- inference ---------------------------------------------------------------------------
     def greedy(self, src, max_len=50, src_lengths=None):
         """Greedy decoding: a list (per source) of token-id lists, without <sos>/<eos>."""
-        with no_grad():
-            enc, state, mask = self.encode(src, src_lengths)
-            B = enc.shape[0]
-            tok = namespace_of(enc._data).full(B, self.sos_idx)
-            out = [[] for _ in range(B)]
-            done = np.zeros(B, bool)
-            for _ in range(max_len):
-                logits, state, _ = self.decode_step(tok, state, enc, mask)
-                tok = logits._data.argmax(-1)
-                tok_h = to_host(tok)  # the bookkeeping runs on the host: one small copy per step
-                for b in range(B):
-                    if not done[b]:
-                        if tok_h[b] == self.eos_idx:
-                            done[b] = True
-                        else:
-                            out[b].append(int(tok_h[b]))
-                if done.all():
-                    break
-        return out
+        return self._decode(src, max_len, src_lengths, lambda logits: logits._data.argmax(-1))
 
     def sample(self, src, max_len=50, src_lengths=None, temperature=1.0, top_k=None, top_p=None):
         """Ancestral sampling: each token drawn from softmax(logits / temperature), optionally restricted to
         the top_k tokens or the nucleus of mass top_p, and fed back. A list of token-id lists (no <sos>/<eos>)."""
+        return self._decode(src, max_len, src_lengths, lambda logits: _sample(logits, temperature, top_k, top_p))
+
+    def _decode(self, src, max_len, src_lengths, pick):
+        """Feed back ``pick(logits) -> token ids (B,)`` from <sos> until every sequence emits <eos> or max_len
+        steps; a list (per source) of token-id lists without <sos>/<eos>."""
         with no_grad():
             enc, state, mask = self.encode(src, src_lengths)
             B = enc.shape[0]
@@ -191,8 +178,8 @@ class Seq2Seq(Module):
             done = np.zeros(B, bool)
             for _ in range(max_len):
                 logits, state, _ = self.decode_step(tok, state, enc, mask)
-                tok = _sample(logits, temperature, top_k, top_p)
-                tok_h = to_host(tok)
+                tok = pick(logits)
+                tok_h = to_host(tok)  # the bookkeeping runs on the host: one small copy per step
                 for b in range(B):
                     if not done[b]:
                         if tok_h[b] == self.eos_idx:

@@ -59,5 +59,8 @@ from .layers.fast_dropout import FastDropoutLinear  # noqa: F401,E402  (issue 14
 from . import parallel  # noqa: F401,E402  (issue 17: DistributedDataParallel)
 from .layers.moe import Cascade, ConditionalBlockDropout, MixtureOfExperts, recall_threshold  # noqa: F401,E402  (issue 18)
 from .layers.cnn_extras import (  # noqa: F401,E402  (hcovB: chapter-9 extras)
-    AdaptiveMaxPool2d, CrossChannelPool2d, DistanceWeightedAvgPool2d, LearnedPool2d, UntiedBiasConv2d,
+    AdaptiveMaxPool2d, CrossChannelPool2d, DistanceWeightedAvgPool2d, LearnedPool2d, LocalContrastNorm2d,
+    UntiedBiasConv2d,
 )
+from .layers.linear_rnn import LinearRNNCell  # noqa: F401,E402  (hcovB: text 003 eq. 1.25)
+from . import distributions, random_walk, regions  # noqa: F401,E402  (hcovA: 6.17, 8.24, 6.34)

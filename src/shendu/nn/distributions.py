@@ -15,8 +15,8 @@ from .. import ops
 from ..autograd.tensor import Tensor, _wrap, as_tensor
 from ..backend import generator_for, namespace_of
 from .functional.activation import log_softmax, logsigmoid, softplus
-from .module import Module
 from .layers.linear import Linear
+from .module import Module
 
 __all__ = ["Distribution", "Bernoulli", "Categorical", "Normal", "MultivariateNormal", "DistributionHead",
            "reference_class_logits", "ReferenceClassLinear", "kl_divergence"]

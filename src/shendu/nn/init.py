@@ -12,7 +12,7 @@ import math
 import numpy as np
 
 from ..autograd.tensor import Tensor
-from ..backend import device_of, generator_for, namespace_of, to_device
+from ..backend import generator_for, namespace_of, to_device_of
 
 
 def _set(tensor: Tensor, arr) -> Tensor:
@@ -211,10 +211,7 @@ def apply_init(tensor: Tensor, init) -> Tensor:
     if callable(init):
         out = init(tensor)
         if out is not None and out is not tensor:
-            arr = out._data if isinstance(out, Tensor) else out
-            if not hasattr(arr, "shape"):
-                arr = np.asarray(arr)
-            _set(tensor, to_device(arr, device_of(tensor._data)))  # an array from elsewhere is copied over explicitly
+            _set(tensor, to_device_of(out, tensor))  # an array from elsewhere is copied over explicitly
         return tensor
     raise TypeError(f"initializer must be a name, number or callable, got {type(init).__name__}")
 

@@ -13,7 +13,8 @@ from collections.abc import Mapping
 import numpy as np
 
 from ..autograd.tensor import Tensor, _wrap, array_of
-from ..backend import CPU, device_of, get_default_device, namespace_of, parse_to_args, resolve, to_device, to_dtype
+from ..backend import (CPU, device_of, get_default_device, namespace_of, parse_to_args, resolve, to_device,
+                       to_device_of, to_dtype)
 from .parameter import Parameter
 
 
@@ -331,9 +332,8 @@ class Module:
             raise ValueError(f"{type(self).__name__}.load_state_dict: size mismatch for " + "; ".join(errors))
         for k, t in own.items():
             if k in state_dict:
-                arr = array_of(state_dict[k])
-                moved = to_device(arr, device_of(t._data))  # onto the parameter's device, wherever the source is
-                t._data = moved.astype(t._data.dtype, copy=moved is arr)
+                # onto the parameter's device, wherever the source is; never sharing memory with the source
+                t._data = to_device_of(array_of(state_dict[k]), t, t._data.dtype, copy=True)
                 t._version += 1
         return missing, unexpected
 

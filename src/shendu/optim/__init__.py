@@ -21,3 +21,9 @@ from .adadelta import Adadelta  # noqa: F401
 from .nadam import Adamax, NAdam  # noqa: F401
 from .groups import param_groups  # noqa: F401
 from .optimizer import RemovableHandle  # noqa: F401
+from .saddle_free import SaddleFreeNewton  # noqa: F401
+from .delta_bar_delta import DeltaBarDelta  # noqa: F401
+from .scg import ScaledConjugateGradient  # noqa: F401
+from .fan_in import fan_in_param_groups  # noqa: F401
+from .sparse_coding import sparse_coding, sparse_coding_objective  # noqa: F401
+from . import landscape  # noqa: F401

@@ -4,7 +4,6 @@
 """
 from __future__ import annotations
 
-from ..backend import namespace_of
 from .optimizer import Optimizer, _grad_with_decay, _scratch
 
 __all__ = ["Adadelta"]
@@ -24,16 +23,11 @@ class Adadelta(Optimizer):
         for group in self.param_groups:
             lr, rho, eps, wd, maximize = group["lr"], group["rho"], group["eps"], group["weight_decay"], \
                 group["maximize"]
-            for p in group["params"]:
-                if p.grad is None:
-                    continue
-                g, d = p.grad._data, p._data
-                xp = namespace_of(d)
-                st = self.state.get(p)
-                if st is None or "square_avg" not in st:
-                    st = self.state[p] = {"step": 0, "square_avg": xp.zeros_like(d), "acc_delta": xp.zeros_like(d)}
+            for g, d, xp, st in self._params_with_grad(group):
+                if "square_avg" not in st:
+                    st.update(step=0, square_avg=xp.zeros_like(d), acc_delta=xp.zeros_like(d))
                 t, u = _scratch(st, "_t", d), _scratch(st, "_u", d)
-                g = _grad_with_decay(st, g, d, wd, maximize)
+                g = _grad_with_decay(st, g, d, wd, maximize, xp)
                 st["step"] += 1
                 r, acc = st["square_avg"], st["acc_delta"]
                 r *= rho
@@ -52,5 +46,4 @@ class Adadelta(Optimizer):
                 acc += t
                 u *= -lr
                 d += u
-                p._version += 1
         return loss

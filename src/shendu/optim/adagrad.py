@@ -8,7 +8,6 @@ Reference: shendu.reference.adagrad.adagrad_step.
 """
 from __future__ import annotations
 
-from ..backend import namespace_of
 from .optimizer import Optimizer, _grad_with_decay, _scratch
 
 __all__ = ["Adagrad", "AdaGrad"]
@@ -37,16 +36,11 @@ class Adagrad(Optimizer):
             lr, lr_decay, wd, eps, maximize = (group["lr"], group["lr_decay"], group["weight_decay"], group["eps"],
                                                group["maximize"])
             inside = group["eps_inside_sqrt"]
-            for p in group["params"]:
-                if p.grad is None:
-                    continue
-                g, d = p.grad._data, p._data
-                xp = namespace_of(d)
-                st = self.state.get(p)
-                if st is None or "sum" not in st:
-                    st = self.state[p] = {"step": 0, "sum": xp.full_like(d, group["initial_accumulator_value"])}
+            for g, d, xp, st in self._params_with_grad(group):
+                if "sum" not in st:
+                    st.update(step=0, sum=xp.full_like(d, group["initial_accumulator_value"]))
                 t = _scratch(st, "_t", d)
-                g = _grad_with_decay(st, g, d, wd, maximize)
+                g = _grad_with_decay(st, g, d, wd, maximize, xp)
                 st["step"] = step = st["step"] + 1
                 clr = lr / (1.0 + (step - 1) * lr_decay)
                 r = st["sum"]
@@ -61,7 +55,6 @@ class Adagrad(Optimizer):
                 xp.divide(g, t, out=t)
                 t *= -clr
                 d += t
-                p._version += 1
         return loss
 
 

@@ -5,25 +5,40 @@ With g = grad (+ weight_decay * p for Adam), t = step count:
     p <- p - lr / (1 - beta1^t) * m / (sqrt(v) / sqrt(1 - beta2^t) + eps)
 as PyTorch (and Algorithm 8.7: delta is added to sqrt of the corrected v). ``bias_correction=False`` gives the
 simplified update p <- p - lr * m / (sqrt(v) + eps). AdamW first shrinks p <- p * (1 - lr * weight_decay).
+``eps_inside_sqrt=True`` gives text 003's Algorithm 1.2 as printed: p <- p - lr * m^ / sqrt(v^ + eps), with
+m^ = m / (1 - beta1^t), v^ = v / (1 - beta2^t).
 Reference: shendu.reference.adam.adam_step.
 """
 from __future__ import annotations
 
 import math
 
-from ..backend import namespace_of
 from .optimizer import Optimizer, _grad_with_decay, _scratch
 
 __all__ = ["Adam", "AdamW"]
 
 
+def adam_moments_(xp, g, m, v, b1, b2, t):
+    """Adam's moment estimates in place (Algorithm 8.7): m <- b1 m + (1 - b1) g, computed as torch's lerp
+    m <- m + (1 - b1)(g - m); v <- b2 v + (1 - b2) g*g (skipped when v is None). t: a scratch array like g."""
+    xp.subtract(g, m, out=t)
+    t *= 1.0 - b1
+    m += t
+    if v is not None:
+        v *= b2
+        xp.multiply(g, g, out=t)
+        t *= 1.0 - b2
+        v += t
+
+
 class Adam(Optimizer):
-    """Adam(params, lr=1e-3, betas=(0.9, 0.999), eps=1e-8, weight_decay=0, amsgrad=False, bias_correction=True)."""
+    """Adam(params, lr=1e-3, betas=(0.9, 0.999), eps=1e-8, weight_decay=0, amsgrad=False, bias_correction=True,
+    eps_inside_sqrt=False)."""
 
     _decoupled = False
 
     def __init__(self, params, lr=1e-3, betas=(0.9, 0.999), eps=1e-8, weight_decay=0.0, amsgrad=False,
-                 bias_correction=True, *, maximize=False):
+                 bias_correction=True, *, maximize=False, eps_inside_sqrt=False):
         name = type(self).__name__
         if lr < 0:
             raise ValueError(f"{name}: invalid learning rate {lr} (expected >= 0)")
@@ -35,42 +50,29 @@ class Adam(Optimizer):
         if weight_decay < 0:
             raise ValueError(f"{name}: invalid weight_decay {weight_decay} (expected >= 0)")
         super().__init__(params, dict(lr=lr, betas=betas, eps=eps, weight_decay=weight_decay, amsgrad=amsgrad,
-                                      bias_correction=bias_correction, maximize=maximize))
+                                      bias_correction=bias_correction, maximize=maximize,
+                                      eps_inside_sqrt=eps_inside_sqrt))
 
     def step(self, closure=None):
         """One Adam update of every parameter with a gradient; returns the closure's loss (if given)."""
         loss = self._eval_closure(closure)
-        state = self.state
         decoupled = self._decoupled
         for group in self.param_groups:
             lr, (b1, b2), eps = group["lr"], group["betas"], group["eps"]
             wd, amsgrad, bc, maximize = group["weight_decay"], group["amsgrad"], group["bias_correction"], \
                 group["maximize"]
-            for p in group["params"]:
-                gt = p.grad
-                if gt is None:
-                    continue
-                g, d = gt._data, p._data
-                xp = namespace_of(d)
-                st = state.get(p)
-                if st is None or "exp_avg" not in st:
-                    st = state[p] = {"step": 0, "exp_avg": xp.zeros_like(d), "exp_avg_sq": xp.zeros_like(d)}
+            for g, d, xp, st in self._params_with_grad(group):
+                if "exp_avg" not in st:
+                    st.update(step=0, exp_avg=xp.zeros_like(d), exp_avg_sq=xp.zeros_like(d))
                     if amsgrad:
                         st["max_exp_avg_sq"] = xp.zeros_like(d)
                 t = _scratch(st, "_t", d)
                 st["step"] = step = st["step"] + 1
                 m, v = st["exp_avg"], st["exp_avg_sq"]
-                g = _grad_with_decay(st, g, d, 0.0 if decoupled else wd, maximize)
+                g = _grad_with_decay(st, g, d, 0.0 if decoupled else wd, maximize, xp)
                 if wd and decoupled:
                     d *= 1.0 - lr * wd
-                # m <- m + (1 - b1) (g - m)   (torch's lerp);  v <- b2 v + (1 - b2) g*g
-                xp.subtract(g, m, out=t)
-                t *= 1.0 - b1
-                m += t
-                v *= b2
-                xp.multiply(g, g, out=t)
-                t *= 1.0 - b2
-                v += t
+                adam_moments_(xp, g, m, v, b1, b2, t)
                 if amsgrad:
                     vmax = st.get("max_exp_avg_sq")
                     if vmax is None:
@@ -78,17 +80,20 @@ class Adam(Optimizer):
                     xp.maximum(vmax, v, out=vmax)
                     v = vmax
                 # p -= step_size * m / (sqrt(v) / s + eps) = (step_size * s) * m / (sqrt(v) + eps * s)
-                xp.sqrt(v, out=t)
                 if bc:
                     s = math.sqrt(1.0 - b2 ** step)
                     step_size = lr / (1.0 - b1 ** step)
                 else:
                     s, step_size = 1.0, lr
-                t += eps * s
+                if group.get("eps_inside_sqrt", False):   # sqrt(v / s^2 + eps) * s = sqrt(v + eps s^2)
+                    xp.add(v, eps * s * s, out=t)
+                    xp.sqrt(t, out=t)
+                else:
+                    xp.sqrt(v, out=t)
+                    t += eps * s
                 xp.divide(m, t, out=t)
                 t *= -step_size * s
                 d += t
-                p._version += 1
         return loss
 
 

@@ -24,6 +24,32 @@ from .optimizer import Optimizer
 __all__ = ["conjugate_gradient", "NonlinearCG"]
 
 
+def linear_cg_iterations(mv, x, r, stop, max_iter, callback=None):
+    """The linear CG loop (Algorithm 8.9 on a quadratic): from x with residual r = b - A x (both updated in
+    place), while ||r|| > stop and fewer than max_iter iterations:
+        a = r.r / d.Ad;  x <- x + a d;  r <- r - a Ad;  d <- r + (r_new.r_new / r.r) d     (d_0 = r_0)
+    Returns (x, iterations, curvature): curvature is None, or the value d.Ad <= 0 met (A not positive definite
+    along d), x then being the iterate before it. Used by ``conjugate_gradient`` and Newton-CG."""
+    d = r.copy()
+    rr = float(r @ r)
+    k = 0
+    while k < max_iter and math.sqrt(rr) > stop:
+        Ad = mv(d)
+        dAd = float(d @ Ad)
+        if dAd <= 0:
+            return x, k, dAd
+        a = rr / dAd
+        x += a * d
+        r -= a * Ad
+        rr_new = float(r @ r)
+        d = r + (rr_new / rr) * d
+        rr = rr_new
+        k += 1
+        if callback is not None:
+            callback(x)
+    return x, k, None
+
+
 def conjugate_gradient(A, b, x0=None, tol=1e-10, max_iter=None, callback=None):
     """Solve A x = b (A SPD, (n, n) array or callable v -> A v) by linear CG; returns (x, iterations).
     Stops when ||r|| <= tol * ||b|` or after max_iter (default n) iterations; callback(x) after each."""
@@ -38,26 +64,10 @@ def conjugate_gradient(A, b, x0=None, tol=1e-10, max_iter=None, callback=None):
             raise ValueError(f"conjugate_gradient: A has shape {A.shape}, expected ({b.size}, {b.size})")
     mv = A if callable(A) else (lambda v, A=A: A @ v)
     x = xp.zeros_like(b) if x0 is None else xp.array(x0, dtype=b.dtype)
-    r = b - mv(x)
-    d = r.copy()
-    rr = float(r @ r)
     stop = tol * max(float(xp.linalg.norm(b)), np.finfo(b.dtype).tiny)
-    max_iter = b.size if max_iter is None else max_iter
-    k = 0
-    while k < max_iter and math.sqrt(rr) > stop:
-        Ad = mv(d)
-        dAd = float(d @ Ad)
-        if dAd <= 0:
-            raise ValueError(f"conjugate_gradient: A is not positive definite (d^T A d = {dAd:.3g})")
-        a = rr / dAd
-        x += a * d
-        r -= a * Ad
-        rr_new = float(r @ r)
-        d = r + (rr_new / rr) * d
-        rr = rr_new
-        k += 1
-        if callback is not None:
-            callback(x)
+    x, k, dAd = linear_cg_iterations(mv, x, b - mv(x), stop, b.size if max_iter is None else max_iter, callback)
+    if dAd is not None:
+        raise ValueError(f"conjugate_gradient: A is not positive definite (d^T A d = {dAd:.3g})")
     return x, k
 
 

@@ -7,7 +7,7 @@ Adamax: u <- max(beta2 u, |g| + eps);  p <- p - lr / (1 - beta1^t) * m / u.
 """
 from __future__ import annotations
 
-from ..backend import namespace_of
+from .adam import adam_moments_
 from .optimizer import Optimizer, _grad_with_decay, _scratch
 
 __all__ = ["NAdam", "Adamax"]
@@ -36,36 +36,24 @@ class NAdam(Optimizer):
         loss = self._eval_closure(closure)
         for group in self.param_groups:
             lr, (b1, b2), eps, wd = group["lr"], group["betas"], group["eps"], group["weight_decay"]
-            psi, decoupled = group["momentum_decay"], group["decoupled_weight_decay"]
-            for p in group["params"]:
-                if p.grad is None:
-                    continue
-                g, d = p.grad._data, p._data
-                xp = namespace_of(d)
-                st = self.state.get(p)
-                if st is None or "exp_avg" not in st:
-                    st = self.state[p] = {"step": 0, "mu_product": 1.0, "exp_avg": xp.zeros_like(d),
-                                          "exp_avg_sq": xp.zeros_like(d)}
+            psi, decoupled, maximize = group["momentum_decay"], group["decoupled_weight_decay"], group["maximize"]
+            for g, d, xp, st in self._params_with_grad(group):
+                if "exp_avg" not in st:
+                    st.update(step=0, mu_product=1.0, exp_avg=xp.zeros_like(d), exp_avg_sq=xp.zeros_like(d))
                 t = _scratch(st, "_t", d)
                 if decoupled:
-                    g = _grad_with_decay(st, g, d, 0.0, group["maximize"])
+                    g = _grad_with_decay(st, g, d, 0.0, maximize, xp)
                     if wd:
                         d *= 1.0 - lr * wd
                 else:
-                    g = _grad_with_decay(st, g, d, wd, group["maximize"])
+                    g = _grad_with_decay(st, g, d, wd, maximize, xp)
                 st["step"] = step = st["step"] + 1
                 bc2 = 1.0 - b2 ** step
                 mu = b1 * (1.0 - 0.5 * 0.96 ** (step * psi))
                 mu_next = b1 * (1.0 - 0.5 * 0.96 ** ((step + 1) * psi))
                 st["mu_product"] = mu_prod = st["mu_product"] * mu
                 m, v = st["exp_avg"], st["exp_avg_sq"]
-                xp.subtract(g, m, out=t)
-                t *= 1.0 - b1
-                m += t
-                v *= b2
-                xp.multiply(g, g, out=t)
-                t *= 1.0 - b2
-                v += t
+                adam_moments_(xp, g, m, v, b1, b2, t)
                 den = _scratch(st, "_u", d)
                 xp.divide(v, bc2, out=den)
                 xp.sqrt(den, out=den)
@@ -76,7 +64,6 @@ class NAdam(Optimizer):
                 xp.divide(m, den, out=t)
                 t *= -lr * mu_next / (1.0 - mu_prod * mu_next)
                 d += t
-                p._version += 1
         return loss
 
 
@@ -92,21 +79,14 @@ class Adamax(Optimizer):
         loss = self._eval_closure(closure)
         for group in self.param_groups:
             lr, (b1, b2), eps, wd = group["lr"], group["betas"], group["eps"], group["weight_decay"]
-            for p in group["params"]:
-                if p.grad is None:
-                    continue
-                g, d = p.grad._data, p._data
-                xp = namespace_of(d)
-                st = self.state.get(p)
-                if st is None or "exp_avg" not in st:
-                    st = self.state[p] = {"step": 0, "exp_avg": xp.zeros_like(d), "exp_inf": xp.zeros_like(d)}
+            for g, d, xp, st in self._params_with_grad(group):
+                if "exp_avg" not in st:
+                    st.update(step=0, exp_avg=xp.zeros_like(d), exp_inf=xp.zeros_like(d))
                 t = _scratch(st, "_t", d)
-                g = _grad_with_decay(st, g, d, wd, group["maximize"])
+                g = _grad_with_decay(st, g, d, wd, group["maximize"], xp)
                 st["step"] = step = st["step"] + 1
                 m, u = st["exp_avg"], st["exp_inf"]
-                xp.subtract(g, m, out=t)
-                t *= 1.0 - b1
-                m += t
+                adam_moments_(xp, g, m, None, b1, b2, t)
                 u *= b2
                 xp.abs(g, out=t)
                 t += eps
@@ -114,5 +94,4 @@ class Adamax(Optimizer):
                 xp.divide(m, u, out=t)
                 t *= -lr / (1.0 - b1 ** step)
                 d += t
-                p._version += 1
         return loss

@@ -18,6 +18,7 @@ from ..autograd.grad_mode import enable_grad
 from ..autograd.tensor import _wrap
 from ..backend import device_of, namespace_of, to_device, to_host
 from ._flat import FlatParams
+from .cg import linear_cg_iterations
 from .optimizer import Optimizer
 
 __all__ = ["Newton"]
@@ -135,23 +136,8 @@ def _damped_solve(H, g, alpha, ensure_descent=True):
 
 
 def _newton_cg(mv, g, max_iter, tol):
-    """Truncated CG on H d = -g; stops at negative curvature (returns -g on the first iteration)."""
-    x = namespace_of(g).zeros_like(g)
-    r = -g.copy()
-    d = r.copy()
-    rr = float(r @ r)
-    stop = tol * max(np.sqrt(rr), 1e-300)
-    for k in range(max_iter):
-        if np.sqrt(rr) <= stop:
-            break
-        Ad = mv(d)
-        dAd = float(d @ Ad)
-        if dAd <= 0:
-            return -g if k == 0 else x
-        a = rr / dAd
-        x += a * d
-        r -= a * Ad
-        rr_new = float(r @ r)
-        d = r + (rr_new / rr) * d
-        rr = rr_new
-    return x
+    """Truncated CG on H d = -g from d = 0; stops at negative curvature (returns -g on the first iteration)."""
+    r = -g
+    stop = tol * max(float(np.sqrt(float(r @ r))), 1e-300)
+    x, k, curvature = linear_cg_iterations(mv, namespace_of(g).zeros_like(g), r, stop, max_iter)
+    return -g if curvature is not None and k == 0 else x

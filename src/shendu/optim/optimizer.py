@@ -15,7 +15,7 @@ import numpy as np
 
 from ..autograd.grad_mode import enable_grad
 from ..autograd.tensor import Tensor
-from ..backend import device_of, is_host, namespace_of, to_device
+from ..backend import device_of, is_array, is_host, namespace_of, to_device
 
 __all__ = ["Optimizer", "RemovableHandle", "required"]
 
@@ -36,23 +36,19 @@ def _scratch(st, key, like):
     return t
 
 
-def _grad_with_decay(st, g, d, wd, maximize):
-    """The gradient with L2 weight decay wd*d added (and negated for ``maximize``), in a scratch array."""
-    if wd:
+def _grad_with_decay(st, g, d, wd, maximize, xp=None):
+    """The gradient with L2 weight decay wd*d added (and negated for ``maximize``), in a scratch array
+    (``xp``: the arrays' namespace, looked up when not given)."""
+    if not wd and not maximize:
+        return g
+    if xp is None:
         xp = namespace_of(d)
-        gg = _scratch(st, "_g", d)
+    gg = _scratch(st, "_g", d)
+    if wd:
         xp.multiply(d, wd, out=gg)
         (xp.subtract if maximize else xp.add)(gg, g, out=gg)
         return gg
-    if maximize:
-        return namespace_of(d).negative(g, out=_scratch(st, "_g", d))
-    return g
-
-
-def _is_array(v) -> bool:
-    """A host (NumPy) or device array (not a NumPy scalar, not a number)."""
-    return isinstance(v, np.ndarray) or (hasattr(v, "shape") and hasattr(v, "dtype") and not isinstance(v, np.generic)
-                                         and not is_host(v))
+    return xp.negative(g, out=gg)
 
 
 def _placed(v, dtype, dev):
@@ -209,6 +205,23 @@ class Optimizer:
                     else:
                         p.grad._data[...] = 0
 
+    def _params_with_grad(self, group):
+        """The parameter loop of every first-order optimizer: yields ``(g, d, xp, st)`` for each parameter of
+        ``group`` that has a gradient - its gradient array g, its data array d (the caller updates it in place),
+        their array namespace xp and its state dict st (created empty on first use) - and bumps the parameter's
+        ``_version`` once the caller's loop body for it has run (autograd's in-place check sees the update)."""
+        state = self.state
+        for p in group["params"]:
+            gt = p.grad
+            if gt is None:
+                continue
+            d = p._data
+            st = state.get(p)
+            if st is None:
+                st = state[p] = {}
+            yield gt._data, d, namespace_of(d), st
+            p._version += 1
+
     def _eval_closure(self, closure):
         if closure is None:
             return None
@@ -236,7 +249,7 @@ class Optimizer:
         for p, st in self.state.items():
             if id(p) not in index:
                 continue
-            state[index[id(p)]] = {k: (v.copy() if _is_array(v) else v)
+            state[index[id(p)]] = {k: (v.copy() if is_array(v) else v)
                                    for k, v in st.items() if not k.startswith("_")}
         return {"state": state, "param_groups": groups}
 
@@ -272,8 +285,8 @@ class Optimizer:
                     v = v._data
                 if isinstance(v, (list, tuple)):
                     v = [_placed(e._data if isinstance(e, Tensor) else e, None, dev)
-                         if isinstance(e, Tensor) or _is_array(e) else e for e in v]
-                if _is_array(v):
+                         if isinstance(e, Tensor) or is_array(e) else e for e in v]
+                if is_array(v):
                     if v.ndim == 0 and k == "step":
                         v = v.item()
                     else:

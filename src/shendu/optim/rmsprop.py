@@ -11,7 +11,6 @@ Reference: shendu.reference.rmsprop (rmsprop_step, rmsprop_nesterov_step, pytorc
 """
 from __future__ import annotations
 
-from ..backend import namespace_of
 from .optimizer import Optimizer, _grad_with_decay, _scratch
 
 __all__ = ["RMSprop", "RMSProp"]
@@ -43,20 +42,15 @@ class RMSprop(Optimizer):
             lr, alpha, eps, wd = group["lr"], group["alpha"], group["eps"], group["weight_decay"]
             mom, centered, nesterov, inside, maximize = (group["momentum"], group["centered"], group["nesterov"],
                                                          group["eps_inside_sqrt"], group["maximize"])
-            for p in group["params"]:
-                if p.grad is None:
-                    continue
-                g, d = p.grad._data, p._data
-                xp = namespace_of(d)
-                st = self.state.get(p)
-                if st is None or "square_avg" not in st:
-                    st = self.state[p] = {"step": 0, "square_avg": xp.zeros_like(d)}
+            for g, d, xp, st in self._params_with_grad(group):
+                if "square_avg" not in st:
+                    st.update(step=0, square_avg=xp.zeros_like(d))
                     if mom > 0:
                         st["momentum_buffer"] = xp.zeros_like(d)
                     if centered:
                         st["grad_avg"] = xp.zeros_like(d)
                 t = _scratch(st, "_t", d)
-                g = _grad_with_decay(st, g, d, wd, maximize)
+                g = _grad_with_decay(st, g, d, wd, maximize, xp)
                 st["step"] += 1
                 r = st["square_avg"]
                 r *= alpha
@@ -97,7 +91,6 @@ class RMSprop(Optimizer):
                 else:
                     t *= -lr
                 d += t
-                p._version += 1
         return loss
 
 

@@ -13,7 +13,6 @@ Reference: shendu.reference.sgd (momentum_step, nesterov_step, pytorch_sgd_step)
 """
 from __future__ import annotations
 
-from ..backend import namespace_of
 from .optimizer import Optimizer, _scratch
 
 __all__ = ["SGD"]
@@ -52,19 +51,10 @@ class SGD(Optimizer):
             self._velocity_update()
             return loss
         loss = self._eval_closure(closure)
-        state = self.state
         for group in self.param_groups:
             lr, mom, damp = group["lr"], group["momentum"], group["dampening"]
             wd, nesterov, maximize = group["weight_decay"], group["nesterov"], group["maximize"]
-            for p in group["params"]:
-                gt = p.grad
-                if gt is None:
-                    continue
-                g, d = gt._data, p._data
-                xp = namespace_of(d)
-                st = state.get(p)
-                if st is None:
-                    st = state[p] = {}
+            for g, d, xp, st in self._params_with_grad(group):
                 t = _scratch(st, "_t", d)
                 if maximize:
                     if wd:
@@ -98,7 +88,6 @@ class SGD(Optimizer):
                 else:
                     xp.multiply(g, -lr, out=t)
                 d += t
-                p._version += 1
         return loss
 
     def _velocity_update(self):
@@ -106,12 +95,7 @@ class SGD(Optimizer):
         for group in self.param_groups:
             lr, mom, wd = group["lr"], group["momentum"], group["weight_decay"]
             sign = 1.0 if group["maximize"] else -1.0
-            for p in group["params"]:
-                if p.grad is None:
-                    continue
-                g, d = p.grad._data, p._data
-                xp = namespace_of(d)
-                st = self.state.setdefault(p, {})
+            for g, d, xp, st in self._params_with_grad(group):
                 v = st.get("velocity")
                 if v is None:
                     v = st["velocity"] = xp.zeros_like(d)
@@ -123,7 +107,6 @@ class SGD(Optimizer):
                     xp.multiply(d, -lr * wd, out=t)
                     v += t
                 d += v
-                p._version += 1
 
     def _textbook_nesterov_step(self, closure):
         """Algorithm 8.3: theta~ = theta + alpha v; g = grad at theta~; v <- alpha v - eps g; theta <- theta + v."""

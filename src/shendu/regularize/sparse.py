@@ -56,33 +56,31 @@ class _ActivityPenalty:
         return int(h.shape[0]) if h.ndim > 1 else 1
 
 
-class ActivityL1(_ActivityPenalty):
+class _WeightedActivityPenalty(_ActivityPenalty):
+    """Base of the penalties alpha Omega(h) with one weight alpha >= 0 (default 0.01)."""
+
+    def __init__(self, module: Module, alpha: float = 0.01):
+        if alpha < 0:
+            raise ValueError(f"{self.name}: alpha must be >= 0, got {alpha}")
+        self.alpha = float(alpha)
+        super().__init__(module)
+
+
+class ActivityL1(_WeightedActivityPenalty):
     """Omega(h) = alpha ||h||_1 = alpha sum_i |h_i| per example, averaged over the batch (textbook 7.10, eq. 7.48;
     Keras ``ActivityRegularization(l1=alpha)``). Subgradient alpha sign(h) / N."""
 
     name = "ActivityL1"
 
-    def __init__(self, module: Module, alpha: float = 0.01):
-        if alpha < 0:
-            raise ValueError(f"ActivityL1: alpha must be >= 0, got {alpha}")
-        self.alpha = float(alpha)
-        super().__init__(module)
-
     def penalty(self, h):
         return _abs(h).sum() * (self.alpha / self._batch(h))
 
 
-class ActivityStudentT(_ActivityPenalty):
+class ActivityStudentT(_WeightedActivityPenalty):
     """Student-t sparsity penalty alpha sum_i log(1 + h_i^2) per example, averaged over the batch (textbook 7.10;
     Olshausen & Field 1996: the negative log of a Cauchy / Student-t prior, up to constants)."""
 
     name = "ActivityStudentT"
-
-    def __init__(self, module: Module, alpha: float = 0.01):
-        if alpha < 0:
-            raise ValueError(f"ActivityStudentT: alpha must be >= 0, got {alpha}")
-        self.alpha = float(alpha)
-        super().__init__(module)
 
     def penalty(self, h):
         return log1p(h * h).sum() * (self.alpha / self._batch(h))

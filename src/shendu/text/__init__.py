@@ -14,6 +14,9 @@ from .outputs import (DirectNgramFeatures, HierarchicalSoftmax, NCELoss, Proposa
                       TwoLevelSoftmax, balanced_tree, bigram_proposal, huffman_tree, importance_weights,
                       leaf_probabilities, nce_loss, ranking_loss, sampled_softmax_loss, shortlist_mixture,
                       unigram_proposal)
+from .augment import interpolate_embeddings, synonym_replace  # hcovB: T3.18
+from .lsa import (FamilyTreeNet, LSAEmbedding, cooccurrence, family_tree_arrays, family_tree_correct,  # hcovB
+                  family_tree_loss, family_tree_triples, ppmi)
 from .tokenizers import ByteTokenizer, CharTokenizer, WordTokenizer, get_tokenizer
 from .vocab import Vocab, batchify, pad_batch
 
@@ -25,4 +28,5 @@ __all__ = ["WordTokenizer", "CharTokenizer", "ByteTokenizer", "get_tokenizer", "
            "HierarchicalSoftmax", "TwoLevelSoftmax", "shortlist_mixture", "ShortlistSoftmax", "Proposal",
            "unigram_proposal", "bigram_proposal", "importance_weights", "sampled_softmax_loss",
            "SampledSoftmaxLoss", "nce_loss", "NCELoss", "ranking_loss", "SampledReconstructionLoss",
-           "DirectNgramFeatures"]
+           "DirectNgramFeatures", "LSAEmbedding", "cooccurrence", "ppmi", "FamilyTreeNet", "family_tree_triples",
+           "family_tree_arrays", "family_tree_loss", "family_tree_correct", "synonym_replace", "interpolate_embeddings"]

@@ -15,7 +15,7 @@ import numpy as np
 from .. import ops
 from ..autograd.function import Function
 from ..autograd.tensor import Tensor, as_tensor
-from ..backend import device_of, get_default_dtype, get_generator, to_device, to_host
+from ..backend import get_default_dtype, get_generator, to_device_of, to_host
 from ..ops._arr import add_rows_at
 from ..ops.index import IndexAdd
 from ..nn import Module, Parameter
@@ -29,7 +29,7 @@ __all__ = ["Tree", "balanced_tree", "huffman_tree", "leaf_probabilities", "Hiera
 
 def _const(arr, like):
     """Host array ``arr`` as a constant tensor with the dtype and device of tensor ``like``."""
-    return as_tensor(to_device(np.asarray(arr, dtype=like.dtype), device_of(like._data)))
+    return as_tensor(to_device_of(arr, like, like.dtype))
 
 
 def _ids(y, who):
@@ -53,7 +53,7 @@ class _GatherRows(Function):
     def forward(self, w):
         self.wshape = w.shape
         if self.xp is not np:
-            self.idx = to_device(self.idx, device_of(w))
+            self.idx = to_device_of(self.idx, w)
         return w[self.idx]
 
     def backward_array(self, gy):
@@ -261,13 +261,13 @@ class TwoLevelSoftmax(Module):
         mem = self._members[c]                                   # (B, S)
         a = ops.einsum("bsh,bh->bs", _rows(self.weight, mem), h) + _rows(self.bias, mem)
         a_y = a[rows, self._position[y]]                         # y's score, read from its class's row
-        a = ops.masked_fill(a, to_device(~self._mmask[c], device_of(h._data)), -1e30)
+        a = ops.masked_fill(a, to_device_of(~self._mmask[c], h), -1e30)
         return log_pc[rows, c] + a_y - ops.logsumexp(a, dim=1)
 
     def full_log_prob(self, h):
         log_pc = F.log_softmax(h @ self.class_weight.t() + self.class_bias, dim=1)   # (B, C)
         a = h @ self.weight.t() + self.bias                                          # (B, V)
-        A = ops.masked_fill(a[:, self._members], to_device(~self._mmask, device_of(h._data)), -1e30)  # (B,C,S)
+        A = ops.masked_fill(a[:, self._members], to_device_of(~self._mmask, h), -1e30)  # (B,C,S)
         lse = ops.logsumexp(A, dim=2)                                                # (B, C)
         return log_pc[:, self.word_to_class] + a - lse[:, self.word_to_class]
 
@@ -402,7 +402,7 @@ def sampled_softmax_loss(a_target, a_neg, log_q_neg, log_q_target=None, hit_mask
     z_t = a_target - lqt
     z_n = a_neg - lq
     if hit_mask is not None:
-        z_n = ops.masked_fill(z_n, to_device(np.asarray(hit_mask), device_of(z_n._data)), -1e30)
+        z_n = ops.masked_fill(z_n, to_device_of(hit_mask, z_n), -1e30)
     z = ops.cat([z_t.reshape(-1, 1), z_n], dim=-1)
     return ops.logsumexp(z, dim=-1) - z_t
 
@@ -429,7 +429,34 @@ def _scores(weight, bias, h, y, ids):
     return a[:, 0], a[:, 1:]
 
 
-class SampledSoftmaxLoss(Module):
+class _SampledOutput(Module):
+    """What SampledSoftmaxLoss and NCELoss share: the output layer (V, n_h) with weight ~ U(-1/sqrt(n_h),
+    1/sqrt(n_h)) and bias starting at log q of the proposal, its full scores and the targets' log q."""
+
+    def __init__(self, in_features, vocab_size, proposal):
+        super().__init__()
+        if not isinstance(proposal, Proposal):
+            proposal = Proposal(proposal)
+        if proposal.probs.shape[-1] != vocab_size:
+            raise ValueError(f"{type(self).__name__}: proposal over {proposal.probs.shape[-1]} words, "
+                             f"vocab_size {vocab_size}")
+        self.in_features, self.vocab_size, self.proposal = in_features, vocab_size, proposal
+        k = 1.0 / math.sqrt(in_features)
+        self.weight = Parameter(_uniform((vocab_size, in_features), k))
+        self.bias = Parameter(_marginal_log_q(proposal))
+
+    def logits(self, h):
+        """The full affine scores a = W h + b (B, V), for evaluation with the exact softmax."""
+        return h @ self.weight.t() + self.bias
+
+    def _log_q_target(self, y, context):
+        """log q(y) of the targets (B,) under the proposal (a bigram proposal: given the previous words)."""
+        if self.proposal.is_bigram:
+            return self.proposal.log_probs[_ids(context, "context"), y]
+        return self.proposal.log_q(y, context)
+
+
+class SampledSoftmaxLoss(_SampledOutput):
     """Output layer (V, n_h) trained by importance sampling with m negatives from ``proposal`` (12.4.3.3).
 
     forward(h (B, n_h), y (B,), context=None, samples=None) -> mean loss; the gradient costs O(m n_h), not
@@ -441,21 +468,9 @@ class SampledSoftmaxLoss(Module):
 
     def __init__(self, in_features, vocab_size, num_sampled, proposal, include_target=True,
                  remove_accidental_hits=False):
-        super().__init__()
-        if not isinstance(proposal, Proposal):
-            proposal = Proposal(proposal)
-        if proposal.probs.shape[-1] != vocab_size:
-            raise ValueError(f"SampledSoftmaxLoss: proposal over {proposal.probs.shape[-1]} words, "
-                             f"vocab_size {vocab_size}")
-        self.in_features, self.vocab_size = in_features, vocab_size
-        self.num_sampled, self.proposal = num_sampled, proposal
+        super().__init__(in_features, vocab_size, proposal)
+        self.num_sampled = num_sampled
         self.include_target, self.remove_accidental_hits = bool(include_target), bool(remove_accidental_hits)
-        k = 1.0 / math.sqrt(in_features)
-        self.weight = Parameter(_uniform((vocab_size, in_features), k))
-        self.bias = Parameter(_marginal_log_q(proposal))
-
-    def logits(self, h):
-        return h @ self.weight.t() + self.bias
 
     def forward(self, h, y, context=None, samples=None):
         y = _ids(y, "SampledSoftmaxLoss")
@@ -465,8 +480,7 @@ class SampledSoftmaxLoss(Module):
         if not self.include_target:
             return sampled_softmax_loss(a_y, a_n, lq_n).mean()
         lm = math.log(self.num_sampled)
-        lq_y = self.proposal.log_q(y, context) if not self.proposal.is_bigram else \
-            self.proposal.log_probs[_ids(context, "context"), y]
+        lq_y = self._log_q_target(y, context)
         hits = ((neg[None, :] if neg.ndim == 1 else neg) == y[:, None]) if self.remove_accidental_hits else None
         return sampled_softmax_loss(a_y, a_n, lq_n + lm, lq_y + lm, hit_mask=hits).mean()
 
@@ -481,23 +495,14 @@ def nce_loss(s_target, s_noise, log_q_target, log_q_noise, k):
     return -F.logsigmoid(s_target - lqt - lk) - F.logsigmoid(-(s_noise - lqn - lk)).sum(dim=-1)
 
 
-class NCELoss(Module):
+class NCELoss(_SampledOutput):
     """Output layer (V, n_h) trained by NCE with k noise samples from ``proposal``; exp(W h + b) approaches the
     normalised model (self-normalisation). forward(h, y, context=None, samples=None) -> mean loss. The bias starts
     at log q (as SampledSoftmaxLoss's)."""
 
     def __init__(self, in_features, vocab_size, num_noise, proposal):
-        super().__init__()
-        if not isinstance(proposal, Proposal):
-            proposal = Proposal(proposal)
-        self.in_features, self.vocab_size = in_features, vocab_size
-        self.num_noise, self.proposal = num_noise, proposal
-        k = 1.0 / math.sqrt(in_features)
-        self.weight = Parameter(_uniform((vocab_size, in_features), k))
-        self.bias = Parameter(_marginal_log_q(proposal))
-
-    def logits(self, h):
-        return h @ self.weight.t() + self.bias
+        super().__init__(in_features, vocab_size, proposal)
+        self.num_noise = num_noise
 
     def forward(self, h, y, context=None, samples=None):
         y = _ids(y, "NCELoss")
@@ -506,8 +511,7 @@ class NCELoss(Module):
         lq_n = self.proposal.log_q(neg, context)
         if lq_n.ndim == 1:
             lq_n = np.broadcast_to(lq_n, (len(y), len(lq_n)))
-        lq_y = self.proposal.log_q(y, context) if not self.proposal.is_bigram else \
-            self.proposal.log_probs[_ids(context, "context"), y]
+        lq_y = self._log_q_target(y, context)
         return nce_loss(s_y, s_n, lq_y, lq_n, self.num_noise).mean()
 
 

@@ -11,17 +11,9 @@ import math
 import numpy as np
 
 from ...autograd.tensor import Tensor, _wrap
-from ...backend import device_of, namespace_of, to_device
+from ...backend import namespace_of, to_device_of
 from ...ops import softmax
 from .dropout import dropout
-
-
-def _mask_array(mask, scores):
-    """The mask's array on the scores' device (a host mask is copied)."""
-    m = mask._data if isinstance(mask, Tensor) else mask
-    if not hasattr(m, "shape"):
-        m = np.asarray(m)
-    return to_device(m, device_of(scores._data))
 
 
 def apply_mask(scores, mask, true_means_keep, name):
@@ -37,7 +29,7 @@ def apply_mask(scores, mask, true_means_keep, name):
         raise ValueError(f"{name}: mask of shape {shape} does not broadcast to the scores' shape {tuple(scores.shape)}")
     if isinstance(mask, Tensor) and mask.dtype != bool:
         return scores + mask  # a float tensor mask keeps its graph
-    m = _mask_array(mask, scores)
+    m = to_device_of(mask, scores)  # a host mask is copied to the scores' device
     xp = namespace_of(m)
     if m.dtype == bool:
         drop = ~m if true_means_keep else m

@@ -5,7 +5,7 @@ import numpy as np
 
 from ...autograd.function import Function
 from ...autograd.tensor import Tensor
-from ...backend import device_of, is_host, namespace_of, to_device, to_host
+from ...backend import is_host, namespace_of, to_device_of, to_host
 from ...ops import zeros
 from ...ops._arr import add_rows_at
 from ...ops.index import IndexAdd
@@ -65,4 +65,4 @@ def embedding(input, weight: Tensor, padding_idx: int | None = None) -> Tensor:
             raise IndexError(f"embedding: index out of range [0, {n}) (got min {lo}, max {hi})")
     if padding_idx is not None and padding_idx < 0:
         padding_idx += n
-    return _Embedding(to_device(idx, device_of(weight._data)), padding_idx)(weight)  # indices go to the table's device
+    return _Embedding(to_device_of(idx, weight), padding_idx)(weight)  # indices go to the table's device

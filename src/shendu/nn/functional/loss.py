@@ -15,7 +15,7 @@ import numpy as np
 
 from ...autograd.function import Function
 from ...autograd.tensor import Tensor, _wrap, array_of, as_tensor
-from ...backend import device_of, is_host, namespace_of, to_device, to_host
+from ...backend import is_host, namespace_of, to_device_of, to_host
 from ...ops import abs as _abs, clamp, exp, gather, log, log_softmax, relu, softmax, softplus, where
 from ...ops import sum as _sum
 from ._checks import tensor_args
@@ -40,25 +40,20 @@ def _check_same(name, input, target):
         raise ValueError(f"{name}: input of shape {tuple(input.shape)} and target of shape {tuple(target.shape)} must match")
 
 
-def _on(arr, ref: Tensor):
-    """``arr`` on the device of tensor ``ref`` (an explicit copy when it is elsewhere)."""
-    return to_device(arr, device_of(ref._data))
-
-
 def _as_target(target, ref: Tensor) -> Tensor:
     if isinstance(target, Tensor):
         return target
     arr = array_of(target)
     if arr.dtype.kind == "f":
         arr = arr.astype(ref._data.dtype)
-    return as_tensor(_on(arr, ref))
+    return as_tensor(to_device_of(arr, ref))
 
 
 def _as_weight(weight, ref: Tensor):
     """Class weights as a Tensor on ``ref``'s device (host arrays are copied over; Tensors are used as given)."""
     if weight is None or isinstance(weight, Tensor):
         return weight
-    return as_tensor(_on(array_of(weight), ref))
+    return as_tensor(to_device_of(array_of(weight), ref))
 
 
 def _min_max(a):
@@ -266,7 +261,7 @@ def cross_entropy(input: Tensor, target, weight: Tensor | None = None, ignore_in
         c = input.shape[1]
         if target.min() >= 0 and target.max() < c:  # checked on the host, then copied to the input's device
             ignore = ignore_index if 0 <= ignore_index < c else None
-            return _CrossEntropyIdx(_on(target, input), ignore, float(label_smoothing), reduction)(input)
+            return _CrossEntropyIdx(to_device_of(target, input), ignore, float(label_smoothing), reduction)(input)
     tarr = array_of(target)
     if input.ndim == 1:
         input = input.reshape((1, -1))
@@ -294,7 +289,7 @@ def cross_entropy(input: Tensor, target, weight: Tensor | None = None, ignore_in
             ignore = ignore_index
         elif 0 <= ignore_index < c:
             ignore = ignore_index
-        tflat = _on(tflat, input)
+        tflat = to_device_of(tflat, input)
         weight = _as_weight(weight, input)
         z = input if input.ndim == 2 else _move_class_last(input)
         if weight is None:
@@ -359,7 +354,7 @@ def nll_loss(input: Tensor, target, weight: Tensor | None = None, ignore_index: 
     ts = namespace_of(t).where(valid, t, 0)
     if ((ts < 0) | (ts >= c)).any():  # checked where the target is (on the host: no device sync)
         raise ValueError(f"nll_loss: target contains a class outside [0, {c})")
-    valid, ts = _on(valid, input), _on(ts, input)
+    valid, ts = to_device_of(valid, input), to_device_of(ts, input)
     w = _wrap(valid.astype(z._data.dtype))
     weight = _as_weight(weight, input)
     if weight is not None:
@@ -530,7 +525,7 @@ def hinge_loss(input: Tensor, target, margin: float = 1.0, reduction: str = "mea
 def multi_margin_loss(input: Tensor, target, p: int = 1, margin: float = 1.0, weight=None, reduction: str = "mean") -> Tensor:
     """Multi-class hinge: sum_{j != y} max(0, margin - z_y + z_j)^p / C; input (N, C), target (N,) indices."""
     n, c = input.shape
-    t = _on(array_of(target).astype(np.intp), input)
+    t = to_device_of(array_of(target).astype(np.intp), input)
     xp = namespace_of(t)
     zy = gather(input, 1, _wrap(t[:, None]))
     m = relu(input - zy + margin)

@@ -37,6 +37,7 @@ from .tied import TiedLinear  # noqa: F401,E402  (issue 14)
 from .multitask import MultiTask  # noqa: F401,E402  (issue 14)
 from .fast_dropout import FastDropoutLinear  # noqa: F401,E402  (issue 14)
 from .cnn_extras import (  # noqa: F401,E402  (hcovB: chapter-9 extras)
-    AdaptiveMaxPool2d, CrossChannelPool2d, DistanceWeightedAvgPool2d, LearnedPool2d, UntiedBiasConv2d,
-    adaptive_max_pool2d, conv_matrix, distance_weighted_avg_pool2d,
+    AdaptiveMaxPool2d, CrossChannelPool2d, DistanceWeightedAvgPool2d, LearnedPool2d, LocalContrastNorm2d,
+    UntiedBiasConv2d, adaptive_max_pool2d, conv_matrix, distance_weighted_avg_pool2d,
 )
+from .linear_rnn import LinearRNNCell  # noqa: F401,E402  (hcovB: text 003 eq. 1.25)

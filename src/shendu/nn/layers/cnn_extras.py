@@ -32,7 +32,8 @@ def _const(arr, like):
 def conv_matrix(kernel, input_size, circular=False, flip_kernel=False):
     """The matrix T with T @ vec(x) = vec(xcorr(x, K)) (textbook 9.3-9.4: convolution as multiplication by a
     doubly block Toeplitz matrix; ``circular=True``: the doubly block circulant matrix of the wrap-around
-    convolution, output the input's size). ``flip_kernel=True`` gives the true convolution (eq. 9.4).
+    convolution y_ij = sum K_mn x_(i-m, j-n) mod (H, W) with ``flip_kernel=True``, output the input's size).
+    ``flip_kernel=True`` gives the true convolution (eq. 9.4), else the cross-correlation (eq. 9.6).
 
     kernel: Tensor (kh, kw) or (kw,) for 1-D; input_size: (H, W) or (L,). Returns a Tensor
     (H_out*W_out, H*W), differentiable in the kernel (T = S @ vec(K) for a constant 0/1 selection S)."""
@@ -55,10 +56,12 @@ def conv_matrix(kernel, input_size, circular=False, flip_kernel=False):
         for j in range(wo):
             for m in range(kh):
                 for n in range(kw):
-                    r, c = i + m, j + n
-                    if circular:
-                        r, c = r % h, c % w
-                    km = (kh - 1 - m) * kw + (kw - 1 - n) if flip_kernel else m * kw + n
+                    if circular:   # y_ij = sum_mn K_mn x_(i-+m mod H, j-+n mod W)
+                        r, c = ((i - m) % h, (j - n) % w) if flip_kernel else ((i + m) % h, (j + n) % w)
+                        km = m * kw + n
+                    else:          # valid: y_ij = sum_mn K_mn x_(i+m, j+n), K flipped for the true convolution
+                        r, c = i + m, j + n
+                        km = (kh - 1 - m) * kw + (kw - 1 - n) if flip_kernel else m * kw + n
                     sel[i * wo + j, r * w + c, km] += 1
     s = _const(sel.reshape(-1, kh * kw), kernel)
     return (s @ kernel.reshape(-1)).reshape(ho * wo, h * w)
@@ -216,3 +219,48 @@ class UntiedBiasConv2d(Module):
 
     def extra_repr(self):
         return f"input_size={self.input_size}, bias_shape={tuple(self.bias.shape)}"
+
+
+class LocalContrastNorm2d(Module):
+    """Differentiable local contrast normalisation (textbook 12.2.1.1), usable as a hidden layer:
+    v = x - G * x, y = v / max(eps, sqrt(lam + G * v^2)), G a size x size Gaussian (std ``sigma``) or box window
+    applied per channel with symmetric borders (as ``data.preprocessing.local_contrast_normalize``); with
+    ``across_channels`` the local statistics are also averaged over the channels. (N, C, H, W) -> same."""
+
+    def __init__(self, size=9, sigma=2.0, kernel="gaussian", lam=0.0, eps=1e-2, across_channels=False):
+        super().__init__()
+        if not isinstance(size, int) or size < 1 or size % 2 == 0:
+            raise ValueError(f"LocalContrastNorm2d: size must be a positive odd int, got {size!r}")
+        if kernel not in ("gaussian", "box"):
+            raise ValueError(f"LocalContrastNorm2d: kernel must be 'gaussian' or 'box', got {kernel!r}")
+        if kernel == "gaussian" and not sigma > 0:
+            raise ValueError(f"LocalContrastNorm2d: sigma must be > 0, got {sigma!r}")
+        if eps <= 0 or lam < 0:
+            raise ValueError(f"LocalContrastNorm2d: need eps > 0 and lam >= 0, got eps={eps}, lam={lam}")
+        self.size, self.sigma, self.kernel, self.lam, self.eps = size, sigma, kernel, lam, eps
+        self.across_channels = across_channels
+        t = np.arange(size, dtype=np.float64) - size // 2
+        w = np.exp(-0.5 * (t / sigma) ** 2) if kernel == "gaussian" else np.ones(size)
+        self._w1d = w / w.sum()
+
+    def _smooth(self, a):
+        n, c, h, w = a.shape
+        r = self.size // 2
+        iy = np.pad(np.arange(h), r, mode="symmetric")
+        ix = np.pad(np.arange(w), r, mode="symmetric")
+        ap = a[:, :, iy][:, :, :, ix]
+        kv = _const(np.broadcast_to(self._w1d.reshape(1, 1, -1, 1), (c, 1, self.size, 1)), a)
+        kh = _const(np.broadcast_to(self._w1d.reshape(1, 1, 1, -1), (c, 1, 1, self.size)), a)
+        out = Fc.conv2d(Fc.conv2d(ap, kv, None, 1, 0, 1, c), kh, None, 1, 0, 1, c)
+        return out.mean(dim=1, keepdim=True) if self.across_channels else out
+
+    def forward(self, x):
+        x = check_tensor("LocalContrastNorm2d", x, "input")
+        if x.ndim != 4:
+            raise ValueError(f"LocalContrastNorm2d: expected (N, C, H, W), got {tuple(x.shape)}")
+        v = x - self._smooth(x)
+        var = self._smooth(v * v) + self.lam
+        return v / ops.clamp_min(var, self.eps ** 2).sqrt()
+
+    def extra_repr(self):
+        return f"size={self.size}, kernel={self.kernel}, sigma={self.sigma}, eps={self.eps}"

@@ -13,7 +13,7 @@ from __future__ import annotations
 import numpy as np
 
 from ...autograd.tensor import Tensor, _wrap
-from ...backend import device_of, get_default_dtype, get_generator, namespace_of, to_device, to_dtype, to_host
+from ...backend import get_default_dtype, get_generator, namespace_of, to_device_of, to_dtype, to_host
 from ..functional._checks import check_tensor
 from ..module import Module
 from ..parameter import Parameter
@@ -57,23 +57,15 @@ class EchoStateNetwork(Module):
         self.input_size, self.reservoir_size, self.output_size = input_size, R, output_size
         self.leak_rate, self.ridge = leak_rate, ridge
 
-    def _here(self, v, dtype=None):
-        """``v`` (Tensor, array or list) as an array on the reservoir's device (host values are copied over)."""
-        arr = v._data if isinstance(v, Tensor) else v
-        if not hasattr(arr, "shape"):
-            arr = np.asarray(arr)
-        arr = to_device(arr, device_of(self.w._data))
-        return arr if dtype is None else arr.astype(dtype, copy=False)
-
     def reservoir(self, u, h0=None):
         """Reservoir states (T, [B,] R) for inputs u (T, [B,] in) and the final state."""
-        u = self._here(u, self.w._data.dtype)
+        u = to_device_of(u, self.w, self.w._data.dtype)
         if u.shape[-1] != self.input_size or u.ndim not in (2, 3):
             raise ValueError(f"EchoStateNetwork: expected input (T, {self.input_size}) or (T, B, {self.input_size}), "
                              f"got {u.shape}")
         W, Win, b, a = self.w._data, self.w_in._data, self.b._data, self.leak_rate
         xp = namespace_of(W)
-        h = xp.zeros(u.shape[1:-1] + (self.reservoir_size,), u.dtype) if h0 is None else self._here(h0)
+        h = xp.zeros(u.shape[1:-1] + (self.reservoir_size,), u.dtype) if h0 is None else to_device_of(h0, self.w)
         pre = u @ Win.T + b
         out = xp.empty(u.shape[:-1] + (self.reservoir_size,), u.dtype)
         for t in range(u.shape[0]):
@@ -88,8 +80,8 @@ class EchoStateNetwork(Module):
 
     def fit(self, u, y, washout=0):
         """Fit the readout by ridge regression on states after ``washout`` steps; returns the training MSE."""
-        u = self._here(u, self.w._data.dtype)
-        y = self._here(y, np.float64)
+        u = to_device_of(u, self.w, self.w._data.dtype)
+        y = to_device_of(y, self.w, np.float64)
         xp = namespace_of(u)
         s, h = self.reservoir(u)
         X = self._features(s, u)[washout:].reshape(-1, self.w_out.shape[1]).astype(np.float64)
@@ -104,13 +96,13 @@ class EchoStateNetwork(Module):
         """Outputs (T, [B,] out) = W_out [h_t; u_t; 1] (differentiable in ``w_out``)."""
         u = check_tensor("EchoStateNetwork", u, "u")  # no dtype check: the reservoir casts u to its dtype
         s, _ = self.reservoir(u, h0)
-        uu = self._here(u, s.dtype)
+        uu = to_device_of(u, self.w, s.dtype)
         return _wrap(self._features(s, uu)) @ self.w_out.transpose(0, 1)
 
     def generate(self, n_steps, u0, h0):
         """Free-running continuation: feed each output back as the next input (output_size == input_size)."""
-        u = self._here(u0, self.w._data.dtype).reshape(self.input_size)
-        h = self._here(h0)
+        u = to_device_of(u0, self.w, self.w._data.dtype).reshape(self.input_size)
+        h = to_device_of(h0, self.w)
         W, Win, b, a, Wo = self.w._data, self.w_in._data, self.b._data, self.leak_rate, self.w_out._data
         xp = namespace_of(W)
         one = xp.ones(1, dtype=h.dtype)

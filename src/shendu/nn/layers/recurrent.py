@@ -19,7 +19,7 @@ import math
 import numpy as np
 
 from ...autograd.tensor import Tensor, _wrap
-from ...backend import device_of, get_default_dtype, get_generator, namespace_of, to_device, to_dtype, to_host
+from ...backend import get_default_dtype, get_generator, namespace_of, to_device_of, to_dtype, to_host
 from ...ops import cat, stack
 from .. import functional as F
 from ..functional.rnn import gru_cell, leaky_rnn_cell, lengths_to_mask, lstm_cell, recurrent_layer, rnn_relu_cell, rnn_tanh_cell
@@ -84,18 +84,15 @@ class RNNBase(Module):
 
     def _mask(self, lengths, mask, T, B, x):
         """The (T, B, 1) step mask on the device of ``x``, in its dtype (host masks/lengths are copied over)."""
-        dt, dev = x.dtype, device_of(x._data)
+        dt = x.dtype
         if lengths is not None:
             m = lengths_to_mask(lengths, T, dt)
             if m.shape[1] != B:
                 raise ValueError(f"{self.mode}: lengths has {m.shape[1]} entries for a batch of {B}")
-            return to_device(m, dev)
+            return to_device_of(m, x)
         if mask is None:
             return None
-        m = mask._data if isinstance(mask, Tensor) else mask
-        if not hasattr(m, "shape"):
-            m = np.asarray(m)
-        m = to_device(m, dev).astype(dt)
+        m = to_device_of(mask, x, dt, copy=True)
         shape = tuple(m.shape)
         if self.batch_first or shape != (T, B):
             m = m.T if shape == (B, T) else m

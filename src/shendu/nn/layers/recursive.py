@@ -19,7 +19,7 @@ import math
 import numpy as np
 
 from ...autograd.tensor import Tensor, _wrap
-from ...backend import device_of, get_default_dtype, get_generator, to_device, to_dtype
+from ...backend import get_default_dtype, get_generator, to_device_of, to_dtype
 from ...ops import cat, stack
 from ..functional.linear import bilinear, linear
 from ..module import Module
@@ -108,7 +108,7 @@ class RecursiveNet(Module):
     def _vec(self, x):
         if isinstance(x, Tensor):
             return x
-        return _wrap(to_device(np.asarray(x, dtype=np.dtype(str(self.weight.dtype))), device_of(self.weight._data)))
+        return _wrap(to_device_of(x, self.weight, np.dtype(str(self.weight.dtype))))
 
     def _node(self, tree, out=None):
         x = None

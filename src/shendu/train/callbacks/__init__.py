@@ -1,5 +1,6 @@
 """Callbacks for `fit` (Keras-style hooks): early stopping (textbook 7.8), checkpoints, schedules, logging."""
 from .base import Callback, CallbackList
+from .batch_size import BatchSizeScheduler
 from .checkpoint import ModelCheckpoint
 from .csv_logger import CSVLogger
 from .early_stopping import EarlyStopping
@@ -10,4 +11,4 @@ from .progress import ProgressBar
 from .tensorboard import TensorBoard
 
 __all__ = ["Callback", "CallbackList", "EarlyStopping", "ModelCheckpoint", "LearningRateScheduler", "CSVLogger",
-           "TensorBoard", "ProgressBar", "TerminateOnNaN", "ParallelValidation"]
+           "TensorBoard", "ProgressBar", "TerminateOnNaN", "ParallelValidation", "BatchSizeScheduler"]

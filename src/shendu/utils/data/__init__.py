@@ -12,7 +12,10 @@ from .dataset import ConcatDataset, StackDataset  # noqa: F401
 
 
 class IterableDataset(Dataset):
-    """A data set read by iteration (``__iter__``) instead of indexing (torch's IterableDataset name)."""
+    """A data set read by iteration (``__iter__``) instead of indexing (torch's IterableDataset name); the
+    DataLoader batches it as it streams (each example used once per pass, textbook 8.1.3)."""
+
+    _iterable_style = True
 
     def __iter__(self):
         raise NotImplementedError(f"{type(self).__name__}: an IterableDataset must define __iter__")
