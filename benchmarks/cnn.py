@@ -19,6 +19,11 @@ Measured 2026-11-23 on the shared 2-core AMD EPYC (other jobs running; ratios mo
 1 thread: lenet 1.17-1.33x, cifar_cnn 1.34-1.65x (GEMM 95-110 GFLOP/s; shendu reaches 55-69 GFLOP/s on the
 step, PyTorch/oneDNN 83-107); 2 threads: lenet 1.17-1.22x, cifar_cnn 1.67-2.1x (NumPy's elementwise work,
 pooling and copies stay on one core). Peak memory of the cifar_cnn loop 0.77-0.90x PyTorch's.
+2026-11-30, 1 thread, --repeat 5, three runs at load 4.3-4.6: lenet 1.23-1.49x, cifar_cnn 1.00-1.43x; peak memory
+of the loop cifar_cnn 246 / 253 MiB = 0.97x, lenet 0.29x. The cifar_cnn step reached 49-50 GFLOP/s (PyTorch
+49-71) while a plain GEMM of conv2's shape ran at 81-84 in the same runs; --profile cifar_cnn: the two convs'
+forward and backward (im2col + GEMM, rot180 fused backward) take ~70% of the step, max pooling (11%), batch norm
+(8%) and ReLU (5%) most of the rest (profile of 10 steps at load 6).
 """
 from __future__ import annotations
 

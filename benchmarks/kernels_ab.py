@@ -4,8 +4,11 @@ reference path), alternating blocks so both see the same background load; PyTorc
 
     python benchmarks/kernels_ab.py [--repeat 9] [--only cifar_cnn mnist_cnn lenet]
 
-Measured 2026-11-30, shared 2-core AMD EPYC, 1 BLAS thread (OMP_NUM_THREADS=1 OPENBLAS_NUM_THREADS=1), load
-average 2-5: see the module docstring of benchmarks/tutorials.py and README's table for the figures.
+Measured 2026-11-30, shared 2-core AMD EPYC, 1 BLAS thread (OMP_NUM_THREADS=1 OPENBLAS_NUM_THREADS=1),
+--repeat 9 (the numba max-pooling backward is the only kernel): at load 1.7 cifar_cnn, mnist_cnn and lenet
+1.01x faster with the kernel each; at load 4.7 0.95x, 1.15x and 1.52x (single-step medians, noise dominated).
+The kernel alone (max_pool2d backward, CIFAR pool1 3x3/2 on 128x64x24x24): 12 -> 6.2-6.7 ms in two of three
+back-to-back runs (22.8 ms in one disturbed run); pool2 (12x12): 3.8-5.8 -> 1.1-1.3 ms in the same two.
 """
 from __future__ import annotations
 
@@ -17,11 +20,10 @@ import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from _harness import fmt_time, table, try_torch  # noqa: E402
-from mlp import blas_threads  # noqa: E402
-
 import cnn  # noqa: E402
 import tutorials  # noqa: E402
+from _harness import fmt_time, table, try_torch  # noqa: E402
+from mlp import blas_threads  # noqa: E402
 
 
 def steppers(name, torch):

@@ -17,12 +17,17 @@ each framework in a fresh subprocess, peak RSS growth over the resident size aft
 
     python benchmarks/tutorials.py [--repeat 7] [--only mnist_cnn vae] [--mem] [--profile word_lm]
 
-Measured 2026-11-30 (shared 2-core AMD EPYC, load average 4-6 from other agents; 2 BLAS threads; three
-runs, min-max of the same-run ratio shendu/PyTorch):
-    mnist_cnn        1.53-1.65x      (peak memory of the loop 0.67x-0.68x PyTorch's)
-    word_lm          1.12-1.26x
-    transformer_enc  1.04-1.11x
-    vae              0.73-0.82x
+Measured 2026-11-30 on the shared 2-core AMD EPYC with other agents running (load average 4.0-4.9), 1 BLAS
+thread each (OMP_NUM_THREADS=1 OPENBLAS_NUM_THREADS=1), --repeat 7; three runs, min-max of the same-run ratio
+shendu/PyTorch, and the training loop's peak RSS growth (--mem, one run):
+    mnist_cnn        1.31-1.66x      peak memory 144 / 169 MiB = 0.85x
+    word_lm          0.72-1.07x      (1.34-1.94x before linear ran N-d inputs as one GEMM)    0.80x
+    transformer_enc  0.71-0.88x      (0.88-0.89x before)                                      0.55x
+    vae              0.96-1.04x                                                               0.21x
+With 2 BLAS threads on that loaded machine (one run, load 4.4) shendu was 2.2-4.9x PyTorch: OpenBLAS's two
+threads stall when another process holds a core (PyTorch's OpenMP pool waits passively): the VAE's first-layer
+GEMM (128x784 @ 784x400), 30 alternating calls at load 3.8, median 0.55 ms with 2 threads vs 0.90 ms with 1, but
+worst 48 ms vs 9 ms. Quote 1-thread ratios on a shared machine.
 """
 from __future__ import annotations
 
@@ -41,8 +46,8 @@ from _harness import fmt_time, profile_steps, table, try_torch  # noqa: E402
 from mlp import bench_pair, blas_threads  # noqa: E402
 
 import shendu as sd  # noqa: E402
-from shendu import nn  # noqa: E402
 import shendu.nn.functional as F  # noqa: E402
+from shendu import nn  # noqa: E402
 
 NUMBER = {"mnist_cnn": 3, "word_lm": 1, "transformer_enc": 2, "vae": 10}
 

@@ -11,9 +11,19 @@ from shendu import nn
 from shendu.data import DataLoader, TensorDataset
 from shendu.data.datasets import load_digits
 from shendu.data.preprocessing import StandardScaler
-from shendu.data.transforms import (Compose, ElasticDistortion, PCAColorJitter, RangeCheck, RandomTranslation,
-                                    Resize, elastic_field, fit_pca_color, flip_views, resize, ten_crop_views,
-                                    tta_predict, warp_by_field)
+from shendu.data.transforms import (
+    ElasticDistortion,
+    PCAColorJitter,
+    RangeCheck,
+    Resize,
+    elastic_field,
+    fit_pca_color,
+    flip_views,
+    resize,
+    ten_crop_views,
+    tta_predict,
+    warp_by_field,
+)
 
 
 def test_range_check_warns_once_when_unit_and_255_batches_are_mixed():

@@ -8,11 +8,28 @@ import shendu as sd
 import shendu.nn.functional as F
 from shendu import nn
 from shendu.autograd.gradcheck import gradcheck
-from shendu.models import (AlexNet, FixedSizeConvNet, FullyConvNet, GoogLeNet, GOOGLENET_V1, Inception, SEBlock,
-                           SEResNet, VariableSizeConvNet, ZFNet)
-from shendu.nn.layers.cnn_extras import (AdaptiveMaxPool2d, CrossChannelPool2d, DistanceWeightedAvgPool2d,
-                                         LearnedPool2d, UntiedBiasConv2d, adaptive_max_pool2d, conv_matrix,
-                                         distance_weighted_avg_pool2d)
+from shendu.models import (
+    GOOGLENET_V1,
+    AlexNet,
+    FixedSizeConvNet,
+    FullyConvNet,
+    GoogLeNet,
+    Inception,
+    SEBlock,
+    SEResNet,
+    VariableSizeConvNet,
+    ZFNet,
+)
+from shendu.nn.layers.cnn_extras import (
+    AdaptiveMaxPool2d,
+    CrossChannelPool2d,
+    DistanceWeightedAvgPool2d,
+    LearnedPool2d,
+    UntiedBiasConv2d,
+    adaptive_max_pool2d,
+    conv_matrix,
+    distance_weighted_avg_pool2d,
+)
 
 
 def t(a, dtype=np.float32, **kw):
@@ -265,7 +282,7 @@ def test_inception_block_branches_concatenate_and_googlenet_table_widths():
     assert tuple(y.shape) == (1, 256, 7, 7)
     assert n_params(blk) == 163696
     outs = []
-    for name, cfg in GOOGLENET_V1.items():
+    for cfg in GOOGLENET_V1.values():
         c = cfg[0] + cfg[2] + cfg[4] + cfg[5]
         outs.append(c)
     assert outs == [256, 480, 512, 512, 512, 528, 832, 832, 1024]
@@ -309,7 +326,7 @@ def test_se_resnet_learns_digits():
     assert sum(isinstance(m, SEBlock) for m in net.modules()) == 2
     opt = sd.optim.Adam(net.parameters(), lr=0.01)
     rng = np.random.default_rng(0)
-    for epoch in range(3):
+    for _ in range(3):
         for idx in np.array_split(rng.permutation(len(Xtr)), 20):
             loss = F.cross_entropy(net(t(Xtr[idx])), sd.tensor(ytr[idx]))
             opt.zero_grad()
@@ -401,3 +418,39 @@ def test_tiny_yolo_learns_to_localise_and_classify_toy_objects():
     ious = np.array([box_iou(d[0][:4], b[0]) for d, b in zip(dets, bte)])
     cls = np.mean([d[0][5] == lab[0] for d, lab in zip(dets, lte)])
     assert ious.mean() > 0.6 and (ious > 0.5).mean() > 0.85 and cls > 0.9, (ious.mean(), (ious > 0.5).mean(), cls)
+
+
+def _support(net, c_in, size):
+    """Input pixels that influence the centre output of ``net`` (the receptive field), as a bool (size, size)."""
+    x = sd.tensor(np.random.default_rng(0).normal(size=(1, c_in, size, size)), requires_grad=True)
+    y = net(x)
+    y[0, 0, size // 2, size // 2].backward()
+    return np.abs(x.grad.numpy()[0]).sum(0) > 0
+
+
+def test_inception_v2_v3_factorisations_and_inception_resnet_block():
+    from shendu.models import InceptionResNetBlock, InceptionV2, InceptionV3
+    # v2: two 3x3 convolutions see a 5x5 window with 18 c^2 instead of 25 c^2 weights
+    two = nn.Sequential(nn.Conv2d(4, 4, 3, padding=1, bias=False), nn.Conv2d(4, 4, 3, padding=1, bias=False))
+    two.to(sd.float64)
+    one = nn.Conv2d(4, 4, 5, padding=2, bias=False)
+    one.to(sd.float64)
+    np.testing.assert_array_equal(_support(two, 4, 9), _support(one, 4, 9))
+    assert _support(two, 4, 9).sum() == 25 and n_params(two) == 18 * 16 and n_params(one) == 25 * 16
+    # v3: 1 x n then n x 1 covers n x n with 2n weights per channel pair
+    asym = nn.Sequential(nn.Conv2d(2, 2, (1, 7), padding=(0, 3), bias=False),
+                         nn.Conv2d(2, 2, (7, 1), padding=(3, 0), bias=False))
+    asym.to(sd.float64)
+    assert _support(asym, 2, 11).sum() == 49 and n_params(asym) == 2 * 7 * 4
+    b2 = InceptionV2(8, 4, 3, 5, 2, 6, 3)
+    assert b2.out_channels == 18 and tuple(b2(sd.zeros(2, 8, 7, 7)).shape) == (2, 18, 7, 7)
+    b3 = InceptionV3(8, 4, 3, 5, 2, n=5)
+    assert b3.out_channels == 16 and tuple(b3(sd.zeros(2, 8, 9, 9)).shape) == (2, 16, 9, 9)
+    # Inception-ResNet: y = relu(x + scale * branch); scale 0 leaves relu(x)
+    r = InceptionResNetBlock(6, branch=4, scale=0.0)
+    x = t(np.random.default_rng(1).normal(size=(2, 6, 5, 5)))
+    np.testing.assert_allclose(r(x).numpy(), np.maximum(x.numpy(), 0))
+    r.scale = 0.2
+    r.eval()
+    branch = r.up(sd.cat([r.b1(x), r.b2(x), r.b3(x)], dim=1)).numpy()
+    np.testing.assert_allclose(r(x).numpy(), np.maximum(x.numpy() + 0.2 * branch, 0), rtol=1e-5, atol=1e-6)

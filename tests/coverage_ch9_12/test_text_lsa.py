@@ -6,8 +6,17 @@ import pytest
 import shendu as sd
 import shendu.nn.functional as F
 from shendu import nn
-from shendu.text import (FamilyTreeNet, LSAEmbedding, Vocab, cooccurrence, family_tree_arrays, family_tree_correct,
-                         family_tree_loss, family_tree_triples, ppmi)
+from shendu.text import (
+    FamilyTreeNet,
+    LSAEmbedding,
+    Vocab,
+    cooccurrence,
+    family_tree_arrays,
+    family_tree_correct,
+    family_tree_loss,
+    family_tree_triples,
+    ppmi,
+)
 
 ANIMALS = [f"animal{i}" for i in range(20)]
 VEHICLES = [f"vehicle{i}" for i in range(20)]

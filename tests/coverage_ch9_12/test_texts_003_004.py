@@ -146,3 +146,52 @@ def test_t4_9_softmax_of_1_2():
     np.testing.assert_allclose(p, [0.2689, 0.7311], atol=5e-5)
     assert np.exp(1) / np.exp(2) == pytest.approx(0.3679, abs=1e-4)
     np.testing.assert_allclose(p[0] / p[1], np.exp(-1), rtol=1e-6)
+
+
+def test_t4_2_sinusoidal_positional_encoding_values():
+    from shendu.nn.layers.positional import sinusoidal_table
+    pe = sinusoidal_table(50, 8)
+    np.testing.assert_allclose(pe[0], [0, 1, 0, 1, 0, 1, 0, 1])
+    np.testing.assert_allclose(pe[:, 0], np.sin(np.arange(50)))
+    np.testing.assert_allclose(pe[7, 3], np.cos(7 / 10000 ** (2 / 8)))
+    layer = nn.PositionalEncoding(8, max_len=50, batch_first=True)
+    x = sd.zeros(2, 5, 8)
+    np.testing.assert_allclose(layer(x).numpy(), np.broadcast_to(pe[:5], (2, 5, 8)), rtol=1e-6, atol=1e-7)
+    seq_first = nn.PositionalEncoding(8, max_len=50)
+    np.testing.assert_allclose(seq_first(sd.zeros(5, 2, 8)).numpy()[:, 1], pe[:5], rtol=1e-6, atol=1e-7)
+    with pytest.raises(ValueError, match="PositionalEncoding"):
+        layer(sd.zeros(2, 60, 8))
+
+
+def test_t4_2_transformer_reverses_sequences_only_with_positions():
+    """Attention reaches every position at once; reversing needs order, which only the positional encoding gives
+    (self-attention alone is permutation-equivariant)."""
+    V, L, D = 6, 8, 32
+
+    class Rev(nn.Module):
+        def __init__(self, pos):
+            super().__init__()
+            self.emb = nn.Embedding(V, D)
+            self.pos = nn.PositionalEncoding(D, batch_first=True) if pos else nn.Identity()
+            self.enc = nn.TransformerEncoder(nn.TransformerEncoderLayer(D, 4, 64, dropout=0.0, batch_first=True), 2)
+            self.out = nn.Linear(D, V)
+
+        def forward(self, x):
+            return self.out(self.enc(self.pos(self.emb(x))))
+
+    accs = {}
+    for pos, steps in ((True, 400), (False, 150)):
+        sd.manual_seed(0)
+        rng = np.random.default_rng(0)
+        net = Rev(pos)
+        opt = sd.optim.Adam(net.parameters(), lr=3e-3)
+        for _ in range(steps):
+            x = rng.integers(V, size=(32, L))
+            loss = F.cross_entropy(net(sd.tensor(x)).reshape(-1, V), sd.tensor(x[:, ::-1].reshape(-1)))
+            opt.zero_grad()
+            loss.backward()
+            opt.step()
+        net.eval()
+        x = rng.integers(V, size=(200, L))
+        accs[pos] = (net(sd.tensor(x)).numpy().argmax(-1) == x[:, ::-1]).mean()
+    assert accs[True] > 0.95 and accs[False] < 0.6, accs

@@ -1,5 +1,6 @@
-"""GoogLeNet / Inception v1 (Szegedy et al. 2014), textbook 9.11: the Inception block runs 1x1, 1x1->3x3,
-1x1->5x5 and 3x3 max-pool->1x1 branches in parallel and concatenates them along channels."""
+"""GoogLeNet / Inception v1 (Szegedy et al. 2014) and the v2, v3 and v4 (Inception-ResNet) blocks, textbook 9.11.
+The v1 Inception block runs 1x1, 1x1->3x3, 1x1->5x5 and 3x3 max-pool->1x1 branches in parallel and concatenates
+them along channels."""
 from __future__ import annotations
 
 from .. import nn, ops
@@ -64,3 +65,69 @@ class GoogLeNet(nn.Module):
 
     def forward(self, x):
         return self.fc(self.dropout(self.pool(self.features(x))))
+
+
+def _cbr(i, o, k, p=0):
+    """conv - BatchNorm - ReLU (the Inception v2+ unit)."""
+    return nn.Sequential(nn.Conv2d(i, o, k, 1, p, bias=False), nn.BatchNorm2d(o), nn.ReLU())
+
+
+class InceptionV2(nn.Module):
+    """Inception v2 block (Ioffe & Szegedy 2015; Szegedy et al. 2016 Fig 5): BatchNorm everywhere and the 5x5
+    branch factorised into two 3x3 convolutions (same receptive field, 18 c^2 instead of 25 c^2 weights);
+    average-pool projection. (N, in, H, W) -> (N, c1 + c3 + d3 + pool_proj, H, W)."""
+
+    def __init__(self, in_channels, c1, c3_reduce, c3, d3_reduce, d3, pool_proj):
+        super().__init__()
+        self.b1 = _cbr(in_channels, c1, 1)
+        self.b2 = nn.Sequential(_cbr(in_channels, c3_reduce, 1), _cbr(c3_reduce, c3, 3, 1))
+        self.b3 = nn.Sequential(_cbr(in_channels, d3_reduce, 1), _cbr(d3_reduce, d3, 3, 1), _cbr(d3, d3, 3, 1))
+        self.b4 = nn.Sequential(nn.AvgPool2d(3, 1, 1), _cbr(in_channels, pool_proj, 1))
+        self.out_channels = c1 + c3 + d3 + pool_proj
+
+    def forward(self, x):
+        return ops.cat([self.b1(x), self.b2(x), self.b3(x), self.b4(x)], dim=1)
+
+
+class InceptionV3(nn.Module):
+    """Inception v3 block with asymmetric factorisation (Szegedy et al. 2016 Fig 6): an n x n convolution as
+    1 x n then n x 1 (2n instead of n^2 weights per channel pair). Branches 1x1 | 1x1 - 1xn - nx1 |
+    1x1 - nx1 - 1xn - nx1 - 1xn | avgpool - 1x1. (N, in, H, W) -> (N, c1 + 2 * c7 + pool_proj, H, W)."""
+
+    def __init__(self, in_channels, c1, c7_reduce, c7, pool_proj, n=7):
+        super().__init__()
+        p = n // 2
+
+        def row(i, o):
+            return _cbr(i, o, (1, n), (0, p))
+
+        def col(i, o):
+            return _cbr(i, o, (n, 1), (p, 0))
+
+        self.b1 = _cbr(in_channels, c1, 1)
+        self.b2 = nn.Sequential(_cbr(in_channels, c7_reduce, 1), row(c7_reduce, c7_reduce), col(c7_reduce, c7))
+        self.b3 = nn.Sequential(_cbr(in_channels, c7_reduce, 1), col(c7_reduce, c7_reduce), row(c7_reduce, c7_reduce),
+                                col(c7_reduce, c7_reduce), row(c7_reduce, c7))
+        self.b4 = nn.Sequential(nn.AvgPool2d(3, 1, 1), _cbr(in_channels, pool_proj, 1))
+        self.out_channels = c1 + 2 * c7 + pool_proj
+
+    def forward(self, x):
+        return ops.cat([self.b1(x), self.b2(x), self.b3(x), self.b4(x)], dim=1)
+
+
+class InceptionResNetBlock(nn.Module):
+    """Inception-ResNet block (Inception v4 paper, Szegedy et al. 2017, block A form): branches 1x1 |
+    1x1 - 3x3 | 1x1 - 3x3 - 3x3, concatenated, a linear 1x1 back to ``channels``, scaled by ``scale`` (0.1-0.3
+    stabilises training) and added to the input: y = relu(x + scale * W [b1; b2; b3]). Shape-preserving."""
+
+    def __init__(self, channels, branch=32, scale=0.17):
+        super().__init__()
+        self.scale = scale
+        self.b1 = _cbr(channels, branch, 1)
+        self.b2 = nn.Sequential(_cbr(channels, branch, 1), _cbr(branch, branch, 3, 1))
+        self.b3 = nn.Sequential(_cbr(channels, branch, 1), _cbr(branch, branch, 3, 1), _cbr(branch, branch, 3, 1))
+        self.up = nn.Conv2d(3 * branch, channels, 1)
+
+    def forward(self, x):
+        y = self.up(ops.cat([self.b1(x), self.b2(x), self.b3(x)], dim=1))
+        return (x + y * self.scale).relu()

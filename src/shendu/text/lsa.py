@@ -9,8 +9,6 @@
 Host-side counting and SVD use NumPy (not tensor code)."""
 from __future__ import annotations
 
-from collections import Counter
-
 import numpy as np
 
 from .. import nn, ops
@@ -123,7 +121,8 @@ _FAMILIES = {
 
 def family_tree_triples():
     """Hinton's family-tree data: (people (24 names, English then Italian), triples [(person, relation,
-    frozenset of answers)]) with relations from :data:`RELATIONS`: 104 (person, relation) patterns (Hinton's 104 triples), 112 answers."""
+    frozenset of answers)]) with relations from :data:`RELATIONS`: 104 (person, relation) patterns (Hinton's 104
+    triples), 112 answers."""
     people, triples = [], []
     for fam in _FAMILIES.values():
         sex, names = fam["people"], list(fam["people"])
@@ -189,11 +188,6 @@ def family_tree_arrays(triples, people):
     for n, (_, _, ans) in enumerate(triples):
         y[n, [pid[a] for a in ans]] = 1.0
     return x, r, y
-
-
-def word_counts(sentences):
-    """Counter of tokens (helper for vocabularies of the LSA examples)."""
-    return Counter(w for s in sentences for w in s)
 
 
 def family_tree_loss(logits, targets):

@@ -41,3 +41,4 @@ from .cnn_extras import (  # noqa: F401,E402  (hcovB: chapter-9 extras)
     UntiedBiasConv2d, adaptive_max_pool2d, conv_matrix, distance_weighted_avg_pool2d,
 )
 from .linear_rnn import LinearRNNCell  # noqa: F401,E402  (hcovB: text 003 eq. 1.25)
+from .positional import PositionalEncoding, sinusoidal_table  # noqa: F401,E402  (hcovB: T4.2)

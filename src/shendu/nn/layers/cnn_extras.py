@@ -8,15 +8,15 @@ import math
 
 import numpy as np
 
+from ... import ops
 from ...autograd.tensor import Tensor, _wrap
 from ...backend import device_of, get_default_dtype, to_device, to_dtype
-from ... import ops
+from .. import init as _init
 from ..functional import conv as Fc
 from ..functional._checks import check_tensor
 from ..module import Module
 from ..parameter import Parameter
 from .conv import Conv2d
-from .. import init as _init
 from .maxout import maxout
 
 

@@ -5,7 +5,6 @@ measured 2-4x slower than the NumPy polyphase passes here and is not used."""
 from __future__ import annotations
 
 import numba
-import numpy as np
 
 # serial: on a loaded 2-core machine numba's thread pool lost to one thread (CIFAR pool1 backward 32 vs 8 ms)
 _OPTS = dict(cache=True, nogil=True)
