@@ -454,3 +454,83 @@ def test_inception_v2_v3_factorisations_and_inception_resnet_block():
     r.eval()
     branch = r.up(sd.cat([r.b1(x), r.b2(x), r.b3(x)], dim=1)).numpy()
     np.testing.assert_allclose(r(x).numpy(), np.maximum(x.numpy() + 0.2 * branch, 0), rtol=1e-5, atol=1e-6)
+
+
+def test_roi_pool_nms_box_coding_and_smooth_l1():
+    torch = pytest.importorskip("torch")
+    from shendu.models import box_iou_xyxy, decode_boxes, encode_boxes, nms, roi_pool, smooth_l1
+    rng = np.random.default_rng(0)
+    feats = rng.normal(size=(2, 3, 8, 8))
+    rois = np.array([[0, 0, 0, 7, 7], [1, 2, 2, 5, 6], [0, 1.2, 0.6, 3.4, 3.9]])
+    xs = t(feats, np.float64, requires_grad=True)
+    out = roi_pool(xs, rois, 2).numpy()
+    # by hand: box 1 covers rows 2..6, cols 2..5 of image 1, max-pooled to 2x2 (torch's adaptive regions)
+    ref = torch.nn.functional.adaptive_max_pool2d(torch.tensor(feats[1:2, :, 2:7, 2:6]), 2).numpy()[0]
+    np.testing.assert_allclose(out[1], ref)
+    np.testing.assert_allclose(out[0], torch.nn.functional.adaptive_max_pool2d(torch.tensor(feats[:1]), 2)[0])
+    np.testing.assert_allclose(out[2], torch.nn.functional.adaptive_max_pool2d(
+        torch.tensor(feats[:1, :, 1:5, 1:4]), 2)[0])
+    assert roi_pool(xs, [[0, 3, 3, 3, 3]], 2).shape == (1, 3, 2, 2)   # a one-cell region is repeated
+    assert gradcheck(lambda a: roi_pool(a, rois, 2), [xs])
+    # greedy NMS
+    boxes = np.array([[0, 0, 10, 10], [1, 1, 11, 11], [20, 20, 30, 30], [0, 0, 10, 9]])
+    scores = np.array([0.9, 0.8, 0.7, 0.95])
+    assert nms(boxes, scores, 0.5).tolist() == [3, 2]
+    assert nms(boxes, scores, 0.95).tolist() == [3, 0, 1, 2]
+    assert box_iou_xyxy([0, 0, 2, 2], [1, 0, 3, 2])[0, 0] == pytest.approx(1 / 3)
+    # R-CNN box parametrisation: decode(encode) is the identity; known deltas
+    p, g = rng.uniform(0, 5, (5, 2)), rng.uniform(0, 5, (5, 2))
+    p, g = np.hstack([p, p + rng.uniform(1, 4, (5, 2))]), np.hstack([g, g + rng.uniform(1, 4, (5, 2))])
+    np.testing.assert_allclose(decode_boxes(p, encode_boxes(p, g)), g, atol=1e-12)
+    np.testing.assert_allclose(encode_boxes([[0, 0, 2, 4]], [[1, 1, 3, 5]]), [[0.5, 0.25, 0, 0]])
+    np.testing.assert_allclose(smooth_l1(t([-3.0, -0.5, 0.0, 0.2, 2.0])).numpy(), [2.5, 0.125, 0, 0.02, 1.5],
+                               rtol=1e-6)
+
+
+def _toy_proposals(gts, labels, rng, size=16):
+    """Two jittered ground-truth boxes (IoU > 0.5, class + 1) and three background boxes (IoU < 0.3) per image."""
+    from shendu.models import box_iou_xyxy
+    rois, cls = [], []
+    for i, (g, lab) in enumerate(zip(gts, labels)):
+        cx, cy, w, h = g[0]
+        gt = np.array([cx - w / 2, cy - h / 2, cx + w / 2, cy + h / 2]) * size
+        n_pos = 0
+        while n_pos < 2:
+            j = gt + rng.normal(0, 1.0, 4)
+            if j[2] - j[0] > 1 and j[3] - j[1] > 1 and box_iou_xyxy(j, gt)[0, 0] > 0.5:
+                rois.append([i, *j])
+                cls.append(lab[0] + 1)
+                n_pos += 1
+        n_neg = 0
+        while n_neg < 3:
+            s = rng.uniform(3, 7)
+            x0, y0 = rng.uniform(0, size - s, 2)
+            j = np.array([x0, y0, x0 + s, y0 + s])
+            if box_iou_xyxy(j, gt)[0, 0] < 0.3:
+                rois.append([i, *j])
+                cls.append(0)
+                n_neg += 1
+    return np.array(rois), np.array(cls, np.int64)
+
+
+def test_fast_rcnn_classifies_region_proposals_of_toy_objects():
+    from shendu.models import FastRCNN
+    rng = np.random.default_rng(0)
+    xtr, btr, ltr = _toy_detection(200, rng)
+    xte, bte, lte = _toy_detection(60, rng)
+    sd.manual_seed(0)
+    net = FastRCNN(3)
+    opt = sd.optim.Adam(net.parameters(), lr=3e-3)
+    for _ in range(5):
+        for idx in np.array_split(rng.permutation(200), 8):
+            rois, cls = _toy_proposals([btr[i] for i in idx], [ltr[i] for i in idx], rng)
+            loss = F.cross_entropy(net(t(xtr[idx]), rois)[0], sd.tensor(cls))
+            opt.zero_grad()
+            loss.backward()
+            opt.step()
+    net.eval()
+    rois, cls = _toy_proposals(bte, lte, rng)
+    logits, deltas = net(t(xte), rois)
+    assert tuple(deltas.shape) == (len(rois), 4)
+    acc = (logits.numpy().argmax(1) == cls).mean()
+    assert acc > 0.9, acc      # background vs three object classes, chance about 0.4

@@ -121,36 +121,26 @@ def test_family_tree_data_and_the_network_learns_the_relations():
 
 
 def test_multitask_shared_embedding_transfers_topic_knowledge():
-    """Task A (topic, labelled on every word) and task B (topic x size, 4 classes, labelled only on words 0-4)
-    share one embedding; on sentences of words B never saw, the shared model gets the topic half of B right."""
-    rng = np.random.default_rng(2)
+    """Task A (topic, 400 labelled sentences) and task B (topic x size, 4 classes, only 6 labelled sentences)
+    share one embedding (Collobert-Weston style multi-task). On test sentences, the shared model gets the topic
+    half of task B right far more often than task B trained alone, where most words were never labelled."""
     vocab = Vocab.build([ANIMALS + VEHICLES + FUNCTION])
     size = {w: i % 2 for i, w in enumerate(ANIMALS)} | {w: i % 2 for i, w in enumerate(VEHICLES)}
 
     def enc(sents):
         return sd.tensor(np.array([[vocab[w] for w in s] for s in sents], np.int64))
 
-    def b_labels(sents, topics):
-        big = [int(np.mean([size[w] for w in s if w in size]) > 0.5) for s in sents]
-        return topics * 2 + np.array(big)
-
-    sa, ya, _ = corpus(400, rng)
-    sb, tb, _ = corpus(60, rng, max_index=5)
-    yb = b_labels(sb, tb)
-    st, tt, _ = corpus(300, rng, min_index=5)
-    yt_topic = tt
-
     class Net(nn.Module):
         def __init__(self):
             super().__init__()
-            self.emb = nn.Embedding(len(vocab), 2)
-            self.head_a, self.head_b = nn.Linear(2, 2), nn.Linear(2, 4)
+            self.emb = nn.Embedding(len(vocab), 8)
+            self.head_a, self.head_b = nn.Linear(8, 2), nn.Linear(8, 4)
 
         def forward(self, ids):
             h = self.emb(ids).mean(1)
             return self.head_a(h), self.head_b(h)
 
-    def train(shared):
+    def topic_accuracy_of_b(shared, sa, ya, sb, yb, st, tt):
         sd.manual_seed(0)
         net = Net()
         opt = sd.optim.Adam(net.parameters(), lr=0.05)
@@ -160,8 +150,18 @@ def test_multitask_shared_embedding_transfers_topic_knowledge():
             opt.zero_grad()
             loss.backward()
             opt.step()
-        pred = net(enc(st))[1].numpy().argmax(1)
-        return (pred // 2 == yt_topic).mean()
+        return (net(enc(st))[1].numpy().argmax(1) // 2 == tt).mean()
 
-    alone, shared = train(False), train(True)
-    assert shared > 0.95 and shared > alone + 0.2, (alone, shared)
+    gains, shared_accs = [], []
+    for seed in (2, 3, 4):
+        rng = np.random.default_rng(seed)
+        sa, ya, _ = corpus(400, rng)
+        sb, tb, _ = corpus(6, rng)
+        yb = tb * 2 + np.array([int(np.mean([size[w] for w in s if w in size]) > 0.5) for s in sb])
+        st, tt, _ = corpus(300, rng)
+        alone = topic_accuracy_of_b(False, sa, ya, sb, yb, st, tt)
+        shared = topic_accuracy_of_b(True, sa, ya, sb, yb, st, tt)
+        assert shared > alone + 0.05, (seed, alone, shared)
+        gains.append(shared - alone)
+        shared_accs.append(shared)
+    assert np.mean(shared_accs) > 0.9 and np.mean(gains) > 0.1, (shared_accs, gains)
