@@ -25,7 +25,9 @@ import math
 import numpy as np
 
 from ...autograd.tensor import Tensor, _wrap
-from ...backend import device_of, get_default_dtype, get_generator, namespace_of, to_device, to_dtype, to_host
+from ...backend import (
+    device_of, get_default_dtype, get_generator, namespace_of, to_device, to_device_of, to_dtype, to_host,
+)
 from ...ops import stack
 from .. import functional as F
 from ..functional._checks import check_tensor
@@ -583,7 +585,7 @@ class LiquidStateMachine(_lsm_base()):
         self.decay, self.threshold, self.trace_decay = decay, threshold, trace_decay
 
     def reservoir(self, u, h0=None):
-        u = self._here(u, self.w._data.dtype)
+        u = to_device_of(u, self.w, self.w._data.dtype)
         if u.shape[-1] != self.input_size or u.ndim not in (2, 3):
             raise ValueError(f"LiquidStateMachine: expected input (T, {self.input_size}) or (T, B, "
                              f"{self.input_size}), got {u.shape}")
@@ -593,7 +595,7 @@ class LiquidStateMachine(_lsm_base()):
         if h0 is None:
             v, s, r = (xp.zeros(shape, u.dtype) for _ in range(3))
         else:
-            v, s, r = (self._here(a) for a in h0)
+            v, s, r = (to_device_of(a, self.w) for a in h0)
         pre = u @ Win.T + b
         out = xp.empty(u.shape[:-1] + (self.reservoir_size,), u.dtype)
         self.spikes = xp.empty_like(out)
