@@ -15,8 +15,10 @@ import textbook_map  # noqa: E402
 
 def test_citation_parser():
     s = textbook_map.sections_in
-    assert s("Textbook 10.2 (RNNs), 10.3 (bidirectional), 10.5 (deep RNNs), 10.9 (leaky units, skip\n"
-             "connections through time), 10.10 (LSTM, GRU). Parameter names") == ["10.2", "10.3", "10.5", "10.9", "10.10"]
+    assert s(
+        "Textbook 10.2 (RNNs), 10.3 (bidirectional), 10.5 (deep RNNs), 10.9 (leaky units, skip\n"
+        "connections through time), 10.10 (LSTM, GRU). Parameter names"
+    ) == ["10.2", "10.3", "10.5", "10.9", "10.10"]
     assert s("(Textbook 8.3.1-8.3.3, Algorithms 8.1-8.3).") == ["8.3.1", "8.3.3"]
     assert s("Adam (textbook 8.5.3, Algorithm 8.7; eq. 10.8)") == ["8.5.3"]
     assert s("the seeds' CNN (textbook 003, CNN-with-BN example) and Textbook 12.1.2") == ["12.1.2"]

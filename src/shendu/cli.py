@@ -145,8 +145,9 @@ def _strip_nproc(argv):
 
 
 def _launch(nproc, argv, hosts):
-    from .distributed.launch import mpiexec_command
     import subprocess
+
+    from .distributed.launch import mpiexec_command
 
     try:
         cmd = mpiexec_command(nproc, argv, hosts=hosts)

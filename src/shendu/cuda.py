@@ -39,7 +39,11 @@ def current_device() -> int:
 def get_device_name(device=None) -> str:
     """The name of a CUDA device, as ``shendu info`` prints it."""
     be = cuda_backend()
-    idx = 0 if device is None else (device if isinstance(device, int) else (__import__("shendu").device(device).index or 0))
+    idx = (
+        0
+        if device is None
+        else (device if isinstance(device, int) else (__import__("shendu").device(device).index or 0))
+    )
     return be.info().get(f"cuda:{idx}", "unknown").split(",")[0]
 
 

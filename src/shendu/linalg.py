@@ -8,8 +8,30 @@
 from .ops.linalg import diagonal as _diagonal
 from .ops.linalg import matmul  # noqa: F401
 from .ops.linalg_decomp import (  # noqa: F401
-    EighResult, LinAlgError, QRResult, SlogdetResult, SVDResult, cholesky, cond, det, eigh, eigvalsh, inv, matrix_norm,
-    matrix_power, matrix_rank, multi_dot, norm, pinv, qr, slogdet, solve, svd, svdvals, vecdot, vector_norm,
+    EighResult,
+    LinAlgError,
+    QRResult,
+    SlogdetResult,
+    SVDResult,
+    cholesky,
+    cond,
+    det,
+    eigh,
+    eigvalsh,
+    inv,
+    matrix_norm,
+    matrix_power,
+    matrix_rank,
+    multi_dot,
+    norm,
+    pinv,
+    qr,
+    slogdet,
+    solve,
+    svd,
+    svdvals,
+    vecdot,
+    vector_norm,
 )
 
 
@@ -18,6 +40,31 @@ def diagonal(A, *, offset=0, dim1=-2, dim2=-1):
     return _diagonal(A, offset, dim1, dim2)
 
 
-__all__ = ["cholesky", "cond", "det", "diagonal", "eigh", "eigvalsh", "inv", "matmul", "matrix_norm", "matrix_power",
-           "matrix_rank", "multi_dot", "norm", "pinv", "qr", "slogdet", "solve", "svd", "svdvals", "vecdot", "vector_norm",
-           "LinAlgError", "EighResult", "QRResult", "SlogdetResult", "SVDResult"]
+__all__ = [
+    "cholesky",
+    "cond",
+    "det",
+    "diagonal",
+    "eigh",
+    "eigvalsh",
+    "inv",
+    "matmul",
+    "matrix_norm",
+    "matrix_power",
+    "matrix_rank",
+    "multi_dot",
+    "norm",
+    "pinv",
+    "qr",
+    "slogdet",
+    "solve",
+    "svd",
+    "svdvals",
+    "vecdot",
+    "vector_norm",
+    "LinAlgError",
+    "EighResult",
+    "QRResult",
+    "SlogdetResult",
+    "SVDResult",
+]

@@ -116,7 +116,7 @@ def _install():
 
     @reg(nn.Sequential)
     def _seq(g, m, name, x):
-        for i, (k, sub) in enumerate(m._modules.items()):
+        for k, sub in m._modules.items():
             if sub is None:
                 continue
             if isinstance(name, list):
@@ -451,7 +451,8 @@ def export(model, args=None, f=None, *pargs, opset_version=17, input_names=None,
     ``output_names`` name the graph's values (default "input", "output" / "output_0"...); ``dynamic_axes``
     maps a name to {axis: "dim_name"} or [axes] to leave those axes free (e.g. the batch axis; padding
     'same' and pooling geometry are fixed from the example's spatial size). An RNN is exported with a zero
-    initial state; its outputs are (y, h_n) or (y, h_n, c_n). Returns the ``onnx.ModelProto`` (also written to ``f``)."""
+    initial state; its outputs are (y, h_n) or (y, h_n, c_n). Returns the ``onnx.ModelProto`` (also written to
+    ``f``)."""
     try:
         import onnx
         from onnx import helper, numpy_helper
@@ -459,7 +460,7 @@ def export(model, args=None, f=None, *pargs, opset_version=17, input_names=None,
         raise ImportError("shendu.onnx.export needs the onnx package: pip install 'shendu[onnx]' (or onnx)") from e
     from .autograd import Tensor, no_grad
     from .autograd.tensor import _wrap
-    from .backend import to_device, device_of
+    from .backend import device_of, to_device
     from .nn.module import Module
     from .serialization import atomic_write_bytes
 

@@ -18,7 +18,9 @@ def _tool():
 
 def _rows(text, section):
     part = text.split(f"## `{section}`", 1)[1].split("\n## ", 1)[0]
-    return {m.group(1): (m.group(2), m.group(3)) for m in re.finditer(r"^\| `([^`]+)` \| (\S+) \| (\S*) \|$", part, re.M)}
+    return {
+        m.group(1): (m.group(2), m.group(3)) for m in re.finditer(r"^\| `([^`]+)` \| (\S+) \| (\S*) \|$", part, re.M)
+    }
 
 
 def test_table_marks_present_tested_and_missing_names():

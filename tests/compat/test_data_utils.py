@@ -99,7 +99,7 @@ def _params(m):
     a = [sd.tensor(np.arange(6, dtype=np.float32).reshape(2, 3) - 2, requires_grad=True),
          sd.tensor(np.array([3.0, -4.0], dtype=np.float32), requires_grad=True)]
     t = [torch.tensor(p.numpy(), requires_grad=True) for p in a]
-    for ps, mod in ((a, sd), (t, torch)):
+    for ps, _mod in ((a, sd), (t, torch)):
         (sum((p * p * p).sum() for p in ps)).backward()
     return a, t
 

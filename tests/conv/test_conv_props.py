@@ -2,7 +2,8 @@
 shifts, strided = downsampled, true convolution vs cross-correlation, separable kernels, errors."""
 import numpy as np
 import pytest
-from hypothesis import given, settings, strategies as st
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 import shendu as sd
 import shendu.nn.functional as F
@@ -118,7 +119,9 @@ def test_fft_convolution_matches_direct_and_gradients():
 
 
 def test_sobel_kernel_is_separable():
-    """Textbook 9.8: conv2d(X, outer(u, v)) == column pass with u after row pass with v (Sobel u=[1,2,1], v=[1,0,-1])."""
+    """Textbook 9.8: conv2d(X, outer(u, v)) == column pass with u after row pass with v.
+
+    Sobel: u=[1,2,1], v=[1,0,-1]."""
     u, v = np.array([1.0, 2.0, 1.0]), np.array([1.0, 0.0, -1.0])
     x = sd.tensor(np.random.default_rng(4).standard_normal((1, 1, 7, 6)))
     full = F.conv2d(x, sd.tensor(np.outer(u, v)[None, None]))

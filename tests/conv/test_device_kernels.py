@@ -9,7 +9,8 @@ import shendu as sd
 import shendu.nn.functional as F
 from shendu import nn
 from shendu.backend import to_host
-from shendu.ops import _im2col, pool as pool_ops
+from shendu.ops import _im2col
+from shendu.ops import pool as pool_ops
 
 TOL = dict(rtol=1e-10, atol=1e-12)
 

@@ -190,7 +190,7 @@ def test_stand_in_refuses_host_device_mixing(strict):
     with pytest.raises(strict_device.HostDeviceMix):
         d[np.array([0, 1])]
     with pytest.raises(AttributeError, match="writeable"):
-        d.flags.writeable
+        _ = d.flags.writeable
     # what CuPy allows: scalars, device results, 0-d device reductions
     s = (d * 2.0 + np.float32(1)).sum()
     assert isinstance(s, strict_device.StrictArray) and s.ndim == 0 and float(s) == 36.0

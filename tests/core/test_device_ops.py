@@ -57,10 +57,40 @@ def test_op_matches_cpu_on_device(case, device):
                                    err_msg=f"{name}: gradient of input {i}")
 
 
-GRADCHECK = ["mul_bcast", "div", "pow_tensor", "sigmoid", "softplus_beta", "clamp", "maximum", "where", "matmul_bcast",
-             "matmul_vec_mat", "einsum_three", "var", "prod", "max_dim", "logsumexp", "norm2_dim", "softmax", "log_softmax",
-             "cat", "split", "pad", "tile", "repeat_interleave", "roll_flat", "getitem_intarray_repeat", "getitem_bool",
-             "gather", "scatter_add", "index_add", "index_select", "masked_fill", "mlp"]
+GRADCHECK = [
+    "mul_bcast",
+    "div",
+    "pow_tensor",
+    "sigmoid",
+    "softplus_beta",
+    "clamp",
+    "maximum",
+    "where",
+    "matmul_bcast",
+    "matmul_vec_mat",
+    "einsum_three",
+    "var",
+    "prod",
+    "max_dim",
+    "logsumexp",
+    "norm2_dim",
+    "softmax",
+    "log_softmax",
+    "cat",
+    "split",
+    "pad",
+    "tile",
+    "repeat_interleave",
+    "roll_flat",
+    "getitem_intarray_repeat",
+    "getitem_bool",
+    "gather",
+    "scatter_add",
+    "index_add",
+    "index_select",
+    "masked_fill",
+    "mlp",
+]
 
 
 @pytest.mark.parametrize("case", [c for c in CASES if c[0] in GRADCHECK], ids=GRADCHECK)
@@ -107,7 +137,8 @@ def test_host_index_data_moves_to_the_device(device):
     y.sum().backward()
     assert on(x.grad)
     np.testing.assert_array_equal(x.grad.cpu().numpy(), np.array([[2.0] * 4, [0.0] * 4, [1.0] * 4]))
-    for out in (x.gather(1, np.array([[0], [1], [2]])), x.index_select(0, [2, 1]), sd.index_add(x, 0, np.array([0, 0]), sd.ones(2, 4, dtype=sd.float64, device=device)),
+    for out in (x.gather(1, np.array([[0], [1], [2]])), x.index_select(0, [2, 1]),
+                sd.index_add(x, 0, np.array([0, 0]), sd.ones(2, 4, dtype=sd.float64, device=device)),
                 x.masked_fill(ref > 5, 0.0), sd.where(ref > 5, x, 0.0)):
         assert on(out)
     np.testing.assert_array_equal(x.gather(1, np.array([[0], [1], [2]])).detach().cpu().numpy(), [[0.0], [5.0], [10.0]])

@@ -60,10 +60,14 @@ GRAD_CASES = {
     "qr_tall": (lambda a: tuple(LA.qr(a)), lambda: [rnd(2, 5, 3, seed=8)]),
     "qr_square": (lambda a: tuple(LA.qr(a)), lambda: [rnd(3, 3, seed=9)]),
     "qr_wide": (lambda a: tuple(LA.qr(a)), lambda: [rnd(3, 5, seed=10)]),
-    "eigh": (lambda x: (LA.eigh(sym(x))[0], sign_fixed(LA.eigh(sym(x))[1], LA.eigh(sym(x))[1])),
-             lambda: [rnd(2, 4, 4, seed=11)]),
-    "eigh_upper": (lambda x: tuple(LA.eigh(sym(x) * sd.tensor(1.0, dtype=x.dtype, device=x.device), UPLO="U")[:1]),
-                   lambda: [rnd(3, 3, seed=12)]),
+    "eigh": (
+        lambda x: (LA.eigh(sym(x))[0], sign_fixed(LA.eigh(sym(x))[1], LA.eigh(sym(x))[1])),
+        lambda: [rnd(2, 4, 4, seed=11)],
+    ),
+    "eigh_upper": (
+        lambda x: tuple(LA.eigh(sym(x) * sd.tensor(1.0, dtype=x.dtype, device=x.device), UPLO="U")[:1]),
+        lambda: [rnd(3, 3, seed=12)],
+    ),
     "eigvalsh": (lambda x: LA.eigvalsh(sym(x)), lambda: [rnd(2, 4, 4, seed=13)]),
     "svd_tall": (svd_gauge_free, lambda: [rnd(2, 5, 3, seed=14)]),
     "svd_wide": (svd_gauge_free, lambda: [rnd(3, 5, seed=15)]),
@@ -73,7 +77,10 @@ GRAD_CASES = {
     "pinv_wide": (LA.pinv, lambda: [rnd(3, 5, seed=19)]),
     "matrix_norm_nuc": (lambda a: LA.matrix_norm(a, "nuc"), lambda: [rnd(2, 4, 3, seed=20)]),
     "matrix_norm_2": (lambda a: LA.matrix_norm(a, 2), lambda: [rnd(4, 3, seed=21)]),
-    "matrix_norm_1_inf": (lambda a: (LA.matrix_norm(a, 1), LA.matrix_norm(a, float("inf"))), lambda: [rnd(3, 4, seed=22)]),
+    "matrix_norm_1_inf": (
+        lambda a: (LA.matrix_norm(a, 1), LA.matrix_norm(a, float("inf"))),
+        lambda: [rnd(3, 4, seed=22)],
+    ),
     "norm_fro_dims": (lambda a: LA.norm(a, dim=(0, 2)), lambda: [rnd(3, 2, 4, seed=23)]),
     "vector_norm_3": (lambda a: LA.vector_norm(a, 3, dim=-1), lambda: [rnd(3, 4, seed=24)]),
     "matrix_power": (lambda a: (LA.matrix_power(a, 3), LA.matrix_power(a, -2)), lambda: [well(3, seed=25)]),
@@ -196,8 +203,12 @@ def test_eigh_and_svd_match_torch_up_to_sign():
     c, d = rnd(4, seed=42), rnd(4, seed=43)
     Bs, cs, ds = sd.tensor(B), sd.tensor(c), sd.tensor(d)
     loss = (((V.mT @ Bs @ V) * sd.eye(4, dtype=sd.float64)).sum(-2) * cs).sum() + (lam * ds).sum()
-    tloss = (torch.diagonal(tV.mT @ torch.tensor(B) @ tV, dim1=-2, dim2=-1) * torch.tensor(c)).sum() + (tl * torch.tensor(d)).sum()
-    np.testing.assert_allclose(sd.grad(loss, x)[0].numpy(), torch.autograd.grad(tloss, t)[0].numpy(), rtol=1e-6, atol=1e-9)
+    tloss = (torch.diagonal(tV.mT @ torch.tensor(B) @ tV, dim1=-2, dim2=-1) * torch.tensor(c)).sum() + (
+        tl * torch.tensor(d)
+    ).sum()
+    np.testing.assert_allclose(
+        sd.grad(loss, x)[0].numpy(), torch.autograd.grad(tloss, t)[0].numpy(), rtol=1e-6, atol=1e-9
+    )
     np.testing.assert_allclose(np.abs(V.numpy()), np.abs(tV.detach().numpy()), rtol=1e-8, atol=1e-10)
 
     for shape in [(2, 5, 3), (3, 6)]:
@@ -226,9 +237,15 @@ def test_svd_full_matrices_matches_torch_default():
     assert U.shape == (5, 5) and Vh.shape == (3, 3)
     np.testing.assert_allclose((U.numpy()[:, :3] * S.numpy()) @ Vh.numpy(), M, atol=1e-12)
     np.testing.assert_allclose(U.numpy().T @ U.numpy(), np.eye(5), atol=1e-12)
-    loss = (S * sd.tensor([1.0, 2.0, 3.0])).sum() + ((U[:, :3] * sd.sign(U[:1, :3])) ** 2 * sd.tensor(rnd(5, 3, seed=48))).sum()
-    tloss = (tS * torch.tensor([1.0, 2.0, 3.0])).sum() + ((tU[:, :3] * torch.sign(tU[:1, :3])) ** 2 * torch.tensor(rnd(5, 3, seed=48))).sum()
-    np.testing.assert_allclose(sd.grad(loss, x)[0].numpy(), torch.autograd.grad(tloss, t)[0].numpy(), rtol=1e-6, atol=1e-9)
+    loss = (S * sd.tensor([1.0, 2.0, 3.0])).sum() + (
+        (U[:, :3] * sd.sign(U[:1, :3])) ** 2 * sd.tensor(rnd(5, 3, seed=48))
+    ).sum()
+    tloss = (tS * torch.tensor([1.0, 2.0, 3.0])).sum() + (
+        (tU[:, :3] * torch.sign(tU[:1, :3])) ** 2 * torch.tensor(rnd(5, 3, seed=48))
+    ).sum()
+    np.testing.assert_allclose(
+        sd.grad(loss, x)[0].numpy(), torch.autograd.grad(tloss, t)[0].numpy(), rtol=1e-6, atol=1e-9
+    )
 
 
 def test_pinv_tolerances_match_torch_on_a_rank_deficient_matrix():
@@ -236,7 +253,9 @@ def test_pinv_tolerances_match_torch_on_a_rank_deficient_matrix():
     M = rnd(4, 2, seed=50) @ rnd(2, 5, seed=51)  # rank 2
     x = sd.tensor(M)
     for kw in [{}, {"atol": 1e-3}, {"rtol": 1e-2}, {"atol": 0.0, "rtol": 0.5}]:
-        np.testing.assert_allclose(LA.pinv(x, **kw).numpy(), torch.linalg.pinv(torch.tensor(M), **kw).numpy(), atol=1e-10)
+        np.testing.assert_allclose(
+            LA.pinv(x, **kw).numpy(), torch.linalg.pinv(torch.tensor(M), **kw).numpy(), atol=1e-10
+        )
     np.testing.assert_allclose(LA.pinv(x, 1e-2).numpy(), LA.pinv(x, rtol=1e-2).numpy())  # rcond = rtol
     P = LA.pinv(x).numpy()
     np.testing.assert_allclose(M @ P @ M, M, atol=1e-10)  # a Moore-Penrose condition
@@ -383,15 +402,18 @@ def test_small_compositions_match_torch():
     np.testing.assert_allclose(LA.cond(x, 1).numpy(), torch.linalg.cond(torch.tensor(A), 1).numpy(), rtol=1e-10)
     cases = [
         (lambda a: LA.matrix_power(a, 5), lambda a: torch.linalg.matrix_power(a, 5)),
-        (lambda a: LA.matrix_power(a, -3), lambda a: torch.linalg.matrix_power(torch.linalg.inv(a), 3)),  # torch's n<0 backward is broken
+        # torch's n<0 backward is broken:
+        (lambda a: LA.matrix_power(a, -3), lambda a: torch.linalg.matrix_power(torch.linalg.inv(a), 3)),
         (lambda a: LA.matrix_power(a, 0) + a, lambda a: torch.linalg.matrix_power(a, 0) + a),
         (lambda a: LA.cond(a), lambda a: torch.linalg.cond(a)),
         (lambda a: LA.cond(a, -2), lambda a: torch.linalg.cond(a, -2)),
         (lambda a: LA.cond(a, "fro"), lambda a: mn(a, "fro") * mn(torch.linalg.inv(a), "fro")),  # torch.linalg.cond's
         (lambda a: LA.cond(a, 1), lambda a: mn(a, 1) * mn(torch.linalg.inv(a), 1)),  # backward fails for these p
-
         (lambda a: LA.vecdot(a, a.mT, dim=-2), lambda a: torch.linalg.vecdot(a, a.mT, dim=-2)),
-        (lambda a: LA.multi_dot([a[0, 0], a[0], a[1], a[1, :, 1]]), lambda a: torch.linalg.multi_dot([a[0, 0], a[0], a[1], a[1, :, 1]])),
+        (
+            lambda a: LA.multi_dot([a[0, 0], a[0], a[1], a[1, :, 1]]),
+            lambda a: torch.linalg.multi_dot([a[0, 0], a[0], a[1], a[1, :, 1]]),
+        ),
     ]
     for sd_fn, th_fn in cases:
         x, t = T(A), torch.tensor(A, requires_grad=True)

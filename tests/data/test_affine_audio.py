@@ -3,8 +3,20 @@ augmentation (noise at an SNR, time shift, speed perturbation; textbook 7.4 spee
 import numpy as np
 import pytest
 
-from shendu.data.transforms import (AudioAugment, Compose, RandomAffine, RandomShear, RandomZoom, add_noise_snr,
-                                    affine, rotate, shear, speed_perturb, time_shift, zoom)
+from shendu.data.transforms import (
+    AudioAugment,
+    Compose,
+    RandomAffine,
+    RandomShear,
+    RandomZoom,
+    add_noise_snr,
+    affine,
+    rotate,
+    shear,
+    speed_perturb,
+    time_shift,
+    zoom,
+)
 
 R = np.random.default_rng(3)
 

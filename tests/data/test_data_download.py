@@ -5,8 +5,7 @@ import socket
 import numpy as np
 import pytest
 
-from shendu.data.datasets import (ChecksumError, DatasetNotFoundError, data_home, download_file, load_cifar10,
-                                  load_mnist)
+from shendu.data.datasets import ChecksumError, DatasetNotFoundError, data_home, download_file, load_cifar10, load_mnist
 from shendu.data.datasets.mnist import MNIST_SHA256
 
 

@@ -4,8 +4,16 @@ import gzip
 import numpy as np
 import pytest
 
-from shendu.data.datasets import (ChecksumWarning, load_cifar10, load_fashion_mnist, load_mnist, parse_cifar10_batch,
-                                  parse_idx, read_cifar10_archive, read_idx)
+from shendu.data.datasets import (
+    ChecksumWarning,
+    load_cifar10,
+    load_fashion_mnist,
+    load_mnist,
+    parse_cifar10_batch,
+    parse_idx,
+    read_cifar10_archive,
+    read_idx,
+)
 
 
 @pytest.mark.parametrize("dtype", ["u1", "i1", ">i2", ">i4", ">f4", ">f8"])

@@ -3,8 +3,17 @@ import numpy as np
 import pytest
 
 from shendu.data import DataLoader, TensorDataset
-from shendu.data.transforms import (CenterCrop, Compose, GaussianNoise, PerImageStandardization, RandomCrop,
-                                    RandomHorizontalFlip, RandomRotation, RandomTranslation, rotate)
+from shendu.data.transforms import (
+    CenterCrop,
+    Compose,
+    GaussianNoise,
+    PerImageStandardization,
+    RandomCrop,
+    RandomHorizontalFlip,
+    RandomRotation,
+    RandomTranslation,
+    rotate,
+)
 
 
 def _batch(n=5, c=2, h=6, w=7, seed=0):

@@ -5,8 +5,8 @@ import pytest
 
 import shendu as sd
 from shendu.data import DataLoader, TensorDataset
-from shendu.utils.data import RandomSampler, SubsetRandomSampler
 from shendu.utils.data import DataLoader as UtilsDataLoader
+from shendu.utils.data import RandomSampler, SubsetRandomSampler
 
 N = 40
 

@@ -7,7 +7,7 @@ import tarfile
 import numpy as np
 import pytest
 
-from shendu.data.datasets import (ChecksumWarning, data_home, load_cifar10, load_digits, load_mnist, read_idx)
+from shendu.data.datasets import ChecksumWarning, data_home, load_cifar10, load_digits, load_mnist, read_idx
 from shendu.data.datasets.idx import IDX_IMAGES_MAGIC, IDX_LABELS_MAGIC
 from shendu.data.datasets.smoke import idx_bytes, write_cifar10_like, write_idx, write_mnist_like
 

@@ -39,7 +39,7 @@ def test_two_workers_give_the_batches_of_num_workers_0():
     ds = TensorDataset(np.random.default_rng(0).standard_normal((37, 4)), np.arange(37))
     ref = DataLoader(ds, batch_size=5, shuffle=True, seed=3, as_tensor=False)
     par = DataLoader(ds, batch_size=5, shuffle=True, seed=3, num_workers=2, as_tensor=False)
-    for epoch in range(2):  # the second epoch is reshuffled identically on both sides
+    for _epoch in range(2):  # the second epoch is reshuffled identically on both sides
         a, b = _arrays(ref), _arrays(par)
         assert len(a) == len(b) == 8
         for x, y in zip(a, b):

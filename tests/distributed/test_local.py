@@ -22,7 +22,10 @@ def test_post_accumulate_grad_hook_fires_during_backward():
     def hook(p):
         seen.append((p is m[2].weight, m[0].weight.grad is None, p.grad is not None))
 
-    handles = [m[2].weight.register_post_accumulate_grad_hook(hook), m[0].weight.register_post_accumulate_grad_hook(hook)]
+    handles = [
+        m[2].weight.register_post_accumulate_grad_hook(hook),
+        m[0].weight.register_post_accumulate_grad_hook(hook),
+    ]
     (m(x) ** 2).sum().backward()
     (ref(x) ** 2).sum().backward()
     assert seen == [(True, True, True), (False, False, True)]

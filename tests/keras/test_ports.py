@@ -25,8 +25,8 @@ def test_text_004_keras_mnist_mlp(capsys):
                                             classes)
     Y_validation = tf.keras.utils.to_categorical(
         Y_validation, classes)
+    from shendu.keras.layers import Activation, BatchNormalization, Dense
     from shendu.keras.models import Sequential
-    from shendu.keras.layers import Dense, BatchNormalization, Activation
     input_size = 64
     hidden_units = 100
     model = Sequential([
@@ -47,8 +47,8 @@ def test_text_004_keras_mnist_mlp(capsys):
                            verbose=1)
     print('Validation accuracy:', score[1])
     weights = model.layers[0].get_weights()
-    import matplotlib.pyplot as plt
     import matplotlib.cm as cm
+    import matplotlib.pyplot as plt
     import numpy
     fig = plt.figure()
     w = weights[0].T
@@ -102,7 +102,7 @@ def test_text_003_tf2_mlp_with_gradient_tape():
 
     optimizer = tf.optimizers.Adam(learning_rate=0.001)
     dataset = tf.data.DataLoader(tf.data.TensorDataset(X_train, y_train), batch_size=256, shuffle=True)
-    for epoch in range(20):
+    for _epoch in range(20):
         train(network, dataset, optimizer)
     # --- checks --------------------------------------------------------------------------------
     network.eval()

@@ -3,8 +3,15 @@ import numpy as np
 import pytest
 from sklearn import metrics as skm
 
-from shendu.metrics import (accuracy, confusion_matrix, f1_score, precision, precision_recall_fscore, recall,
-                            top_k_accuracy)
+from shendu.metrics import (
+    accuracy,
+    confusion_matrix,
+    f1_score,
+    precision,
+    precision_recall_fscore,
+    recall,
+    top_k_accuracy,
+)
 
 CASES = [(seed, k, n) for seed, k, n in [(0, 2, 30), (1, 3, 50), (2, 5, 40), (3, 4, 7)]]
 

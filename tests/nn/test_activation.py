@@ -84,7 +84,9 @@ def test_prelu_matches_torch_per_channel_and_shared():
     x = _x((3, 4, 2))
     for w in (np.array([0.25]), np.array([0.1, -0.2, 0.3, 0.5])):
         compare(F.prelu, torch.nn.functional.prelu, [x, w])
-    assert gradcheck(F.prelu, [sd.tensor(x, requires_grad=True), sd.tensor(np.array([0.1, -0.2, 0.3, 0.5]), requires_grad=True)])
+    assert gradcheck(
+        F.prelu, [sd.tensor(x, requires_grad=True), sd.tensor(np.array([0.1, -0.2, 0.3, 0.5]), requires_grad=True)]
+    )
     with pytest.raises(ValueError, match="prelu"):
         F.prelu(sd.randn(3, 5), sd.ones(4))
 
@@ -117,7 +119,9 @@ def test_step_is_perceptron_unit():
 
 def test_textbook_values():
     # softmax([1000, 1001, 1002]) without overflow (textbook 6.2.2.3, eq. 6.33)
-    np.testing.assert_allclose(F.softmax(sd.tensor([1000.0, 1001.0, 1002.0])).numpy(), [0.09003057, 0.24472847, 0.66524096], rtol=1e-6)
+    np.testing.assert_allclose(
+        F.softmax(sd.tensor([1000.0, 1001.0, 1002.0])).numpy(), [0.09003057, 0.24472847, 0.66524096], rtol=1e-6
+    )
     # tanh(z) = 2 sigma(2z) - 1 (textbook 6.3.2)
     assert abs(F.tanh(sd.tensor(0.7, dtype=sd.float64)).item() - 0.6043677771171634) < 1e-12
     assert abs(2 * F.sigmoid(sd.tensor(1.4, dtype=sd.float64)).item() - 1 - 0.6043677771171634) < 1e-12
@@ -151,12 +155,26 @@ def test_rbf_unit():
 
 
 MODULES = [
-    (nn.ReLU(), F.relu), (nn.Sigmoid(), F.sigmoid), (nn.Tanh(), F.tanh), (nn.LeakyReLU(0.3), lambda x: F.leaky_relu(x, 0.3)),
-    (nn.ELU(0.5), lambda x: F.elu(x, 0.5)), (nn.SELU(), F.selu), (nn.SiLU(), F.silu), (nn.GELU("tanh"), lambda x: F.gelu(x, "tanh")),
-    (nn.Softplus(2.0), lambda x: F.softplus(x, 2.0)), (nn.Softmax(0), lambda x: F.softmax(x, 0)),
-    (nn.LogSoftmax(1), lambda x: F.log_softmax(x, 1)), (nn.Hardtanh(), F.hardtanh), (nn.Hardsigmoid(), F.hardsigmoid),
-    (nn.Softsign(), F.softsign), (nn.AbsRectification(), F.abs_rectification), (nn.Step(), F.step), (nn.Mish(), F.mish),
-    (nn.Swish(2.0), lambda x: F.swish(x, 2.0)), (nn.CELU(0.5), lambda x: F.celu(x, 0.5)), (nn.ReLU6(), F.relu6),
+    (nn.ReLU(), F.relu),
+    (nn.Sigmoid(), F.sigmoid),
+    (nn.Tanh(), F.tanh),
+    (nn.LeakyReLU(0.3), lambda x: F.leaky_relu(x, 0.3)),
+    (nn.ELU(0.5), lambda x: F.elu(x, 0.5)),
+    (nn.SELU(), F.selu),
+    (nn.SiLU(), F.silu),
+    (nn.GELU("tanh"), lambda x: F.gelu(x, "tanh")),
+    (nn.Softplus(2.0), lambda x: F.softplus(x, 2.0)),
+    (nn.Softmax(0), lambda x: F.softmax(x, 0)),
+    (nn.LogSoftmax(1), lambda x: F.log_softmax(x, 1)),
+    (nn.Hardtanh(), F.hardtanh),
+    (nn.Hardsigmoid(), F.hardsigmoid),
+    (nn.Softsign(), F.softsign),
+    (nn.AbsRectification(), F.abs_rectification),
+    (nn.Step(), F.step),
+    (nn.Mish(), F.mish),
+    (nn.Swish(2.0), lambda x: F.swish(x, 2.0)),
+    (nn.CELU(0.5), lambda x: F.celu(x, 0.5)),
+    (nn.ReLU6(), F.relu6),
 ]
 
 

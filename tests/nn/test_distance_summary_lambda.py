@@ -16,7 +16,9 @@ A, B, C = R.standard_normal((5, 4)), R.standard_normal((5, 4)), R.standard_norma
 @pytest.mark.parametrize("p", [1.0, 2.0, 3.0])
 def test_pairwise_and_cdist_match_torch(p):
     torch = pytest.importorskip("torch")
-    compare(lambda a, b: F.pairwise_distance(a, b, p), lambda a, b: torch.nn.functional.pairwise_distance(a, b, p), [A, B])
+    compare(
+        lambda a, b: F.pairwise_distance(a, b, p), lambda a, b: torch.nn.functional.pairwise_distance(a, b, p), [A, B]
+    )
     compare(lambda a, b: F.cdist(a, b, p), lambda a, b: torch.cdist(a, b, p), [A, B[:3]], rtol=1e-6, atol=1e-9)
 
 
@@ -24,7 +26,11 @@ def test_cosine_similarity_and_losses_match_torch():
     torch = pytest.importorskip("torch")
     y = np.array([1.0, -1.0, 1.0, -1.0, -1.0])
     compare(F.cosine_similarity, torch.nn.functional.cosine_similarity, [A, B])
-    compare(lambda a, b: F.cosine_embedding_loss(a, b, y, 0.1), lambda a, b: torch.nn.functional.cosine_embedding_loss(a, b, torch.tensor(y), 0.1), [A, B])
+    compare(
+        lambda a, b: F.cosine_embedding_loss(a, b, y, 0.1),
+        lambda a, b: torch.nn.functional.cosine_embedding_loss(a, b, torch.tensor(y), 0.1),
+        [A, B],
+    )
     compare(F.triplet_margin_loss, torch.nn.functional.triplet_margin_loss, [A, B, C])
     assert gradcheck(F.cosine_similarity, [sd.tensor(A, requires_grad=True), sd.tensor(B, requires_grad=True)])
 
@@ -47,7 +53,9 @@ def test_lambda_without_and_with_weights():
 
 
 def test_summary_table():
-    m = nn.Sequential(nn.Flatten(), nn.Linear(784, 100), nn.BatchNorm1d(100), nn.ReLU(), nn.Dropout(0.2), nn.Linear(100, 10))
+    m = nn.Sequential(
+        nn.Flatten(), nn.Linear(784, 100), nn.BatchNorm1d(100), nn.ReLU(), nn.Dropout(0.2), nn.Linear(100, 10)
+    )
     lines = []
     text = nn.summary(m, (1, 28, 28), print_fn=lines.append)
     assert lines == [text]

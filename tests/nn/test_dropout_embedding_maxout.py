@@ -127,7 +127,12 @@ def test_maxout_k2_reproduces_relu_abs_leaky():
     b = np.array([0.3])
     x = sd.tensor(R.standard_normal((10, 3)))
     lin = x.numpy() @ w.T + b
-    for second, want in [((0 * w, 0 * b), np.maximum(lin, 0)), ((-w, -b), np.abs(lin)), ((0.2 * w, 0.2 * b), np.where(lin > 0, lin, 0.2 * lin))]:
+    cases = [
+        ((0 * w, 0 * b), np.maximum(lin, 0)),
+        ((-w, -b), np.abs(lin)),
+        ((0.2 * w, 0.2 * b), np.where(lin > 0, lin, 0.2 * lin)),
+    ]
+    for second, want in cases:
         m = nn.Maxout(3, 1, pieces=2).double()
         m.linear.weight.data.copy_(np.concatenate([w, second[0]]))
         m.linear.bias.data.copy_(np.concatenate([b, second[1]]))

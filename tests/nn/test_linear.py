@@ -27,7 +27,10 @@ def test_linear_matches_torch(xshape, bias):
 
 def test_linear_gradcheck_and_double_backward():
     for xshape in [(5, 3), (2, 4, 3)]:
-        ts = [sd.tensor(a, requires_grad=True) for a in (R.standard_normal(xshape), R.standard_normal((4, 3)), R.standard_normal(4))]
+        ts = [
+            sd.tensor(a, requires_grad=True)
+            for a in (R.standard_normal(xshape), R.standard_normal((4, 3)), R.standard_normal(4))
+        ]
         assert gradcheck(F.linear, ts)
         assert gradgradcheck(lambda x, w, b: F.linear(x, w, b) ** 2, ts)
 
@@ -98,7 +101,12 @@ def test_linear_shape_error_names_layer():
 
 def test_bilinear_matches_torch():
     torch = pytest.importorskip("torch")
-    x1, x2, w, b = R.standard_normal((5, 3)), R.standard_normal((5, 2)), R.standard_normal((4, 3, 2)), R.standard_normal(4)
+    x1, x2, w, b = (
+        R.standard_normal((5, 3)),
+        R.standard_normal((5, 2)),
+        R.standard_normal((4, 3, 2)),
+        R.standard_normal(4),
+    )
     compare(F.bilinear, torch.nn.functional.bilinear, [x1, x2, w, b])
     m = nn.Bilinear(3, 2, 4)
     assert m(sd.randn(5, 3), sd.randn(5, 2)).shape == (5, 4)
@@ -160,7 +168,15 @@ def test_xor_trained_from_fresh_init_most_seeds():
 
 
 def test_bilinear_gradcheck():
-    ts = [sd.tensor(a, requires_grad=True) for a in (R.standard_normal((3, 2)), R.standard_normal((3, 4)), R.standard_normal((5, 2, 4)), R.standard_normal(5))]
+    ts = [
+        sd.tensor(a, requires_grad=True)
+        for a in (
+            R.standard_normal((3, 2)),
+            R.standard_normal((3, 4)),
+            R.standard_normal((5, 2, 4)),
+            R.standard_normal(5),
+        )
+    ]
     assert gradcheck(F.bilinear, ts)
     with pytest.raises(ValueError, match="bilinear"):
         F.bilinear(sd.randn(3, 3), sd.randn(3, 4), sd.randn(5, 2, 4))

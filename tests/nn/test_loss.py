@@ -29,39 +29,138 @@ def TF(torch):
 CASES = [
     ("mse", lambda x, r: F.mse_loss(x, Y, r), lambda T, x, r: TF(T).mse_loss(x, T.tensor(Y), reduction=r), X),
     ("l1", lambda x, r: F.l1_loss(x, Y, r), lambda T, x, r: TF(T).l1_loss(x, T.tensor(Y), reduction=r), X),
-    ("huber", lambda x, r: F.huber_loss(x, Y, r, 0.7), lambda T, x, r: TF(T).huber_loss(x, T.tensor(Y), reduction=r, delta=0.7), X),
-    ("smooth_l1", lambda x, r: F.smooth_l1_loss(x, Y, r, 0.5), lambda T, x, r: TF(T).smooth_l1_loss(x, T.tensor(Y), reduction=r, beta=0.5), X),
-    ("bce_logits", lambda x, r: F.binary_cross_entropy_with_logits(x, B, reduction=r),
-     lambda T, x, r: TF(T).binary_cross_entropy_with_logits(x, T.tensor(B), reduction=r), X),
-    ("bce_logits_posw", lambda x, r: F.binary_cross_entropy_with_logits(x, P, reduction=r, pos_weight=sd.tensor(np.array([1.0, 2.0, 0.5, 3.0]))),
-     lambda T, x, r: TF(T).binary_cross_entropy_with_logits(x, T.tensor(P), reduction=r, pos_weight=T.tensor([1.0, 2.0, 0.5, 3.0], dtype=T.float64)), X),
-    ("bce", lambda x, r: F.binary_cross_entropy(x, B, reduction=r), lambda T, x, r: TF(T).binary_cross_entropy(x, T.tensor(B), reduction=r), P),
-    ("multilabel", lambda x, r: F.multilabel_soft_margin_loss(x, B, reduction=r),
-     lambda T, x, r: TF(T).multilabel_soft_margin_loss(x, T.tensor(B), reduction=r), X),
-    ("ce_idx", lambda x, r: F.cross_entropy(x, IDX, reduction=r), lambda T, x, r: TF(T).cross_entropy(x, T.tensor(IDX), reduction=r), X),
-    ("ce_idx_smooth", lambda x, r: F.cross_entropy(x, IDX, reduction=r, label_smoothing=0.2),
-     lambda T, x, r: TF(T).cross_entropy(x, T.tensor(IDX), reduction=r, label_smoothing=0.2), X),
-    ("ce_idx_weight", lambda x, r: F.cross_entropy(x, IDX, weight=sd.tensor(np.array([1.0, 2.0, 0.5, 3.0])), reduction=r, label_smoothing=0.1),
-     lambda T, x, r: TF(T).cross_entropy(x, T.tensor(IDX), weight=T.tensor([1.0, 2.0, 0.5, 3.0], dtype=T.float64), reduction=r, label_smoothing=0.1), X),
-    ("ce_soft", lambda x, r: F.cross_entropy(x, P / P.sum(1, keepdims=True), reduction=r),
-     lambda T, x, r: TF(T).cross_entropy(x, T.tensor(P / P.sum(1, keepdims=True)), reduction=r), X),
-    ("ce_soft_weight_smooth", lambda x, r: F.cross_entropy(x, P, weight=sd.tensor(np.array([1.0, 2.0, 0.5, 3.0])), reduction=r, label_smoothing=0.3),
-     lambda T, x, r: TF(T).cross_entropy(x, T.tensor(P), weight=T.tensor([1.0, 2.0, 0.5, 3.0], dtype=T.float64), reduction=r, label_smoothing=0.3), X),
-    ("nll", lambda x, r: F.nll_loss(F.log_softmax(x, 1), IDX, reduction=r),
-     lambda T, x, r: TF(T).nll_loss(T.log_softmax(x, 1), T.tensor(IDX), reduction=r), X),
-    ("kl", lambda x, r: F.kl_div(F.log_softmax(x, 1), P, reduction=r), lambda T, x, r: TF(T).kl_div(T.log_softmax(x, 1), T.tensor(P), reduction=r), X),
-    ("kl_logt", lambda x, r: F.kl_div(F.log_softmax(x, 1), np.log(P), reduction=r, log_target=True),
-     lambda T, x, r: TF(T).kl_div(T.log_softmax(x, 1), T.tensor(np.log(P)), reduction=r, log_target=True), X),
-    ("hinge_emb", lambda x, r: F.hinge_embedding_loss(x, PM, reduction=r, margin=0.5),
-     lambda T, x, r: TF(T).hinge_embedding_loss(x, T.tensor(PM), reduction=r, margin=0.5), X),
-    ("soft_margin", lambda x, r: F.soft_margin_loss(x, PM, reduction=r), lambda T, x, r: TF(T).soft_margin_loss(x, T.tensor(PM), reduction=r), X),
-    ("multi_margin", lambda x, r: F.multi_margin_loss(x, IDX, reduction=r), lambda T, x, r: TF(T).multi_margin_loss(x, T.tensor(IDX), reduction=r), X),
-    ("multi_margin_p2", lambda x, r: F.multi_margin_loss(x, IDX, p=2, margin=0.5, reduction=r),
-     lambda T, x, r: TF(T).multi_margin_loss(x, T.tensor(IDX), p=2, margin=0.5, reduction=r), X),
-    ("gauss_nll", lambda x, r: F.gaussian_nll_loss(x, Y, sd.tensor(P), reduction=r, full=True),
-     lambda T, x, r: TF(T).gaussian_nll_loss(x, T.tensor(Y), T.tensor(P), reduction=r, full=True), X),
-    ("gauss_nll_var", lambda v, r: F.gaussian_nll_loss(sd.tensor(X), Y, v, reduction=r),
-     lambda T, v, r: TF(T).gaussian_nll_loss(T.tensor(X), T.tensor(Y), v, reduction=r), P),
+    (
+        "huber",
+        lambda x, r: F.huber_loss(x, Y, r, 0.7),
+        lambda T, x, r: TF(T).huber_loss(x, T.tensor(Y), reduction=r, delta=0.7),
+        X,
+    ),
+    (
+        "smooth_l1",
+        lambda x, r: F.smooth_l1_loss(x, Y, r, 0.5),
+        lambda T, x, r: TF(T).smooth_l1_loss(x, T.tensor(Y), reduction=r, beta=0.5),
+        X,
+    ),
+    (
+        "bce_logits",
+        lambda x, r: F.binary_cross_entropy_with_logits(x, B, reduction=r),
+        lambda T, x, r: TF(T).binary_cross_entropy_with_logits(x, T.tensor(B), reduction=r),
+        X,
+    ),
+    (
+        "bce_logits_posw",
+        lambda x, r: F.binary_cross_entropy_with_logits(
+            x, P, reduction=r, pos_weight=sd.tensor(np.array([1.0, 2.0, 0.5, 3.0]))
+        ),
+        lambda T, x, r: TF(T).binary_cross_entropy_with_logits(
+            x, T.tensor(P), reduction=r, pos_weight=T.tensor([1.0, 2.0, 0.5, 3.0], dtype=T.float64)
+        ),
+        X,
+    ),
+    (
+        "bce",
+        lambda x, r: F.binary_cross_entropy(x, B, reduction=r),
+        lambda T, x, r: TF(T).binary_cross_entropy(x, T.tensor(B), reduction=r),
+        P,
+    ),
+    (
+        "multilabel",
+        lambda x, r: F.multilabel_soft_margin_loss(x, B, reduction=r),
+        lambda T, x, r: TF(T).multilabel_soft_margin_loss(x, T.tensor(B), reduction=r),
+        X,
+    ),
+    (
+        "ce_idx",
+        lambda x, r: F.cross_entropy(x, IDX, reduction=r),
+        lambda T, x, r: TF(T).cross_entropy(x, T.tensor(IDX), reduction=r),
+        X,
+    ),
+    (
+        "ce_idx_smooth",
+        lambda x, r: F.cross_entropy(x, IDX, reduction=r, label_smoothing=0.2),
+        lambda T, x, r: TF(T).cross_entropy(x, T.tensor(IDX), reduction=r, label_smoothing=0.2),
+        X,
+    ),
+    (
+        "ce_idx_weight",
+        lambda x, r: F.cross_entropy(
+            x, IDX, weight=sd.tensor(np.array([1.0, 2.0, 0.5, 3.0])), reduction=r, label_smoothing=0.1
+        ),
+        lambda T, x, r: TF(T).cross_entropy(
+            x, T.tensor(IDX), weight=T.tensor([1.0, 2.0, 0.5, 3.0], dtype=T.float64), reduction=r, label_smoothing=0.1
+        ),
+        X,
+    ),
+    (
+        "ce_soft",
+        lambda x, r: F.cross_entropy(x, P / P.sum(1, keepdims=True), reduction=r),
+        lambda T, x, r: TF(T).cross_entropy(x, T.tensor(P / P.sum(1, keepdims=True)), reduction=r),
+        X,
+    ),
+    (
+        "ce_soft_weight_smooth",
+        lambda x, r: F.cross_entropy(
+            x, P, weight=sd.tensor(np.array([1.0, 2.0, 0.5, 3.0])), reduction=r, label_smoothing=0.3
+        ),
+        lambda T, x, r: TF(T).cross_entropy(
+            x, T.tensor(P), weight=T.tensor([1.0, 2.0, 0.5, 3.0], dtype=T.float64), reduction=r, label_smoothing=0.3
+        ),
+        X,
+    ),
+    (
+        "nll",
+        lambda x, r: F.nll_loss(F.log_softmax(x, 1), IDX, reduction=r),
+        lambda T, x, r: TF(T).nll_loss(T.log_softmax(x, 1), T.tensor(IDX), reduction=r),
+        X,
+    ),
+    (
+        "kl",
+        lambda x, r: F.kl_div(F.log_softmax(x, 1), P, reduction=r),
+        lambda T, x, r: TF(T).kl_div(T.log_softmax(x, 1), T.tensor(P), reduction=r),
+        X,
+    ),
+    (
+        "kl_logt",
+        lambda x, r: F.kl_div(F.log_softmax(x, 1), np.log(P), reduction=r, log_target=True),
+        lambda T, x, r: TF(T).kl_div(T.log_softmax(x, 1), T.tensor(np.log(P)), reduction=r, log_target=True),
+        X,
+    ),
+    (
+        "hinge_emb",
+        lambda x, r: F.hinge_embedding_loss(x, PM, reduction=r, margin=0.5),
+        lambda T, x, r: TF(T).hinge_embedding_loss(x, T.tensor(PM), reduction=r, margin=0.5),
+        X,
+    ),
+    (
+        "soft_margin",
+        lambda x, r: F.soft_margin_loss(x, PM, reduction=r),
+        lambda T, x, r: TF(T).soft_margin_loss(x, T.tensor(PM), reduction=r),
+        X,
+    ),
+    (
+        "multi_margin",
+        lambda x, r: F.multi_margin_loss(x, IDX, reduction=r),
+        lambda T, x, r: TF(T).multi_margin_loss(x, T.tensor(IDX), reduction=r),
+        X,
+    ),
+    (
+        "multi_margin_p2",
+        lambda x, r: F.multi_margin_loss(x, IDX, p=2, margin=0.5, reduction=r),
+        lambda T, x, r: TF(T).multi_margin_loss(x, T.tensor(IDX), p=2, margin=0.5, reduction=r),
+        X,
+    ),
+    (
+        "gauss_nll",
+        lambda x, r: F.gaussian_nll_loss(x, Y, sd.tensor(P), reduction=r, full=True),
+        lambda T, x, r: TF(T).gaussian_nll_loss(x, T.tensor(Y), T.tensor(P), reduction=r, full=True),
+        X,
+    ),
+    (
+        "gauss_nll_var",
+        lambda v, r: F.gaussian_nll_loss(sd.tensor(X), Y, v, reduction=r),
+        lambda T, v, r: TF(T).gaussian_nll_loss(T.tensor(X), T.tensor(Y), v, reduction=r),
+        P,
+    ),
 ]
 
 
@@ -82,9 +181,11 @@ def test_gradcheck(case):
 def test_margin_ranking_matches_torch():
     torch = pytest.importorskip("torch")
     for r in REDS:
-        compare(lambda a, b: F.margin_ranking_loss(a, b, PM[:, 0], margin=0.3, reduction=r),
-                lambda a, b: torch.nn.functional.margin_ranking_loss(a, b, torch.tensor(PM[:, 0]), margin=0.3, reduction=r),
-                [X[:, 0], Y[:, 0]])
+        compare(
+            lambda a, b: F.margin_ranking_loss(a, b, PM[:, 0], margin=0.3, reduction=r),
+            lambda a, b: torch.nn.functional.margin_ranking_loss(a, b, torch.tensor(PM[:, 0]), margin=0.3, reduction=r),
+            [X[:, 0], Y[:, 0]],
+        )
 
 
 def test_cross_entropy_spatial_and_ignore_index_match_torch():
@@ -94,11 +195,22 @@ def test_cross_entropy_spatial_and_ignore_index_match_torch():
     t[0, 1, :2] = -100
     for r in REDS:
         for ls in (0.0, 0.1):
-            compare(lambda a: F.cross_entropy(a, t, reduction=r, label_smoothing=ls),
-                    lambda a: torch.nn.functional.cross_entropy(a, torch.tensor(t), reduction=r, label_smoothing=ls), [x])
-    compare(lambda a: F.nll_loss(a, t, reduction="none"), lambda a: torch.nn.functional.nll_loss(a, torch.tensor(t), reduction="none"), [x])
+            compare(
+                lambda a: F.cross_entropy(a, t, reduction=r, label_smoothing=ls),
+                lambda a: torch.nn.functional.cross_entropy(a, torch.tensor(t), reduction=r, label_smoothing=ls),
+                [x],
+            )
+    compare(
+        lambda a: F.nll_loss(a, t, reduction="none"),
+        lambda a: torch.nn.functional.nll_loss(a, torch.tensor(t), reduction="none"),
+        [x],
+    )
     # a 1-d input is one sample
-    compare(lambda a: F.cross_entropy(a, np.array(2)), lambda a: torch.nn.functional.cross_entropy(a, torch.tensor(2)), [X[0]])
+    compare(
+        lambda a: F.cross_entropy(a, np.array(2)),
+        lambda a: torch.nn.functional.cross_entropy(a, torch.tensor(2)),
+        [X[0]],
+    )
 
 
 def test_cross_entropy_double_backward_matches_torch():
@@ -110,7 +222,11 @@ def test_cross_entropy_double_backward_matches_torch():
         (g,) = sd.grad(F.cross_entropy(a, t, ignore_index=7, label_smoothing=ls), [a], create_graph=True)
         (g * g).sum().backward()
         b = torch.tensor(X, requires_grad=True)
-        (gt,) = torch.autograd.grad(torch.nn.functional.cross_entropy(b, torch.tensor(t), ignore_index=7, label_smoothing=ls), [b], create_graph=True)
+        (gt,) = torch.autograd.grad(
+            torch.nn.functional.cross_entropy(b, torch.tensor(t), ignore_index=7, label_smoothing=ls),
+            [b],
+            create_graph=True,
+        )
         (gt * gt).sum().backward()
         np.testing.assert_allclose(a.grad.numpy(), b.grad.numpy(), rtol=1e-6, atol=1e-12)
     assert gradgradcheck(lambda a: F.cross_entropy(a, IDX, reduction="sum"), [sd.tensor(X, requires_grad=True)])
@@ -194,9 +310,21 @@ def test_mdn_nll_against_direct_mixture_density():
 def test_loss_modules_and_errors():
     x = sd.tensor(X)
     assert abs(nn.MSELoss()(x, Y).item() - F.mse_loss(x, Y).item()) == 0
-    assert abs(nn.CrossEntropyLoss(label_smoothing=0.1)(x, IDX).item() - F.cross_entropy(x, IDX, label_smoothing=0.1).item()) == 0
+    assert (
+        abs(
+            nn.CrossEntropyLoss(label_smoothing=0.1)(x, IDX).item()
+            - F.cross_entropy(x, IDX, label_smoothing=0.1).item()
+        )
+        == 0
+    )
     assert nn.BCEWithLogitsLoss(reduction="none")(x, B).shape == (6, 4)
-    assert abs(nn.KLDivLoss(reduction="batchmean")(F.log_softmax(x, 1), P).item() - F.kl_div(F.log_softmax(x, 1), P, "sum").item() / 6) < 1e-12
+    assert (
+        abs(
+            nn.KLDivLoss(reduction="batchmean")(F.log_softmax(x, 1), P).item()
+            - F.kl_div(F.log_softmax(x, 1), P, "sum").item() / 6
+        )
+        < 1e-12
+    )
     with pytest.raises(ValueError, match="mse_loss.*\\(6, 4\\).*\\(6, 3\\)"):
         F.mse_loss(x, Y[:, :3])
     with pytest.raises(ValueError, match="reduction"):

@@ -22,7 +22,9 @@ def _pair(mod, tmod):
     return mod, tmod
 
 
-@pytest.mark.parametrize("cls,shape", [("BatchNorm1d", (8, 3)), ("BatchNorm1d", (4, 3, 5)), ("BatchNorm2d", (4, 3, 5, 6))])
+@pytest.mark.parametrize(
+    "cls,shape", [("BatchNorm1d", (8, 3)), ("BatchNorm1d", (4, 3, 5)), ("BatchNorm2d", (4, 3, 5, 6))]
+)
 @pytest.mark.parametrize("affine,momentum", [(True, 0.1), (False, 0.3), (True, None)])
 def test_batchnorm_train_eval_matches_torch(cls, shape, affine, momentum):
     torch = pytest.importorskip("torch")
@@ -33,7 +35,7 @@ def test_batchnorm_train_eval_matches_torch(cls, shape, affine, momentum):
         _fill(m.bias, R.standard_normal(3))
     _pair(m, tm)
     assert set(m.state_dict()) == set(tm.state_dict())
-    for step in range(3):  # three training steps update the running statistics
+    for _step in range(3):  # three training steps update the running statistics
         x = R.standard_normal(shape) * 2 + 1
         g = R.standard_normal(shape)
         xs, xt = sd.tensor(x, requires_grad=True), torch.tensor(x, requires_grad=True)
@@ -65,7 +67,10 @@ def test_batchnorm_train_eval_matches_torch(cls, shape, affine, momentum):
 
 def test_batchnorm_without_running_stats_uses_batch_stats_in_eval():
     torch = pytest.importorskip("torch")
-    m, tm = nn.BatchNorm1d(3, track_running_stats=False).double().eval(), torch.nn.BatchNorm1d(3, track_running_stats=False).double().eval()
+    m, tm = (
+        nn.BatchNorm1d(3, track_running_stats=False).double().eval(),
+        torch.nn.BatchNorm1d(3, track_running_stats=False).double().eval(),
+    )
     x = R.standard_normal((6, 3))
     np.testing.assert_allclose(m(sd.tensor(x)).numpy(), tm(torch.tensor(x)).detach().numpy(), rtol=1e-7, atol=1e-10)
     assert "running_mean" not in m.state_dict()

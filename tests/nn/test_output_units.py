@@ -19,7 +19,7 @@ def _adam_train(model, loss_fn, steps, lr=0.02):
             g = p.grad.numpy()
             mi[...] = 0.9 * mi + 0.1 * g
             vi[...] = 0.999 * vi + 0.001 * g * g
-            p.data.sub_(sd.tensor(lr * (mi / (1 - 0.9 ** t)) / (np.sqrt(vi / (1 - 0.999 ** t)) + 1e-8), device=p.device))
+            p.data.sub_(sd.tensor(lr * (mi / (1 - 0.9**t)) / (np.sqrt(vi / (1 - 0.999**t)) + 1e-8), device=p.device))
     return loss.item()
 
 

@@ -52,7 +52,7 @@ def run_pair(sd_make, th_make, steps=50, seed=0, groups=None, sched=None, every=
     if sched is not None:
         ss, ts_ = sched[0](so), sched[1](to)
     out_sd, out_th = [], []
-    for k in range(steps):
+    for _ in range(steps):
         if closure:
             def c_sd():
                 so.zero_grad()

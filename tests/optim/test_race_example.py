@@ -10,8 +10,13 @@ ROOT = Path(__file__).resolve().parents[2]
 def test_optimizers_race_short_run(tmp_path):
     out = tmp_path / "race.png"
     env = dict(os.environ, MPLBACKEND="Agg")
-    r = subprocess.run([sys.executable, str(ROOT / "examples" / "optimizers_race.py"), "--steps", "30", "--out", str(out)],
-                       capture_output=True, text=True, timeout=120, env=env)
+    r = subprocess.run(
+        [sys.executable, str(ROOT / "examples" / "optimizers_race.py"), "--steps", "30", "--out", str(out)],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        env=env,
+    )
     assert r.returncode == 0, r.stderr
     assert out.exists() and out.stat().st_size > 10_000 and out.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
     quad = r.stdout.split("network:")[0]

@@ -177,7 +177,7 @@ def test_block_coordinate_descent_with_lbfgs_blocks_solves_least_squares():
     X, y = rng.standard_normal((40, 6)), rng.standard_normal(40)
     w1 = sd.nn.Parameter(sd.zeros(3, dtype=sd.float64))
     w2 = sd.nn.Parameter(sd.zeros(3, dtype=sd.float64))
-    cd = optim.BlockCoordinateDescent([[w1], [w2]], 
+    cd = optim.BlockCoordinateDescent([[w1], [w2]],
                                     lambda b: optim.LBFGS(b, line_search_fn="strong_wolfe", tolerance_change=0,
                                                           tolerance_grad=1e-12))
 

@@ -6,8 +6,7 @@ import pytest
 import shendu as sd
 from shendu import nn
 from shendu.autograd import gradcheck
-from shendu.regularize import (adversarial_fit, adversarial_loss, fgsm, linear_perturbation_bound, pgd,
-                               robust_accuracy)
+from shendu.regularize import adversarial_fit, adversarial_loss, fgsm, linear_perturbation_bound, pgd, robust_accuracy
 
 from ._examples import load_example
 

@@ -7,8 +7,18 @@ import pytest
 
 import shendu as sd
 from shendu.regularize import (
-    dropout_ridge, early_stopping_factors, eigen_shrinkage, equivalent_weight_decay, gradient_descent_path,
-    l1_optimum, l2_factors, l2_optimum, linear_dropout_penalty, ridge, ridge_operator, separable_logistic_path,
+    dropout_ridge,
+    early_stopping_factors,
+    eigen_shrinkage,
+    equivalent_weight_decay,
+    gradient_descent_path,
+    l1_optimum,
+    l2_factors,
+    l2_optimum,
+    linear_dropout_penalty,
+    ridge,
+    ridge_operator,
+    separable_logistic_path,
 )
 
 from ._examples import load_example
@@ -42,7 +52,9 @@ def test_eigen_form_equals_direct_form_for_a_random_spd_hessian():
     H = t64(random_spd(6, seed=1))
     W = t64(np.random.default_rng(2).standard_normal((6, 3)))
     for alpha in (1e-3, 0.3, 5.0):
-        np.testing.assert_allclose(eigen_shrinkage(H, alpha, W[:, 0]).w.numpy(), l2_optimum(H, W[:, 0], alpha).numpy(), atol=1e-10)
+        np.testing.assert_allclose(
+            eigen_shrinkage(H, alpha, W[:, 0]).w.numpy(), l2_optimum(H, W[:, 0], alpha).numpy(), atol=1e-10
+        )
         np.testing.assert_allclose(eigen_shrinkage(H, alpha, W).w.numpy(), l2_optimum(H, W, alpha).numpy(), atol=1e-10)
     # components along eigendirections with lambda >> alpha survive, lambda << alpha vanish (Fig 7.1)
     f = eigen_shrinkage(H, 1.0).factors.numpy()
@@ -185,12 +197,18 @@ def test_analysis_runs_on_each_device(device):
     y = X.sum(1)
     w = ridge(sd.tensor(X, device=device), sd.tensor(y, device=device), 0.5)
     assert w.device == sd.tensor(X, device=device).device
-    np.testing.assert_allclose(w.cpu().numpy(), ridge(sd.tensor(X, device="cpu"), sd.tensor(y, device="cpu"), 0.5).numpy())
+    np.testing.assert_allclose(
+        w.cpu().numpy(), ridge(sd.tensor(X, device="cpu"), sd.tensor(y, device="cpu"), 0.5).numpy()
+    )
     H = sd.tensor(random_spd(3, seed=10), device=device)
     sh = eigen_shrinkage(H, 0.1, sd.tensor(np.ones(3), device=device))
-    np.testing.assert_allclose(sh.w.cpu().numpy(), l2_optimum(H, sd.tensor(np.ones(3), device=device), 0.1).cpu().numpy())
-    np.testing.assert_allclose(dropout_ridge(sd.tensor(X, device=device), sd.tensor(y, device=device), 0.5).cpu().numpy(),
-                               dropout_ridge(sd.tensor(X, device="cpu"), sd.tensor(y, device="cpu"), 0.5).numpy())
+    np.testing.assert_allclose(
+        sh.w.cpu().numpy(), l2_optimum(H, sd.tensor(np.ones(3), device=device), 0.1).cpu().numpy()
+    )
+    np.testing.assert_allclose(
+        dropout_ridge(sd.tensor(X, device=device), sd.tensor(y, device=device), 0.5).cpu().numpy(),
+        dropout_ridge(sd.tensor(X, device="cpu"), sd.tensor(y, device="cpu"), 0.5).numpy(),
+    )
 
 
 def test_example_prints_the_factors_and_writes_a_png(tmp_path, capsys):

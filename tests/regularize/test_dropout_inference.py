@@ -6,8 +6,16 @@ import pytest
 import shendu as sd
 from shendu import nn
 from shendu.autograd import gradcheck
-from shendu.regularize import (dropout_expectation, dropout_modules, enumerate_masks, exact_dropout_predict,
-                               linear_dropout_penalty, mask_probabilities, mc_dropout_predict, subnetworks)
+from shendu.regularize import (
+    dropout_expectation,
+    dropout_modules,
+    enumerate_masks,
+    exact_dropout_predict,
+    linear_dropout_penalty,
+    mask_probabilities,
+    mc_dropout_predict,
+    subnetworks,
+)
 
 F = sd.nn.functional
 

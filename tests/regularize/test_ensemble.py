@@ -8,8 +8,16 @@ import pytest
 import shendu as sd
 from shendu import nn
 from shendu.autograd import gradcheck
-from shendu.regularize import (Bagging, Ensemble, average, bootstrap_indices, bootstrap_sample, ensemble_mse,
-                               expected_unique_fraction, simulate_ensemble_mse)
+from shendu.regularize import (
+    Bagging,
+    Ensemble,
+    average,
+    bootstrap_indices,
+    bootstrap_sample,
+    ensemble_mse,
+    expected_unique_fraction,
+    simulate_ensemble_mse,
+)
 
 from ._examples import load_example
 

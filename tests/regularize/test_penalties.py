@@ -149,7 +149,7 @@ def test_sgd_with_l2_penalty_matches_torch_weight_decay_on_the_weight_group():
         opt.zero_grad()
         (nn.functional.mse_loss(m(xs), ys) + pen(m)).backward()
         opt.step()
-    for (n, p), (tn, tp) in zip(m.named_parameters(), tm.named_parameters()):
+    for (n, p), (_tn, tp) in zip(m.named_parameters(), tm.named_parameters()):
         np.testing.assert_allclose(p.numpy(), tp.detach().numpy(), rtol=1e-10, atol=1e-12, err_msg=n)
 
 

@@ -7,8 +7,14 @@ import pytest
 import shendu as sd
 from shendu import nn
 from shendu.data.datasets import load_digits
-from shendu.regularize import (generative_discriminative_loss, kl_logits, pseudo_label, robust_accuracy,
-                               self_training, vat_loss)
+from shendu.regularize import (
+    generative_discriminative_loss,
+    kl_logits,
+    pseudo_label,
+    robust_accuracy,
+    self_training,
+    vat_loss,
+)
 
 F = sd.nn.functional
 

@@ -180,7 +180,7 @@ def test_omp_orthonormal_keeps_top_k_and_recovers_sparse_codes():
         R.omp(sd.eye(3), sd.ones(4), 1)
 
 
-# --- tying and sharing (7.35-7.37, W7.17) ------------------------------------------------------------------------------
+# --- tying and sharing (7.35-7.37, W7.17) -------------------------------------------------------------------------
 def test_w7_17_tied_penalty_value_and_gradient():
     a, b = nn.Linear(4, 3), nn.Linear(4, 3)
     pen = R.TiedPenalty(a, b, alpha=0.7)

@@ -28,7 +28,9 @@ def test_with_dataloader_each_epoch_sees_the_growing_easy_subset():
     x = np.arange(60, dtype=np.float32)[:, None]
     diff = np.abs(x[:, 0] - 30)  # easy: close to 30
     ds = TensorDataset(x, x[:, 0].astype(np.int64))
-    loader = DataLoader(ds, batch_size=8, sampler=CurriculumSampler(diff, lambda e: min(1.0, 0.25 * (e + 1)), generator=1))
+    loader = DataLoader(
+        ds, batch_size=8, sampler=CurriculumSampler(diff, lambda e: min(1.0, 0.25 * (e + 1)), generator=1)
+    )
     seen = []
     for _ in range(4):
         assert len(loader) == -(-len(loader.sampler) // 8)

@@ -8,7 +8,9 @@ ROOT = Path(__file__).resolve().parents[2]
 
 
 def _run(script, out, capsys):
-    spec = importlib.util.spec_from_file_location(f"example_{script[:-3]}", ROOT / "examples" / "representation" / script)
+    spec = importlib.util.spec_from_file_location(
+        f"example_{script[:-3]}", ROOT / "examples" / "representation" / script
+    )
     mod = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(mod)
     capsys.readouterr()

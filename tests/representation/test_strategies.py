@@ -9,10 +9,25 @@ from shendu import nn
 from shendu.autograd.gradcheck import gradcheck
 from shendu.data.datasets import load_digits
 from shendu.nn.functional import cross_entropy
-from shendu.train.strategies import (DeeplySupervised, FeatureRecorder, FitNetHint, MomentumScheduler, accuracy,
-                                     blurred_objective, continuation, deeply_supervised_loss, freeze,
-                                     greedy_supervised_pretraining, init_output_bias, linear_momentum, lsuv_init,
-                                     minibatch_fit, sutskever_momentum, transfer_layers, unfreeze)
+from shendu.train.strategies import (
+    DeeplySupervised,
+    FeatureRecorder,
+    FitNetHint,
+    MomentumScheduler,
+    accuracy,
+    blurred_objective,
+    continuation,
+    deeply_supervised_loss,
+    freeze,
+    greedy_supervised_pretraining,
+    init_output_bias,
+    linear_momentum,
+    lsuv_init,
+    minibatch_fit,
+    sutskever_momentum,
+    transfer_layers,
+    unfreeze,
+)
 
 
 @pytest.fixture(scope="module")
@@ -121,7 +136,9 @@ def test_fitnet_hint_regresses_student_middle_layer_onto_teacher(digits):
     x = sd.tensor(xtr[:16])
     teacher(x), student(x)
     r = hint.regressor(s_rec.output).numpy()
-    assert hint(s_rec.output, t_rec.output).item() == pytest.approx(0.5 * ((r - t_rec.output.numpy()) ** 2).mean(), rel=1e-5)
+    assert hint(s_rec.output, t_rec.output).item() == pytest.approx(
+        0.5 * ((r - t_rec.output.numpy()) ** 2).mean(), rel=1e-5
+    )
     hint(s_rec.output, t_rec.output).backward()
     assert all(p.grad is None for p in teacher.parameters()) and student[2].weight.grad is not None
 
@@ -190,7 +207,9 @@ def test_momentum_schedules_set_sgd_and_adam_groups():
         sch.step()
         got.append(opt.param_groups[0]["momentum"])
     np.testing.assert_allclose(got, [0.5, 0.6, 0.7, 0.8, 0.9, 0.9, 0.9])
-    assert [sutskever_momentum(t) for t in (0, 250, 500, 750)] == pytest.approx([0.5, 0.75, 1 - 2 ** (-1 - np.log2(3)), 0.875])
+    assert [sutskever_momentum(t) for t in (0, 250, 500, 750)] == pytest.approx(
+        [0.5, 0.75, 1 - 2 ** (-1 - np.log2(3)), 0.875]
+    )
     assert sutskever_momentum(10**6) == 0.99
     adam = sd.optim.Adam([p], lr=0.1)
     MomentumScheduler(adam, lambda t: 0.8)

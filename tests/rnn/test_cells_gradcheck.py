@@ -61,7 +61,11 @@ def test_lstm_book_vector():
     w_ih = sd.tensor([[-0.5], [0.5], [2.0], [1.0]], dtype=sd.float64)
     w_hh = sd.tensor([[0.2], [0.1], [0.4], [0.3]], dtype=sd.float64)
     b = sd.tensor([0.0, 1.0, 0.0, 0.0], dtype=sd.float64)
-    x, h0, c0 = sd.tensor([[1.0]], dtype=sd.float64), sd.zeros(1, 1, dtype=sd.float64), sd.full((1, 1), 0.5, dtype=sd.float64)
+    x, h0, c0 = (
+        sd.tensor([[1.0]], dtype=sd.float64),
+        sd.zeros(1, 1, dtype=sd.float64),
+        sd.full((1, 1), 0.5, dtype=sd.float64),
+    )
     h, c = F.lstm_cell(x, (h0, c0), w_ih, w_hh, b, None, cell_activation="sigmoid")
     np.testing.assert_allclose([c.item(), h.item()], [0.74132396, 0.46052626], atol=1e-8)
     h, c = F.lstm_cell(x, (h0, c0), w_ih, w_hh, b, None)

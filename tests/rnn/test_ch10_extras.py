@@ -12,8 +12,17 @@ from shendu.autograd import gradcheck
 from shendu.nn import functional as F
 from shendu.nn.layers.recursive import Node, RecursiveNet, balanced_tree, tree_depth
 from shendu.nn.layers.rnn_variants import (
-    ClockworkRNN, ConditionalRNN, DeepTransitionRNN, FeedbackRNN, GRUVariantCell, LengthPredictingRNN, StopTokenRNN,
-    RNN2d, information_flow_regularizer, sample_logits, scan,
+    ClockworkRNN,
+    ConditionalRNN,
+    DeepTransitionRNN,
+    FeedbackRNN,
+    GRUVariantCell,
+    LengthPredictingRNN,
+    RNN2d,
+    StopTokenRNN,
+    information_flow_regularizer,
+    sample_logits,
+    scan,
 )
 from shendu.optim import clip_grad_norm_
 

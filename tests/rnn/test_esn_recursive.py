@@ -4,8 +4,8 @@ import numpy as np
 import pytest
 
 import shendu as sd
-from shendu.backend import to_host
 from shendu.autograd import gradcheck
+from shendu.backend import to_host
 from shendu.nn.layers.esn import EchoStateNetwork, spectral_radius_
 from shendu.nn.layers.recursive import RecursiveNet
 

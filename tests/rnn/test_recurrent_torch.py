@@ -111,12 +111,16 @@ def test_cells(ours, theirs):
     rng = np.random.default_rng(2)
     x, h, c = rng.standard_normal((2, 3)), rng.standard_normal((2, 4)), rng.standard_normal((2, 4))
     if ours is LSTMCell:
-        out, outt = m(sd.tensor(x), (sd.tensor(h), sd.tensor(c))), t(torch.tensor(x), (torch.tensor(h), torch.tensor(c)))
+        out, outt = (
+            m(sd.tensor(x), (sd.tensor(h), sd.tensor(c))),
+            t(torch.tensor(x), (torch.tensor(h), torch.tensor(c))),
+        )
         for a, b in zip(out, outt):
             np.testing.assert_allclose(a.numpy(), b.detach().numpy(), rtol=1e-7)
     else:
-        np.testing.assert_allclose(m(sd.tensor(x), sd.tensor(h)).numpy(), t(torch.tensor(x), torch.tensor(h)).detach().numpy(),
-                                   rtol=1e-7)
+        np.testing.assert_allclose(
+            m(sd.tensor(x), sd.tensor(h)).numpy(), t(torch.tensor(x), torch.tensor(h)).detach().numpy(), rtol=1e-7
+        )
 
 
 def test_float32_matches_torch():

@@ -7,9 +7,24 @@ import pytest
 import shendu as sd
 from shendu.nn import functional as F
 from shendu.speech import (
-    BiLSTMCTC, cer, ctc_collapse, ctc_greedy_decode, ctc_prefix_beam_search, edit_distance, edit_operations,
-    frame_signal, hz_to_mel, log_mel_spectrogram, make_tone_dataset, mel_filterbank, mel_to_hz, per, spectrogram,
-    stack_context, stft, wer,
+    BiLSTMCTC,
+    cer,
+    ctc_collapse,
+    ctc_greedy_decode,
+    ctc_prefix_beam_search,
+    edit_distance,
+    edit_operations,
+    frame_signal,
+    hz_to_mel,
+    log_mel_spectrogram,
+    make_tone_dataset,
+    mel_filterbank,
+    mel_to_hz,
+    per,
+    spectrogram,
+    stack_context,
+    stft,
+    wer,
 )
 
 

@@ -7,8 +7,22 @@ import pytest
 
 import shendu as sd
 from shendu.nn import functional as F
-from shendu.text import (NPLM, RNNLM, KneserNeyLM, Vocab, batchify, detach_state, evaluate_perplexity, interpolate,
-                         nearest_neighbors, ngram_windows, sample, token_logprobs, train_tbptt, tune_interpolation)
+from shendu.text import (
+    NPLM,
+    RNNLM,
+    KneserNeyLM,
+    Vocab,
+    batchify,
+    detach_state,
+    evaluate_perplexity,
+    interpolate,
+    nearest_neighbors,
+    ngram_windows,
+    sample,
+    token_logprobs,
+    train_tbptt,
+    tune_interpolation,
+)
 
 from .test_ngram import corpus
 

@@ -5,8 +5,17 @@ import math
 import numpy as np
 import pytest
 
-from shendu.text import (ClassBigramLM, JelinekMercerLM, KatzBackoffLM, KneserNeyLM, LaplaceLM, LidstoneLM, MLELM,
-                         NgramRatioModel, perplexity)
+from shendu.text import (
+    MLELM,
+    ClassBigramLM,
+    JelinekMercerLM,
+    KatzBackoffLM,
+    KneserNeyLM,
+    LaplaceLM,
+    LidstoneLM,
+    NgramRatioModel,
+    perplexity,
+)
 
 BOOK = [s.split() for s in ("THE DOG RAN AWAY", "THE DOG RAN HOME", "THE CAT RAN AWAY")]
 

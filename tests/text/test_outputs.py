@@ -9,9 +9,23 @@ import pytest
 import shendu as sd
 from shendu.autograd.gradcheck import gradcheck
 from shendu.nn import functional as F
-from shendu.text import (HierarchicalSoftmax, NCELoss, SampledSoftmaxLoss, ShortlistSoftmax, TwoLevelSoftmax,
-                         balanced_tree, bigram_proposal, huffman_tree, importance_weights, leaf_probabilities, nce_loss,
-                         ranking_loss, sampled_softmax_loss, shortlist_mixture, unigram_proposal)
+from shendu.text import (
+    HierarchicalSoftmax,
+    NCELoss,
+    SampledSoftmaxLoss,
+    ShortlistSoftmax,
+    TwoLevelSoftmax,
+    balanced_tree,
+    bigram_proposal,
+    huffman_tree,
+    importance_weights,
+    leaf_probabilities,
+    nce_loss,
+    ranking_loss,
+    sampled_softmax_loss,
+    shortlist_mixture,
+    unigram_proposal,
+)
 
 P_RIGHT = {(): .6, (0,): .3, (1,): .7, (0, 0): .5, (0, 1): .2, (1, 0): .6, (1, 1): .9}
 W12_4 = [0.14, 0.14, 0.096, 0.024, 0.072, 0.108, 0.042, 0.378]

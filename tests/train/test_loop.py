@@ -7,8 +7,18 @@ import numpy as np
 import pytest
 
 import shendu as sd
-from shendu.train import (Callback, CSVLogger, LearningRateScheduler, ProgressBar, TensorBoard, TerminateOnNaN,
-                          Trainer, evaluate, fit, predict)
+from shendu.train import (
+    Callback,
+    CSVLogger,
+    LearningRateScheduler,
+    ProgressBar,
+    TensorBoard,
+    TerminateOnNaN,
+    Trainer,
+    evaluate,
+    fit,
+    predict,
+)
 from tests.train.helpers import MLP, SGD, cross_entropy, digits
 
 
@@ -36,7 +46,9 @@ def test_evaluate_loss_is_the_mean_over_examples_with_a_ragged_last_batch(data):
     sd.manual_seed(0)
     model = MLP(64, 8, 10)
     full = float(cross_entropy(model(sd.tensor(x[:100])), sd.tensor(y[:100])).item())
-    assert evaluate(model, (x[:100], y[:100]), loss=cross_entropy, batch_size=33)["loss"] == pytest.approx(full, rel=1e-5)
+    assert evaluate(model, (x[:100], y[:100]), loss=cross_entropy, batch_size=33)["loss"] == pytest.approx(
+        full, rel=1e-5
+    )
 
 
 def test_dataloader_input_and_history_shape(data):

@@ -166,7 +166,9 @@ def test_hypergradient_matches_finite_differences_of_the_whole_training_run():
     w0 = [sd.tensor(np.zeros(3))]
 
     def run(wd, lr):
-        v, g = tune.hypergradient(train_loss, val_loss, w0, {"wd": sd.tensor(np.array(wd)), "lr": sd.tensor(np.array(lr))}, steps=15)
+        v, g = tune.hypergradient(
+            train_loss, val_loss, w0, {"wd": sd.tensor(np.array(wd)), "lr": sd.tensor(np.array(lr))}, steps=15
+        )
         return float(v.numpy()), {k: float(t.numpy()) for k, t in g.items()}
 
     v, g = run(0.3, 0.1)

@@ -67,7 +67,9 @@ def _useful(order, leaf_targets, node_targets):
             if not need:
                 continue
             g = x._grad_fn
-            if (g is None and id(x) in leaf_targets) or (g is not None and ((g, x._out_idx) in node_targets or g in useful)):
+            if (g is None and id(x) in leaf_targets) or (
+                g is not None and ((g, x._out_idx) in node_targets or g in useful)
+            ):
                 useful.add(fn)
                 break
     return useful
@@ -81,7 +83,9 @@ def _version_error(fn, i, x, saved_version):
     )
 
 
-def run_backward(roots, root_grads, *, retain_graph, create_graph, leaf_targets=None, node_targets=None, accumulate=True):
+def run_backward(
+    roots, root_grads, *, retain_graph, create_graph, leaf_targets=None, node_targets=None, accumulate=True
+):
     """Back-propagate ``root_grads`` from ``roots``.
 
     With ``accumulate`` the gradients are added to leaves' ``.grad`` (only the leaves in
@@ -177,7 +181,8 @@ def run_backward(roots, root_grads, *, retain_graph, create_graph, leaf_targets=
                 fn.saved = None
             if len(gxs) != len(inputs):
                 raise RuntimeError(
-                    f"{type(fn).__name__}.backward returned {len(gxs)} gradients, expected {len(inputs)} (one per input)"
+                    f"{type(fn).__name__}.backward returned {len(gxs)} gradients, "
+                    f"expected {len(inputs)} (one per input)"
                 )
             needs = fn.needs_input_grad
             for i, x in enumerate(inputs):
@@ -379,7 +384,11 @@ def _root_grad(t, gradient, create_graph, what="backward"):
             )
         g = namespace_of(t._data).ones_like(t._data)
     else:
-        g = gradient._data if isinstance(gradient, Tensor) else to_device(np.asarray(gradient, dtype=t._data.dtype), device_of(t._data))
+        g = (
+            gradient._data
+            if isinstance(gradient, Tensor)
+            else to_device(np.asarray(gradient, dtype=t._data.dtype), device_of(t._data))
+        )
         if g.shape != t._data.shape:
             raise RuntimeError(f"{what}: gradient has shape {g.shape} but the output has shape {t.shape}")
         if create_graph and isinstance(gradient, Tensor):
@@ -444,8 +453,9 @@ def grad(outputs, inputs, grad_outputs=None, retain_graph=None, create_graph=Fal
     captured = run_backward(outputs, grads, retain_graph=retain_graph, create_graph=create_graph,
                             leaf_targets=leaf_targets, node_targets=node_targets, accumulate=False)
     for t, g in zip(outputs, grads):
-        if t._grad_fn is not None and (t._grad_fn, t._out_idx) in node_targets and (t._grad_fn, t._out_idx) not in captured:
-            captured[(t._grad_fn, t._out_idx)] = g
+        key = (t._grad_fn, t._out_idx)
+        if t._grad_fn is not None and key in node_targets and key not in captured:
+            captured[key] = g
     result = []
     for i, x in enumerate(inputs):
         key = id(x) if x._grad_fn is None else (x._grad_fn, x._out_idx)

@@ -22,7 +22,6 @@ import itertools
 import numpy as np
 
 from ..backend.device import common_namespace, use_device
-
 from .grad_mode import _GRAD_OFF, _Mode, _ModeState
 from .tensor import Tensor, _wrap, _wrap_grad
 

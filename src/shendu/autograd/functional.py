@@ -67,5 +67,7 @@ def hessian(f, params):
         e = namespace_of(flat_g._data).zeros(n, dtype=flat_g.dtype)
         e[i] = 1
         rows = grad(flat_g, ps, grad_outputs=_wrap(e), retain_graph=True, allow_unused=True)
-        H[i] = xp.concatenate([xp.zeros(s, dtype=H.dtype) if r is None else r._data.reshape(-1) for r, s in zip(rows, sizes)])
+        H[i] = xp.concatenate(
+            [xp.zeros(s, dtype=H.dtype) if r is None else r._data.reshape(-1) for r, s in zip(rows, sizes)]
+        )
     return _wrap(H)

@@ -2,8 +2,9 @@
 
     central (11.7):  dJ/dtheta_i ~ (J(theta + eps e_i) - J(theta - eps e_i)) / (2 eps)   (the book's epsilon is 2 eps)
     forward (11.6):  dJ/dtheta_i ~ (J(theta + eps e_i) - J(theta)) / eps
-    complex (11.8-11.9, complex step): dJ/dtheta_i ~ Im J(theta + i eps e_i) / eps  (no cancellation: eps = 1e-150 works;
-                     needs ops that accept complex inputs and are complex-analytic)
+    complex (11.8-11.9, complex step): dJ/dtheta_i ~ Im J(theta + i eps e_i) / eps
+                     (no cancellation: eps = 1e-150 works; needs ops that accept complex inputs and are
+                     complex-analytic)
 
 compared with the back-propagated gradient, entry by entry (m evaluations for m inputs), or along random
 directions with `gradcheck_random_projection` (textbook 11.5: f(t) = u^T g(x + t v); 2 evaluations per direction,
@@ -161,7 +162,8 @@ def gradcheck(fn, inputs, eps: float = None, atol: float = 1e-5, rtol: float = 1
         if bad.any():
             j = np.unravel_index(int(np.argmax(bad)), num.shape) if num.ndim else ()
             msg = (
-                f"gradcheck: gradient mismatch for input {i} (shape {inputs[i].shape}) at index {tuple(int(a) for a in j)}: "
+                f"gradcheck: gradient mismatch for input {i} (shape {inputs[i].shape}) "
+                f"at index {tuple(int(a) for a in j)}: "
                 f"analytic {ana[j]:.8g} vs numerical {num[j]:.8g} ({int(bad.sum())} of {bad.size} entries differ; "
                 f"mode {mode})"
             )
@@ -171,7 +173,15 @@ def gradcheck(fn, inputs, eps: float = None, atol: float = 1e-5, rtol: float = 1
     return True
 
 
-def gradgradcheck(fn, inputs, eps: float = 1e-6, atol: float = 1e-5, rtol: float = 1e-3, raise_exception: bool = True, seed: int = 1) -> bool:
+def gradgradcheck(
+    fn,
+    inputs,
+    eps: float = 1e-6,
+    atol: float = 1e-5,
+    rtol: float = 1e-3,
+    raise_exception: bool = True,
+    seed: int = 1,
+) -> bool:
     """Check second derivatives: gradcheck of (inputs -> gradient of the projected fn, built with create_graph)."""
     inputs = _as_tuple(inputs)
     L = _projected(fn, inputs, seed)

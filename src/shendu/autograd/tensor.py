@@ -10,11 +10,21 @@ import numbers
 import numpy as np
 
 from ..backend import (
-    CPU, device_of, generator_for, get_default_device, get_default_dtype, namespace_of, parse_to_args, resolve, to_device,
-    to_dtype, to_host,
+    CPU,
+    device_of,
+    generator_for,
+    get_default_device,
+    get_default_dtype,
+    namespace_of,
+    parse_to_args,
+    resolve,
+    to_device,
+    to_dtype,
+    to_host,
 )
+from ..backend.lowp import bfloat16 as _BF16  # noqa: E402
+from ..backend.lowp import is_floating as _is_floating
 from .grad_mode import _Mode
-from ..backend.lowp import bfloat16 as _BF16, is_floating as _is_floating  # noqa: E402
 
 _engine_backward = None  # engine.backward, bound on first use (the engine imports this module)
 
@@ -26,7 +36,18 @@ class Tensor:
     ``backward()`` can fill ``.grad`` by back-propagation (textbook 6.5).
     """
 
-    __slots__ = ("_data", "_requires_grad", "grad", "_grad_fn", "_out_idx", "_version", "_hooks", "_retains_grad", "name", "__weakref__")
+    __slots__ = (
+        "_data",
+        "_requires_grad",
+        "grad",
+        "_grad_fn",
+        "_out_idx",
+        "_version",
+        "_hooks",
+        "_retains_grad",
+        "name",
+        "__weakref__",
+    )
     __array_ufunc__ = None  # ndarray <op> Tensor defers to Tensor's reflected operator
     __array_priority__ = 1000
 
@@ -107,8 +128,10 @@ class Tensor:
         work such as DistributedDataParallel's bucket all-reduce starts while backward continues.
         Returns a handle whose ``remove()`` unregisters it."""
         if not self._requires_grad or self._grad_fn is not None:
-            raise RuntimeError("register_post_accumulate_grad_hook: only a leaf tensor that requires grad "
-                               f"takes one (this tensor: requires_grad={self._requires_grad}, is_leaf={self._grad_fn is None})")
+            raise RuntimeError(
+                "register_post_accumulate_grad_hook: only a leaf tensor that requires grad "
+                f"takes one (this tensor: requires_grad={self._requires_grad}, is_leaf={self._grad_fn is None})"
+            )
         if self._hooks is None:
             self._hooks = []
         entry = ("post", hook)
@@ -225,7 +248,9 @@ class Tensor:
     def item(self):
         """The single value of a one-element tensor as a Python number."""
         if self._data.size != 1:
-            raise ValueError(f"item(): only one-element tensors can be converted to a Python scalar, got shape {self.shape}")
+            raise ValueError(
+                f"item(): only one-element tensors can be converted to a Python scalar, got shape {self.shape}"
+            )
         return self._data.item()
 
     def tolist(self):
@@ -256,7 +281,8 @@ class Tensor:
         dev = device_of(self._data)
         if dev is not CPU:
             extras.append(f"device='{dev}'")
-        if self._data.dtype != get_default_dtype() and self._data.dtype.kind == "f" or self._data.dtype.kind not in "fb" and self._data.dtype != np.int64:
+        dt = self._data.dtype
+        if (dt != get_default_dtype() and dt.kind == "f") or (dt.kind not in "fb" and dt != np.int64):
             extras.append(f"dtype={self._data.dtype}")
         if self._grad_fn is not None:
             extras.append(f"grad_fn=<{type(self._grad_fn).__name__}Backward>")
@@ -415,7 +441,8 @@ class Tensor:
     def copy_(self, src):
         self._check_inplace("copy_")  # a value copy (``w.data.copy_(other_param)``): src's graph is not followed
         d = self._data
-        arr = to_device(src._data if isinstance(src, Tensor) else np.asarray(src), device_of(d))  # copy_ moves across devices
+        # copy_ moves across devices
+        arr = to_device(src._data if isinstance(src, Tensor) else np.asarray(src), device_of(d))
         xp = namespace_of(d)
         xp.copyto(d, xp.broadcast_to(arr, d.shape), casting="unsafe")
         self._version += 1
@@ -478,7 +505,8 @@ class Tensor:
     def normal_(self, mean=0.0, std=1.0, generator=None):
         g = generator or generator_for(self._data)
         self._check_inplace("normal_")
-        self._data[...] = to_device(g.normal(mean, std, self._data.shape), device_of(self._data))  # a generator may be another device's
+        # a generator may be another device's
+        self._data[...] = to_device(g.normal(mean, std, self._data.shape), device_of(self._data))
         self._version += 1
         return self
 
@@ -627,7 +655,9 @@ def _ragged(values, dim=0):
 
 def _not_numeric(data, arr):
     """A TypeError for data that is not numbers or booleans (strings, objects, dates)."""
-    msg = f"tensor: cannot convert {type(data).__name__} of {arr.dtype} values to a tensor; expected numbers or booleans"
+    msg = (
+        f"tensor: cannot convert {type(data).__name__} of {arr.dtype} values to a tensor; expected numbers or booleans"
+    )
     if arr.size:
         v = arr.reshape(-1)[0]
         msg += f" (got e.g. {v.item() if isinstance(v, np.generic) else v!r})"

@@ -1,21 +1,22 @@
 """DataLoader worker processes (``num_workers > 0``), as PyTorch's multi-process loading.
 
 The main process keeps the sampler and sends the workers whole batches as index arrays (batch i to worker
-i % num_workers, ``prefetch_factor`` batches ahead per worker); a worker fetches and collates the batch and
-sends it back as NumPy arrays through a ``multiprocessing`` queue (pickled between our own processes only). Batches are yielded
-in sampler order, so a seeded run gives the batches of ``num_workers=0``. Each worker is seeded from the loader's
-base seed + worker id (Python's ``random``, NumPy's global RNG, shendu's generator and the NumPy generators of the
-dataset/transform/collate_fn): random transforms then differ from ``num_workers=0`` (deterministic transforms do
-not). A worker that raises, dies or exceeds ``timeout`` gives a RuntimeError naming it; workers are stopped when
-the epoch ends (unless ``persistent_workers``), when the iterator is garbage-collected or the loop breaks.
+i % num_workers, ``prefetch_factor`` batches ahead per worker); a worker fetches and collates the batch and sends it
+back as NumPy arrays through a ``multiprocessing`` queue (pickled between our own processes only). Batches are
+yielded in sampler order, so a seeded run gives the batches of ``num_workers=0``. Each worker is seeded from the
+loader's base seed + worker id (Python's ``random``, NumPy's global RNG, shendu's generator and the NumPy
+generators of the dataset/transform/collate_fn): random transforms then differ from ``num_workers=0``
+(deterministic transforms do not). A worker that raises, dies or exceeds ``timeout`` gives a RuntimeError naming
+it; workers are stopped when the epoch ends (unless ``persistent_workers``), when the iterator is
+garbage-collected or the loop breaks.
 """
 from __future__ import annotations
 
 import functools
 import multiprocessing as mp
 import os
-import queue
 import pickle
+import queue
 import random
 import signal
 import sys

@@ -18,7 +18,9 @@ __all__ = ["CurriculumSampler", "linear_schedule", "curriculum_weights"]
 
 
 def linear_schedule(start: float = 0.25, epochs: int = 5):
-    """fraction(e) = start + (1 - start) * min(e / epochs, 1): from ``start`` to the whole data set in ``epochs`` epochs."""
+    """fraction(e) = start + (1 - start) * min(e / epochs, 1).
+
+    Grows from ``start`` to the whole data set in ``epochs`` epochs."""
     if not 0.0 < start <= 1.0 or epochs < 0:
         raise ValueError(f"linear_schedule: need 0 < start <= 1 and epochs >= 0, got {start}, {epochs}")
     return lambda e: 1.0 if epochs == 0 else start + (1.0 - start) * min(e / epochs, 1.0)
@@ -26,7 +28,8 @@ def linear_schedule(start: float = 0.25, epochs: int = 5):
 
 def curriculum_weights(difficulty, fraction: float, hard_weight: float = 0.0) -> np.ndarray:
     """Per-example cost weights of the curriculum objective J^(i) (textbook 8.7.6, the weighting form): 1 for the
-    easiest ``fraction`` of the examples (by ``difficulty``, ties by index), ``hard_weight`` for the others. (N,) float32."""
+    easiest ``fraction`` of the examples (by ``difficulty``, ties by index), ``hard_weight`` for the others.
+    (N,) float32."""
     d = np.asarray(difficulty.numpy() if hasattr(difficulty, "numpy") else difficulty, dtype=np.float64)
     if d.ndim != 1 or d.size == 0 or not 0.0 < fraction <= 1.0 or hard_weight < 0:
         raise ValueError(f"curriculum_weights: need 1-D difficulty, 0 < fraction <= 1 and hard_weight >= 0, got shape "
@@ -45,21 +48,27 @@ class CurriculumSampler:
     def __init__(self, difficulty, schedule=None, mix: float = 0.0, generator=None, shuffle: bool = True):
         d = np.asarray(difficulty.numpy() if hasattr(difficulty, "numpy") else difficulty, dtype=np.float64)
         if d.ndim != 1 or d.size == 0 or not np.isfinite(d).all():
-            raise ValueError(f"CurriculumSampler: difficulty must be a non-empty 1-D array of finite numbers, got shape {d.shape}")
+            raise ValueError(
+                f"CurriculumSampler: difficulty must be a non-empty 1-D array of finite numbers, got shape {d.shape}"
+            )
         if not 0.0 <= mix <= 1.0:
             raise ValueError(f"CurriculumSampler: mix must be in [0, 1], got {mix}")
         self.difficulty = d
         self.order = np.argsort(d, kind="stable")  # easiest first
         self.schedule = linear_schedule() if schedule is None else schedule
         if not callable(self.schedule):
-            raise TypeError(f"CurriculumSampler: schedule must be callable epoch -> fraction, got {type(schedule).__name__}")
+            raise TypeError(
+                f"CurriculumSampler: schedule must be callable epoch -> fraction, got {type(schedule).__name__}"
+            )
         self.mix, self.shuffle, self.epoch = float(mix), bool(shuffle), 0
         self._gen = as_generator(generator, "generator")
 
     def fraction(self, epoch=None) -> float:
         f = float(self.schedule(self.epoch if epoch is None else epoch))
         if not 0.0 < f <= 1.0:
-            raise ValueError(f"CurriculumSampler: schedule({self.epoch if epoch is None else epoch}) = {f} is not in (0, 1]")
+            raise ValueError(
+                f"CurriculumSampler: schedule({self.epoch if epoch is None else epoch}) = {f} is not in (0, 1]"
+            )
         return f
 
     def admitted(self, epoch=None) -> np.ndarray:
@@ -68,7 +77,9 @@ class CurriculumSampler:
         return self.order[:max(1, int(round(self.fraction(epoch) * n)))]
 
     def example_weights(self, epoch=None, hard_weight: float = 0.0) -> np.ndarray:
-        """``curriculum_weights`` at this sampler's fraction for ``epoch`` (default: the next one), for a weighted loss."""
+        """``curriculum_weights`` at this sampler's fraction for ``epoch`` (default: the next one).
+
+        For a weighted loss."""
         return curriculum_weights(self.difficulty, self.fraction(epoch), hard_weight)
 
     def set_epoch(self, epoch: int) -> None:

@@ -4,8 +4,8 @@ Minibatches must be drawn at random: not shuffling naturally ordered data hurts 
 shuffling once is usually enough (textbook 8.1.3); the loader reshuffles every epoch. As in PyTorch,
 a loader built without ``generator=``/``seed=`` draws each epoch's shuffle seed from shendu's global
 generator when iteration starts, so ``sd.manual_seed`` called after building it fixes the order; an
-explicit generator or seed keeps its own stream. Array-backed data sets (those with `get_batch`, e.g. `TensorDataset`) are batched
-with one fancy-indexing operation per array; other data sets are collated sample by sample.
+explicit generator or seed keeps its own stream. Array-backed data sets (those with `get_batch`, e.g.
+`TensorDataset`) are batched with one fancy-indexing operation per array; other data sets are collated sample by sample.
 Batches are tuples of shendu Tensors (or NumPy arrays with `as_tensor=False`) on the host, as in
 PyTorch: the training loop (`shendu.train`) moves each batch to the model's device.
 """
@@ -185,7 +185,10 @@ class DataLoader:
         if sampler is not None and shuffle:
             raise ValueError("DataLoader: sampler option is mutually exclusive with shuffle")
         if batch_sampler is not None and (batch_size != 1 or shuffle or sampler is not None or drop_last):
-            raise ValueError("DataLoader: batch_sampler option is mutually exclusive with batch_size, shuffle, sampler, and drop_last")
+            raise ValueError(
+                "DataLoader: batch_sampler option is mutually exclusive with batch_size, shuffle, sampler, "
+                "and drop_last"
+            )
         if not isinstance(num_workers, numbers.Integral) or num_workers < 0:
             raise ValueError(f"DataLoader: num_workers option should be non-negative, got {num_workers!r}")
         if worker_init_fn is not None and not callable(worker_init_fn):
@@ -201,7 +204,11 @@ class DataLoader:
                              "batch_sampler and num_workers are not supported with it")
         shuffle = bool(shuffle)
         self.sampler, self.batch_sampler, self.num_workers = sampler, batch_sampler, int(num_workers)
-        self.pin_memory, self.persistent_workers, self.worker_init_fn = bool(pin_memory), bool(persistent_workers), worker_init_fn
+        self.pin_memory, self.persistent_workers, self.worker_init_fn = (
+            bool(pin_memory),
+            bool(persistent_workers),
+            worker_init_fn,
+        )
         self.generator = generator
         if generator is not None:
             gen = generator.get_generator() if hasattr(generator, "get_generator") else generator

@@ -17,7 +17,24 @@ from .pipeline import PipelineParallel, predict  # noqa: F401
 from . import launch, training  # noqa: F401,E402
 
 __all__ = [
-    "DistributedDataParallel", "ParameterServer", "PipelineParallel", "ReduceOp", "hogwild", "predict", "all_gather", "all_reduce", "barrier", "broadcast", "destroy_process_group",
-    "get_backend", "get_rank", "get_world_size", "init_process_group", "is_available", "is_initialized", "recv",
-    "reduce_scatter", "send",
+    "DistributedDataParallel",
+    "ParameterServer",
+    "PipelineParallel",
+    "ReduceOp",
+    "hogwild",
+    "predict",
+    "all_gather",
+    "all_reduce",
+    "barrier",
+    "broadcast",
+    "destroy_process_group",
+    "get_backend",
+    "get_rank",
+    "get_world_size",
+    "init_process_group",
+    "is_available",
+    "is_initialized",
+    "recv",
+    "reduce_scatter",
+    "send",
 ]

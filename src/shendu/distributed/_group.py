@@ -59,7 +59,9 @@ def _seconds(timeout) -> float:
     if isinstance(timeout, datetime.timedelta):
         timeout = timeout.total_seconds()
     if not isinstance(timeout, (int, float)) or timeout <= 0:
-        raise ValueError(f"init_process_group: timeout must be a positive number of seconds or a timedelta, got {timeout!r}")
+        raise ValueError(
+            f"init_process_group: timeout must be a positive number of seconds or a timedelta, got {timeout!r}"
+        )
     return float(timeout)
 
 
@@ -95,7 +97,9 @@ def _nccl_init(comm):  # pragma: no cover - needs CuPy and GPUs: UNTESTED here
         import cupy
         from cupy.cuda import nccl
     except ImportError as e:
-        raise RuntimeError(f"init_process_group(backend='nccl') needs CuPy with NCCL ({e}); use backend='mpi'") from None
+        raise RuntimeError(
+            f"init_process_group(backend='nccl') needs CuPy with NCCL ({e}); use backend='mpi'"
+        ) from None
     cupy.cuda.Device(comm.Get_rank() % cupy.cuda.runtime.getDeviceCount()).use()
     uid = nccl.get_unique_id() if comm.Get_rank() == 0 else None
     uid = comm.bcast(uid, root=0)
@@ -125,8 +129,10 @@ def is_initialized() -> bool:
 
 def _comm(op):
     if _S.comm is None:
-        raise RuntimeError(f"shendu.distributed.{op}: the default process group is not initialized; "
-                           "call shendu.distributed.init_process_group() first (and launch with mpiexec / shendu run -n N)")
+        raise RuntimeError(
+            f"shendu.distributed.{op}: the default process group is not initialized; "
+            "call shendu.distributed.init_process_group() first (and launch with mpiexec / shendu run -n N)"
+        )
     if _S.broken is not None:
         raise RuntimeError(f"shendu.distributed.{op}: the process group is broken by an earlier error: {_S.broken}")
     return _S.comm
@@ -255,8 +261,13 @@ def _nccl_all_reduce(tensor, op):  # pragma: no cover - UNTESTED (CuPy + GPUs)
     a = tensor._data
     ops = {ReduceOp.SUM: nccl.NCCL_SUM, ReduceOp.AVG: nccl.NCCL_SUM, ReduceOp.PRODUCT: nccl.NCCL_PROD,
            ReduceOp.MIN: nccl.NCCL_MIN, ReduceOp.MAX: nccl.NCCL_MAX}
-    types = {np.dtype(np.float32): nccl.NCCL_FLOAT32, np.dtype(np.float64): nccl.NCCL_FLOAT64,
-             np.dtype(np.float16): nccl.NCCL_FLOAT16, np.dtype(np.int32): nccl.NCCL_INT32, np.dtype(np.int64): nccl.NCCL_INT64}
+    types = {
+        np.dtype(np.float32): nccl.NCCL_FLOAT32,
+        np.dtype(np.float64): nccl.NCCL_FLOAT64,
+        np.dtype(np.float16): nccl.NCCL_FLOAT16,
+        np.dtype(np.int32): nccl.NCCL_INT32,
+        np.dtype(np.int64): nccl.NCCL_INT64,
+    }
     a = cupy.ascontiguousarray(a)
     stream = cupy.cuda.get_current_stream()
     _S.nccl.allReduce(a.data.ptr, a.data.ptr, a.size, types[a.dtype], ops[op], stream.ptr)

@@ -29,7 +29,8 @@ class DistributedDataParallel(Module):
 
     At construction, rank 0's parameters and buffers are broadcast to every rank. During ``backward`` the
     gradients are averaged over ranks (all-reduce / world size) in buckets of about ``bucket_cap_mb`` MB (the
-    first at most 1 MB, so that reducing starts early; 0: one parameter per bucket); when backward returns, every rank holds the same averaged ``.grad``.
+    first at most 1 MB, so that reducing starts early; 0: one parameter per bucket); when backward returns, every
+    rank holds the same averaged ``.grad``.
     ``no_sync()`` skips the averaging (gradient accumulation; the next synced backward averages the sum).
     find_unused_parameters: also average parameters that this forward did not use (their gradient counts as 0).
     The wrapped model is ``.module`` (save ``.module.state_dict()`` to resume at any world size). Gradients are
@@ -136,7 +137,10 @@ class DistributedDataParallel(Module):
             if done.req is not None and done.req.Test():
                 done.req = None
         # launch, in bucket order (every rank issues the same collectives in the same order), the full buckets
-        while self._launched < len(self._buckets) and self._buckets[self._launched].ready == len(self._buckets[self._launched].params):
+        while (
+            self._launched < len(self._buckets)
+            and self._buckets[self._launched].ready == len(self._buckets[self._launched].params)
+        ):
             self._launch(self._buckets[self._launched])
             object.__setattr__(self, "_launched", self._launched + 1)
         if self._launched == len(self._buckets):

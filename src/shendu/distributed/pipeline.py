@@ -108,7 +108,9 @@ class PipelineParallel:
                 outs[i].backward(g)
             if not self.first:
                 _send_array(acts[i].grad, self.rank - 1, 2000 + 4 * i)
-        total = Tensor(np.array([sum(float(l.item()) for l in losses) if self.last else 0.0]), device=device_of(like._data))
+        total = Tensor(
+            np.array([sum(float(l.item()) for l in losses) if self.last else 0.0]), device=device_of(like._data)
+        )
         G.broadcast(total, src=self.world - 1)
         return float(total.item())
 

@@ -21,7 +21,8 @@ def _shifted(x):
             section="textbook 9.2 (motivation), 9.3 (pooling); 8x8 digits",
             criterion="CNN test accuracy >= MLP's - 0.01, and on 1-pixel-shifted test images CNN > MLP + 0.05, with at "
                       "most 1.1x the MLP's parameters",
-            judge=lambda n: n["test_acc_cnn"] >= n["test_acc_mlp"] - 0.01 and n["shifted_acc_cnn"] > n["shifted_acc_mlp"] + 0.05
+            judge=lambda n: n["test_acc_cnn"] >= n["test_acc_mlp"] - 0.01
+            and n["shifted_acc_cnn"] > n["shifted_acc_mlp"] + 0.05
             and n["params_cnn"] <= 1.1 * n["params_mlp"])
 def cnn_vs_mlp(quick=True, seed=0):
     from .. import manual_seed, nn, optim

@@ -52,7 +52,7 @@ def _race(steps, tol):
             return loss
 
         losses = []
-        for k in range(steps if name != "Newton" else 3):
+        for _ in range(steps if name != "Newton" else 3):
             if name == "Newton":
                 opt.step(lambda: loss_fn(ps))
             elif isinstance(opt, (optim.LBFGS, optim.NonlinearCG)):

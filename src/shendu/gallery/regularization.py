@@ -122,8 +122,13 @@ def regularizers(quick=True, seed=0):
             judge=lambda n: n["max_factor_diff_small_lambda"] < 0.01 and n["max_factor_diff"] < 0.25
             and n["rel_diff_early_vs_l2"] < 0.25 and n["rel_shrinkage"] > 0.3)
 def early_stopping_l2(quick=True, seed=0):
-    from ..regularize.analysis import (early_stopping_factors, equivalent_weight_decay, gradient_descent_path,
-                                       l2_factors, l2_optimum)
+    from ..regularize.analysis import (
+        early_stopping_factors,
+        equivalent_weight_decay,
+        gradient_descent_path,
+        l2_factors,
+        l2_optimum,
+    )
 
     rng = np.random.default_rng(seed)
     d = 16 if quick else 40

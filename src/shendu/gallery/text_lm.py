@@ -36,7 +36,12 @@ def ngram_vs_neural_lm(quick=True, seed=0):
     n_train = 300 if quick else 1000
     train, test = sents[:n_train], sents[-400:]
     vocab = Vocab.build(train, pad=None)
-    n = {"train_sentences": n_train, "nplm_context": 2 if quick else 3, "train_tokens": sum(len(s) + 1 for s in train), "vocab": len(vocab)}
+    n = {
+        "train_sentences": n_train,
+        "nplm_context": 2 if quick else 3,
+        "train_tokens": sum(len(s) + 1 for s in train),
+        "vocab": len(vocab),
+    }
     kn = {order: KneserNeyLM(order).fit(train).perplexity(test) for order in (2, 3, 4)}
     for order, p in kn.items():
         n[f"ppl_kneser_ney_{order}gram"] = p

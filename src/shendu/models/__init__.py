@@ -18,3 +18,4 @@ from .fig911 import FixedSizeConvNet, FullyConvNet, VariableSizeConvNet  # noqa:
 from .deep_configs import VGG_CONFIGS, Bottleneck, BottleneckResNet, resnet_bottleneck, vgg  # noqa: F401,E402  (hcovB: 9.11)
 from .yolo import TinyYOLO, YOLOHead, box_iou, decode, encode_targets, yolo_loss  # noqa: F401,E402  (hcovB: 9.11 YOLO)
 from .rcnn import FastRCNN, box_iou_xyxy, decode_boxes, encode_boxes, nms, roi_pool, smooth_l1  # noqa: F401,E402  (hcovB: 9.11 R-CNN)
+from .recommender import MatrixFactorization, TransE  # noqa: F401,E402  (hcovB: 12.60-12.61)

@@ -67,12 +67,18 @@ class _AEBase(Module):
         if loss not in ("mse", "bce"):
             raise ValueError(f"{type(self).__name__}: loss must be 'mse' or 'bce', got {loss!r}")
         self.noise, self.noise_level = noise, float(noise_level)
-        self.sparsity, self.sparsity_target, self.sparsity_weight = sparsity, float(sparsity_target), float(sparsity_weight)
+        self.sparsity, self.sparsity_target, self.sparsity_weight = (
+            sparsity,
+            float(sparsity_target),
+            float(sparsity_weight),
+        )
         self.loss_kind = loss
         self.last_code = None
 
     def forward(self, x):
-        """Reconstruction g(f(x~)); x~ = corrupt(x) in training mode when ``noise`` is set. Keeps the code in ``last_code``."""
+        """Reconstruction g(f(x~)); x~ = corrupt(x) in training mode when ``noise`` is set.
+
+        Keeps the code in ``last_code``."""
         if self.training and self.noise is not None and self.noise_level > 0:
             x = corrupt(x, self.noise, self.noise_level)
         h = self.encode(x)
@@ -118,7 +124,9 @@ class AutoEncoder(_AEBase):
         if len(sizes) < 2 or min(sizes) <= 0:
             raise ValueError(f"AutoEncoder: sizes must list >= 2 positive widths (input, ..., code), got {sizes}")
         if sparsity == "kl" and activation != "sigmoid":
-            raise ValueError(f"AutoEncoder: sparsity='kl' needs a sigmoid code (activation='sigmoid'), got {activation!r}")
+            raise ValueError(
+                f"AutoEncoder: sparsity='kl' needs a sigmoid code (activation='sigmoid'), got {activation!r}"
+            )
         self._setup_common(noise, noise_level, sparsity, sparsity_target, sparsity_weight, loss)
         self.sizes, self.tied = sizes, bool(tied)
         self.act, self.out_act = get_activation(activation), get_activation(output_activation)
@@ -127,12 +135,16 @@ class AutoEncoder(_AEBase):
             for i, lin in enumerate(self.encoder):
                 setattr(self, f"decoder_bias{i}", Parameter(np.zeros(sizes[i], dtype=lin.weight.dtype)))
         else:
-            self.decoder = ModuleList([Linear(b, a, dtype=dtype) for a, b in reversed(list(zip(sizes[:-1], sizes[1:])))])
+            self.decoder = ModuleList(
+                [Linear(b, a, dtype=dtype) for a, b in reversed(list(zip(sizes[:-1], sizes[1:])))]
+            )
 
     def encode(self, x):
         """h = f(x): every encoder layer followed by ``activation``. (N, sizes[0]) -> (N, sizes[-1])."""
         if x.ndim != 2 or x.shape[1] != self.sizes[0]:
-            raise ValueError(f"AutoEncoder{tuple(self.sizes)}: expected input (N, {self.sizes[0]}), got {tuple(x.shape)}")
+            raise ValueError(
+                f"AutoEncoder{tuple(self.sizes)}: expected input (N, {self.sizes[0]}), got {tuple(x.shape)}"
+            )
         for lin in self.encoder:
             x = self.act(lin(x))
         return x
@@ -166,7 +178,9 @@ class ConvAutoEncoder(_AEBase):
         self._setup_common(noise, noise_level, sparsity, sparsity_target, sparsity_weight, loss)
         self.chans = chans
         self.act, self.out_act = get_activation(activation), get_activation(output_activation)
-        self.encoder = ModuleList([Conv2d(a, b, 4, stride=2, padding=1, dtype=dtype) for a, b in zip(chans[:-1], chans[1:])])
+        self.encoder = ModuleList(
+            [Conv2d(a, b, 4, stride=2, padding=1, dtype=dtype) for a, b in zip(chans[:-1], chans[1:])]
+        )
         self.decoder = ModuleList([ConvTranspose2d(b, a, 4, stride=2, padding=1, dtype=dtype)
                                    for a, b in reversed(list(zip(chans[:-1], chans[1:])))])
 

@@ -22,7 +22,9 @@ __all__ = ["DBN"]
 
 
 class DBN(Module):
-    """``DBN(sizes, visible="binary")``: RBMs sizes[0]-sizes[1], sizes[1]-sizes[2], ...; ``pretrain`` then ``to_mlp``."""
+    """``DBN(sizes, visible="binary")``: RBMs sizes[0]-sizes[1], sizes[1]-sizes[2], ...
+
+    ``pretrain`` then ``to_mlp``."""
 
     def __init__(self, sizes, visible: str = "binary", weight_std: float = 0.01, dtype=None):
         super().__init__()

@@ -1,4 +1,5 @@
-"""Unsupervised pretraining as initialisation (000 l.1505, l.3062) and the semi-supervised shared objective (textbook 7.6).
+"""Unsupervised pretraining as initialisation (000 l.1505, l.3062) and the semi-supervised shared objective
+(textbook 7.6).
 
 - ``pretrain_stacked_autoencoders(sizes, data)``: greedy layer-wise autoencoders (optionally denoising); layer l
   learns to reconstruct the codes of layer l-1; the encoders initialise an MLP (plus an optional fresh output layer).
@@ -25,8 +26,8 @@ def pretrain_stacked_autoencoders(sizes, data, epochs: int = 5, batch_size: int 
                                   n_classes=None, optimizer="adam", seed: int = 0, dtype=None) -> Sequential:
     """Greedy stacked autoencoders sizes[0] -> ... -> sizes[-1]; returns Sequential [Linear, act] * L (+ Linear head).
 
-    optimizer: "adam" (Adam(lr)), "sgd" (SGD(lr)) or a callable params -> Optimizer. The per-layer last-epoch reconstruction losses
-    are kept in ``model.pretrain_losses``. data: (N, sizes[0]) host array."""
+    optimizer: "adam" (Adam(lr)), "sgd" (SGD(lr)) or a callable params -> Optimizer. The per-layer last-epoch
+    reconstruction losses are kept in ``model.pretrain_losses``. data: (N, sizes[0]) host array."""
     import numpy as np
 
     from ..backend import to_host

@@ -1,4 +1,5 @@
-"""Restricted Boltzmann machine trained by contrastive divergence (texts 001/004; textbook 8.2.x inexact gradients, A5.6).
+"""Restricted Boltzmann machine trained by contrastive divergence (texts 001/004; textbook 8.2.x inexact gradients,
+A5.6).
 
 Energy (binary visible): E(v, h) = -b^T v - c^T h - v^T W h; (Gaussian visible, unit variance):
 E(v, h) = ||v - b||^2 / 2 - c^T h - v^T W h. Free energy F(v) = -log sum_h e^{-E(v,h)}:
@@ -18,7 +19,16 @@ import numpy as np
 from .. import ops
 from ..autograd.grad_mode import no_grad
 from ..autograd.tensor import Tensor, _wrap
-from ..backend import device_of, generator_for, get_default_dtype, get_generator, namespace_of, to_device, to_dtype, to_host
+from ..backend import (
+    device_of,
+    generator_for,
+    get_default_dtype,
+    get_generator,
+    namespace_of,
+    to_device,
+    to_dtype,
+    to_host,
+)
 from ..nn.module import Module
 from ..nn.parameter import Parameter
 
@@ -119,7 +129,8 @@ class RBM(Module):
     def contrastive_divergence(self, v, k: int = 1, persistent: bool = False):
         """Scalar mean F(v_data) - mean F(v_model) whose gradient is the CD-k (PCD-k if ``persistent``) estimate
         of -d log p(v)/d theta: call ``.backward()`` and step any optimizer (texts 001/004; textbook A5.6).
-        PCD keeps ``self._chain`` (as many chains as the first batch had rows) across calls; ``reset_chains()`` drops them."""
+        PCD keeps ``self._chain`` (as many chains as the first batch had rows) across calls; ``reset_chains()``
+        drops them."""
         v = self._as_input(v).detach()
         if persistent:
             # the chains keep their own count (the two means need not match in size); (re)started from the data
@@ -196,7 +207,9 @@ class RBM(Module):
         """log Z by exact enumeration of the smaller layer (at most 2^20 states; differentiable)."""
         small = min(self.n_visible, self.n_hidden) if self.visible == "binary" else self.n_hidden
         if small > _MAX_ENUM:
-            raise ValueError(f"RBM.log_partition: exact enumeration of 2^{small} states is too large (max 2^{_MAX_ENUM})")
+            raise ValueError(
+                f"RBM.log_partition: exact enumeration of 2^{small} states is too large (max 2^{_MAX_ENUM})"
+            )
         dev = device_of(self.W._data)
         if self.visible == "binary" and self.n_visible <= self.n_hidden:
             states = _wrap(to_device(_all_states(self.n_visible, self.W.dtype), dev))

@@ -124,7 +124,9 @@ class Lambda(Module):
 
         object.__setattr__(self, "fn", fn)
         object.__setattr__(self, "_name", name or getattr(fn, "__name__", "fn"))
-        items = weights.items() if isinstance(weights, dict) else ((f"weight{i}", w) for i, w in enumerate(weights or ()))
+        items = (
+            weights.items() if isinstance(weights, dict) else ((f"weight{i}", w) for i, w in enumerate(weights or ()))
+        )
         names = []
         for key, w in items:
             self.register_parameter(key, w if isinstance(w, Parameter) else Parameter(w))

@@ -25,7 +25,17 @@ def _set(tensor: Tensor, arr) -> Tensor:
 def calculate_gain(nonlinearity: str, param=None) -> float:
     """Recommended std gain per nonlinearity (as PyTorch): linear/sigmoid 1, tanh 5/3, relu sqrt 2,
     leaky_relu sqrt(2/(1+a^2)), selu 3/4."""
-    linear = ("linear", "identity", "conv1d", "conv2d", "conv3d", "conv_transpose1d", "conv_transpose2d", "conv_transpose3d", "sigmoid")
+    linear = (
+        "linear",
+        "identity",
+        "conv1d",
+        "conv2d",
+        "conv3d",
+        "conv_transpose1d",
+        "conv_transpose2d",
+        "conv_transpose3d",
+        "sigmoid",
+    )
     if nonlinearity in linear:
         return 1.0
     if nonlinearity == "tanh":
@@ -42,7 +52,9 @@ def calculate_gain(nonlinearity: str, param=None) -> float:
 
 def _calculate_fan_in_and_fan_out(tensor: Tensor):
     if tensor.ndim < 2:
-        raise ValueError(f"init: fan in and fan out need a tensor with at least 2 dimensions, got shape {tuple(tensor.shape)}")
+        raise ValueError(
+            f"init: fan in and fan out need a tensor with at least 2 dimensions, got shape {tuple(tensor.shape)}"
+        )
     rf = int(np.prod(tensor.shape[2:])) if tensor.ndim > 2 else 1
     return tensor.shape[1] * rf, tensor.shape[0] * rf
 

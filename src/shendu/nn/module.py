@@ -13,10 +13,18 @@ from collections.abc import Mapping
 import numpy as np
 
 from ..autograd.tensor import Tensor, _wrap, array_of
-from ..backend import (CPU, device_of, get_default_device, namespace_of, parse_to_args, resolve, to_device,
-                       to_device_of, to_dtype)
+from ..backend import (
+    CPU,
+    device_of,
+    get_default_device,
+    namespace_of,
+    parse_to_args,
+    resolve,
+    to_device,
+    to_device_of,
+    to_dtype,
+)
 from .parameter import Parameter
-
 
 _BUILDING = threading.local()  # how many Module constructors are running (per thread)
 
@@ -78,7 +86,10 @@ class Module:
             mods[name] = value
         elif name in params:
             if value is not None:
-                raise TypeError(f"{type(self).__name__}.{name}: cannot assign {type(value).__name__} to a parameter (expected Parameter or None)")
+                raise TypeError(
+                    f"{type(self).__name__}.{name}: cannot assign {type(value).__name__} to a parameter "
+                    "(expected Parameter or None)"
+                )
             params[name] = None
         elif name in bufs:
             bufs[name] = value if value is None or isinstance(value, Tensor) else _wrap(array_of(value))
@@ -111,7 +122,9 @@ class Module:
     def register_buffer(self, name: str, tensor, persistent: bool = True) -> None:
         """Register non-trainable state (e.g. BatchNorm's running mean) saved in the state dict."""
         self.__dict__.pop(name, None)
-        self._buffers[name] = None if tensor is None else (tensor if isinstance(tensor, Tensor) else _wrap(array_of(tensor)))
+        self._buffers[name] = (
+            None if tensor is None else (tensor if isinstance(tensor, Tensor) else _wrap(array_of(tensor)))
+        )
         if not persistent:
             self.__dict__.setdefault("_non_persistent", set()).add(name)
 

@@ -10,7 +10,13 @@ from ..backend import device_of, get_default_device, get_default_dtype, to_devic
 
 def _shape_of(out):
     if isinstance(out, Tensor):
-        return "(-1, " + ", ".join(str(d) for d in out.shape[1:]) + ")" if out.ndim > 1 else f"({out.shape[0]},)" if out.ndim else "()"
+        return (
+            "(-1, " + ", ".join(str(d) for d in out.shape[1:]) + ")"
+            if out.ndim > 1
+            else f"({out.shape[0]},)"
+            if out.ndim
+            else "()"
+        )
     if isinstance(out, (tuple, list)):
         return "[" + ", ".join(_shape_of(o) for o in out) + "]"
     return type(out).__name__
@@ -26,7 +32,11 @@ def summary(model, input_shape=None, input_data=None, batch_size: int = 2, dtype
     if input_data is None:
         if input_shape is None:
             raise ValueError("summary: give input_shape (one sample's shape) or input_data")
-        shapes = input_shape if (isinstance(input_shape, list) and input_shape and isinstance(input_shape[0], (tuple, list))) else [input_shape]
+        shapes = (
+            input_shape
+            if (isinstance(input_shape, list) and input_shape and isinstance(input_shape[0], (tuple, list)))
+            else [input_shape]
+        )
         dt = get_default_dtype() if dtype is None else to_dtype(dtype)
         first = next(model.parameters(), None)
         if first is None:

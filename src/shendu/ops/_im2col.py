@@ -14,8 +14,9 @@ slice-adds per kernel offset otherwise); with ROT180 the weight gradient reuses 
 
 Every kernel computes with the namespace of its input arrays (NumPy, CuPy); scratch buffers are cached
 per thread and device (``_where``), so host and device buffers never mix and threads never share one.
-The same kernels run on a GPU: they are im2col/col2im copies plus GEMMs, using only functions CuPy has (``copyto``, ``matmul(out=)``, ufuncs with
-``out=``, ``as_strided``); only ``as_strided``'s ``writeable=False`` is NumPy's alone.
+The same kernels run on a GPU: they are im2col/col2im copies plus GEMMs, using only functions CuPy has
+(``copyto``, ``matmul(out=)``, ufuncs with ``out=``, ``as_strided``); only ``as_strided``'s ``writeable=False``
+is NumPy's alone.
 """
 from __future__ import annotations
 
@@ -452,7 +453,7 @@ def _input_grad_wide(gx, gy3, w2, k, d, pads, osz, sp_pad, x_shape, nb):
     n, c = x_shape[:2]
     g, og = w2.shape[:2]
     o = g * og
-    (ho, wo), (hp, wp) = osz, sp_pad
+    (ho, _wo), (hp, wp) = osz, sp_pad
     L = ho * wp
     dt = gy3.dtype
     slack = (k[1] - 1) * d[1]

@@ -10,9 +10,9 @@ from ..autograd.tensor import Tensor
 from . import elementwise as E
 from . import index as I
 from . import linalg as L
-from . import softmax as N
 from . import reduce as R
 from . import shape as S
+from . import softmax as N
 from ._arr import norm_dim
 
 
@@ -167,8 +167,8 @@ def topk(x, k, dim=-1, largest=True, sorted=True):  # noqa: A002
 
 def _logical(name):
     def f(x, dim=None, keepdim=False):
-        from ._arr import const
         from ..backend import namespace_of
+        from ._arr import const
 
         xp = namespace_of(x._data)
         return const(getattr(xp, name)(x._data.astype(bool), axis=dim, keepdims=keepdim))
@@ -184,8 +184,8 @@ any = _logical("any")  # noqa: A001
 
 def nonzero(x, as_tuple=False):
     """Indices of the nonzero elements: an (n, ndim) int64 tensor, or a tuple of 1-D index tensors."""
-    from ._arr import const
     from ..backend import namespace_of
+    from ._arr import const
 
     xp = namespace_of(x._data)
     idx = xp.nonzero(x._data)
@@ -196,8 +196,8 @@ def nonzero(x, as_tuple=False):
 
 def count_nonzero(x, dim=None):
     """Number of nonzero elements (along ``dim``)."""
-    from ._arr import const
     from ..backend import namespace_of
+    from ._arr import const
 
     xp = namespace_of(x._data)
     return const(xp.asarray(xp.count_nonzero(x._data, axis=dim)).astype(np.int64))
@@ -259,8 +259,8 @@ def is_floating_point(x):
 
 def scatter(x, dim, index, src, reduce=None):
     """Out-of-place ``x.scatter_(dim, index, src)``: x[..index[i][j].., j] = src[i][j] (no gradient)."""
-    from ._arr import const
     from ..backend import namespace_of
+    from ._arr import const
 
     xp = namespace_of(x._data)
     out = x._data.copy()
@@ -396,8 +396,8 @@ def broadcast_tensors(*tensors):
 
 def unique(x, sorted=True, return_inverse=False, return_counts=False, dim=None):  # noqa: A002
     """The sorted distinct values of ``x`` (and, on request, the inverse indices and counts); no gradient."""
-    from ._arr import const
     from ..backend import namespace_of
+    from ._arr import const
 
     if dim is not None:
         raise ValueError("unique: dim= is not supported; unique over all elements only")

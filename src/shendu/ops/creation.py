@@ -10,7 +10,12 @@ import numpy as np
 
 from ..autograd.tensor import Tensor, _wrap
 from ..backend import (
-    backend_of_device, device_of, get_default_dtype, get_generator, resolve, to_dtype,
+    backend_of_device,
+    device_of,
+    get_default_dtype,
+    get_generator,
+    resolve,
+    to_dtype,
 )
 
 
@@ -58,7 +63,11 @@ def empty(*size, dtype=None, requires_grad=False, device=None) -> Tensor:
 def full(size, fill_value, dtype=None, requires_grad=False, device=None) -> Tensor:
     """A tensor of ``size`` filled with ``fill_value`` (dtype inferred from the value like PyTorch)."""
     if dtype is None:
-        dtype = get_default_dtype() if isinstance(fill_value, float) else (np.bool_ if isinstance(fill_value, bool) else np.int64)
+        dtype = (
+            get_default_dtype()
+            if isinstance(fill_value, float)
+            else (np.bool_ if isinstance(fill_value, bool) else np.int64)
+        )
     size = tuple(size) if not isinstance(size, int) else (size,)
     return _finish(_make(device, "full", size, fill_value, dtype=to_dtype(dtype)), requires_grad)
 

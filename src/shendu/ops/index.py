@@ -186,7 +186,9 @@ def _check_index(name, x, dim, index):
     d = norm_dim(dim, x.ndim, name)
     idx = _index_array(name, x, index, d)
     if idx.ndim != x.ndim:
-        raise ValueError(f"{name}: index has {idx.ndim} dims but the input has {x.ndim} (shape {x.shape}); they must match")
+        raise ValueError(
+            f"{name}: index has {idx.ndim} dims but the input has {x.ndim} (shape {x.shape}); they must match"
+        )
     return d, idx
 
 
@@ -229,7 +231,10 @@ def index_add(x, dim, index, source, alpha=1):
     d = norm_dim(dim, x.ndim, "index_add")
     idx = _index_array("index_add", x, index, d)
     if idx.ndim != 1 or source.shape[d] != idx.shape[0]:
-        raise ValueError(f"index_add: index must be 1-D with source.shape[{d}] = {idx.shape[0]} entries; got index {idx.shape}, source {source.shape}")
+        raise ValueError(
+            f"index_add: index must be 1-D with source.shape[{d}] = {idx.shape[0]} entries; "
+            f"got index {idx.shape}, source {source.shape}"
+        )
     if alpha != 1:
         source = source * alpha
     return IndexAdd(d, idx)(x, source)

@@ -11,10 +11,13 @@ import numpy as np
 
 from ..autograd.function import Function
 from ..autograd.tensor import Tensor, as_tensor
-from ._arr import norm_dim, sum_to as _st
-from .shape import broadcast_to, reshape, sum_to, transpose, unsqueeze
-from ..backend.lowp import AUTOCAST, bfloat16 as _BF16, float16 as _F16
+from ..backend.lowp import AUTOCAST
+from ..backend.lowp import bfloat16 as _BF16
+from ..backend.lowp import float16 as _F16
+from ._arr import norm_dim
+from ._arr import sum_to as _st
 from ._autocast import to_lowp
+from .shape import broadcast_to, reshape, sum_to, transpose, unsqueeze
 
 
 def _upcast(a) -> bool:
@@ -203,7 +206,9 @@ class Einsum(Function):
     def _grad_spec(self, k, shapes):
         term = self.terms[k]
         if len(set(term)) != len(term):
-            raise RuntimeError(f"einsum: cannot differentiate operand {k} with repeated subscripts {term!r} (a trace/diagonal)")
+            raise RuntimeError(
+                f"einsum: cannot differentiate operand {k} with repeated subscripts {term!r} (a trace/diagonal)"
+            )
         avail = set(self.out) | set("".join(t for i, t in enumerate(self.terms) if i != k))
         kept = "".join(c for c in term if c in avail)
         others = [self.out] + [t for i, t in enumerate(self.terms) if i != k]
@@ -259,7 +264,9 @@ def mm(a, b):
 def bmm(a, b):
     """Batched matrix product (B, n, m) @ (B, m, p) -> (B, n, p), no broadcasting (as torch.bmm)."""
     if a.ndim != 3 or b.ndim != 3 or a.shape[0] != b.shape[0] or a.shape[2] != b.shape[1]:
-        raise ValueError(f"bmm: expected (B, n, m) and (B, m, p) tensors, got shapes {tuple(a.shape)} and {tuple(b.shape)}")
+        raise ValueError(
+            f"bmm: expected (B, n, m) and (B, m, p) tensors, got shapes {tuple(a.shape)} and {tuple(b.shape)}"
+        )
     return matmul(a, b)
 
 

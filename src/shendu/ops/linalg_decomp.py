@@ -21,7 +21,9 @@ from .creation import eye
 from .elementwise import abs as _abs
 from .elementwise import where
 from .linalg import tril, triu
-from .reduce import amax, amin, norm as _norm, sum as _sum
+from .reduce import amax, amin
+from .reduce import norm as _norm
+from .reduce import sum as _sum
 from .shape import broadcast_to, cat, narrow, permute, squeeze, transpose, unsqueeze
 
 
@@ -45,7 +47,9 @@ def _check(name, A, square=True, min_ndim=2):
     if A.dtype.kind != "f":
         raise TypeError(f"{name}: expected a floating-point tensor, got dtype {A.dtype}")
     if A.ndim < min_ndim:
-        raise ValueError(f"{name}: expected a tensor of shape (*, m, n) with at least {min_ndim} dims, got shape {tuple(A.shape)}")
+        raise ValueError(
+            f"{name}: expected a tensor of shape (*, m, n) with at least {min_ndim} dims, got shape {tuple(A.shape)}"
+        )
     if square and A.shape[-1] != A.shape[-2]:
         raise ValueError(f"{name}: expected a batch of square matrices (*, n, n), got shape {tuple(A.shape)}")
 
@@ -134,7 +138,9 @@ def solve(A, B, *, left=True):
     try:
         batch = tuple(np.broadcast_shapes(tuple(A.shape[:-2]), tuple(Bm.shape[:-2])))
     except ValueError:
-        raise ValueError(f"linalg.solve: batch dims of A {tuple(A.shape)} and B {tuple(B.shape)} do not broadcast") from None
+        raise ValueError(
+            f"linalg.solve: batch dims of A {tuple(A.shape)} and B {tuple(B.shape)} do not broadcast"
+        ) from None
     if tuple(A.shape[:-2]) != batch:
         A = broadcast_to(A, batch + tuple(A.shape[-2:]))
     if tuple(Bm.shape[:-2]) != batch:
@@ -167,8 +173,10 @@ def inv(A):
 
 
 class Det(Function):
-    """d = det(A); grad_A = g adj(A)^T = g d A^{-T}; for a singular A, adj(A)^T = det(U) det(Vh) U diag(prod_{j!=i} s_j) Vh
-    from the SVD (first derivatives only there)."""
+    """d = det(A); grad_A = g adj(A)^T = g d A^{-T}.
+
+    For a singular A, adj(A)^T = det(U) det(Vh) U diag(prod_{j!=i} s_j) Vh from the SVD (first derivatives only
+    there)."""
 
     def forward(self, a):
         xp = self.xp
@@ -528,7 +536,9 @@ def norm(A, ord=None, dim=None, keepdim=False):  # noqa: A002
             return vector_norm(A, ord, None, keepdim)
         if A.ndim == 2:
             return matrix_norm(A, ord, (-2, -1), keepdim)
-        raise ValueError(f"linalg.norm: with ord given and dim=None the input must be 1-D or 2-D, got shape {tuple(A.shape)}")
+        raise ValueError(
+            f"linalg.norm: with ord given and dim=None the input must be 1-D or 2-D, got shape {tuple(A.shape)}"
+        )
     dim = tuple(dim)
     if len(dim) == 1:
         return vector_norm(A, 2 if ord is None else ord, dim, keepdim)
@@ -599,7 +609,9 @@ def multi_dot(tensors):
     for i, x in enumerate(ts):
         ok = x.ndim == 2 or (x.ndim == 1 and i in (0, len(ts) - 1))
         if not ok:
-            raise ValueError(f"linalg.multi_dot: tensor {i} must be 2-D (the first and last may be 1-D), got shape {tuple(x.shape)}")
+            raise ValueError(
+                f"linalg.multi_dot: tensor {i} must be 2-D (the first and last may be 1-D), got shape {tuple(x.shape)}"
+            )
     out = ts[0]
     for x in ts[1:]:
         out = out @ x

@@ -47,7 +47,9 @@ class Sum(Function):
         return xp.asarray(x.sum(axis=self.axis, keepdims=self.keepdims))
 
     def backward(self, gy):
-        return broadcast_to(reshape(gy, expand_reduced(gy, self.in_shape, self.axis, self.keepdims).shape), self.in_shape)
+        return broadcast_to(
+            reshape(gy, expand_reduced(gy, self.in_shape, self.axis, self.keepdims).shape), self.in_shape
+        )
 
     def backward_array(self, gy):
         xp = self.xp

@@ -29,7 +29,9 @@ class Reshape(Function):
         try:
             return x.reshape(self.shape)
         except ValueError:
-            raise ValueError(f"reshape: cannot reshape a tensor of shape {x.shape} ({x.size} elements) into {self.shape}") from None
+            raise ValueError(
+                f"reshape: cannot reshape a tensor of shape {x.shape} ({x.size} elements) into {self.shape}"
+            ) from None
 
     def backward(self, gy):
         return reshape(gy, self.in_shape)
@@ -45,7 +47,9 @@ def reshape(x, *shape):
         return x
     if shape and min(shape) < -1:  # NumPy would take any negative size as "infer"
         i = next(i for i, n in enumerate(shape) if n < -1)
-        raise ValueError(f"reshape: invalid size {shape[i]} at index {i} of shape {shape} (sizes are >= 0, or -1 once to infer)")
+        raise ValueError(
+            f"reshape: invalid size {shape[i]} at index {i} of shape {shape} (sizes are >= 0, or -1 once to infer)"
+        )
     return Reshape(shape)(x)
 
 
@@ -271,7 +275,9 @@ def stack(tensors, dim=0, axis=None):
     ref = tensors[0].shape
     for i, t in enumerate(tensors):
         if t.shape != ref:
-            raise ValueError(f"stack: all tensors must have the same shape; tensor 0 has {ref}, tensor {i} has {t.shape}")
+            raise ValueError(
+                f"stack: all tensors must have the same shape; tensor 0 has {ref}, tensor {i} has {t.shape}"
+            )
     d = norm_dim(dim, len(ref) + 1, "stack")
     return cat([unsqueeze(t, d) for t in tensors], d)
 

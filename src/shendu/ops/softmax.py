@@ -2,11 +2,11 @@
 from __future__ import annotations
 
 from ..autograd.function import Function
+from ..backend.lowp import AUTOCAST
 from ._arr import norm_dim
+from ._autocast import to_fp32
 from .elementwise import exp
 from .reduce import sum as _sum
-from ..backend.lowp import AUTOCAST
-from ._autocast import to_fp32
 
 
 class Softmax(Function):

@@ -6,8 +6,8 @@ not saved. ``state_dict()`` refers to parameters by their index over all groups,
 """
 from __future__ import annotations
 
-import numbers
 import functools
+import numbers
 from collections import OrderedDict
 from collections.abc import Mapping
 

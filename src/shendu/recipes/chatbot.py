@@ -18,7 +18,9 @@ def load_dialogue_arrays(path=None, valid_fraction=0.1, seed=0):
     """(vocabulary list, train (src, tgt_in, tgt_out), test (...)) from a question<TAB>reply file."""
     path = Path(path) if path else _DATA
     if not path.exists():
-        raise RecipeError(f"chatbot: corpus not found at {path} (expected examples/data/dialogues.tsv of the repository)")
+        raise RecipeError(
+            f"chatbot: corpus not found at {path} (expected examples/data/dialogues.tsv of the repository)"
+        )
     pairs = [tuple(s.split() for s in line.split("\t")) for line in path.read_text(encoding="utf-8").splitlines()
              if line and not line.startswith("#")]
     itos = ["<pad>", "<sos>", "<eos>", "<unk>"] + sorted({w for q, a in pairs for w in q + a})

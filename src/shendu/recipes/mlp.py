@@ -1,4 +1,6 @@
-"""Built-in recipes: digits-mlp (the default), xor (textbook 6.1), mnist-mlp, mnist-mlp-dropout (the seeds' examples)."""
+"""Built-in recipes: digits-mlp (the default), xor (textbook 6.1), mnist-mlp, mnist-mlp-dropout.
+
+The last two are the seeds' examples."""
 from __future__ import annotations
 
 import numpy as np

@@ -122,6 +122,7 @@ def run(name="digits-mlp", *, out=None, verbose=1, print_fn=print, device=None, 
     files and output on rank 0 only.
     """
     import shendu as sd
+
     from ..train import CSVLogger, fit
 
     dev = None if device is None else resolve(device)
@@ -167,6 +168,7 @@ def evaluate_checkpoint(path, *, print_fn=print, download=True, data_dir=None, d
     """Rebuild the recipe stored in a checkpoint written by `run`, load its weights, print test metrics
     (computed on `device`, default the CPU)."""
     import shendu as sd
+
     from ..train import Trainer
 
     dev = None if device is None else resolve(device)

@@ -149,7 +149,9 @@ def dropout_ridge(X, y, keep_prob):
     if not 0.0 < keep_prob <= 1.0:
         raise ValueError(f"dropout_ridge: keep_prob must be in (0, 1], got {keep_prob!r}")
     if X.ndim != 2 or y.ndim not in (1, 2) or y.shape[0] != X.shape[0]:
-        raise ValueError(f"dropout_ridge: expected X (m, n) and y (m,) or (m, k), got {tuple(X.shape)} and {tuple(y.shape)}")
+        raise ValueError(
+            f"dropout_ridge: expected X (m, n) and y (m,) or (m, k), got {tuple(X.shape)} and {tuple(y.shape)}"
+        )
     G = X.mT @ X
     c = (X * X).sum(dim=0) * ((1.0 - keep_prob) / keep_prob)
     return solve(G + c.unsqueeze(-1) * _eye(X.shape[1], X), X.mT @ y)
@@ -167,7 +169,9 @@ def separable_logistic_path(x, y, weight_decay=0.0, lr=0.5, steps=2000, record_e
     x = _t(x)
     y = _t(y, x)
     if x.ndim != 2 or y.shape != (x.shape[0],):
-        raise ValueError(f"separable_logistic_path: expected x (m, n) and y (m,), got {tuple(x.shape)} and {tuple(y.shape)}")
+        raise ValueError(
+            f"separable_logistic_path: expected x (m, n) and y (m,), got {tuple(x.shape)} and {tuple(y.shape)}"
+        )
     w = nn.Parameter(x.new_zeros((x.shape[1],)))
     b = nn.Parameter(x.new_zeros(()))
     opt = optim.SGD([{"params": [w], "weight_decay": weight_decay}, {"params": [b], "weight_decay": 0.0}], lr=lr)

@@ -31,7 +31,9 @@ def smooth_labels(y, k: int, eps: float, form: str = "book", dtype=None) -> Tens
     xp = namespace_of(arr)
     dt = np.dtype(get_default_dtype() if dtype is None else dtype)
     if arr.size and bool(((arr < 0) | (arr >= k)).any()):
-        raise ValueError(f"smooth_labels: class indices must lie in [0, {k}), got min {int(arr.min())}, max {int(arr.max())}")
+        raise ValueError(
+            f"smooth_labels: class indices must lie in [0, {k}), got min {int(arr.min())}, max {int(arr.max())}"
+        )
     off, on = (eps / (k - 1), 1.0 - eps) if form == "book" else (eps / k, 1.0 - eps + eps / k)
     onehot = (arr.reshape(-1, 1) == xp.arange(k).reshape(1, -1)).astype(dt)
     q = onehot * dt.type(on - off) + dt.type(off)

@@ -57,7 +57,7 @@ class ProximalL1(_Selection):
             for g in optimizer.param_groups:
                 for p in g["params"]:
                     group_lr[id(p)] = float(g["lr"])
-        for name, p, a in self.selected(model):
+        for _name, p, a in self.selected(model):
             step = lr if lr is not None else group_lr.get(id(p))
             if step is None:
                 continue  # not trained by this optimizer

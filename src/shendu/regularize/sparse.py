@@ -14,7 +14,8 @@ import numpy as np
 from ..autograd.tensor import Tensor, _wrap
 from ..backend import namespace_of, to_host
 from ..nn.module import Module
-from ..ops import abs as _abs, clamp, log, log1p
+from ..ops import abs as _abs
+from ..ops import clamp, log, log1p
 
 
 class _ActivityPenalty:
@@ -96,7 +97,9 @@ def _rho_hat(h: Tensor, who: str) -> Tensor:
         xp = namespace_of(a)
         lo, hi = float(to_host(xp.min(a))), float(to_host(xp.max(a)))
         if lo < 0 or hi > 1:
-            raise ValueError(f"{who}: activations must lie in [0, 1] (e.g. sigmoid units), got range [{lo:.4g}, {hi:.4g}]")
+            raise ValueError(
+                f"{who}: activations must lie in [0, 1] (e.g. sigmoid units), got range [{lo:.4g}, {hi:.4g}]"
+            )
     return h.mean(0) if h.ndim > 1 else h
 
 

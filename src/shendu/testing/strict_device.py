@@ -96,7 +96,9 @@ class StrictArray(np.ndarray):
         return _Flags(np.ndarray.flags.__get__(self))
 
     def __array__(self, dtype=None, copy=None):
-        raise HostDeviceMix("[strict device] implicit conversion to a NumPy array is not allowed; copy to host explicitly")
+        raise HostDeviceMix(
+            "[strict device] implicit conversion to a NumPy array is not allowed; copy to host explicitly"
+        )
 
     def __getitem__(self, key):
         _check_key(key)

@@ -16,10 +16,10 @@ from .. import ops
 from ..autograd.function import Function
 from ..autograd.tensor import Tensor, as_tensor
 from ..backend import get_default_dtype, get_generator, to_device_of, to_host
-from ..ops._arr import add_rows_at
-from ..ops.index import IndexAdd
 from ..nn import Module, Parameter
 from ..nn import functional as F
+from ..ops._arr import add_rows_at
+from ..ops.index import IndexAdd
 
 __all__ = ["Tree", "balanced_tree", "huffman_tree", "leaf_probabilities", "HierarchicalSoftmax",
            "TwoLevelSoftmax", "shortlist_mixture", "ShortlistSoftmax", "Proposal", "unigram_proposal",

@@ -21,7 +21,7 @@ class History:
         self.epoch.append(int(epoch))
         for k, v in logs.items():
             self.history.setdefault(k, [float("nan")] * n).append(float(v))
-        for k, vals in self.history.items():
+        for vals in self.history.values():
             if len(vals) < n + 1:
                 vals.append(float("nan"))
 

@@ -1,4 +1,5 @@
-"""Keras-style convenience on every `nn.Module`: `model.compile(...)`, `model.fit(x, y)`, `model.evaluate`, `model.predict`.
+"""Keras-style convenience on every `nn.Module`: `model.compile(...)`, `model.fit(x, y)`, `model.evaluate`,
+`model.predict`.
 
 `install()` adds these four methods to `shendu.nn.Module` (only names the class does not define yet),
 so any model gets them without a wrapper; `TrainingMixin` holds them for explicit use.

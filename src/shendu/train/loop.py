@@ -18,7 +18,8 @@ from ..autograd.tensor import Tensor, _wrap
 from ..backend import CPU, device_of, namespace_of, to_device, to_host
 from .callbacks.base import CallbackList
 from .history import History
-from .resolve import get_loss, get_lr, get_metric, get_optimizer, scale_grads_to_norm as _clip
+from .resolve import get_loss, get_lr, get_metric, get_optimizer
+from .resolve import scale_grads_to_norm as _clip
 
 __all__ = ["Trainer", "fit", "evaluate", "predict", "make_loader"]
 

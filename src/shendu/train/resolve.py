@@ -164,7 +164,7 @@ def get_lr(optimizer):
     groups = getattr(optimizer, "param_groups", None)
     if groups:
         return float(groups[0]["lr"])
-    return float(getattr(optimizer, "lr"))
+    return float(optimizer.lr)
 
 
 def set_lr(optimizer, lr):

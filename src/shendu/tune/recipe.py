@@ -53,6 +53,7 @@ def recipe_objective(name, *, quick=False, val_fraction=0.2, monitor=None):
 
     def objective(params, trial=None):
         import shendu as sd
+
         from ..train import fit
 
         bad = [k for k in params if k not in _CFG and k not in tunable]

@@ -147,7 +147,7 @@ local = [numpy(p.grad).copy() for p in ddp.module.parameters()]
 lossf(ddp(xb_), yb_).backward()
 lossf(m(xa), ya).backward()
 lossf(m(xb_), yb_).backward()
-for p, q, loc in zip(m.parameters(), ddp.module.parameters(), local):
+for p, q in zip(m.parameters(), ddp.module.parameters()):
     g = p.grad.detach()
     dist.all_reduce(g, op=dist.ReduceOp.AVG)
     check(np.allclose(numpy(q.grad), numpy(g), atol=1e-6), "no_sync: synced grads != average of local sums")
@@ -175,7 +175,9 @@ except RuntimeError as e:
 d2 = DDP(Branchy(), find_unused_parameters=True)
 for _ in range(2):
     d2(xx).sum().backward()
-check(np.allclose(numpy(d2.module.a.weight.grad), 4 * np.ones((2, 3))), "find_unused: used grads (2 backwards x 2 rows)")
+check(
+    np.allclose(numpy(d2.module.a.weight.grad), 4 * np.ones((2, 3))), "find_unused: used grads (2 backwards x 2 rows)"
+)
 check(np.allclose(numpy(d2.module.b.weight.grad), 0), "find_unused: unused grads are 0")
 o2 = d2(xx)  # fit's order: forward, zero_grad, backward
 d2.module.zero_grad()

@@ -42,7 +42,10 @@ if phase == "train":
     lst = [sd.zeros_like(w) for _ in range(world)]
     dist.all_gather(lst, w)
     check(np.array_equal(numpy(lst[0]), numpy(lst[1])), "replicas differ after fit")
-    check(h.trainer.steps_per_epoch == -(-(len(xtr) // 2 + len(xtr) % 2) // 32), f"steps/epoch {h.trainer.steps_per_epoch}")
+    check(
+        h.trainer.steps_per_epoch == -(-(len(xtr) // 2 + len(xtr) % 2) // 32),
+        f"steps/epoch {h.trainer.steps_per_epoch}",
+    )
     losses = h.history["loss"]
     lt = sd.tensor(np.array(losses))
     dist.all_reduce(lt, op=dist.ReduceOp.MAX)

@@ -67,9 +67,9 @@ def load_cifar10(root=None, download=True, normalize=True, channels_last=False, 
 
     x: normalize=True (the default): float32 in [0, 1], already divided by 255; normalize=False: the raw uint8
     pixels 0..255. Shape (N, 3, 32, 32), or (N, 32, 32, 3) if channels_last; y: int64 (N,).
-    Reads `cifar-10-binary.tar.gz` from `root` (the folder itself) or `<data_dir>/cifar10` (data_dir: as `--data-dir`; default `$SHENDU_DATA`, then ~/.cache/shendu). Your own
-    archive in the binary format is used (ChecksumWarning when it is not the official one; each batch must be
-    whole 3073-byte records); a download must match the official SHA-256.
+    Reads `cifar-10-binary.tar.gz` from `root` (the folder itself) or `<data_dir>/cifar10` (data_dir: as `--data-dir`;
+    default `$SHENDU_DATA`, then ~/.cache/shendu). Your own archive in the binary format is used (ChecksumWarning when
+    it is not the official one; each batch must be whole 3073-byte records); a download must match the official SHA-256.
     """
     paths = fetch_files("cifar10", {CIFAR10_ARCHIVE: sha256 or CIFAR10_SHA256}, (url or CIFAR10_URL,),
                         root=root, download=download, verify=verify, data_dir=data_dir)

@@ -54,10 +54,11 @@ def threshold(input, threshold, value, inplace=False):
 
 def glu(input, dim=-1):
     """Gated linear unit a * sigmoid(b), with a, b the two halves of ``input`` along ``dim``."""
-    from ...ops import chunk, sigmoid
+    from ...ops import chunk
+    from ...ops import sigmoid as _sigmoid
 
     a, b = chunk(input, 2, dim)
-    return a * sigmoid(b)
+    return a * _sigmoid(b)
 
 
 def interpolate(input, size=None, scale_factor=None, mode="nearest", align_corners=None):

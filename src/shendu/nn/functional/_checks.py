@@ -8,7 +8,6 @@ import functools
 from ...autograd.tensor import Tensor
 from ...backend.lowp import AUTOCAST
 
-
 _MISSING = object()
 
 

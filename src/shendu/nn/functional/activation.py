@@ -11,9 +11,15 @@ import numpy as np
 
 from ...autograd.function import Function
 from ...autograd.tensor import Tensor, _wrap
-from ...ops import exp, expm1, minimum, sigmoid as _sigmoid, tanh as _tanh, where, abs as _abs
-from ...ops import log_softmax as _log_softmax, relu as _relu, softmax as _softmax, softplus as _softplus
+from ...ops import abs as _abs
+from ...ops import exp, expm1, minimum, where
+from ...ops import log_softmax as _log_softmax
+from ...ops import relu as _relu
+from ...ops import sigmoid as _sigmoid
+from ...ops import softmax as _softmax
+from ...ops import softplus as _softplus
 from ...ops import sum as _sum
+from ...ops import tanh as _tanh
 from ._checks import check_tensor
 
 try:  # scipy gives an exact erf; fall back to a rational approximation (|err| < 1.2e-7)
@@ -237,8 +243,28 @@ class _Erf(Function):
         # Abramowitz & Stegun 7.1.26 refined by one Newton-free correction: use erfc series for |x|
         a = xp.abs(x).astype(np.float64)
         t = 1.0 / (1.0 + 0.5 * a)
-        y = 1 - t * xp.exp(-a * a - 1.26551223 + t * (1.00002368 + t * (0.37409196 + t * (0.09678418 + t * (
-            -0.18628806 + t * (0.27886807 + t * (-1.13520398 + t * (1.48851587 + t * (-0.82215223 + t * 0.17087277)))))))))
+        y = 1 - t * xp.exp(
+            -a * a
+            - 1.26551223
+            + t
+            * (
+                1.00002368
+                + t
+                * (
+                    0.37409196
+                    + t
+                    * (
+                        0.09678418
+                        + t
+                        * (
+                            -0.18628806
+                            + t
+                            * (0.27886807 + t * (-1.13520398 + t * (1.48851587 + t * (-0.82215223 + t * 0.17087277))))
+                        )
+                    )
+                )
+            )
+        )
         return (xp.sign(x) * y).astype(x.dtype)
 
     def backward(self, gy):
@@ -323,4 +349,6 @@ def get_activation(name_or_fn):
     try:
         return ACTIVATIONS[name_or_fn.lower() if isinstance(name_or_fn, str) else name_or_fn]
     except (KeyError, AttributeError):
-        raise ValueError(f"unknown activation {name_or_fn!r}; expected one of {sorted(k for k in ACTIVATIONS if k)}") from None
+        raise ValueError(
+            f"unknown activation {name_or_fn!r}; expected one of {sorted(k for k in ACTIVATIONS if k)}"
+        ) from None

@@ -10,11 +10,11 @@ axes, giving the true convolution of textbook eq. 9.4 instead of PyTorch's cross
 from __future__ import annotations
 
 from ...autograd.tensor import Tensor, as_tensor
-from ...ops import flip, reshape
-from ...ops.conv import ConvNd, ConvTransposeNd
-from ...ops import _im2col as K
 from ...backend.lowp import AUTOCAST
+from ...ops import _im2col as K
+from ...ops import flip, reshape
 from ...ops._autocast import to_lowp
+from ...ops.conv import ConvNd, ConvTransposeNd
 
 
 def _on(a, x):

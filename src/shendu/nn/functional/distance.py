@@ -40,8 +40,8 @@ def cdist(x1: Tensor, x2: Tensor, p: float = 2.0) -> Tensor:
 def triplet_margin_loss(anchor: Tensor, positive: Tensor, negative: Tensor, margin: float = 1.0, p: float = 2.0,
                         eps: float = 1e-6, reduction: str = "mean") -> Tensor:
     """max(d(a, p) - d(a, n) + margin, 0) with pairwise_distance d."""
-    from .loss import _reduce
     from ...ops import relu
+    from .loss import _reduce
 
     loss = relu(pairwise_distance(anchor, positive, p, eps) - pairwise_distance(anchor, negative, p, eps) + margin)
     return _reduce(loss, reduction, "triplet_margin_loss")
@@ -49,8 +49,8 @@ def triplet_margin_loss(anchor: Tensor, positive: Tensor, negative: Tensor, marg
 
 def cosine_embedding_loss(x1: Tensor, x2: Tensor, target, margin: float = 0.0, reduction: str = "mean") -> Tensor:
     """1 - cos(x1, x2) if y = 1, max(0, cos(x1, x2) - margin) if y = -1 (PyTorch's CosineEmbeddingLoss)."""
-    from .loss import _as_target, _reduce
     from ...ops import relu
+    from .loss import _as_target, _reduce
 
     target = _as_target(target, x1)
     cos = cosine_similarity(x1, x2, 1, eps=1e-12) if x1.ndim > 1 else cosine_similarity(x1, x2, 0, eps=1e-12)

@@ -74,7 +74,9 @@ def dropout(x: Tensor, p: float = 0.5, training: bool = True, inplace: bool = Fa
     return _apply("dropout", x, p, training, mode, x.shape)
 
 
-def dropout2d(x: Tensor, p: float = 0.5, training: bool = True, inplace: bool = False, mode: str = "inverted") -> Tensor:
+def dropout2d(
+    x: Tensor, p: float = 0.5, training: bool = True, inplace: bool = False, mode: str = "inverted"
+) -> Tensor:
     """Channel dropout: zero whole feature maps. x: (N, C, *spatial); one mask value per (n, c)."""
     if x.ndim < 3:
         raise ValueError(f"dropout2d: expected input (N, C, H, W) or (N, C, L), got shape {tuple(x.shape)}")

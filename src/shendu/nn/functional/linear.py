@@ -5,12 +5,12 @@ from __future__ import annotations
 
 from ...autograd.function import Function
 from ...autograd.tensor import Tensor
+from ...backend.lowp import AUTOCAST
 from ...ops import einsum, matmul, reshape
 from ...ops import sum as _sum
-from ._checks import check_tensor
-from ...backend.lowp import AUTOCAST
 from ...ops._autocast import to_lowp
 from ...ops.linalg import _mm
+from ._checks import check_tensor
 
 
 class LinearFn(Function):

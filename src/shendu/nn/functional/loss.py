@@ -16,11 +16,12 @@ import numpy as np
 from ...autograd.function import Function
 from ...autograd.tensor import Tensor, _wrap, array_of, as_tensor
 from ...backend import is_host, namespace_of, to_device_of, to_host
-from ...ops import abs as _abs, clamp, exp, gather, log, log_softmax, relu, softmax, softplus, where
-from ...ops import sum as _sum
-from ._checks import tensor_args
 from ...backend.lowp import AUTOCAST
+from ...ops import abs as _abs
+from ...ops import clamp, exp, gather, log, log_softmax, relu, softmax, softplus, where
+from ...ops import sum as _sum
 from ...ops._autocast import to_fp32
+from ._checks import tensor_args
 
 _REDUCTIONS = ("mean", "sum", "none")
 
@@ -37,7 +38,9 @@ def _reduce(loss: Tensor, reduction: str, name: str) -> Tensor:
 
 def _check_same(name, input, target):
     if tuple(input.shape) != tuple(target.shape):
-        raise ValueError(f"{name}: input of shape {tuple(input.shape)} and target of shape {tuple(target.shape)} must match")
+        raise ValueError(
+            f"{name}: input of shape {tuple(input.shape)} and target of shape {tuple(target.shape)} must match"
+        )
 
 
 def _as_target(target, ref: Tensor) -> Tensor:
@@ -252,8 +255,10 @@ def cross_entropy(input: Tensor, target, weight: Tensor | None = None, ignore_in
     if label_smoothing_form == "book" and label_smoothing:  # eps/(C-1) = eps'/C: the torch form with eps' = eps C/(C-1)
         nc = input.shape[1] if input.ndim > 1 else input.shape[0]
         if nc < 2 or label_smoothing > (nc - 1) / nc:
-            raise ValueError(f"cross_entropy: book-form label_smoothing must be <= (C-1)/C = {(nc - 1) / max(nc, 1):.4g} "
-                             f"for C={nc} classes, got {label_smoothing}")
+            raise ValueError(
+                f"cross_entropy: book-form label_smoothing must be <= (C-1)/C = {(nc - 1) / max(nc, 1):.4g} "
+                f"for C={nc} classes, got {label_smoothing}"
+            )
         label_smoothing = min(label_smoothing * nc / (nc - 1), 1.0)
     # fast path: (N, C) logits, (N,) int array of valid classes, no class weights
     if type(target) is np.ndarray and weight is None and target.ndim == 1 and input.ndim == 2 \
@@ -266,8 +271,16 @@ def cross_entropy(input: Tensor, target, weight: Tensor | None = None, ignore_in
     if input.ndim == 1:
         input = input.reshape((1, -1))
         tarr = tarr.reshape((1,) + tarr.shape)
-        out = cross_entropy(input, _wrap(tarr) if not isinstance(target, Tensor) or not target.requires_grad else target.reshape((1,) + tuple(target.shape)),
-                            weight, ignore_index, reduction, label_smoothing)
+        out = cross_entropy(
+            input,
+            _wrap(tarr)
+            if not isinstance(target, Tensor) or not target.requires_grad
+            else target.reshape((1,) + tuple(target.shape)),
+            weight,
+            ignore_index,
+            reduction,
+            label_smoothing,
+        )
         return out.reshape(()) if reduction == "none" else out
     if input.ndim < 2:
         raise ValueError(f"cross_entropy: input must be (N, C) or (N, C, d1, ...), got shape {tuple(input.shape)}")
@@ -378,7 +391,9 @@ def binary_cross_entropy_with_logits(input: Tensor, target, weight: Tensor | Non
     if pos_weight is None:
         loss = softplus(input, threshold=None) - target * input
     else:  # -[p y log s(z) + (1-y) log(1-s(z))] = p y softplus(-z) + (1-y) softplus(z)
-        loss = target * _as_weight(pos_weight, input) * softplus(-input, threshold=None) + (1 - target) * softplus(input, threshold=None)
+        loss = target * _as_weight(pos_weight, input) * softplus(-input, threshold=None) + (1 - target) * softplus(
+            input, threshold=None
+        )
     weight = _as_weight(weight, input)
     if weight is not None:
         loss = loss * weight
@@ -389,7 +404,9 @@ def _safe_log(p: Tensor) -> Tensor:
     """log p floored at -100 (PyTorch's BCE convention); log(0) gives -100 with a zero gradient, never NaN."""
     xp = namespace_of(p._data)
     pos = _wrap(p._data > 0)
-    return clamp(where(pos, log(where(pos, p, _wrap(xp.ones_like(p._data)))), _wrap(xp.full_like(p._data, -100.0))), min=-100.0)
+    return clamp(
+        where(pos, log(where(pos, p, _wrap(xp.ones_like(p._data)))), _wrap(xp.full_like(p._data, -100.0))), min=-100.0
+    )
 
 
 @tensor_args("input")
@@ -463,7 +480,9 @@ def gaussian_nll_loss(input: Tensor, target, var: Tensor, full: bool = False, ep
         elif var.ndim == input.ndim - 1 and var.shape == input.shape[:-1]:
             var = var.unsqueeze(-1)
         else:
-            raise ValueError(f"gaussian_nll_loss: var of shape {tuple(var.shape)} does not match input {tuple(input.shape)}")
+            raise ValueError(
+                f"gaussian_nll_loss: var of shape {tuple(var.shape)} does not match input {tuple(input.shape)}"
+            )
     if (var._data < 0).any():
         raise ValueError("gaussian_nll_loss: var has negative entries")
     v = clamp(var, min=eps)
@@ -522,7 +541,9 @@ def hinge_loss(input: Tensor, target, margin: float = 1.0, reduction: str = "mea
 
 
 @tensor_args("input")
-def multi_margin_loss(input: Tensor, target, p: int = 1, margin: float = 1.0, weight=None, reduction: str = "mean") -> Tensor:
+def multi_margin_loss(
+    input: Tensor, target, p: int = 1, margin: float = 1.0, weight=None, reduction: str = "mean"
+) -> Tensor:
     """Multi-class hinge: sum_{j != y} max(0, margin - z_y + z_j)^p / C; input (N, C), target (N,) indices."""
     n, c = input.shape
     t = to_device_of(array_of(target).astype(np.intp), input)

@@ -15,9 +15,9 @@ from ...autograd.function import Function
 from ...autograd.tensor import Tensor, _wrap
 from ...backend import namespace_of
 from ...ops import rsqrt
-from ...ops.linalg import _einsum
 from ...ops._arr import sum_to
 from ...ops._im2col import constant
+from ...ops.linalg import _einsum
 
 
 class _Normalize(Function):
@@ -210,21 +210,31 @@ def batch_norm(input: Tensor, running_mean: Tensor | None, running_var: Tensor |
     c = input.shape[1]
     for name, t in (("running_mean", running_mean), ("running_var", running_var), ("weight", weight), ("bias", bias)):
         if t is not None and tuple(t.shape) != (c,):
-            raise ValueError(f"batch_norm: {name} of shape {tuple(t.shape)} does not match {c} channels of input {tuple(input.shape)}")
+            raise ValueError(
+                f"batch_norm: {name} of shape {tuple(t.shape)} does not match {c} channels of input "
+                f"{tuple(input.shape)}"
+            )
     pshape = (1, c) + (1,) * (input.ndim - 2)
     params = _params(weight, bias)
     if training or running_mean is None:
         axes = (0,) + tuple(range(2, input.ndim))
         n = input.numel() // c
         if training and n <= 1:
-            raise ValueError(f"batch_norm: expected more than 1 value per channel when training, got input of shape {tuple(input.shape)}")
+            raise ValueError(
+                "batch_norm: expected more than 1 value per channel when training, "
+                f"got input of shape {tuple(input.shape)}"
+            )
         fn = _BatchNormTrain(axes, eps, pshape)
         y = fn(input, *params)
         if training and running_mean is not None:
             if num_batches_tracked is not None:
                 num_batches_tracked._data += 1  # in place: stays a 0-d array, not a NumPy scalar
                 num_batches_tracked._version += 1
-            m = momentum if momentum is not None else 1.0 / float(num_batches_tracked._data if num_batches_tracked is not None else 1)
+            m = (
+                momentum
+                if momentum is not None
+                else 1.0 / float(num_batches_tracked._data if num_batches_tracked is not None else 1)
+            )
             rm, rv = running_mean._data, running_var._data
             bm = fn.mean.astype(rm.dtype, copy=False)
             bv = fn.var.astype(rv.dtype, copy=False) * (n / (n - 1))
@@ -248,7 +258,9 @@ def batch_norm(input: Tensor, running_mean: Tensor | None, running_var: Tensor |
 
 def layer_norm(input: Tensor, normalized_shape, weight: Tensor | None = None, bias: Tensor | None = None,
                eps: float = 1e-5) -> Tensor:
-    """Layer normalization over the trailing ``normalized_shape`` dims (Ba et al. 2016); weight/bias: normalized_shape."""
+    """Layer normalization over the trailing ``normalized_shape`` dims (Ba et al. 2016).
+
+    weight/bias: normalized_shape."""
     ns = (normalized_shape,) if isinstance(normalized_shape, int) else tuple(normalized_shape)
     k = len(ns)
     if tuple(input.shape[input.ndim - k:]) != ns:

@@ -11,7 +11,9 @@ from __future__ import annotations
 import numpy as np
 
 from ...autograd.tensor import Tensor, as_tensor
-from ...ops import abs as _abs, amax, einsum, mean, pow as _pow, relu, reshape, sign
+from ...ops import abs as _abs
+from ...ops import amax, einsum, mean, relu, reshape, sign
+from ...ops import pow as _pow
 from ...ops.pool import AvgPoolNd, MaxPoolNd, avg_divisor, pool_geometry
 
 

@@ -122,7 +122,9 @@ def recurrent_layer(mode, x, h0, c0, w_ih, w_hh, b_ih=None, b_hh=None, mask=None
         return y, h, None
     T = x.shape[0]
     if T == 0:
-        raise ValueError(f"{mode}: expected sequence length to be larger than 0 (as PyTorch), got input {tuple(x.shape)}")
+        raise ValueError(
+            f"{mode}: expected sequence length to be larger than 0 (as PyTorch), got input {tuple(x.shape)}"
+        )
     h, c = h0, c0
     ys = [None] * T
     for t in (range(T - 1, -1, -1) if reverse else range(T)):

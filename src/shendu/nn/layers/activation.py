@@ -4,7 +4,6 @@ from __future__ import annotations
 import numpy as np
 
 from ...backend import get_default_dtype
-
 from ..functional import activation as A
 from ..functional._checks import check_tensor
 from ..module import Module
@@ -33,7 +32,9 @@ SiLU = _simple("SiLU", A.silu, "x sigmoid(x).")
 Mish = _simple("Mish", A.mish, "x tanh(softplus(x)).")
 Hardswish = _simple("Hardswish", A.hardswish, "x relu6(x + 3) / 6.")
 ReLU6 = _simple("ReLU6", A.relu6, "min(max(0, x), 6).")
-AbsRectification = _simple("AbsRectification", A.abs_rectification, "|x| (textbook 6.3.1 absolute-value rectification).")
+AbsRectification = _simple(
+    "AbsRectification", A.abs_rectification, "|x| (textbook 6.3.1 absolute-value rectification)."
+)
 LogSigmoid = _simple("LogSigmoid", A.logsigmoid, "log sigmoid(x), stable.")
 CosineUnit = _simple("CosineUnit", A.cosine_unit, "cos(x) (textbook 6.3.3).")
 

@@ -18,7 +18,6 @@ from ...backend import device_of, namespace_of, to_device
 from ...ops import softmax
 from ..functional._checks import check_tensor
 from ..module import Module
-from ..parameter import Parameter
 from .linear import Linear
 
 
@@ -29,7 +28,9 @@ def _mask_scores(scores, mask, name):
     if not hasattr(m, "shape"):
         m = np.asarray(m)
     if tuple(m.shape) != (scores.shape[0], scores.shape[-1]):
-        raise ValueError(f"{name}: mask of shape {tuple(m.shape)}, expected (B, S) = {(scores.shape[0], scores.shape[-1])}")
+        raise ValueError(
+            f"{name}: mask of shape {tuple(m.shape)}, expected (B, S) = {(scores.shape[0], scores.shape[-1])}"
+        )
     m = to_device(m, device_of(scores._data)).astype(bool)  # a host mask is copied to the scores' device
     if scores.ndim == 3:
         m = m[:, None, :]

@@ -1,8 +1,8 @@
 """Dropout layers (textbook 7.12): active in ``train()`` mode, pass-through (or weight scaling) in ``eval()``."""
 from __future__ import annotations
 
-from ..functional.dropout import _check, alpha_dropout, dropout, dropout2d
 from ..functional._checks import check_tensor
+from ..functional.dropout import _check, alpha_dropout, dropout, dropout2d
 from ..module import Module
 
 

@@ -204,7 +204,9 @@ def interpolate(input, size=None, scale_factor=None, mode="nearest", align_corne
         size = (size,) * nd if isinstance(size, int) else tuple(size)
         factors = [s // i for s, i in zip(size, input.shape[2:])]
         if any(f * i != s for f, i, s in zip(factors, input.shape[2:], size)):
-            raise ValueError(f"interpolate: size {size} must be a whole multiple of the input size {tuple(input.shape[2:])}")
+            raise ValueError(
+                f"interpolate: size {size} must be a whole multiple of the input size {tuple(input.shape[2:])}"
+            )
     elif scale_factor is not None:
         sf = (scale_factor,) * nd if isinstance(scale_factor, (int, float)) else tuple(scale_factor)
         factors = [int(f) for f in sf]

@@ -14,8 +14,8 @@ from __future__ import annotations
 import math
 
 from ...autograd.tensor import Tensor, _wrap
-from ..functional._checks import check_tensor
 from ..functional import sigmoid
+from ..functional._checks import check_tensor
 from ..functional.linear import linear
 from .linear import Linear
 from .noise import _normal

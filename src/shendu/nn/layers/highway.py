@@ -6,8 +6,8 @@ from low layers to the output that keeps gradients from vanishing in deep stacks
 """
 from __future__ import annotations
 
-from ..functional.activation import get_activation
 from ..functional._checks import check_tensor
+from ..functional.activation import get_activation
 from ..module import Module
 from .linear import Linear
 

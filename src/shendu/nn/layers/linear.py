@@ -10,12 +10,12 @@ import math
 import numpy as np
 
 from ...backend import get_default_dtype, to_dtype
-from .. import init as _init
-from ..functional.activation import get_activation
-from ..functional.linear import LinearFn, bilinear
-from ..functional._checks import check_tensor
 from ...backend.lowp import AUTOCAST
 from ...ops._autocast import to_lowp
+from .. import init as _init
+from ..functional._checks import check_tensor
+from ..functional.activation import get_activation
+from ..functional.linear import LinearFn, bilinear
 from ..module import Module
 from ..parameter import Parameter
 
@@ -25,7 +25,9 @@ def _empty(shape, dtype):
 
 
 def init_params(weight, bias, weight_init, bias_init, default=None):
-    """Apply the default init (PyTorch's) then the ``weight_init``/``bias_init`` overrides (name, number or callable)."""
+    """Apply the default init (PyTorch's) then the ``weight_init``/``bias_init`` overrides.
+
+    Each override is a name, a number or a callable."""
     (default or _init.default_linear_init_)(weight, bias)
     if weight_init is not None:
         _init.apply_init(weight, weight_init)
@@ -43,7 +45,9 @@ class Linear(Module):
                  weight_init=None, bias_init=None, device=None):
         super().__init__()
         if in_features <= 0 or out_features <= 0:
-            raise ValueError(f"Linear: in_features and out_features must be positive, got {in_features}, {out_features}")
+            raise ValueError(
+                f"Linear: in_features and out_features must be positive, got {in_features}, {out_features}"
+            )
         self.in_features, self.out_features = int(in_features), int(out_features)
         self.weight = Parameter(_empty((out_features, in_features), dtype))
         self.bias = Parameter(_empty((out_features,), dtype)) if bias else None
@@ -81,7 +85,9 @@ class Dense(Linear):
                  weight_init=None, bias_init=None, device=None):
         super().__init__(in_features, out_features, bias, dtype, weight_init, bias_init)
         self.activation = get_activation(activation)
-        self._act_name = activation if isinstance(activation, str) or activation is None else getattr(activation, "__name__", "fn")
+        self._act_name = (
+            activation if isinstance(activation, str) or activation is None else getattr(activation, "__name__", "fn")
+        )
 
     def forward(self, x):
         x = check_tensor(self, x, "input")
@@ -117,7 +123,10 @@ class Bilinear(Module):
         return bilinear(x1, x2, self.weight, self.bias)
 
     def extra_repr(self):
-        return f"in1_features={self.in1_features}, in2_features={self.in2_features}, out_features={self.out_features}, bias={self.bias is not None}"
+        return (
+            f"in1_features={self.in1_features}, in2_features={self.in2_features}, "
+            f"out_features={self.out_features}, bias={self.bias is not None}"
+        )
 
 
 class LowRankLinear(Module):
@@ -143,7 +152,9 @@ class GaussianHead(Module):
     each (*, out_features); the second is softplus(affine) + min_value so it stays positive.
     Train with ``F.gaussian_nll_loss(mean, y, var)`` (variance) or the precision form."""
 
-    def __init__(self, in_features: int, out_features: int, param: str = "variance", min_value: float = 1e-6, dtype=None):
+    def __init__(
+        self, in_features: int, out_features: int, param: str = "variance", min_value: float = 1e-6, dtype=None
+    ):
         super().__init__()
         if param not in ("variance", "precision"):
             raise ValueError(f"GaussianHead: param must be 'variance' or 'precision', got {param!r}")

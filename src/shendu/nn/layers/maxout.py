@@ -1,8 +1,8 @@
 """Maxout units (textbook 6.3.1, eq. 6.37): g(z)_i = max over the group of k consecutive affine pieces."""
 from __future__ import annotations
 
-from ..functional.linear import linear
 from ..functional._checks import check_tensor
+from ..functional.linear import linear
 from ..module import Module
 from .linear import Linear
 

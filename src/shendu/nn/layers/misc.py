@@ -28,7 +28,10 @@ class Flatten(Module):
         nd = x.ndim
         s, e = norm_dim(self.start_dim, nd, "Flatten"), norm_dim(self.end_dim, nd, "Flatten")
         if s > e:
-            raise ValueError(f"Flatten: start_dim {self.start_dim} comes after end_dim {self.end_dim} for input of shape {tuple(x.shape)}")
+            raise ValueError(
+                f"Flatten: start_dim {self.start_dim} comes after end_dim {self.end_dim} "
+                f"for input of shape {tuple(x.shape)}"
+            )
         shape = x.shape
         if s == e:
             return x

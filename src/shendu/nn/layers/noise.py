@@ -14,10 +14,10 @@ import numpy as np
 from ...autograd.tensor import Tensor, _wrap
 from ...backend import generator_for, namespace_of, to_host
 from ...ops import clamp_min, matmul, reshape
-from ..functional.conv import unfold
-from ..functional.dropout import _MaskMul, _check, _mask, dropout
-from ..functional.linear import linear
 from ..functional._checks import check_tensor
+from ..functional.conv import unfold
+from ..functional.dropout import _check, _mask, _MaskMul, dropout
+from ..functional.linear import linear
 from ..module import Module
 from .linear import Linear
 
@@ -133,7 +133,11 @@ class DropConnectLinear(Linear):
         return dropconnect_linear(x, self.weight, self.bias, self.p, self.training, self.mode, self.per_example)
 
     def extra_repr(self):
-        return super().extra_repr() + f", p={self.p}, mode={self.mode!r}" + (", per_example=True" if self.per_example else "")
+        return (
+            super().extra_repr()
+            + f", p={self.p}, mode={self.mode!r}"
+            + (", per_example=True" if self.per_example else "")
+        )
 
 
 class DropConnect(Module):
@@ -146,9 +150,13 @@ class DropConnect(Module):
         _check("DropConnect", p, mode)
         if isinstance(linear_or_in, Module):
             if out_features is not None:
-                raise TypeError("DropConnect(linear, ...): out_features is taken from the wrapped layer; pass p= by name")
+                raise TypeError(
+                    "DropConnect(linear, ...): out_features is taken from the wrapped layer; pass p= by name"
+                )
             if not isinstance(getattr(linear_or_in, "weight", None), Tensor) or linear_or_in.weight.ndim != 2:
-                raise TypeError(f"DropConnect: expected a Linear layer (with a 2-D weight), got {type(linear_or_in).__name__}")
+                raise TypeError(
+                    f"DropConnect: expected a Linear layer (with a 2-D weight), got {type(linear_or_in).__name__}"
+                )
             self.linear = linear_or_in
         else:
             if out_features is None:

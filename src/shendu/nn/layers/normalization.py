@@ -52,11 +52,15 @@ class _BatchNorm(Module):
         x = check_tensor(self, x, "input")
         if x.ndim not in self._ndims:
             raise ValueError(
-                f"{type(self).__name__}({self.num_features}): expected a {' or '.join(f'{d}-D' for d in self._ndims)} input, "
+                f"{type(self).__name__}({self.num_features}): "
+                f"expected a {' or '.join(f'{d}-D' for d in self._ndims)} input, "
                 f"got shape {tuple(x.shape)}"
             )
         if x.shape[1] != self.num_features:
-            raise ValueError(f"{type(self).__name__}: expected {self.num_features} channels in dim 1, got input of shape {tuple(x.shape)}")
+            raise ValueError(
+                f"{type(self).__name__}: expected {self.num_features} channels in dim 1, "
+                f"got input of shape {tuple(x.shape)}"
+            )
         use_batch = self.training or not self.track_running_stats
         return N.batch_norm(
             x, self.running_mean if (not self.training or self.track_running_stats) else None, self.running_var,
@@ -64,7 +68,10 @@ class _BatchNorm(Module):
         )
 
     def extra_repr(self):
-        return f"{self.num_features}, eps={self.eps}, momentum={self.momentum}, affine={self.affine}, track_running_stats={self.track_running_stats}"
+        return (
+            f"{self.num_features}, eps={self.eps}, momentum={self.momentum}, affine={self.affine}, "
+            f"track_running_stats={self.track_running_stats}"
+        )
 
 
 class BatchNorm1d(_BatchNorm):
@@ -88,7 +95,15 @@ class BatchNorm3d(_BatchNorm):
 class LayerNorm(Module):
     """Normalize over the trailing ``normalized_shape`` dims of each sample; affine weight 1, bias 0."""
 
-    def __init__(self, normalized_shape, eps: float = 1e-5, elementwise_affine: bool = True, bias: bool = True, dtype=None, device=None):
+    def __init__(
+        self,
+        normalized_shape,
+        eps: float = 1e-5,
+        elementwise_affine: bool = True,
+        bias: bool = True,
+        dtype=None,
+        device=None,
+    ):
         super().__init__()
         ns = (normalized_shape,) if isinstance(normalized_shape, int) else tuple(normalized_shape)
         dt = _dt(dtype)
@@ -114,7 +129,9 @@ class LayerNorm(Module):
 class RMSNorm(Module):
     """x / sqrt(mean(x^2) + eps) * weight over the trailing dims; weight init 1; eps=None -> dtype epsilon."""
 
-    def __init__(self, normalized_shape, eps: float | None = None, elementwise_affine: bool = True, dtype=None, device=None):
+    def __init__(
+        self, normalized_shape, eps: float | None = None, elementwise_affine: bool = True, dtype=None, device=None
+    ):
         super().__init__()
         ns = (normalized_shape,) if isinstance(normalized_shape, int) else tuple(normalized_shape)
         self.normalized_shape, self.eps = ns, eps

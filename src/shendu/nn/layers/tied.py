@@ -5,9 +5,8 @@ from __future__ import annotations
 import numpy as np
 
 from ...backend import device_of, to_device
-
-from ..functional.linear import linear
 from ..functional._checks import check_tensor
+from ..functional.linear import linear
 from ..module import Module
 from ..parameter import Parameter
 
@@ -22,7 +21,9 @@ class TiedLinear(Module):
         super().__init__()
         w = getattr(linear, "weight", None)
         if not isinstance(w, Parameter) or w.ndim != 2:
-            raise TypeError(f"TiedLinear: expected a Linear layer with a 2-D weight Parameter, got {type(linear).__name__}")
+            raise TypeError(
+                f"TiedLinear: expected a Linear layer with a 2-D weight Parameter, got {type(linear).__name__}"
+            )
         self.weight = w
         self.out_features, self.in_features = int(w.shape[1]), int(w.shape[0])
         if bias:

@@ -16,10 +16,10 @@ from ...ops import softmax
 from .. import init as _init
 from ..containers import ModuleList
 from ..functional import gelu, relu
+from ..functional._checks import check_tensor
 from ..functional.attention import apply_mask
 from ..functional.dropout import dropout as _dropout
 from ..functional.linear import linear
-from ..functional._checks import check_tensor
 from ..module import Module
 from ..parameter import Parameter
 from .dropout import Dropout

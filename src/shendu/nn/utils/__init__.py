@@ -5,7 +5,9 @@ from . import prune, rnn  # noqa: F401
 
 
 def clip_grad_norm_(parameters, max_norm, norm_type=2.0, error_if_nonfinite=False, foreach=None):
-    """Scale all gradients so their joint ``norm_type`` norm is at most ``max_norm``; returns the norm before clipping."""
+    """Scale all gradients so their joint ``norm_type`` norm is at most ``max_norm``.
+
+    Returns the norm before clipping."""
     from ...optim.clip import clip_grad_norm_ as f  # optim sits above nn: import on use
 
     return f(parameters, max_norm, norm_type=norm_type, error_if_nonfinite=error_if_nonfinite)

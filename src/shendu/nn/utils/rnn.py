@@ -13,7 +13,9 @@ from ...autograd.tensor import Tensor, tensor
 
 
 def pad_sequence(sequences, batch_first=False, padding_value=0.0, padding_side="right"):
-    """Stack tensors of shape (L_i, *) into (max L, B, *) (or (B, max L, *) with batch_first), padded (differentiable)."""
+    """Stack tensors of shape (L_i, *) into (max L, B, *) (or (B, max L, *) with batch_first), padded.
+
+    Differentiable."""
     from ...ops import pad, stack
 
     if padding_side not in ("right", "left"):
@@ -46,7 +48,10 @@ def pack_padded_sequence(input, lengths, batch_first=False, enforce_sorted=True)
         raise RuntimeError("pack_padded_sequence: `lengths` array must be sorted in decreasing order when "
                            "`enforce_sorted` is True; pass enforce_sorted=False to pack unsorted sequences")
     if lens.size and (lens.min() <= 0 or lens.max() > input.shape[1 if batch_first else 0]):
-        raise ValueError(f"pack_padded_sequence: lengths must lie in [1, {input.shape[1 if batch_first else 0]}], got {lens.tolist()}")
+        raise ValueError(
+            f"pack_padded_sequence: lengths must lie in [1, {input.shape[1 if batch_first else 0]}], "
+            f"got {lens.tolist()}"
+        )
     order = np.argsort(-lens, kind="stable")
     x = input.transpose(0, 1) if batch_first else input
     sl = lens[order]

@@ -44,8 +44,9 @@ class CSVLogger(Callback):
 
     def _widen(self, new_keys):
         """Rewrite the file with `new_keys` appended to the header (earlier rows get empty cells there)."""
-        from ...serialization import atomic_write_bytes
         import io
+
+        from ...serialization import atomic_write_bytes
 
         self._file.close()
         with open(self.path, newline="") as f:

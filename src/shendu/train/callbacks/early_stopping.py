@@ -150,7 +150,11 @@ class EarlyStopping(Callback):
 
     def load_state_dict(self, state):
         self.best_value = state["best_value"]
-        self.best_step, self.best_epoch, self.wait = int(state["best_step"]), int(state["best_epoch"]), int(state["wait"])
+        self.best_step, self.best_epoch, self.wait = (
+            int(state["best_step"]),
+            int(state["best_epoch"]),
+            int(state["wait"]),
+        )
         self.evaluations = [(int(s), float(v)) for s, v in state["evaluations"]]
         best = state.get("best")
         if best is not None:

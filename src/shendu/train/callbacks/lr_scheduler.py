@@ -25,7 +25,9 @@ class LearningRateScheduler(Callback):
         opt = self.trainer.optimizer
         lr = float(self.schedule(epoch, get_lr(opt)))
         if not lr >= 0.0:
-            raise ValueError(f"LearningRateScheduler: schedule returned {lr!r} for epoch {epoch}; expected a number >= 0")
+            raise ValueError(
+                f"LearningRateScheduler: schedule returned {lr!r} for epoch {epoch}; expected a number >= 0"
+            )
         set_lr(opt, lr)
         self.lrs.append(lr)
         if self.verbose:

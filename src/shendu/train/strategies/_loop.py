@@ -73,8 +73,8 @@ def _host(arr):
 def activation_layer(activation):
     """A layer Module for an activation given by name ('relu', 'sigmoid', 'tanh', ...) or callable."""
     from ...nn.containers import Lambda
-    from ...nn.layers import activation as A
     from ...nn.functional.activation import get_activation
+    from ...nn.layers import activation as A
 
     named = {"relu": A.ReLU, "sigmoid": A.Sigmoid, "tanh": A.Tanh}
     if isinstance(activation, str) and activation.lower() in named:

@@ -1,7 +1,8 @@
 """Continuation methods: a sequence of blurred objectives (textbook 8.7.6, eq. 8.40).
 
-J^(i)(theta) = E_{theta' ~ N(theta, sigma_i^2 I)} J(theta'), estimated by sampling; sigma_i decreases with i and the
-minimiser of each J^(i) initialises the next. For J = theta^T theta in n dims, J^(i) = theta^T theta + n sigma^2 (W8.19).
+J^(i)(theta) = E_{theta' ~ N(theta, sigma_i^2 I)} J(theta'), estimated by sampling; sigma_i decreases with i and
+the minimiser of each J^(i) initialises the next. For J = theta^T theta in n dims,
+J^(i) = theta^T theta + n sigma^2 (W8.19).
 """
 from __future__ import annotations
 

@@ -17,7 +17,9 @@ __all__ = ["FeatureRecorder", "FitNetHint", "DeeplySupervised", "deeply_supervis
 
 
 class FeatureRecorder:
-    """Keeps the latest output of ``layer`` (a forward hook): ``rec = FeatureRecorder(net.layer3); net(x); rec.output``."""
+    """Keeps the latest output of ``layer`` (a forward hook).
+
+    ``rec = FeatureRecorder(net.layer3); net(x); rec.output``."""
 
     def __init__(self, layer: Module):
         self.output = None
@@ -71,7 +73,9 @@ class DeeplySupervised(Module):
         self.stages = ModuleList(list(stages))
         keys = sorted(int(k) for k in heads)
         if any(not 0 <= k < len(self.stages) - 1 for k in keys):
-            raise ValueError(f"DeeplySupervised: head positions {keys} must index hidden stages 0..{len(self.stages) - 2}")
+            raise ValueError(
+                f"DeeplySupervised: head positions {keys} must index hidden stages 0..{len(self.stages) - 2}"
+            )
         self.head_at = keys
         self.heads = ModuleList([heads[k] for k in keys])
         w = aux_weights if isinstance(aux_weights, (list, tuple)) else [aux_weights] * len(keys)

@@ -23,7 +23,8 @@ def init_output_bias(linear, class_counts, zero_weights: bool = False):
     """Set linear.bias = log(c / sum c) (softmax(b) = c, textbook 8.4, W8.22); optionally zero the weights."""
     c = np.asarray(class_counts, dtype=np.float64)
     if linear.bias is None or c.shape != tuple(linear.bias.shape) or (c <= 0).any():
-        raise ValueError(f"init_output_bias: need a layer with a bias and {None if linear.bias is None else tuple(linear.bias.shape)} "
+        want = None if linear.bias is None else tuple(linear.bias.shape)
+        raise ValueError(f"init_output_bias: need a layer with a bias and {want} "
                          f"positive class counts, got counts of shape {c.shape} (min {c.min() if c.size else None})")
     b = np.log(c / c.sum()).astype(linear.bias.dtype)
     with no_grad():

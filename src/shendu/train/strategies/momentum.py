@@ -2,8 +2,8 @@
 
 ``MomentumScheduler(optimizer, schedule)`` writes schedule(t) into every parameter group's momentum (SGD,
 RMSprop: ``momentum``; Adam-style: ``betas[0]``) at construction (t = 0) and at each ``step()``.
-Schedules: ``linear_momentum(start, end, steps)``; ``sutskever_momentum(t)`` = min(1 - 2^(-1 - log2(floor(t/250) + 1)), mu_max)
-(Sutskever et al. 2013).
+Schedules: ``linear_momentum(start, end, steps)``;
+``sutskever_momentum(t)`` = min(1 - 2^(-1 - log2(floor(t/250) + 1)), mu_max) (Sutskever et al. 2013).
 """
 from __future__ import annotations
 
@@ -31,7 +31,9 @@ class MomentumScheduler:
         if not hasattr(optimizer, "param_groups"):
             raise TypeError(f"MomentumScheduler: expected an Optimizer, got {type(optimizer).__name__}")
         if not callable(schedule):
-            raise TypeError(f"MomentumScheduler: schedule must be callable t -> momentum, got {type(schedule).__name__}")
+            raise TypeError(
+                f"MomentumScheduler: schedule must be callable t -> momentum, got {type(schedule).__name__}"
+            )
         self.optimizer, self.schedule, self.last_step = optimizer, schedule, -1
         for g in optimizer.param_groups:
             if "momentum" not in g and "betas" not in g:

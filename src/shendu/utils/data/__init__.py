@@ -5,7 +5,13 @@
 from ...data import DataLoader, Dataset, KFold, Subset, TensorDataset, default_collate  # noqa: F401
 from ...data import random_split as _random_split
 from .sampler import (  # noqa: F401
-    BatchSampler, DistributedSampler, RandomSampler, Sampler, SequentialSampler, SubsetRandomSampler, WeightedRandomSampler,
+    BatchSampler,
+    DistributedSampler,
+    RandomSampler,
+    Sampler,
+    SequentialSampler,
+    SubsetRandomSampler,
+    WeightedRandomSampler,
 )
 from . import dataloader, dataset, sampler  # noqa: F401
 from .dataset import ConcatDataset, StackDataset  # noqa: F401
@@ -21,7 +27,7 @@ class IterableDataset(Dataset):
         raise NotImplementedError(f"{type(self).__name__}: an IterableDataset must define __iter__")
 
 
-def random_split(dataset, lengths, generator=None, seed=None):
+def random_split(dataset, lengths, generator=None, seed=None):  # noqa: F811  (torch's argument name; local only)
     """``shendu.data.random_split`` with torch's ``generator=`` (a ``sd.Generator``, NumPy Generator or int seed)."""
     if generator is not None and seed is None:
         seed = generator.get_generator() if hasattr(generator, "get_generator") else generator
@@ -36,7 +42,22 @@ def get_worker_info():
 
 
 __all__ = [
-    "BatchSampler", "ConcatDataset", "DistributedSampler", "DataLoader", "StackDataset", "Dataset", "IterableDataset", "KFold", "RandomSampler", "Sampler",
-    "SequentialSampler", "Subset", "SubsetRandomSampler", "TensorDataset", "WeightedRandomSampler",
-    "default_collate", "get_worker_info", "random_split",
+    "BatchSampler",
+    "ConcatDataset",
+    "DistributedSampler",
+    "DataLoader",
+    "StackDataset",
+    "Dataset",
+    "IterableDataset",
+    "KFold",
+    "RandomSampler",
+    "Sampler",
+    "SequentialSampler",
+    "Subset",
+    "SubsetRandomSampler",
+    "TensorDataset",
+    "WeightedRandomSampler",
+    "default_collate",
+    "get_worker_info",
+    "random_split",
 ]

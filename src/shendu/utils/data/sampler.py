@@ -53,7 +53,9 @@ class RandomSampler(Sampler):
         if self.replacement:
             return iter(g.integers(0, n, self.num_samples).tolist())
         reps = -(-self.num_samples // n) if n else 0
-        return iter(np.concatenate([g.permutation(n) for _ in range(reps)] or [np.zeros(0, int)])[:self.num_samples].tolist())
+        return iter(
+            np.concatenate([g.permutation(n) for _ in range(reps)] or [np.zeros(0, int)])[: self.num_samples].tolist()
+        )
 
     def __len__(self):
         return self.num_samples
@@ -83,10 +85,20 @@ class WeightedRandomSampler(Sampler):
         super().__init__(None)
         w = np.asarray(weights.numpy() if hasattr(weights, "numpy") else weights, dtype=np.float64)
         if w.ndim != 1 or (w < 0).any() or w.sum() <= 0:
-            raise ValueError(f"WeightedRandomSampler: weights must be a 1-D sequence of non-negative numbers with a positive sum, got shape {w.shape}")
+            raise ValueError(
+                "WeightedRandomSampler: weights must be a 1-D sequence of non-negative numbers with a positive sum, "
+                f"got shape {w.shape}"
+            )
         if not replacement and num_samples > int((w > 0).sum()):
-            raise ValueError(f"WeightedRandomSampler: num_samples={num_samples} > number of positive weights without replacement")
-        self.weights, self.num_samples, self.replacement, self.generator = w / w.sum(), int(num_samples), replacement, generator
+            raise ValueError(
+                f"WeightedRandomSampler: num_samples={num_samples} > number of positive weights without replacement"
+            )
+        self.weights, self.num_samples, self.replacement, self.generator = (
+            w / w.sum(),
+            int(num_samples),
+            replacement,
+            generator,
+        )
         if generator is not None:
             self._gen = _rng(generator)
 
@@ -157,7 +169,9 @@ class DistributedSampler(Sampler):
 
     def __iter__(self):
         n = len(self.dataset)
-        order = (np.random.default_rng(self.seed + self.epoch).permutation(n) if self.shuffle else np.arange(n)).tolist()
+        order = (
+            np.random.default_rng(self.seed + self.epoch).permutation(n) if self.shuffle else np.arange(n)
+        ).tolist()
         if self.drop_last:
             order = order[:self.total_size]
         elif order and len(order) < self.total_size:
