@@ -24,6 +24,8 @@ def test_device_example_runs_on_cpu_and_on_the_stand_in(device, capsys):
 
 
 @pytest.mark.parametrize("heading", ["## A tour of tensors and autograd", "## Convolutional and sequence models",
-                                     "## Regularization and representation learning"])
-def test_other_examples_run(heading):
+                                     "## Regularization and representation learning",
+                                     "## Language, speech and efficient models"])
+def test_other_examples_run(heading, monkeypatch):
+    monkeypatch.chdir(Path(__file__).resolve().parents[1])  # the examples read files relative to the checkout
     exec(compile(_block(heading), "README.md", "exec"), {})
