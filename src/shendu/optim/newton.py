@@ -59,6 +59,17 @@ class Newton(Optimizer):
                                  "needs a closure that only returns the loss (it differentiates it twice)") from e
         return loss, gs
 
+
+    def _flat_grad(self, closure):
+        """(loss, per-parameter gradient graphs, the gradient as one flat array); also leaves it in p.grad."""
+        fp = self._flat
+        loss, gs = self._grad_graph(closure)
+        xp = fp.xp
+        g = xp.concatenate([xp.zeros(s, dtype=fp.dtype) if x is None else x._data.reshape(-1)
+                            for x, s in zip(gs, fp.sizes)])
+        for p, x in zip(fp.params, gs):
+            p.grad = None if x is None else _wrap(x._data.copy())
+        return loss, gs, g
     def _hvp(self, gs, v):
         ps, sizes = self._flat.params, self._flat.sizes
         with enable_grad():
@@ -90,12 +101,7 @@ class Newton(Optimizer):
         if closure is None:
             raise ValueError("Newton.step needs a closure that returns the loss (without calling backward)")
         fp, group = self._flat, self.param_groups[0]
-        loss, gs = self._grad_graph(closure)
-        xp = fp.xp
-        g = xp.concatenate([xp.zeros(s, dtype=fp.dtype) if x is None else x._data.reshape(-1)
-                            for x, s in zip(gs, fp.sizes)])
-        for p, x in zip(fp.params, gs):
-            p.grad = None if x is None else _wrap(x._data.copy())
+        loss, gs, g = self._flat_grad(closure)
         st = self.state.setdefault(fp.params[0], {})
         st["n_iter"] = st.get("n_iter", 0) + 1
         alpha = group["damping"]

@@ -8,10 +8,7 @@ n x n and formed from n HVPs anyway), the step is copied back to the parameters'
 """
 from __future__ import annotations
 
-import numpy as np
-
-from ..autograd.tensor import _wrap
-from ..backend import device_of, to_device, to_host
+from ..backend import to_host
 from .newton import Newton
 
 __all__ = ["SaddleFreeNewton"]
@@ -34,18 +31,13 @@ class SaddleFreeNewton(Newton):
         if closure is None:
             raise ValueError("SaddleFreeNewton.step needs a closure that returns the loss (without backward)")
         fp, group = self._flat, self.param_groups[0]
-        loss, gs = self._grad_graph(closure)
+        loss, gs, g = self._flat_grad(closure)
         xp = fp.xp
-        g = xp.concatenate([xp.zeros(s, dtype=fp.dtype) if x is None else x._data.reshape(-1)
-                            for x, s in zip(gs, fp.sizes)])
-        for p, x in zip(fp.params, gs):
-            p.grad = None if x is None else _wrap(x._data.copy())
-        H = to_host(self.hessian(gs)).astype(np.float64)
-        lam, Q = np.linalg.eigh(H)
-        gh = to_host(g).astype(np.float64)
-        d = -(Q @ ((Q.T @ gh) / (np.abs(lam) + group["damping"])))
+        H = self.hessian(gs).astype(xp.float64)
+        lam, Q = xp.linalg.eigh(H)  # |H| = Q |Lambda| Q^T, on the parameters' device
+        d = -(Q @ ((Q.T @ g.astype(xp.float64)) / (xp.abs(lam) + group["damping"])))
         st = self.state.setdefault(fp.params[0], {})
         st["n_iter"] = st.get("n_iter", 0) + 1
-        st["eigenvalues"] = lam
-        fp.add_(group["lr"], to_device(d.astype(fp.dtype), device_of(g)))
+        st["eigenvalues"] = to_host(lam)
+        fp.add_(group["lr"], d.astype(fp.dtype))
         return loss
