@@ -33,6 +33,7 @@ from collections import OrderedDict
 import numpy as np
 
 from .backend import CPU, device, is_array, resolve, to_device, to_host
+from .backend.lowp import bfloat16
 
 __all__ = ["save", "load", "CheckpointError", "atomic_write_bytes"]
 
@@ -44,9 +45,11 @@ _MAX_NDIM = 64
 _DTYPES = {"F64": np.float64, "F32": np.float32, "F16": np.float16, "I64": np.int64, "U64": np.uint64,
            "I32": np.int32, "U32": np.uint32, "I16": np.int16, "U16": np.uint16, "I8": np.int8, "U8": np.uint8,
            "BOOL": np.bool_, "C64": np.complex64}
+if bfloat16 is not None:  # ml_dtypes' bfloat16 (a declared dependency); without it BF16 loads as float32
+    _DTYPES["BF16"] = bfloat16
 _CODES = {np.dtype(t): code for code, t in _DTYPES.items()}
 _ITEMSIZE = {code: np.dtype(t).itemsize for code, t in _DTYPES.items()}
-_ITEMSIZE["BF16"] = 2  # other tools' bfloat16: loaded as float32
+_ITEMSIZE["BF16"] = 2
 
 
 class CheckpointError(ValueError):
@@ -392,7 +395,7 @@ def _arrays(table, blob, start):
     """The tensors as writable native-order arrays; they share the file's buffer where its data are aligned."""
     out = {}
     for key, (code, shape, lo, hi) in table.items():
-        if code == "BF16":  # bfloat16 is the top half of a float32
+        if code == "BF16" and "BF16" not in _DTYPES:  # no ml_dtypes: bfloat16 is the top half of a float32
             raw = np.frombuffer(blob, "<u2", (hi - lo) // 2, start + lo).astype(np.uint32) << 16
             out[key] = raw.view(np.float32).reshape(shape)
         else:

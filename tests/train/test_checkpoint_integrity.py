@@ -181,11 +181,28 @@ def test_each_malformed_header_is_a_checkpoint_error_naming_file_and_fault(tmp_p
     assert str(p) in str(e.value) and fault in str(e.value), str(e.value)
 
 
-def test_bfloat16_from_other_tools_loads_as_float32():
+def test_bfloat16_from_other_tools_loads_as_bfloat16():
     x = np.array([1.5, -2.0, 3.25], np.float32)
-    bf16 = (x.view(np.uint32) >> 16).astype("<u2").tobytes()
+    bf16 = (x.view(np.uint32) >> 16).astype("<u2").tobytes()  # the top half of each float32 (exact here)
     back = load(io.BytesIO(_raw({"x": _entry("BF16", (3,), (0, 6))}, bf16)))
-    np.testing.assert_array_equal(back["x"].numpy(), x)
+    assert back["x"].dtype == sd.bfloat16
+    np.testing.assert_array_equal(back["x"].numpy().astype(np.float32), x)
+
+
+def test_bfloat16_tensors_and_models_round_trip(tmp_path):
+    """A bfloat16 model saves as safetensors BF16 and loads back bit for bit; a float32 model takes its weights."""
+    from shendu import nn
+
+    m = nn.Linear(3, 2).bfloat16()
+    save(m.state_dict(), tmp_path / "bf16.safetensors")
+    back = load(tmp_path / "bf16.safetensors")
+    for k, v in m.state_dict().items():
+        assert back[k].dtype == sd.bfloat16
+        np.testing.assert_array_equal(back[k].numpy().view(np.uint16), v.numpy().view(np.uint16))
+    f32 = nn.Linear(3, 2)
+    f32.load_state_dict(back)
+    assert f32.weight.dtype == np.float32
+    np.testing.assert_array_equal(f32.weight.numpy(), m.weight.numpy().astype(np.float32))
 
 
 # ----------------------------------------------------------------------------- save-time refusals

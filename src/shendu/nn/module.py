@@ -28,7 +28,7 @@ from .parameter import Parameter
 
 _BUILDING = threading.local()  # how many Module constructors are running (per thread)
 
-from ..backend.lowp import bfloat16 as _BF16  # noqa: E402
+from ..backend.lowp import bfloat16 as _BF16, is_floating  # noqa: E402
 
 
 class Module:
@@ -336,7 +336,7 @@ class Module:
             if k not in state_dict:
                 continue
             arr = array_of(state_dict[k])
-            if arr.dtype.kind not in "biufc":
+            if arr.dtype.kind not in "biufc" and not is_floating(arr.dtype):  # bfloat16's NumPy kind is 'V'
                 raise TypeError(f"{type(self).__name__}.load_state_dict: {k!r} must be a Tensor or numeric array, "
                                 f"got {type(state_dict[k]).__name__} (dtype {arr.dtype})")
             if tuple(arr.shape) != tuple(t.shape):
