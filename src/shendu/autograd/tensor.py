@@ -22,7 +22,7 @@ from ..backend import (
     to_dtype,
     to_host,
 )
-from ..backend.lowp import bfloat16 as _BF16  # noqa: E402
+from ..backend.lowp import bfloat16 as _BF16
 from ..backend.lowp import is_floating as _is_floating
 from .grad_mode import _Mode
 

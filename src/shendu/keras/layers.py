@@ -14,9 +14,9 @@ import numpy as np
 from ..autograd.tensor import Tensor, _wrap
 from ..backend import device_of, get_default_device, get_default_dtype, to_device, to_dtype, to_host
 from ..nn import init as _init
-from ..nn.functional.dropout import dropout as _dropout_fn
 from ..nn.functional import normalization as _N
 from ..nn.functional.activation import get_activation
+from ..nn.functional.dropout import dropout as _dropout_fn
 from ..nn.functional.linear import LinearFn
 from ..nn.module import Module
 from ..nn.parameter import Parameter
@@ -214,7 +214,8 @@ class Layer(Module):
             a = np.asarray(to_host(a._data) if isinstance(a, Tensor) else a)
             a = a.T if t else a
             if tuple(a.shape) != tuple(w.shape):
-                raise ValueError(f"{self.name}.set_weights: weight {i} has shape {tuple(w.shape if not t else w.shape[::-1])}, "
+                got = tuple(w.shape if not t else w.shape[::-1])
+                raise ValueError(f"{self.name}.set_weights: weight {i} has shape {got}, "
                                  f"got an array of shape {tuple(a.shape if not t else a.shape[::-1])}")
             w._data[...] = to_device(np.ascontiguousarray(a, dtype=w._data.dtype), device_of(w._data))
 
@@ -251,7 +252,8 @@ class Dense(Layer):
     def build(self, input_shape):
         n_in = input_shape[-1]
         if n_in is None:
-            raise ValueError(f"{self.name} (Dense): the last input dimension must be known, got {_shape_str(input_shape)}")
+            raise ValueError(f"{self.name} (Dense): the last input dimension must be known, "
+                             f"got {_shape_str(input_shape)}")
         self.in_features = int(n_in)
         self.weight = self._param((self.units, self.in_features), self.kernel_initializer)
         if self.use_bias:

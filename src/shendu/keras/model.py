@@ -140,7 +140,8 @@ class Model(Layer):
         for l in self.layers:
             shape = getattr(l, "output_shape", None)
             shape = "?" if shape is None else _shape_str(shape) if isinstance(shape, tuple) else str(shape)
-            lines.append(row(f"{l.name} ({type(l).__name__})", shape, f"{l.count_params() if isinstance(l, Layer) else sum(p.numel() for p in l.parameters())}"))
+            n = l.count_params() if isinstance(l, Layer) else sum(p.numel() for p in l.parameters())
+            lines.append(row(f"{l.name} ({type(l).__name__})", shape, f"{n}"))
         ws = self.weights
         total = sum(int(np.prod(w.shape)) for w in ws)
         train = sum(int(np.prod(w.shape)) for w in self.trainable_weights)

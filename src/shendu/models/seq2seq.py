@@ -53,7 +53,8 @@ class Seq2Seq(Module):
         self.src_vocab, self.tgt_vocab, self.cell, self.attention_kind = src_vocab, tgt_vocab, cell, attention
         self.pad_idx, self.sos_idx, self.eos_idx = pad_idx, sos_idx, eos_idx
         self.src_emb = Embedding(src_vocab, emb_dim, padding_idx=pad_idx, dtype=dtype)
-        self.tgt_emb = self.src_emb if share_embedding else Embedding(tgt_vocab, emb_dim, padding_idx=pad_idx, dtype=dtype)
+        self.tgt_emb = (self.src_emb if share_embedding
+                        else Embedding(tgt_vocab, emb_dim, padding_idx=pad_idx, dtype=dtype))
         R = _CELLS[cell]
         H_dec = hidden_size if decoder_hidden_size is None else decoder_hidden_size
         self.encoder = R(emb_dim, hidden_size, num_layers, batch_first=True, dropout=dropout, dtype=dtype)
@@ -208,7 +209,7 @@ class Seq2Seq(Module):
                 logits, st, _ = self.decode_step(toks, st, enc_k, mask_k)
                 lp = to_host(log_softmax(logits, -1)._data)  # the candidates are ranked on the host
                 cand = []
-                for i, (seq, score, _) in enumerate(beams):
+                for i, (_seq, score, _) in enumerate(beams):
                     top = np.argpartition(-lp[i], min(beam_width, lp.shape[1] - 1))[:beam_width]
                     for j in top:
                         cand.append((score + float(lp[i, j]), i, int(j)))

@@ -32,7 +32,9 @@ from .layers.pool import (  # noqa: F401  (issue 6: pooling)
     AdaptiveAvgPool1d, AdaptiveAvgPool2d, AvgPool1d, AvgPool2d, AvgPool3d, GlobalAvgPool2d, GlobalMaxPool2d,
     LPPool1d, LPPool2d, MaxPool1d, MaxPool2d, MaxPool3d,
 )
-from .layers.recurrent import GRU, LSTM, RNN, GRUCell, LeakyRNNCell, LSTMCell, OutputRecurrentRNN, RNNBase, RNNCell, SkipRNN  # noqa: F401  (issue 7)
+from .layers.recurrent import (  # noqa: F401  (issue 7)
+    GRU, LSTM, RNN, GRUCell, LeakyRNNCell, LSTMCell, OutputRecurrentRNN, RNNBase, RNNCell, SkipRNN,
+)
 from .layers.attention import AdditiveAttention, DotAttention, GeneralAttention  # noqa: F401  (issue 7)
 from .layers.esn import EchoStateNetwork  # noqa: F401  (issue 7)
 from .layers.recursive import Node, RecursiveNet, balanced_tree, tree_depth  # noqa: F401  (issue 7, 16)

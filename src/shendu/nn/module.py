@@ -24,11 +24,11 @@ from ..backend import (
     to_device_of,
     to_dtype,
 )
+from ..backend.lowp import bfloat16 as _BF16
+from ..backend.lowp import is_floating
 from .parameter import Parameter
 
 _BUILDING = threading.local()  # how many Module constructors are running (per thread)
-
-from ..backend.lowp import bfloat16 as _BF16, is_floating  # noqa: E402
 
 
 class Module:

@@ -22,8 +22,16 @@ from ...autograd.tensor import Tensor, _wrap
 from ...backend import get_default_dtype, get_generator, namespace_of, to_device_of, to_dtype, to_host
 from ...ops import cat, stack
 from .. import functional as F
-from ..functional.rnn import gru_cell, leaky_rnn_cell, lengths_to_mask, lstm_cell, recurrent_layer, rnn_relu_cell, rnn_tanh_cell
 from ..functional._checks import check_tensor
+from ..functional.rnn import (
+    gru_cell,
+    leaky_rnn_cell,
+    lengths_to_mask,
+    lstm_cell,
+    recurrent_layer,
+    rnn_relu_cell,
+    rnn_tanh_cell,
+)
 from ..module import Module
 from ..parameter import Parameter
 from ..utils.rnn import PackedSequence, pad_packed_sequence, repack_like
@@ -56,7 +64,8 @@ class RNNBase(Module):
             raise ValueError(f"{mode}: nonlinearity must be 'tanh' or 'relu', got {nonlinearity!r}")
         self.mode, self.input_size, self.hidden_size, self.num_layers = mode, input_size, hidden_size, num_layers
         self.bias, self.batch_first, self.dropout, self.bidirectional = bias, batch_first, float(dropout), bidirectional
-        self.nonlinearity, self.cell_activation, self.reset_after, self.fused = nonlinearity, cell_activation, reset_after, fused
+        self.nonlinearity, self.cell_activation = nonlinearity, cell_activation
+        self.reset_after, self.fused = reset_after, fused
         self.peephole = bool(peephole) and mode == "LSTM"
         self.forget_bias = forget_bias if mode == "LSTM" else None
         dt = get_default_dtype() if dtype is None else to_dtype(dtype)
@@ -80,7 +89,8 @@ class RNNBase(Module):
     def _params(self, layer, sfx):
         g = lambda n: getattr(self, f"{n}_l{layer}{sfx}", None)  # noqa: E731
         peep = g("weight_peep")
-        return g("weight_ih"), g("weight_hh"), g("bias_ih"), g("bias_hh"), (None if peep is None else (peep[0], peep[1], peep[2]))
+        peep = None if peep is None else (peep[0], peep[1], peep[2])
+        return g("weight_ih"), g("weight_hh"), g("bias_ih"), g("bias_hh"), peep
 
     def _mask(self, lengths, mask, T, B, x):
         """The (T, B, 1) step mask on the device of ``x``, in its dtype (host masks/lengths are copied over)."""
@@ -97,7 +107,8 @@ class RNNBase(Module):
         if self.batch_first or shape != (T, B):
             m = m.T if shape == (B, T) else m
         if tuple(m.shape) != (T, B):
-            raise ValueError(f"{self.mode}: mask of shape {tuple(m.shape)}, expected {(B, T) if self.batch_first else (T, B)}")
+            want = (B, T) if self.batch_first else (T, B)
+            raise ValueError(f"{self.mode}: mask of shape {tuple(m.shape)}, expected {want}")
         return m[:, :, None]
 
     def flatten_parameters(self):
@@ -114,7 +125,8 @@ class RNNBase(Module):
         name = type(self).__name__
         if isinstance(input, PackedSequence):
             if lengths is not None or mask is not None:
-                raise ValueError(f"{name}: a PackedSequence input carries its own lengths; do not pass lengths= or mask=")
+                raise ValueError(f"{name}: a PackedSequence input carries its own lengths; "
+                                 "do not pass lengths= or mask=")
             return self._forward_packed(input, hx)
         input = check_tensor(self, input, "input")
         unbatched = input.ndim == 2
@@ -319,7 +331,8 @@ class LeakyRNNCell(_CellBase):
         if np.any((a < 0) | (a > 1)):
             raise ValueError(f"LeakyRNNCell: alpha must lie in [0, 1], got {alpha}")
         if learn_alpha:
-            self.alpha_logit = Parameter(np.log(np.clip(a, 1e-6, 1 - 1e-6) / np.clip(1 - a, 1e-6, None)).astype(a.dtype))
+            logit = np.log(np.clip(a, 1e-6, 1 - 1e-6) / np.clip(1 - a, 1e-6, None))
+            self.alpha_logit = Parameter(logit.astype(a.dtype))
         else:
             self.register_buffer("alpha", _wrap(a))
         self.learn_alpha = learn_alpha
@@ -354,7 +367,8 @@ class SkipRNN(Module):
         for t in range(T):
             hp = hs[-1] if hs else zero
             hd = hs[t - self.delay] if t >= self.delay else zero
-            a = F.linear(x[t], c.weight_ih, c.bias_ih) + F.linear(hp, c.weight_hh, c.bias_hh) + F.linear(hd, self.weight_skip)
+            a = (F.linear(x[t], c.weight_ih, c.bias_ih) + F.linear(hp, c.weight_hh, c.bias_hh)
+                 + F.linear(hd, self.weight_skip))
             hs.append(a.tanh())
         return stack(hs, 0), hs[-1]
 

@@ -26,7 +26,14 @@ import numpy as np
 
 from ...autograd.tensor import Tensor, _wrap
 from ...backend import (
-    device_of, get_default_dtype, get_generator, namespace_of, to_device, to_device_of, to_dtype, to_host,
+    device_of,
+    get_default_dtype,
+    get_generator,
+    namespace_of,
+    to_device,
+    to_device_of,
+    to_dtype,
+    to_host,
 )
 from ...ops import stack
 from .. import functional as F
