@@ -302,3 +302,16 @@ def test_cuda_available_is_a_bool_and_the_reason_stays_available():
     from shendu.backend.info import info
 
     assert info()["cuda"] == ("available" if ok else f"not available: {why}")
+
+
+def test_copy_takes_tensors_arrays_of_any_device_and_numbers(device):
+    """``copy_`` under no_grad moves its source to the target's device: a Tensor, a device or host array, a number."""
+    w = sd.zeros(3, device=device, requires_grad=True)
+    src = sd.tensor([1.0, 2.0, 3.0], device=device)
+    with sd.no_grad():
+        w.copy_(src._data)  # a raw array on the target's device
+        np.testing.assert_array_equal(w.cpu().numpy(), [1, 2, 3])
+        w.copy_(np.array([4.0, 5.0, 6.0]))  # a host array
+        np.testing.assert_array_equal(w.cpu().numpy(), [4, 5, 6])
+        w.copy_(7.0)
+        np.testing.assert_array_equal(w.cpu().numpy(), [7, 7, 7])

@@ -15,6 +15,7 @@ from ..backend import (
     generator_for,
     get_default_device,
     get_default_dtype,
+    is_array,
     namespace_of,
     parse_to_args,
     resolve,
@@ -442,7 +443,11 @@ class Tensor:
         self._check_inplace("copy_")  # a value copy (``w.data.copy_(other_param)``): src's graph is not followed
         d = self._data
         # copy_ moves across devices
-        arr = to_device(src._data if isinstance(src, Tensor) else np.asarray(src), device_of(d))
+        if isinstance(src, Tensor):
+            src = src._data
+        elif not is_array(src):  # numbers and lists; arrays of any device are moved as they are
+            src = np.asarray(src)
+        arr = to_device(src, device_of(d))
         xp = namespace_of(d)
         xp.copyto(d, xp.broadcast_to(arr, d.shape), casting="unsafe")
         self._version += 1
