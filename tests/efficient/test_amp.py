@@ -295,3 +295,17 @@ def test_low_precision_example_quick_figures():
     assert res["amp_bf16_max_weight_diff"] > 1e-4 and res["amp_fp16_max_weight_diff"] > 1e-4  # really low precision
     assert res["weights_bf16_bytes"] == res["weights_fp32_bytes"] // 2
     assert res["weights_int8_bytes"] < 0.3 * res["weights_fp32_bytes"]
+
+
+def test_fit_casts_float32_data_to_a_bfloat16_model():
+    """``fit`` casts float data to the model's dtype once, bfloat16 included (its NumPy kind is 'V', not 'f')."""
+    from shendu.train.loop import model_dtype
+
+    rng = np.random.default_rng(0)
+    x = rng.standard_normal((64, 4)).astype(np.float32)
+    y = (x[:, 0] > 0).astype(np.int64)
+    model = sd.nn.Sequential(sd.nn.Linear(4, 2)).bfloat16()
+    assert model_dtype(model) == sd.bfloat16
+    model.compile(optimizer="sgd", lr=0.5)
+    hist = model.fit(x, y, epochs=3, batch_size=16, verbose=0)
+    assert np.isfinite(hist.history["loss"][-1]) and hist.history["loss"][-1] < hist.history["loss"][0]

@@ -255,7 +255,7 @@ class Module:
             arr = t._data
             if dev is not None and device_of(arr) != dev:
                 arr = to_device(arr, dev)
-            if dt is not None and (arr.dtype.kind == "f" or arr.dtype == _BF16):
+            if dt is not None and arr.dtype.kind != "c" and is_floating(arr.dtype):
                 arr = arr.astype(dt)
             return arr
 

@@ -15,6 +15,7 @@ from ..autograd.function import _SEQ, Function
 from ..autograd.grad_mode import is_grad_enabled as _grad_enabled
 from ..autograd.tensor import Tensor, _wrap, _wrap_grad, as_tensor, scalar_like
 from ..backend import common_namespace, device_of, get_default_dtype, is_host, namespace_of, to_device
+from ..backend.lowp import is_floating
 from ._arr import const as _const
 from ._arr import sum_to as _st
 from .shape import sum_to
@@ -43,9 +44,9 @@ def _kinds(a, b):
     """``(a, b)`` with an integer/bool operand cast to the other's floating dtype (see ``_pair``)."""
     da, db = a._data.dtype, b._data.dtype
     if da.kind != db.kind:
-        if da.kind in "iub" and (db.kind in "fc" or db.name == "bfloat16"):
+        if da.kind in "iub" and is_floating(db):
             return a.type(db), b
-        if db.kind in "iub" and (da.kind in "fc" or da.name == "bfloat16"):
+        if db.kind in "iub" and is_floating(da):
             return a, b.type(da)
     return a, b
 

@@ -16,6 +16,7 @@ import numpy as np
 from ..autograd import no_grad
 from ..autograd.tensor import Tensor, _wrap
 from ..backend import CPU, device_of, namespace_of, to_device, to_host
+from ..backend.lowp import is_floating
 from .callbacks.base import CallbackList
 from .history import History
 from .resolve import get_loss, get_lr, get_metric, get_optimizer
@@ -76,8 +77,9 @@ def model_dtype(model):
         it = getattr(model, attr, None)
         if callable(it):
             for t in it():
-                if t._data.dtype.kind == "f":
-                    return t._data.dtype
+                dt = t._data.dtype
+                if dt.kind != "c" and is_floating(dt):  # real floating, bfloat16 included
+                    return dt
     return None
 
 

@@ -6,7 +6,7 @@ from __future__ import annotations
 import functools
 
 from ...autograd.tensor import Tensor
-from ...backend.lowp import AUTOCAST
+from ...backend.lowp import AUTOCAST, is_floating
 
 _MISSING = object()
 
@@ -38,7 +38,7 @@ def _weight_dtype(layer):
         for p in (d.get(store) or {}).values():
             if p is not None:
                 dt = p._data.dtype
-                if dt.kind in "fc" or dt.name == "bfloat16":
+                if is_floating(dt):
                     return dt
     return None
 
@@ -55,7 +55,7 @@ def check_dtype(layer, x, arg: str = "input") -> None:
         return
     conv = {"float32": "x.float()", "float64": "x.double()", "float16": "x.half()", "bfloat16": "x.bfloat16()"}
     fix = f"convert the {arg} with {conv.get(str(wd), f'x.to({wd})')}"
-    if xd.kind == "f" or xd.name == "bfloat16":
+    if xd.kind != "c" and is_floating(xd):
         whole = {"float32": "model.float()", "float64": "model.double()", "float16": "model.half()",
                  "bfloat16": "model.to(sd.bfloat16)"}.get(str(xd))
         if whole:
