@@ -187,58 +187,56 @@ def data(name):
     return rng.random((128, 784)).astype(np.float32), None
 
 
-def sd_stepper(name):
-    m = sd_model(name)
-    m.train()
-    x, y = data(name)
-    xs = sd.as_tensor(x)
+def make_step(lib, name, m, x, y):
+    """One training step of workload ``name`` for model ``m``, written once: ``lib`` is shendu or torch (same API)."""
+    tf = lib.nn.functional
+    xs = lib.as_tensor(x)
+    ys = lib.as_tensor(y) if y is not None else None
     if name == "mnist_cnn":
-        opt = sd.optim.Adadelta(m.parameters(), lr=1.0)
+        opt = lib.optim.Adadelta(m.parameters(), lr=1.0)
 
-        def step():
-            opt.zero_grad()
-            loss = F.nll_loss(m(xs), y)
-            loss.backward()
-            opt.step()
-            return loss
+        def loss_of():
+            return tf.nll_loss(m(xs), ys)
     elif name == "word_lm":
-        opt = sd.optim.SGD(m.parameters(), lr=20.0)
+        opt = lib.optim.SGD(m.parameters(), lr=20.0)
         params = list(m.parameters())
         state = {"h": None}
 
-        def step():
+        def loss_of():
             h = state["h"]
             if h is not None:
                 h = tuple(t.detach() for t in h)
-            opt.zero_grad()
             out, state["h"] = m(xs, h)
-            loss = F.cross_entropy(out, y)
-            loss.backward()
-            nn.utils.clip_grad_norm_(params, 0.25)
-            opt.step()
-            return loss
+            return tf.cross_entropy(out, ys)
     elif name == "transformer_enc":
-        opt = sd.optim.Adam(m.parameters(), lr=1e-3)
+        opt = lib.optim.Adam(m.parameters(), lr=1e-3)
 
-        def step():
-            opt.zero_grad()
-            loss = F.cross_entropy(m(xs), y)
-            loss.backward()
-            opt.step()
-            return loss
+        def loss_of():
+            return tf.cross_entropy(m(xs), ys)
     else:
-        opt = sd.optim.Adam(m.parameters(), lr=1e-3)
+        opt = lib.optim.Adam(m.parameters(), lr=1e-3)
 
-        def step():
-            opt.zero_grad()
+        def loss_of():
             rx, mu, logvar = m(xs)
-            bce = F.binary_cross_entropy(rx, xs, reduction="sum")
             kld = -0.5 * (1 + logvar - mu * mu - logvar.exp()).sum()
-            loss = bce + kld
-            loss.backward()
-            opt.step()
-            return loss
-    return step, m
+            return tf.binary_cross_entropy(rx, xs, reduction="sum") + kld
+
+    def step():
+        opt.zero_grad()
+        loss = loss_of()
+        loss.backward()
+        if name == "word_lm":
+            lib.nn.utils.clip_grad_norm_(params, 0.25)
+        opt.step()
+        return loss
+
+    return step
+
+
+def sd_stepper(name):
+    m = sd_model(name)
+    m.train()
+    return make_step(sd, name, m, *data(name)), m
 
 
 def th_stepper(torch, name, sdm=None):
@@ -246,54 +244,7 @@ def th_stepper(torch, name, sdm=None):
     if sdm is not None:
         copy_weights(torch, sdm, tm)
     tm.train()
-    tf = torch.nn.functional
-    x, y = data(name)
-    tx = torch.from_numpy(x)
-    ty = torch.from_numpy(y) if y is not None else None
-    if name == "mnist_cnn":
-        opt = torch.optim.Adadelta(tm.parameters(), lr=1.0)
-
-        def step():
-            opt.zero_grad()
-            loss = tf.nll_loss(tm(tx), ty)
-            loss.backward()
-            opt.step()
-            return loss
-    elif name == "word_lm":
-        opt = torch.optim.SGD(tm.parameters(), lr=20.0)
-        state = {"h": None}
-
-        def step():
-            h = state["h"]
-            if h is not None:
-                h = tuple(t.detach() for t in h)
-            opt.zero_grad()
-            out, state["h"] = tm(tx, h)
-            loss = tf.cross_entropy(out, ty)
-            loss.backward()
-            torch.nn.utils.clip_grad_norm_(tm.parameters(), 0.25)
-            opt.step()
-            return loss
-    elif name == "transformer_enc":
-        opt = torch.optim.Adam(tm.parameters(), lr=1e-3)
-
-        def step():
-            opt.zero_grad()
-            loss = tf.cross_entropy(tm(tx), ty)
-            loss.backward()
-            opt.step()
-            return loss
-    else:
-        opt = torch.optim.Adam(tm.parameters(), lr=1e-3)
-
-        def step():
-            opt.zero_grad()
-            rx, mu, logvar = tm(tx)
-            loss = tf.binary_cross_entropy(rx, tx, reduction="sum") - 0.5 * torch.sum(
-                1 + logvar - mu.pow(2) - logvar.exp())
-            loss.backward()
-            opt.step()
-            return loss
+    step = make_step(torch, name, tm, *data(name))
     step.model = tm
     return step
 
