@@ -304,24 +304,16 @@ class DataLoader:
             return batches
         return _prefetch(batches, self.prefetch)
 
-
     def _stream_batches(self):
         """Batches of an iterable-style data set, in stream order (the last one short unless drop_last)."""
-        collate = self.collate_fn or default_collate
         buf = []
         for sample in self.dataset:
             buf.append(sample)
             if len(buf) == self.batch_size:
-                yield self._finish_stream(collate(buf))
+                yield self._finish(_collate(buf, self.collate_fn, self.transform))
                 buf = []
         if buf and not self.drop_last:
-            yield self._finish_stream(collate(buf))
-
-    def _finish_stream(self, batch):
-        batch = tuple(batch) if isinstance(batch, list) else batch
-        if self.transform is not None:
-            batch = (self.transform(batch[0]),) + tuple(batch[1:])
-        return self._finish(batch)
+            yield self._finish(_collate(buf, self.collate_fn, self.transform))
 
     def _worker_iter(self):
         """An iterator whose batches are fetched by worker processes (see ``shendu.data._workers``)."""
@@ -350,14 +342,22 @@ def _fetch_batch(dataset, collate_fn, transform, idx):
     """The batch of indices ``idx``: ``get_batch`` of array-backed data sets, else samples through collate_fn."""
     get_batch = None if collate_fn is not None else getattr(dataset, "get_batch", None)
     if get_batch is not None:
-        batch = tuple(get_batch(idx))
-    else:
-        samples = [dataset[int(i)] for i in idx]
-        batch = (collate_fn or default_collate)(samples)
-        if isinstance(batch, np.ndarray):
-            batch = (batch,)
-        elif isinstance(batch, list):
-            batch = tuple(batch)
+        return _transformed(tuple(get_batch(idx)), transform)
+    return _collate([dataset[int(i)] for i in idx], collate_fn, transform)
+
+
+def _collate(samples, collate_fn, transform):
+    """A list of samples as one batch tuple (``collate_fn`` or ``default_collate``), ``transform`` applied."""
+    batch = (collate_fn or default_collate)(samples)
+    if isinstance(batch, np.ndarray):
+        batch = (batch,)
+    elif isinstance(batch, list):
+        batch = tuple(batch)
+    return _transformed(batch, transform)
+
+
+def _transformed(batch, transform):
+    """``batch`` with ``transform`` applied to its input field (field 0)."""
     if transform is not None:
         if not isinstance(batch, tuple) or not batch:
             raise TypeError("DataLoader: transform needs batches that are non-empty tuples")
