@@ -8,7 +8,6 @@ exponential average bar_delta of past gradients (theta = smoothing):
 """
 from __future__ import annotations
 
-from ..backend import namespace_of
 from .optimizer import Optimizer
 
 __all__ = ["DeltaBarDelta"]
@@ -26,19 +25,13 @@ class DeltaBarDelta(Optimizer):
     def step(self, closure=None):
         loss = self._eval_closure(closure)
         for group in self.param_groups:
-            for p in group["params"]:
-                if p.grad is None:
-                    continue
-                g, d = p.grad._data, p._data
-                xp = namespace_of(d)
-                st = self.state.get(p)
-                if st is None or "lr" not in st:
-                    st = self.state[p] = {"lr": xp.full_like(d, group["lr"]), "bar": xp.zeros_like(d), "step": 0}
+            for g, d, xp, st in self._params_with_grad(group):
+                if "lr" not in st:
+                    st.update(lr=xp.full_like(d, group["lr"]), bar=xp.zeros_like(d), step=0)
                 eps, bar = st["lr"], st["bar"]
                 agree = g * bar
                 eps[...] = xp.where(agree > 0, eps + group["kappa"], xp.where(agree < 0, eps * (1 - group["phi"]), eps))
                 d -= (eps * g).astype(d.dtype, copy=False)
                 bar[...] = (1 - group["theta"]) * g + group["theta"] * bar
                 st["step"] += 1
-                p._version += 1
         return loss
