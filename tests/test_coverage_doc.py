@@ -33,3 +33,13 @@ def test_done_rows_name_test_files_that_exist():
             if not (ROOT / "tests" / path).exists() and not (ROOT / path).exists():
                 missing.append((line.split("|")[1].strip(), path))
     assert not missing, f"DONE rows naming test files that do not exist: {missing[:20]}"
+
+
+def test_source_citations_point_at_their_symbols():
+    """Every ``file.py:line`` in docs/coverage.md is the line that defines the symbol cited before it."""
+    import coverage_lines
+
+    text = coverage_lines.DOC.read_text(encoding="utf-8")
+    new, lost = coverage_lines.rewrite(text)
+    assert not lost, f"citations naming symbols that cannot be found: {lost[:10]}"
+    assert new == text, "stale file:line citations; run: python tools/coverage_lines.py"
