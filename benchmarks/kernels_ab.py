@@ -1,8 +1,12 @@
-"""Compiled kernels on/off in the same run (issue 20): training-step time of the CNN workloads with
+"""Kernel variants A/B in the same run (issues 20, 22): training-step time of the CNN workloads with
 SHENDU_NUMBA=1 (numba kernels of shendu.ops._kernels where they apply) and SHENDU_NUMBA=0 (the NumPy
 reference path), alternating blocks so both see the same background load; PyTorch's step for the ratio.
+With ``--setting NAME=VALUE`` (repeatable), the A/B is instead the convolution settings
+(shendu.ops.conv_settings, the planner's thresholds) at their defaults against the values given, on the
+NumPy path; each settings field's docstring names the command that measures it.
 
     python benchmarks/kernels_ab.py [--repeat 9] [--only cifar_cnn mnist_cnn lenet]
+    python benchmarks/kernels_ab.py --only lenet --setting wide=False
 
 Measured 2026-11-30, shared 2-core AMD EPYC, 1 BLAS thread (OMP_NUM_THREADS=1 OPENBLAS_NUM_THREADS=1),
 --repeat 9 (the numba max-pooling backward is the only kernel): at load 1.7 cifar_cnn, mnist_cnn and lenet
@@ -34,11 +38,69 @@ def steppers(name, torch):
     return step, tstep
 
 
+def parse_settings(items):
+    """{field: value} from NAME=VALUE strings, each value parsed as the field's type (bool, int)."""
+    from shendu.ops import conv_settings
+
+    out = {}
+    for item in items:
+        name, _, text = item.partition("=")
+        if not hasattr(conv_settings, name) or not text:
+            raise SystemExit(f"--setting {item!r}: expected NAME=VALUE with NAME a field of {conv_settings}")
+        old = getattr(conv_settings, name)
+        out[name] = text.lower() in ("1", "true", "yes") if isinstance(old, bool) else int(text, 0)
+    return out
+
+
+def settings_ab(args, torch):
+    """Steps with conv_settings at the defaults ("default") and with ``args.setting`` ("changed"), alternating."""
+    from shendu.ops import conv_settings
+
+    changes = parse_settings(args.setting)
+    print(f"BLAS threads {blas_threads()}; load {os.getloadavg()[0]:.1f}; median of {args.repeat} alternating steps; "
+          f"changed: {changes}")
+    os.environ["SHENDU_NUMBA"] = "0"
+    rows = []
+    for name in args.only:
+        step, tstep = steppers(name, torch)
+        times = {"default": [], "changed": [], "torch": []}
+        for _ in range(2):  # warm up both (buffers of both plans)
+            step()
+            with conv_settings.override(**changes):
+                step()
+        for _ in range(args.repeat):
+            for variant in ("default", "changed", "torch"):
+                if variant == "torch" and tstep is None:
+                    continue
+                time.sleep(0.02)
+                t0 = time.perf_counter()
+                if variant == "changed":
+                    with conv_settings.override(**changes):
+                        step()
+                else:
+                    (tstep if variant == "torch" else step)()
+                times[variant].append(time.perf_counter() - t0)
+        a, b = statistics.median(times["default"]), statistics.median(times["changed"])
+        th = statistics.median(times["torch"]) if times["torch"] else None
+        rows.append([name, fmt_time(a), fmt_time(b), f"{b / a:.2f}x",
+                     f"{a / th:.2f}x / {b / th:.2f}x" if th else "n/a"])
+    os.environ.pop("SHENDU_NUMBA", None)
+    print(table(rows, ["workload", "defaults", "changed", "changed / defaults", "ratio to torch default / changed"]))
+    return rows
+
+
 def main(argv=None):
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--repeat", type=int, default=9)
     ap.add_argument("--only", nargs="*", default=["cifar_cnn", "mnist_cnn", "lenet"])
+    ap.add_argument("--setting", action="append", default=[], metavar="NAME=VALUE",
+                    help="A/B the convolution settings instead of the numba kernels (repeatable)")
     args = ap.parse_args(argv)
+    if args.setting:
+        torch = try_torch()
+        if torch is not None:
+            torch.set_num_threads(blas_threads())
+        return settings_ab(args, torch)
     torch = try_torch()
     if torch is not None:
         torch.set_num_threads(blas_threads())

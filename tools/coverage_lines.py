@@ -63,6 +63,11 @@ def _place(symbol: str, cited: str, line: int) -> tuple[str, int] | None:
         if found is not None:
             return cited, found
     elsewhere = [(p, n) for p in _files() for n in [_definition(p, name)] if n is not None]
+    if len(elsewhere) > 1:  # a split module: prefer the package that replaced the cited file
+        stem = cited[:-3]
+        inside = [(p, n) for p, n in elsewhere
+                  if ("/" + p.relative_to(SRC).as_posix()).rsplit("/", 1)[0].endswith("/" + stem)]
+        elsewhere = inside or elsewhere
     if len(elsewhere) == 1:
         path, found = elsewhere[0]
         return path.relative_to(SRC).as_posix(), found

@@ -86,10 +86,10 @@ def test_conv2d_unbatched_input():
 def test_conv2d_large_batch_chunks_match_torch(monkeypatch, keep_bytes, channels):
     """Batches split into several workspace chunks (uneven last chunk), with and without the forward
     pass's column matrix kept for backward, through the NCHW, wide and channels-last kernels."""
-    from shendu.ops import _im2col
+    from shendu.ops import conv_settings
 
-    monkeypatch.setattr(_im2col, "WORKSPACE_BYTES", 3000 * channels)
-    monkeypatch.setattr(_im2col, "KEEP_COLS_BYTES", keep_bytes)
+    monkeypatch.setattr(conv_settings, "workspace_bytes", 3000 * channels)
+    monkeypatch.setattr(conv_settings, "keep_cols_bytes", keep_bytes)
     rng = np.random.default_rng(3)
     x, w = rng.standard_normal((7, channels, 6, 6)), rng.standard_normal((3, channels, 3, 3))
     _run(lambda x, w: F.conv2d(x, w, padding=1), lambda x, w: TF.conv2d(x, w, padding=1), [x, w])
@@ -100,9 +100,9 @@ def test_conv2d_large_batch_chunks_match_torch(monkeypatch, keep_bytes, channels
 
 @pytest.mark.parametrize("rot180", [True, False])
 def test_input_gradient_paths_agree(monkeypatch, rot180):
-    from shendu.ops import _im2col
+    from shendu.ops import conv_settings
 
-    monkeypatch.setattr(_im2col, "ROT180", rot180)
+    monkeypatch.setattr(conv_settings, "rot180", rot180)
     rng = np.random.default_rng(4)
     for c, g in ((4, 2), (32, 1), (32, 4)):
         x, w = rng.standard_normal((3, c, 7, 6)), rng.standard_normal((8, c // g, 3, 2))
@@ -180,13 +180,15 @@ def test_default_init_bounds_like_torch():
 @pytest.mark.parametrize("fused", [True, False])
 def test_rot180_fused_weight_gradient_matches_torch(monkeypatch, fused):
     """Stride-1 convs with many channels: the weight gradient from gy's column matrices (shared with the
-    input gradient, _rot180_fused) equals PyTorch's, with symmetric, asymmetric and no padding, 2-D and 1-D."""
-    from shendu.ops import _im2col
+    input gradient, plan route "rot180-fused") equals PyTorch's, with symmetric, asymmetric and no padding, 2-D
+    and 1-D."""
+    from shendu.ops import conv_settings
+    from shendu.ops._conv import dispatch, nhwc
 
-    monkeypatch.setattr(_im2col, "FUSED_ROT180", fused)
+    monkeypatch.setattr(conv_settings, "fused_rot180", fused)
     calls = []
-    orig = _im2col._rot180_fused
-    monkeypatch.setattr(_im2col, "_rot180_fused", lambda *a: (calls.append(1), orig(*a))[1])
+    orig = nhwc.rot180_fused
+    monkeypatch.setattr(dispatch.nhwc, "rot180_fused", lambda *a: (calls.append(1), orig(*a))[1])
     rng = np.random.default_rng(5)
     x, w = rng.standard_normal((3, 36, 7, 6)), rng.standard_normal((40, 36, 3, 2))
     _run(lambda x, w: F.conv2d(x, w, padding="same"), lambda x, w: TF.conv2d(x, w, padding="same"), [x, w])

@@ -9,7 +9,7 @@ import shendu as sd
 import shendu.nn.functional as F
 from shendu import nn
 from shendu.backend import to_host
-from shendu.ops import _im2col
+from shendu.ops import _workspace, conv_settings
 from shendu.ops import pool as pool_ops
 
 TOL = dict(rtol=1e-10, atol=1e-12)
@@ -95,8 +95,8 @@ def test_conv3d(device):
 @pytest.mark.parametrize("channels", [2, 40])
 def test_conv2d_in_workspace_chunks(monkeypatch, device, keep_bytes, channels):
     """Batches split into several workspace chunks, with and without the forward's column matrix kept."""
-    monkeypatch.setattr(_im2col, "WORKSPACE_BYTES", 3000 * channels)
-    monkeypatch.setattr(_im2col, "KEEP_COLS_BYTES", keep_bytes)
+    monkeypatch.setattr(conv_settings, "workspace_bytes", 3000 * channels)
+    monkeypatch.setattr(conv_settings, "keep_cols_bytes", keep_bytes)
     x, w = _rand(7, channels, 6, 6), _rand(3, channels, 3, 3, seed=1)
     _check(lambda x, w: F.conv2d(x, w, padding=1), [x, w], device)
     _check(lambda x, w: F.conv2d(x, w, stride=2), [x, w], device)
@@ -157,7 +157,7 @@ def test_workspace_is_kept_per_device(device):
     for dev in ("cpu", device, "cpu", device):
         _check(lambda x, w: F.conv2d(x, w, padding=1), [x, w], dev)
         _check(lambda x: F.max_pool2d(x, 3, 2, 1), [_rand(4, 16, 9, 9)], dev)
-    bufs = _im2col.thread_buffers()
+    bufs = _workspace.thread_buffers()
     assert bufs
     for key, buf in bufs.items():
         where = key[-1]
@@ -165,8 +165,8 @@ def test_workspace_is_kept_per_device(device):
             assert type(buf) is np.ndarray, key
         else:
             assert type(buf) is where[0] and where[1].type != "cpu", key
-    _im2col.clear_workspace()
-    assert not _im2col.thread_buffers() and _im2col.workspace_bytes(all_threads=True) == 0
+    _workspace.clear_workspace()
+    assert not _workspace.thread_buffers() and _workspace.workspace_bytes(all_threads=True) == 0
 
 
 # --- pooling ----------------------------------------------------------------------------------------------

@@ -11,7 +11,8 @@ from threadpoolctl import threadpool_limits
 import shendu as sd
 import shendu.nn as nn
 import shendu.nn.functional as F
-from shendu.ops import _im2col as K
+from shendu.ops import _workspace as K
+from shendu.ops import conv_settings
 
 
 def _run_threads(fns):
@@ -244,12 +245,12 @@ def test_workspace_stays_under_its_bound_after_40_input_sizes(monkeypatch):
     conv.eval()
     rng = np.random.default_rng(0)
     xs = [sd.tensor(rng.standard_normal((8, 3, s, s)).astype(np.float32)) for s in range(8, 48)]
-    monkeypatch.setattr(K, "CACHE_BYTES", 1 << 40, raising=False)
+    monkeypatch.setattr(conv_settings, "cache_bytes", 1 << 40)
     K.clear_workspace()
     with sd.no_grad():
         conv(xs[-1])
     assert 0 < _held() < bound  # the bound leaves room for the buffers of the largest size
-    monkeypatch.setattr(K, "CACHE_BYTES", bound, raising=False)
+    monkeypatch.setattr(conv_settings, "cache_bytes", bound)
     K.clear_workspace()
     most = 0
     with sd.no_grad():
@@ -263,7 +264,7 @@ def test_workspace_stays_under_its_bound_after_40_input_sizes(monkeypatch):
 
 def test_workspace_keeps_a_working_set_larger_than_its_budget(monkeypatch):
     """Buffers reused every step are kept even beyond CACHE_BYTES: after two steps, no step allocates."""
-    monkeypatch.setattr(K, "CACHE_BYTES", 1 << 16, raising=False)
+    monkeypatch.setattr(conv_settings, "cache_bytes", 1 << 16)
     model = _cnn(0)
     x = sd.tensor(np.random.default_rng(0).standard_normal((16, 3, 16, 16)).astype(np.float32))
     y = sd.tensor(np.arange(16) % 3)

@@ -139,6 +139,19 @@ def test_erf_exact_values():
     np.testing.assert_allclose(v, [math.erf(0.0), math.erf(0.5), math.erf(1.0), math.erf(-2.0)], rtol=1e-7, atol=1e-8)
 
 
+def test_erf_without_scipy_uses_the_rational_approximation(monkeypatch):
+    """The fallback (no scipy / cupyx erf): Numerical Recipes' erfc approximation, |error| < 1.2e-7."""
+    from shendu.nn.functional import activation
+
+    monkeypatch.setattr(activation, "_erf_array", None)
+    monkeypatch.setattr(activation, "_erf_kernel", lambda xp: None)
+    xs = np.linspace(-4, 4, 81)
+    v = F.erf(sd.tensor(xs, dtype=sd.float64)).numpy()
+    exact = np.array([math.erf(x) for x in xs])
+    err = np.abs(v - exact)
+    assert err.max() < 1.2e-7 and err.max() > 0  # the approximation ran (not an exact erf)
+
+
 def test_rbf_unit():
     x = sd.tensor(np.array([[0.0, 0.0], [1.0, 2.0]]))
     w = sd.tensor(np.array([[0.0, 1.0], [0.0, 2.0]]))  # columns are templates (0,0) and (1,2)

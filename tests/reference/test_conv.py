@@ -130,3 +130,112 @@ def test_reference_matches_torch():
     x, w, b = _data(rng, 2, 4, 6, 8, 7, (3, 2), 2)
     y = torch.nn.functional.conv2d(torch.tensor(x), torch.tensor(w), torch.tensor(b), (2, 1), (1, 1), (1, 2), 2)
     np.testing.assert_allclose(R.conv2d(x, w, b, (2, 1), 1, (1, 2), 2), y.numpy(), rtol=1e-10, atol=1e-10)
+
+
+# --- every plan of the fast path against the reference (issue 22) ---------------------------------------------
+FORWARD_PLANS = ("nchw-gemm", "item-gemm", "nhwc-gemm", "wide-stride1")
+INPUT_ROUTES = ("gemm-col2im", "wide-col2im", "rot180-corr", "rot180-fused")
+PLAN_CASES = [
+    # N, C, O, H, W, (kh, kw), stride, pads ((lo, hi), (lo, hi)), dilation, groups
+    (3, 3, 4, 7, 6, (3, 3), (1, 1), ((1, 1), (1, 1)), (1, 1), 1),
+    (2, 3, 5, 6, 7, (3, 2), (1, 1), ((0, 2), (1, 0)), (1, 1), 1),  # asymmetric padding
+    (2, 2, 3, 8, 7, (2, 3), (1, 1), ((1, 0), (2, 2)), (2, 1), 1),  # dilation
+    (2, 4, 6, 8, 7, (3, 2), (1, 1), ((2, 1), (0, 1)), (1, 2), 2),  # groups
+    (2, 3, 5, 9, 8, (3, 2), (2, 1), ((1, 1), (0, 0)), (1, 2), 1),  # stride
+]
+
+
+def _valid(name, route, stride, dilation, groups, full_pads):
+    """Whether a forced (forward plan, input-gradient route) pair applies to this geometry."""
+    stride1 = stride == (1, 1)
+    if name in ("item-gemm", "nhwc-gemm", "wide-stride1") and groups != 1:
+        return False
+    if name == "wide-stride1" and not stride1:
+        return False
+    if route == "wide-col2im":
+        return stride1
+    if route.startswith("rot180"):
+        ok = stride1 and all(lo >= 0 and hi >= 0 for lo, hi in full_pads)
+        return ok and (route == "rot180-corr" or (groups == 1 and dilation == (1, 1)))
+    return True
+
+
+def _forced(case):
+    from shendu.ops._conv import plan
+
+    N, C, O, H, W, k, s, pads, d, g = case
+    base = plan((N, C, H, W), (O, C // g) + k, s, d, pads, g, np.float64)
+    for name in FORWARD_PLANS:
+        for route in INPUT_ROUTES:
+            if _valid(name, route, s, d, g, base.full_pads):
+                for keep in (False, True):
+                    yield base._replace(name=name, input_grad=route, weight_grad=name, keep_cols=keep)
+
+
+@pytest.mark.parametrize("chunked", [False, True])
+@pytest.mark.parametrize("case", PLAN_CASES)
+def test_every_plan_matches_reference(case, chunked, monkeypatch):
+    """Each forward plan with each applicable input-gradient route (kept columns or not, whole batch or
+    several workspace chunks): y, dL/dx, dL/dw and dL/db equal shendu.reference.conv in float64."""
+    from shendu.ops import conv_settings
+    from shendu.ops.conv import ConvNd
+
+    if chunked:
+        monkeypatch.setattr(conv_settings, "workspace_bytes", 1)  # one item per chunk
+    N, C, O, H, W, k, s, pads, d, g = case
+    rng = np.random.default_rng(7)
+    x, w, b = _data(rng, N, C, O, H, W, k, g)
+    # the reference takes symmetric padding: pad x by hand for the asymmetric cases, then crop dx
+    xpad = np.pad(x, ((0, 0), (0, 0)) + pads)
+    y_ref = R.conv2d(xpad, w, b, s, 0, d, g)
+    dy = rng.standard_normal(y_ref.shape)
+    inner = (slice(None), slice(None), slice(pads[0][0], pads[0][0] + H), slice(pads[1][0], pads[1][0] + W))
+    dx_ref = R.conv2d_input_grad(dy, xpad.shape, w, s, 0, d, g)[inner]
+    dw_ref = R.conv2d_weight_grad(dy, xpad, w.shape, s, 0, d, g)
+    seen = set()
+    for p in _forced(case):
+        seen.add((p.name, p.input_grad))
+        xt, wt, bt = (sd.tensor(a, requires_grad=True) for a in (x, w, b))
+        fn = ConvNd.planned(p)
+        y = fn(xt, wt, bt)
+        assert type(fn).__name__ == f"ConvNd[{p.name}]"
+        np.testing.assert_allclose(y.numpy(), y_ref, rtol=1e-10, atol=1e-10, err_msg=str(p))
+        y.backward(sd.tensor(dy))
+        np.testing.assert_allclose(xt.grad.numpy(), dx_ref, rtol=1e-10, atol=1e-10, err_msg=str(p))
+        np.testing.assert_allclose(wt.grad.numpy(), dw_ref, rtol=1e-10, atol=1e-10, err_msg=str(p))
+        np.testing.assert_allclose(bt.grad.numpy(), R.conv2d_bias_grad(dy), rtol=1e-10, atol=1e-10)
+    expected = set(FORWARD_PLANS) if g == 1 else {"nchw-gemm"}
+    if s != (1, 1):
+        expected.discard("wide-stride1")
+    assert {n for n, _ in seen} == expected
+
+
+def test_plan_tables_are_all_tested():
+    """A new kernel in the dispatch tables (e.g. a Winograd plan) must be added to the forced-plan test."""
+    from shendu.ops._conv import FORWARD, INPUT_GRAD, WEIGHT_GRAD
+
+    assert set(FORWARD) == set(WEIGHT_GRAD) == set(FORWARD_PLANS)
+    assert set(INPUT_GRAD) == set(INPUT_ROUTES)
+    routes = {(p.name, p.input_grad) for case in PLAN_CASES for p in _forced(case)}
+    assert {r for _, r in routes} == set(INPUT_ROUTES)
+
+
+def test_transposed_and_weight_grad_ops_run_the_plan_routes():
+    """ConvTransposeNd is the input gradient (its route), ConvWeightGradNd the weight gradient: each forced
+    route gives the reference's values, and second derivatives through them match the reference too."""
+    from shendu.ops._conv import plan
+    from shendu.ops.conv import ConvTransposeNd, ConvWeightGradNd
+
+    rng = np.random.default_rng(8)
+    x, w, _ = _data(rng, 2, 3, 4, 7, 6, (3, 3), 1)
+    base = plan(x.shape, w.shape, (1, 1), (1, 1), ((1, 1), (1, 1)), 1, np.float64)
+    dy = rng.standard_normal((2, 4, 7, 6))
+    for route in INPUT_ROUTES:
+        fn = ConvTransposeNd.planned(base._replace(input_grad=route), x.shape[1:])
+        assert type(fn).__name__ == f"ConvTransposeNd[{route}]"
+        np.testing.assert_allclose(fn(sd.tensor(dy), sd.tensor(w)).numpy(),
+                                   R.conv2d_input_grad(dy, x.shape, w, 1, 1), rtol=1e-10, atol=1e-10)
+    for name in FORWARD_PLANS:
+        fn = ConvWeightGradNd.planned(base._replace(weight_grad=name), w.shape)
+        np.testing.assert_allclose(fn(sd.tensor(x), sd.tensor(dy)).numpy(),
+                                   R.conv2d_weight_grad(dy, x, w.shape, 1, 1), rtol=1e-10, atol=1e-10)

@@ -70,3 +70,65 @@ def test_text001_pooling_backprop_example():
         xt = sd.tensor(x, requires_grad=True)
         pool(xt, 2).backward(sd.tensor(delta))
         np.testing.assert_array_equal(xt.grad.numpy()[0, 0], want)
+
+
+# --- every fast max-pooling kernel against the window loop -----------------------------------------------
+FAST_CASES = [
+    # N, C, H, W, kernel, stride, padding, dilation
+    (2, 3, 8, 8, 2, None, 0, 1),  # k == s: the dense polyphase grid (output written in place)
+    (2, 4, 12, 12, 3, 2, 1, 1),  # overlapping windows, padding: taps share phases
+    (2, 2, 9, 7, (3, 2), (1, 2), (1, 0), 1),
+    (1, 3, 10, 10, 3, 2, 1, 2),  # dilation
+    (2, 3, 10, 11, 2, 3, 0, 1),  # stride > kernel: grid phases no tap reads
+    (1, 2, 5, 6, 1, 1, 0, 1),  # one tap
+]
+
+
+@pytest.fixture(params=["nchw", "grid"])
+def layout(request, monkeypatch):
+    """Max pooling's two array layouts: NCHW strided taps, and the polyphase grid in several cache blocks."""
+    from shendu.ops import pool
+
+    monkeypatch.setattr(pool, "CL_MIN", 1 if request.param == "grid" else 10**9)
+    monkeypatch.setattr(pool, "CHUNK", 37)
+    return request.param
+
+
+def _flat_arg(arg, W):
+    return arg[..., 0] * W + arg[..., 1]
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+@pytest.mark.parametrize("case", FAST_CASES)
+def test_fast_max_pool2d_layouts_match_reference(case, dtype, layout):
+    """Values, arg-max taps (ReLU zeros tie: the first in scan order wins) and the routed gradient of each
+    layout equal shendu.reference.pool.max_pool2d / max_pool2d_backward."""
+    N, C, H, W, k, s, p, d = case
+    rng = np.random.default_rng(5)
+    x = np.maximum(rng.standard_normal((N, C, H, W)), 0).astype(dtype)
+    xt = sd.tensor(x, requires_grad=True)
+    y, idx = F.max_pool2d(xt, k, s, p, d, return_indices=True)
+    y_ref, arg = R.max_pool2d(x, k, s, p, d)
+    np.testing.assert_array_equal(y.numpy(), y_ref)
+    np.testing.assert_array_equal(idx.numpy(), _flat_arg(arg, W))
+    dy = rng.standard_normal(y_ref.shape).astype(dtype)
+    y.backward(sd.tensor(dy))
+    tol = 1e-6 if dtype == np.float32 else 1e-12  # overlapping windows add in another order
+    np.testing.assert_allclose(xt.grad.numpy(), R.max_pool2d_backward(dy, x.shape, arg), rtol=tol, atol=tol)
+    assert xt.grad.dtype == dtype
+
+
+@pytest.mark.parametrize("case", FAST_CASES[:4])
+def test_compiled_max_pool2d_backward_matches_reference(case, layout, monkeypatch):
+    """The opt-in numba scatter (SHENDU_NUMBA=1, shendu.ops._kernels._pool) routes like the window loop."""
+    pytest.importorskip("numba")
+    monkeypatch.setenv("SHENDU_NUMBA", "1")
+    N, C, H, W, k, s, p, d = case
+    rng = np.random.default_rng(6)
+    x = np.maximum(rng.standard_normal((N, C, H, W)), 0).astype(np.float32)
+    xt = sd.tensor(x, requires_grad=True)
+    y = F.max_pool2d(xt, k, s, p, d)
+    _, arg = R.max_pool2d(x, k, s, p, d)
+    dy = rng.standard_normal(y.shape).astype(np.float32)
+    y.backward(sd.tensor(dy))
+    np.testing.assert_allclose(xt.grad.numpy(), R.max_pool2d_backward(dy, x.shape, arg), rtol=1e-6, atol=1e-6)

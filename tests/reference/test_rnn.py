@@ -132,3 +132,70 @@ def test_textbook_bptt_worked_vector():
                                          [-0.03413611, -0.3050847]], atol=1e-8)
     np.testing.assert_allclose(g["db"], [0.64616822, -0.40559799], rtol=1e-7)
     np.testing.assert_allclose(g["dc"], [0.84973691, -0.28419892, -0.56553799], rtol=1e-7)
+
+
+def _ref_masked(mode, x, h0, c0, w, dys, dh, dc, lengths, reverse, nonlinearity="tanh"):
+    """The reference run on each sequence alone, over its own length, in its own direction: a padded step keeps
+    the state and outputs zeros, and a reversed sequence starts at its own last real step. -> (y, h_T, c_T,
+    grads) with the weight gradients summed over the batch."""
+    T, B, _ = x.shape
+    H = h0.shape[1]
+    y, hT, cT = np.zeros((T, B, H)), np.zeros((B, H)), np.zeros((B, H))
+    g = {k: np.zeros_like(v) for k, v in zip(("dw_ih", "dw_hh", "db_ih", "db_hh"), w)}
+    g.update(dxs=np.zeros_like(x), dh0=np.zeros_like(h0), dc0=np.zeros_like(c0))
+    for b in range(B):
+        n = lengths[b]
+        order = slice(n - 1, None, -1) if reverse else slice(0, n)
+        xb, dyb, s = x[order, b:b + 1], dys[order, b:b + 1], slice(b, b + 1)
+        if mode == "LSTM":
+            ys, h, c, caches = R.lstm_forward(xb, h0[s], c0[s], *w)
+            r = R.lstm_bptt(dyb, dh[s], dc[s], caches, w[0], w[1])
+            cT[b], g["dc0"][b] = c[0], r["dc0"][0]
+        elif mode == "GRU":
+            ys, h, caches = R.gru_forward(xb, h0[s], *w)
+            r = R.gru_bptt(dyb, dh[s], caches, w[0], w[1])
+        else:
+            ys, h, caches = R.rnn_forward(xb, h0[s], *w, nonlinearity=nonlinearity)
+            r = R.rnn_bptt(dyb, dh[s], ys, caches, w[0], w[1], nonlinearity=nonlinearity)
+        y[order, b], hT[b] = ys[:, 0], h[0]
+        g["dxs"][order, b], g["dh0"][b] = r["dxs"][:, 0], r["dh0"][0]
+        for k in ("dw_ih", "dw_hh", "db_ih", "db_hh"):
+            g[k] += r[k]
+    return y, hT, cT, g
+
+
+@pytest.mark.parametrize("mode, nonlinearity", [("LSTM", "tanh"), ("GRU", "tanh"), ("RNN", "tanh"), ("RNN", "relu")])
+@pytest.mark.parametrize("fused", [True, False])
+@pytest.mark.parametrize("reverse", [False, True])
+@pytest.mark.parametrize("lengths", [None, (5, 2, 3)])
+def test_masked_and_reversed_kernels_match_the_reference_per_sequence(mode, nonlinearity, fused, reverse, lengths):
+    """The fused kernels' masks (variable lengths) and reverse direction, and the Elman ReLU, against the
+    reference run on each sequence alone (10.2.2 BPTT, 10.10 gates)."""
+    from shendu.nn.functional.rnn import lengths_to_mask, recurrent_layer
+
+    rng = np.random.default_rng(7)
+    T, B, I, H = 5, 3, 4, 3
+    G = {"LSTM": 4, "GRU": 3, "RNN": 1}[mode]
+    x, h0, c0 = rng.standard_normal((T, B, I)), rng.standard_normal((B, H)), rng.standard_normal((B, H))
+    w = [rng.standard_normal(s) * 0.5 for s in ((G * H, I), (G * H, H), (G * H,), (G * H,))]
+    dys, dh, dc = rng.standard_normal((T, B, H)), rng.standard_normal((B, H)), rng.standard_normal((B, H))
+    lens = (T,) * B if lengths is None else lengths
+    ts = [sd.tensor(a, requires_grad=True) for a in [x, h0, c0] + w]
+    mask = None if lengths is None else lengths_to_mask(np.array(lengths), T, np.float64)
+    y, hT, cT = recurrent_layer(mode, ts[0], ts[1], ts[2] if mode == "LSTM" else None, *ts[3:], mask=mask,
+                                reverse=reverse, fused=fused, nonlinearity=nonlinearity)
+    loss = (y * sd.tensor(dys)).sum() + (hT * sd.tensor(dh)).sum()
+    if mode == "LSTM":
+        loss = loss + (cT * sd.tensor(dc)).sum()
+    loss.backward()
+    ry, rh, rc, g = _ref_masked(mode, x, h0, c0, w, dys, dh, dc, lens, reverse, nonlinearity)
+    np.testing.assert_allclose(y.numpy(), ry, rtol=1e-10, atol=1e-12)
+    np.testing.assert_allclose(hT.numpy(), rh, rtol=1e-10, atol=1e-12)
+    want = [g["dxs"], g["dh0"], g["dc0"], g["dw_ih"], g["dw_hh"], g["db_ih"], g["db_hh"]]
+    if mode == "LSTM":
+        np.testing.assert_allclose(cT.numpy(), rc, rtol=1e-10, atol=1e-12)
+    else:
+        assert ts[2].grad is None  # c0 is not an input of a GRU or an Elman RNN
+        ts, want = ts[:2] + ts[3:], want[:2] + want[3:]
+    for t, b in zip(ts, want):
+        np.testing.assert_allclose(t.grad.numpy(), b, rtol=1e-9, atol=1e-11)

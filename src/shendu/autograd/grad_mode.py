@@ -114,6 +114,13 @@ class enable_grad(_GradSwitch):
     _target = True
 
 
+class inference_mode(no_grad):
+    """Like ``no_grad`` (torch.inference_mode): no graph is recorded inside the block; ``mode=False`` records."""
+
+    def __init__(self, mode=True):
+        self._target = not bool(mode)
+
+
 class set_grad_enabled(_GradSwitch):
     """Set grad mode to ``mode``, as PyTorch: at once when called (``sd.set_grad_enabled(False)``), or for a block
     (``with sd.set_grad_enabled(False): ...``, the previous mode comes back on exit), or as a decorator."""

@@ -7,6 +7,9 @@ from a global: ``namespace_of(x)``. NumPy arrays are the fast path (one ``type(x
 
 The "cuda" backend is CuPy, imported on first use; tests may install the strict CPU stand-in instead
 (``shendu.testing.strict_device``), which plays a GPU whose arrays refuse implicit host/device mixing.
+
+Kept whole (~330 lines): the "cuda" backend is a module global rebound by ``set_cuda_backend`` and read by the
+per-op lookups (``backend_of``, ``namespace_of``, ``device_of``, ``common_namespace``), so they live beside it.
 """
 from __future__ import annotations
 

@@ -201,7 +201,7 @@ def _grad_on():
 
 def _reachable_leaves(out):
     """ids of the leaf tensors the graph of ``out`` (a Tensor or a nest of them) reaches."""
-    from ..autograd.engine import _topo_order
+    from ..autograd.backprop_steps import topo_order as _topo_order
     from ..autograd.tensor import Tensor
 
     outs, stack = [], [out]

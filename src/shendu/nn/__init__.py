@@ -43,15 +43,17 @@ from .layers.rnn_variants import (  # noqa: F401  (issue 16: chapter-10 variants
     LiquidStateMachine, StopTokenRNN, information_flow_regularizer, scan,
 )
 from .layers.lazy import LazyConv1d, LazyConv2d, LazyLinear  # noqa: F401  (issue 12)
-from .layers.transformer import (  # noqa: F401  (issue 12: multi-head attention, Transformer)
-    MultiheadAttention, Transformer, TransformerDecoder, TransformerDecoderLayer, TransformerEncoder,
-    TransformerEncoderLayer,
+from .layers.multihead_attention import MultiheadAttention  # noqa: F401  (issue 12)
+from .layers.transformer import (  # noqa: F401  (issue 12: the Transformer)
+    Transformer, TransformerDecoder, TransformerDecoderLayer, TransformerEncoder, TransformerEncoderLayer,
 )
 from . import modules, utils  # noqa: F401,E402  (issue 12: torch.nn.modules / torch.nn.utils layout)
-from .layers.extra import (  # noqa: F401,E402  (issue 12)
-    GLU, ConstantPad1d, ConstantPad2d, CosineEmbeddingLoss, CosineSimilarity, Fold, GroupNorm, Hardshrink,
-    PairwiseDistance, ParameterDict, ParameterList, PixelShuffle, PixelUnshuffle, Softmax2d, Softshrink, Tanhshrink,
-    Threshold, TripletMarginLoss, Unfold, Upsample, ZeroPad1d, ZeroPad2d,
+from .layers.param_containers import ParameterDict, ParameterList  # noqa: F401,E402  (issue 12)
+from .layers.group_norm import GroupNorm  # noqa: F401,E402  (issue 12)
+from .layers.distance import CosineEmbeddingLoss, CosineSimilarity, PairwiseDistance, TripletMarginLoss  # noqa: F401,E402
+from .layers.shrink import GLU, Hardshrink, Softmax2d, Softshrink, Tanhshrink, Threshold  # noqa: F401,E402  (issue 12)
+from .layers.resample import (  # noqa: F401,E402  (issue 12)
+    ConstantPad1d, ConstantPad2d, Fold, PixelShuffle, PixelUnshuffle, Unfold, Upsample, ZeroPad1d, ZeroPad2d,
 )
 from .layers.highway import Highway  # noqa: F401,E402  (issue 19)
 from .layers.noise import DropConnect, DropConnectLinear, GaussianDropout, GaussianNoise, StochasticPool2d, WeightNoise  # noqa: F401,E402  (issue 14)
@@ -59,7 +61,9 @@ from .layers.tied import TiedLinear  # noqa: F401,E402  (issue 14)
 from .layers.multitask import MultiTask  # noqa: F401,E402  (issue 14)
 from .layers.fast_dropout import FastDropoutLinear  # noqa: F401,E402  (issue 14)
 from . import parallel  # noqa: F401,E402  (issue 17: DistributedDataParallel)
-from .layers.moe import Cascade, ConditionalBlockDropout, MixtureOfExperts, recall_threshold  # noqa: F401,E402  (issue 18)
+from .layers.moe import MixtureOfExperts  # noqa: F401,E402  (issue 18)
+from .layers.cascade import Cascade, recall_threshold  # noqa: F401,E402  (issue 18)
+from .layers.conditional import ConditionalBlockDropout  # noqa: F401,E402  (issue 18)
 from .layers.cnn_extras import (  # noqa: F401,E402  (hcovB: chapter-9 extras)
     AdaptiveMaxPool2d, CrossChannelPool2d, DistanceWeightedAvgPool2d, LearnedPool2d, LocalContrastNorm2d,
     UntiedBiasConv2d,

@@ -3,7 +3,7 @@
 Each takes ``reduction='mean'|'sum'|'none'`` and is called as ``loss_fn(input, target)``."""
 from __future__ import annotations
 
-from .functional import loss as L
+from . import functional as F
 from .module import Module
 
 
@@ -22,21 +22,21 @@ class MSELoss(_Loss):
     """mean((y_hat - y)^2)."""
 
     def forward(self, input, target):
-        return L.mse_loss(input, target, self.reduction)
+        return F.mse_loss(input, target, self.reduction)
 
 
 class QuadraticCost(Module):
     """The seeds' quadratic cost 1/(2N) sum ||y - a||^2 (seeds eq. 1.6)."""
 
     def forward(self, input, target):
-        return L.quadratic_cost(input, target)
+        return F.quadratic_cost(input, target)
 
 
 class L1Loss(_Loss):
     """mean(|y_hat - y|)."""
 
     def forward(self, input, target):
-        return L.l1_loss(input, target, self.reduction)
+        return F.l1_loss(input, target, self.reduction)
 
 
 MAELoss = L1Loss
@@ -50,7 +50,7 @@ class LpLoss(_Loss):
         self.p = p
 
     def forward(self, input, target):
-        return L.lp_loss(input, target, self.p, self.reduction)
+        return F.lp_loss(input, target, self.p, self.reduction)
 
 
 class HuberLoss(_Loss):
@@ -61,7 +61,7 @@ class HuberLoss(_Loss):
         self.delta = delta
 
     def forward(self, input, target):
-        return L.huber_loss(input, target, self.reduction, self.delta)
+        return F.huber_loss(input, target, self.reduction, self.delta)
 
 
 class SmoothL1Loss(_Loss):
@@ -72,7 +72,7 @@ class SmoothL1Loss(_Loss):
         self.beta = beta
 
     def forward(self, input, target):
-        return L.smooth_l1_loss(input, target, self.reduction, self.beta)
+        return F.smooth_l1_loss(input, target, self.reduction, self.beta)
 
 
 class CrossEntropyLoss(_Loss):
@@ -85,7 +85,7 @@ class CrossEntropyLoss(_Loss):
         self.label_smoothing_form = label_smoothing_form  # 'book': eps/(k-1) on wrong classes (textbook 7.5.1)
 
     def forward(self, input, target):
-        return L.cross_entropy(input, target, self.weight, self.ignore_index, self.reduction, self.label_smoothing,
+        return F.cross_entropy(input, target, self.weight, self.ignore_index, self.reduction, self.label_smoothing,
                                self.label_smoothing_form)
 
 
@@ -97,7 +97,7 @@ class NLLLoss(_Loss):
         self.weight, self.ignore_index = weight, ignore_index
 
     def forward(self, input, target):
-        return L.nll_loss(input, target, self.weight, self.ignore_index, self.reduction)
+        return F.nll_loss(input, target, self.weight, self.ignore_index, self.reduction)
 
 
 class BCELoss(_Loss):
@@ -108,7 +108,7 @@ class BCELoss(_Loss):
         self.weight = weight
 
     def forward(self, input, target):
-        return L.binary_cross_entropy(input, target, self.weight, self.reduction)
+        return F.binary_cross_entropy(input, target, self.weight, self.reduction)
 
 
 class BCEWithLogitsLoss(_Loss):
@@ -119,7 +119,7 @@ class BCEWithLogitsLoss(_Loss):
         self.weight, self.pos_weight = weight, pos_weight
 
     def forward(self, input, target):
-        return L.binary_cross_entropy_with_logits(input, target, self.weight, self.reduction, self.pos_weight)
+        return F.binary_cross_entropy_with_logits(input, target, self.weight, self.reduction, self.pos_weight)
 
 
 class MultiLabelSoftMarginLoss(_Loss):
@@ -130,7 +130,7 @@ class MultiLabelSoftMarginLoss(_Loss):
         self.weight = weight
 
     def forward(self, input, target):
-        return L.multilabel_soft_margin_loss(input, target, self.weight, self.reduction)
+        return F.multilabel_soft_margin_loss(input, target, self.weight, self.reduction)
 
 
 class KLDivLoss(_Loss):
@@ -141,7 +141,7 @@ class KLDivLoss(_Loss):
         self.log_target = log_target
 
     def forward(self, input, target):
-        return L.kl_div(input, target, self.reduction, self.log_target)
+        return F.kl_div(input, target, self.reduction, self.log_target)
 
 
 class GaussianNLLLoss(_Loss):
@@ -152,14 +152,14 @@ class GaussianNLLLoss(_Loss):
         self.full, self.eps = full, eps
 
     def forward(self, input, target, var):
-        return L.gaussian_nll_loss(input, target, var, self.full, self.eps, self.reduction)
+        return F.gaussian_nll_loss(input, target, var, self.full, self.eps, self.reduction)
 
 
 class MDNLoss(_Loss):
     """Mixture-density NLL; forward(logits (N,K), means (N,K,D), log_std (N,K,D), target (N,D))."""
 
     def forward(self, logits, means, log_std, target):
-        return L.mdn_nll(logits, means, log_std, target, self.reduction)
+        return F.mdn_nll(logits, means, log_std, target, self.reduction)
 
 
 class HingeLoss(_Loss):
@@ -170,14 +170,14 @@ class HingeLoss(_Loss):
         self.margin = margin
 
     def forward(self, input, target):
-        return L.hinge_loss(input, target, self.margin, self.reduction)
+        return F.hinge_loss(input, target, self.margin, self.reduction)
 
 
 class HingeEmbeddingLoss(HingeLoss):
     """x if y = 1 else max(0, margin - x)."""
 
     def forward(self, input, target):
-        return L.hinge_embedding_loss(input, target, self.margin, self.reduction)
+        return F.hinge_embedding_loss(input, target, self.margin, self.reduction)
 
 
 class MultiMarginLoss(_Loss):
@@ -188,7 +188,7 @@ class MultiMarginLoss(_Loss):
         self.p, self.margin, self.weight = p, margin, weight
 
     def forward(self, input, target):
-        return L.multi_margin_loss(input, target, self.p, self.margin, self.weight, self.reduction)
+        return F.multi_margin_loss(input, target, self.p, self.margin, self.weight, self.reduction)
 
 
 class MarginRankingLoss(_Loss):
@@ -199,14 +199,14 @@ class MarginRankingLoss(_Loss):
         self.margin = margin
 
     def forward(self, input1, input2, target):
-        return L.margin_ranking_loss(input1, input2, target, self.margin, self.reduction)
+        return F.margin_ranking_loss(input1, input2, target, self.margin, self.reduction)
 
 
 class SoftMarginLoss(_Loss):
     """softplus(-y x)."""
 
     def forward(self, input, target):
-        return L.soft_margin_loss(input, target, self.reduction)
+        return F.soft_margin_loss(input, target, self.reduction)
 
 
 class CTCLoss(_Loss):
@@ -217,6 +217,5 @@ class CTCLoss(_Loss):
         self.blank, self.zero_infinity = blank, zero_infinity
 
     def forward(self, log_probs, targets, input_lengths, target_lengths):
-        from .functional.ctc import ctc_loss
-        return ctc_loss(log_probs, targets, input_lengths, target_lengths, self.blank, self.reduction,
-                        self.zero_infinity)
+        return F.ctc_loss(log_probs, targets, input_lengths, target_lengths, self.blank, self.reduction,
+                          self.zero_infinity)

@@ -1,37 +1,27 @@
-"""``Module``: the base of every layer and model (PyTorch-style).
+"""``Module``: the base of every layer and model (PyTorch-style; Textbook 6.1, a network as a composition of
+functions, and 6.5, its parameters theta).
 
-A Module registers the Parameters, buffers and sub-Modules assigned to its attributes,
-so ``parameters()``, ``state_dict()``, ``train()``/``eval()`` and ``zero_grad()`` reach the
-whole tree.
+A Module registers the Parameters, buffers and sub-Modules assigned to its attributes, so ``parameters()``,
+``state_dict()``, ``train()``/``eval()`` and ``zero_grad()`` reach the whole tree. This file holds the core:
+device placement at construction, registration, calling and forward hooks, traversal, modes and gradients.
+``state_dict``/``load_state_dict`` live in ``_module_state.py`` and ``to``/``cpu``/``cuda``/dtype casts in
+``_module_device.py``, as mixins of the one class users subclass.
 """
 from __future__ import annotations
 
 import threading
 from collections import OrderedDict
-from collections.abc import Mapping
-
-import numpy as np
 
 from ..autograd.tensor import Tensor, _wrap, array_of
-from ..backend import (
-    CPU,
-    device_of,
-    get_default_device,
-    namespace_of,
-    parse_to_args,
-    resolve,
-    to_device,
-    to_device_of,
-    to_dtype,
-)
-from ..backend.lowp import bfloat16 as _BF16
-from ..backend.lowp import is_floating
+from ..backend import CPU, get_default_device, namespace_of, resolve
+from ._module_device import DeviceDtypeMixin
+from ._module_state import StateDictMixin
 from .parameter import Parameter
 
 _BUILDING = threading.local()  # how many Module constructors are running (per thread)
 
 
-class Module:
+class Module(StateDictMixin, DeviceDtypeMixin):
     """Base class for layers and models: subclass it, assign sub-modules/parameters in
     ``__init__`` and write ``forward``."""
 
@@ -241,115 +231,6 @@ class Module:
     def num_parameters(self, trainable_only: bool = False) -> int:
         return int(sum(p.numel() for p in self.parameters() if p.requires_grad or not trainable_only))
 
-    # --- dtype and device -------------------------------------------------------------------
-    def to(self, *args, **kwargs):
-        """Move parameters and buffers to a device and/or convert floating ones to a dtype, in place
-        (the same Parameter objects, so an optimizer built before keeps working): ``model.to("cuda")``,
-        ``model.to(sd.float64)``, ``model.to(device, dtype)`` (textbook 12.1.2)."""
-        dtype, dev = parse_to_args(args, kwargs)
-        if dtype is None and dev is None:
-            return self
-        dt = None if dtype is None else to_dtype(dtype)
-
-        def convert(t):
-            arr = t._data
-            if dev is not None and device_of(arr) != dev:
-                arr = to_device(arr, dev)
-            if dt is not None and arr.dtype.kind != "c" and is_floating(arr.dtype):
-                arr = arr.astype(dt)
-            return arr
-
-        for m in self.modules():
-            for p in m._parameters.values():
-                if p is not None:
-                    p._data = convert(p)
-                    if p.grad is not None:
-                        p.grad._data = convert(p.grad)
-            for b in m._buffers.values():
-                if b is not None:
-                    b._data = convert(b)
-        return self
-
-    def cpu(self):
-        """Move every parameter and buffer to the CPU (in place)."""
-        return self.to("cpu")
-
-    def cuda(self, device=None):
-        """Move every parameter and buffer to a CUDA device (in place; default cuda:0)."""
-        return self.to("cuda" if device is None else (f"cuda:{device}" if isinstance(device, int) else device))
-
-    def double(self):
-        return self.to(np.float64)
-
-    def float(self):
-        return self.to(np.float32)
-
-    def half(self):
-        """Floating parameters and buffers to float16 (torch's Module.half)."""
-        return self.to(np.float16)
-
-    def bfloat16(self):
-        """Floating parameters and buffers to bfloat16 (ml_dtypes on the CPU; torch's Module.bfloat16)."""
-        return self.to(_BF16)
-
-    # --- state dict -------------------------------------------------------------------------
-    def state_dict(self, prefix: str = "") -> "OrderedDict[str, Tensor]":
-        """Parameters and persistent buffers by dotted name (tensors share memory with the model)."""
-        out = OrderedDict()
-        for mp, m in self.named_modules(prefix=prefix):
-            skip = m.__dict__.get("_non_persistent", ())
-            for name, p in m._parameters.items():
-                if p is not None:
-                    out[f"{mp}.{name}" if mp else name] = p.detach()
-            for name, b in m._buffers.items():
-                if b is not None and name not in skip:
-                    out[f"{mp}.{name}" if mp else name] = b.detach()
-        return out
-
-    def load_state_dict(self, state_dict, strict: bool = True):
-        """Copy values into parameters and buffers; ``strict`` reports missing and unexpected keys.
-
-        Returns (missing_keys, unexpected_keys)."""
-        if not isinstance(state_dict, Mapping):
-            raise TypeError(f"{type(self).__name__}.load_state_dict: expected a dict name -> Tensor/array (from "
-                            f"model.state_dict() or sd.load(path)), got {type(state_dict).__name__}")
-        own = OrderedDict()
-        for mp, m in self.named_modules():
-            skip = m.__dict__.get("_non_persistent", ())
-            for name, p in m._parameters.items():
-                if p is not None:
-                    own[f"{mp}.{name}" if mp else name] = p
-            for name, b in m._buffers.items():
-                if b is not None and name not in skip:
-                    own[f"{mp}.{name}" if mp else name] = b
-        missing = [k for k in own if k not in state_dict]
-        unexpected = [k for k in state_dict if k not in own]
-        if strict and (missing or unexpected):
-            parts = []
-            if missing:
-                parts.append(f"missing keys: {missing}")
-            if unexpected:
-                parts.append(f"unexpected keys: {unexpected}")
-            raise KeyError(f"{type(self).__name__}.load_state_dict: " + "; ".join(parts))
-        errors = []
-        for k, t in own.items():
-            if k not in state_dict:
-                continue
-            arr = array_of(state_dict[k])
-            if arr.dtype.kind not in "biufc" and not is_floating(arr.dtype):  # bfloat16's NumPy kind is 'V'
-                raise TypeError(f"{type(self).__name__}.load_state_dict: {k!r} must be a Tensor or numeric array, "
-                                f"got {type(state_dict[k]).__name__} (dtype {arr.dtype})")
-            if tuple(arr.shape) != tuple(t.shape):
-                errors.append(f"{k}: checkpoint shape {tuple(arr.shape)} vs model shape {tuple(t.shape)}")
-        if errors:
-            raise ValueError(f"{type(self).__name__}.load_state_dict: size mismatch for " + "; ".join(errors))
-        for k, t in own.items():
-            if k in state_dict:
-                # onto the parameter's device, wherever the source is; never sharing memory with the source
-                t._data = to_device_of(array_of(state_dict[k]), t, t._data.dtype, copy=True)
-                t._version += 1
-        return missing, unexpected
-
     # --- repr -----------------------------------------------------------------------------
     def extra_repr(self) -> str:
         return ""
@@ -359,7 +240,6 @@ class Module:
         children = list(self.named_children())
         if not children:
             return lines[0] + ")"
-        lines[0] = lines[0]
         for name, m in children:
             sub = repr(m).replace("\n", "\n  ")
             lines.append(f"  ({name}): {sub}")

@@ -12,11 +12,15 @@ from .elementwise import (  # noqa: F401  (issue 12)
     acos, asin, atan, cosh, equal, exp2, floor_divide, fmod, frac, isclose, lerp, log2, log10, reciprocal, remainder,
     sinh, tan, true_divide, trunc,
 )
-from ._methods import (  # noqa: F401,A004  (issue 12: torch names; all/any shadow builtins like torch)
-    all, any, argsort, broadcast_tensors, count_nonzero, hstack, inference_mode, is_floating_point, masked_select,
-    median, meshgrid, movedim, nonzero, numel, scatter, sort, std_mean, t, take, topk, unique, var_mean, vstack,
+from ..autograd.grad_mode import inference_mode  # noqa: F401
+from .index import masked_select, scatter, take  # noqa: F401
+from .search import all, any, argsort, count_nonzero, median, nonzero, sort, topk, unique  # noqa: F401,A004
+from .shape_compose import (  # noqa: F401
+    broadcast_tensors, hstack, is_floating_point, meshgrid, movedim, numel, t, vstack,
 )
+from .stats import std_mean, var_mean  # noqa: F401
 from .softmax import log_softmax, softmax  # noqa: F401
+from ._tuning import conv_settings  # noqa: F401  (the convolution kernels' thresholds, issue 22)
 from .reduce import (  # noqa: F401
     amax, amin, argmax, argmin, clamp_max, clamp_min, cumsum, logsumexp, max, mean, min, norm, prod, std, sum, var,
 )

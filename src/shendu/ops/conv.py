@@ -6,46 +6,70 @@ Layout NC* (NCHW for 2-D): x (N, C, *sp), w (O, C/groups, *k), b (O,), y (N, O, 
 Three mutually adjoint Functions, so gradients of every order come from the same kernels:
 ``ConvNd`` (y from x, w), ``ConvTransposeNd`` (the input gradient, i.e. the transposed
 convolution: the rot180 rule of the seeds) and ``ConvWeightGradNd`` (the kernel gradient,
-the correlation of x with the upstream gradient).
+the correlation of x with the upstream gradient). All three run one convolution plan
+(shendu.ops._conv.plan: the kernel layout and gradient routes chosen from the shapes); built by
+``planned(...)``, a node's class name carries its route, so profilers show e.g. "ConvNd[nhwc-gemm]".
 """
 from __future__ import annotations
 
 from ..autograd.function import Function
 from ..autograd.grad_mode import _Mode
 from ..backend import namespace_of
-from . import _im2col as K
+from ._conv import conv_backward, conv_forward, conv_input_grad, conv_weight_grad, plan
+
+_LABELLED = {}
+
+
+def _labelled(cls, route):
+    """The subclass of ``cls`` named "cls[route]" (one per route), so the profiler's per-op table shows the plan."""
+    sub = _LABELLED.get((cls, route))
+    if sub is None:
+        sub = _LABELLED[(cls, route)] = type(f"{cls.__name__}[{route}]", (cls,), {"__module__": cls.__module__})
+    return sub
 
 
 def _red_axes(nd):
     return (0,) + tuple(range(2, 2 + nd))
 
 
-def _forward(x, w, b, s, d, pads, g, keep=None):
-    """K.conv_forward, or the empty (0, O, *out) result of an empty batch (as PyTorch)."""
+def _forward(x, w, b, p, keep=None):
+    """conv_forward, or the empty (0, O, *out) result of an empty batch (as PyTorch)."""
     if x.shape[0]:
-        return K.conv_forward(x, w, b, s, d, pads, g, keep)
-    osz = tuple(K.out_size(x.shape[2 + a], w.shape[2 + a], s[a], d[a], *pads[a]) for a in range(x.ndim - 2))
-    return namespace_of(w).zeros((0, w.shape[0]) + osz, dtype=w.dtype)
+        return conv_forward(x, w, b, p, keep)
+    return namespace_of(w).zeros((0, w.shape[0]) + p.out, dtype=w.dtype)
 
 
-def _backward(x, w, gy, s, d, pads, g, need_x, need_w, x_shape=None, cols=None):
-    """K.conv_backward, or zero gradients for an empty batch (nothing flows back from no samples)."""
-    if gy.shape[0]:
-        return K.conv_backward(x, w, gy, s, d, pads, g, need_x, need_w, x_shape=x_shape, cols=cols)
-    xp = namespace_of(gy)
-    gx = xp.zeros(x_shape if x_shape is not None else x.shape, dtype=gy.dtype) if need_x else None
-    return gx, (xp.zeros(w.shape, dtype=gy.dtype) if need_w else None)
+def _zeros_if_empty(gy, shape, need):
+    """Zero gradients for an empty batch (nothing flows back from no samples), else None."""
+    return namespace_of(gy).zeros(shape, dtype=gy.dtype) if need else None
 
 
-class ConvNd(Function):
+class _Planned(Function):
+    """A convolution node with its geometry and plan (the plan is made at the first forward if not given)."""
+
+    route = "name"  # the plan field this op runs (its profiler label)
+
+    def __init__(self, stride, dilation, pads, groups, plan=None):
+        self.s, self.d, self.pads, self.g, self.plan = stride, dilation, pads, groups, plan
+
+    @classmethod
+    def planned(cls, p, *args):
+        """A node of this op for plan ``p`` (shendu.ops._conv.plan), its class labelled with the route it runs."""
+        return _labelled(cls, getattr(p, cls.route))(p.stride, p.dilation, p.pads, p.groups, *args, plan=p)
+
+    def _plan_for(self, x_shape, w_shape, dtype):
+        if self.plan is None:
+            self.plan = plan(x_shape, w_shape, self.s, self.d, self.pads, self.g, dtype)
+        return self.plan
+
+
+class ConvNd(_Planned):
     """y = conv(x, w) (+ b); see the module docstring."""
 
-    def __init__(self, stride, dilation, pads, groups):
-        self.s, self.d, self.pads, self.g = stride, dilation, pads, groups
-
     def forward(self, x, w, b=None):
-        keep = [] if _Mode.grad_enabled else None
-        y = _forward(x, w, b, self.s, self.d, self.pads, self.g, keep)
+        p = self._plan_for(x.shape, w.shape, x.dtype)
+        keep = [] if p.keep_cols and _Mode.grad_enabled else None
+        y = _forward(x, w, b, p, keep)
         if keep:
             self.saved = keep[0]
         return y
@@ -53,33 +77,39 @@ class ConvNd(Function):
     def backward_array(self, gy):
         need = self.needs_input_grad
         x, w = self.inputs[0]._data, self.inputs[1]._data
-        gx, gw = _backward(x, w, gy, self.s, self.d, self.pads, self.g, need[0], need[1], cols=self.saved)
+        if gy.shape[0]:
+            gx, gw = conv_backward(x, w, gy, self.plan, need[0], need[1], cols=self.saved)
+        else:
+            gx, gw = _zeros_if_empty(gy, x.shape, need[0]), _zeros_if_empty(gy, w.shape, need[1])
         if len(need) == 3:
-            gb = gy.sum(axis=_red_axes(gy.ndim - 2)) if need[2] else None
-            return gx, gw, gb
+            return gx, gw, (gy.sum(axis=_red_axes(gy.ndim - 2)) if need[2] else None)
         return gx, gw
 
     def backward(self, gy):
         need = self.needs_input_grad
         x, w = self.inputs[0], self.inputs[1]
-        gx = ConvTransposeNd(self.s, self.d, self.pads, self.g, x.shape[1:])(gy, w) if need[0] else None
-        gw = ConvWeightGradNd(self.s, self.d, self.pads, self.g, w.shape)(x, gy) if need[1] else None
+        p = self.plan
+        gx = ConvTransposeNd.planned(p, x.shape[1:])(gy, w) if need[0] else None
+        gw = ConvWeightGradNd.planned(p, w.shape)(x, gy) if need[1] else None
         if len(need) == 3:
-            gb = gy.sum(dim=_red_axes(gy.ndim - 2)) if need[2] else None
-            return gx, gw, gb
+            return gx, gw, (gy.sum(dim=_red_axes(gy.ndim - 2)) if need[2] else None)
         return gx, gw
 
 
-class ConvTransposeNd(Function):
-    """x = conv^T(y, w) (+ b): the adjoint of ``ConvNd`` in its input; ``x_shape`` is (C, *sp) of
-    the result (its batch size is y's)."""
+class ConvTransposeNd(_Planned):
+    """x = conv^T(y, w) (+ b): the adjoint of ``ConvNd`` in its input (its input gradient); ``x_shape`` is
+    (C, *sp) of the result (its batch size is y's). The plan is the one of the convolution it is adjoint to."""
 
-    def __init__(self, stride, dilation, pads, groups, x_shape):
-        self.s, self.d, self.pads, self.g, self.x_shape = stride, dilation, pads, groups, tuple(x_shape)
+    route = "input_grad"
+
+    def __init__(self, stride, dilation, pads, groups, x_shape, plan=None):
+        super().__init__(stride, dilation, pads, groups, plan)
+        self.x_shape = tuple(x_shape)
 
     def forward(self, y, w, b=None):
         shape = (y.shape[0],) + self.x_shape
-        gx, _ = _backward(None, w, y, self.s, self.d, self.pads, self.g, True, False, x_shape=shape)
+        p = self._plan_for(shape, w.shape, y.dtype)
+        gx = conv_input_grad(w, y, shape, p) if shape[0] else _zeros_if_empty(y, shape, True)
         if b is not None and shape[0]:
             gx.reshape(shape[0], shape[1], -1)[...] += b[:, None]
         return gx
@@ -87,10 +117,11 @@ class ConvTransposeNd(Function):
     def backward_array(self, gz):
         need = self.needs_input_grad
         y, w = self.inputs[0]._data, self.inputs[1]._data
-        gy = _forward(gz, w, None, self.s, self.d, self.pads, self.g) if need[0] else None
+        p = self.plan
+        gy = _forward(gz, w, None, p) if need[0] else None
         gw = None
         if need[1]:
-            _, gw = _backward(gz, w, y, self.s, self.d, self.pads, self.g, False, True)
+            gw = conv_weight_grad(gz, y, w.shape, p) if gz.shape[0] else _zeros_if_empty(y, w.shape, True)
         if len(need) == 3:
             return gy, gw, (gz.sum(axis=_red_axes(gz.ndim - 2)) if need[2] else None)
         return gy, gw
@@ -98,45 +129,52 @@ class ConvTransposeNd(Function):
     def backward(self, gz):
         need = self.needs_input_grad
         y, w = self.inputs[0], self.inputs[1]
-        gy = ConvNd(self.s, self.d, self.pads, self.g)(gz, w) if need[0] else None
-        gw = ConvWeightGradNd(self.s, self.d, self.pads, self.g, w.shape)(gz, y) if need[1] else None
+        p = self.plan
+        gy = ConvNd.planned(p)(gz, w) if need[0] else None
+        gw = ConvWeightGradNd.planned(p, w.shape)(gz, y) if need[1] else None
         if len(need) == 3:
             return gy, gw, (gz.sum(dim=_red_axes(gz.ndim - 2)) if need[2] else None)
         return gy, gw
 
 
-class ConvWeightGradNd(Function):
+class ConvWeightGradNd(_Planned):
     """gw = dL/dw of ``ConvNd`` given x and the upstream gradient gy (bilinear in both)."""
 
-    def __init__(self, stride, dilation, pads, groups, w_shape):
-        self.s, self.d, self.pads, self.g, self.w_shape = stride, dilation, pads, groups, tuple(w_shape)
+    route = "weight_grad"
+
+    def __init__(self, stride, dilation, pads, groups, w_shape, plan=None):
+        super().__init__(stride, dilation, pads, groups, plan)
+        self.w_shape = tuple(w_shape)
 
     def forward(self, x, gy):
-        w = self.xp.empty(self.w_shape, dtype=gy.dtype)  # shape carrier only
-        _, gw = _backward(x, w, gy, self.s, self.d, self.pads, self.g, False, True)
-        return gw
+        p = self._plan_for(x.shape, self.w_shape, x.dtype)
+        if not x.shape[0]:
+            return _zeros_if_empty(gy, self.w_shape, True)
+        return conv_weight_grad(x, gy, self.w_shape, p)
 
     def backward_array(self, ggw):
         need = self.needs_input_grad
         x, gy = self.inputs[0]._data, self.inputs[1]._data
+        p = self.plan
         gx = None
         if need[0]:
-            gx, _ = _backward(None, ggw, gy, self.s, self.d, self.pads, self.g, True, False, x_shape=x.shape)
-        ggy = _forward(x, ggw, None, self.s, self.d, self.pads, self.g) if need[1] else None
+            gx = conv_input_grad(ggw, gy, x.shape, p) if x.shape[0] else _zeros_if_empty(gy, x.shape, True)
+        ggy = _forward(x, ggw, None, p) if need[1] else None
         return gx, ggy
 
     def backward(self, ggw):
         need = self.needs_input_grad
         x, gy = self.inputs
-        gx = ConvTransposeNd(self.s, self.d, self.pads, self.g, x.shape[1:])(gy, ggw) if need[0] else None
-        ggy = ConvNd(self.s, self.d, self.pads, self.g)(x, ggw) if need[1] else None
+        p = self.plan
+        gx = ConvTransposeNd.planned(p, x.shape[1:])(gy, ggw) if need[0] else None
+        ggy = ConvNd.planned(p)(x, ggw) if need[1] else None
         return gx, ggy
 
 
 class ConvFFT2d(ConvNd):
     """Stride-1 2-D cross-correlation computed in the frequency domain (textbook 9.8, FFT convolution):
     y = irfft2(sum_c rfft2(x_pad) * rfft2(rot180(w))) restricted to the valid part; zero-padding to the
-    full linear size avoids circular wrap-around. Gradients use the direct kernels (same values)."""
+    full linear size avoids circular wrap-around. Gradients use the planned direct kernels (same values)."""
 
     def __init__(self, pads):
         super().__init__((1, 1), (1, 1), pads, 1)
@@ -144,6 +182,7 @@ class ConvFFT2d(ConvNd):
     def forward(self, x, w, b=None):
         import numpy as np
 
+        self._plan_for(x.shape, w.shape, x.dtype)
         xp = self.xp
         (lo0, hi0), (lo1, hi1) = self.pads
         xpad = xp.pad(x, ((0, 0), (0, 0), (lo0, hi0), (lo1, hi1)))

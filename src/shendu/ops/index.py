@@ -1,5 +1,5 @@
 """Indexing ops: ``x[key]`` (basic, slice, integer-array and boolean), gather, scatter_add,
-index_add, index_select, masked_fill, one_hot. Gradients of a selection are scattered back
+index_add, index_select, masked_fill, masked_select, take, scatter, one_hot. Gradients of a selection are scattered back
 with accumulation, so repeated indices add up.
 
 Index arrays follow the data: host index arrays and lists (and, as in PyTorch, CPU index tensors in
@@ -11,7 +11,9 @@ import numpy as np
 from ..autograd.function import Function
 from ..autograd.tensor import Tensor, _index_to, as_tensor
 from ..backend import device_of, is_host, namespace_of, to_device
-from ._arr import add_rows_at, norm_dim
+from ._arr import add_rows_at, const, norm_dim
+from .elementwise import where
+from .shape import broadcast_to, reshape
 
 
 def _same_device_error(op, dev, other):
@@ -89,9 +91,6 @@ class GetItemGrad(Function):
     def backward(self, ggx):
         return GetItem(self.key)(ggx)
 
-    def backward_array(self, ggx):
-        return ggx[self.key]
-
 
 def getitem(x, key):
     """``x[key]`` with NumPy semantics; differentiable."""
@@ -145,9 +144,6 @@ class ScatterAddInto(Function):
 
     def backward(self, g):
         return Gather(self.dim, self.index)(g)
-
-    def backward_array(self, g):
-        return g[_along(self.index, self.dim)]
 
 
 def _index_array(name, x, index, d):
@@ -222,9 +218,6 @@ class IndexAdd(Function):
     def backward(self, gy):
         return gy, gy[self._key(gy.ndim)]
 
-    def backward_array(self, gy):
-        return gy, gy[self._key(gy.ndim)]
-
 
 def index_add(x, dim, index, source, alpha=1):
     """Out-of-place ``x.index_add_(dim, index, source)``: x[..., index[i], ...] += alpha * source[..., i, ...]."""
@@ -251,10 +244,32 @@ def index_select(x, dim, index):
 
 def masked_fill(x, mask, value):
     """``x`` with ``value`` where ``mask`` is true (the gradient is 0 there)."""
-    from .elementwise import where
-
     v = value if isinstance(value, Tensor) else as_tensor(namespace_of(x._data).asarray(value, dtype=x.dtype))
     return where(mask, v, x)
+
+
+def masked_select(x, mask):
+    """The elements of ``x`` where ``mask`` is true, as a 1-D tensor (differentiable)."""
+    m = mask._data if isinstance(mask, Tensor) else mask
+    shape = np.broadcast_shapes(x.shape, tuple(m.shape))
+    return getitem(broadcast_to(x, shape), namespace_of(m).broadcast_to(m, shape))
+
+
+def take(x, index):
+    """Elements of ``x`` (as if flattened) at ``index``; result has ``index``'s shape."""
+    return getitem(reshape(x, (-1,)), index._data if isinstance(index, Tensor) else index)
+
+
+def scatter(x, dim, index, src, reduce=None):
+    """Out-of-place ``x.scatter_(dim, index, src)``: x[..index[i][j].., j] = src[i][j] (no gradient)."""
+    xp = namespace_of(x._data)
+    out = x._data.copy()
+    idx = index._data if isinstance(index, Tensor) else index
+    val = src._data if isinstance(src, Tensor) else src
+    if not isinstance(val, (int, float, bool)):
+        val = val[tuple(slice(0, s) for s in idx.shape)]
+    xp.put_along_axis(out, idx, val, axis=dim)
+    return const(out)
 
 
 def one_hot(indices, num_classes=-1):

@@ -4,7 +4,8 @@
 """
 from __future__ import annotations
 
-from .optimizer import Optimizer, _grad_with_decay, _scratch
+from ._blocked import blocks
+from .optimizer import Optimizer, _grad_with_decay
 
 __all__ = ["Adadelta"]
 
@@ -26,24 +27,29 @@ class Adadelta(Optimizer):
             for g, d, xp, st in self._params_with_grad(group):
                 if "square_avg" not in st:
                     st.update(step=0, square_avg=xp.zeros_like(d), acc_delta=xp.zeros_like(d))
-                t, u = _scratch(st, "_t", d), _scratch(st, "_u", d)
                 g = _grad_with_decay(st, g, d, wd, maximize, xp)
                 st["step"] += 1
-                r, acc = st["square_avg"], st["acc_delta"]
-                r *= rho
-                xp.multiply(g, g, out=t)
-                t *= 1.0 - rho
-                r += t
-                xp.add(r, eps, out=t)
-                xp.sqrt(t, out=t)           # std
-                xp.add(acc, eps, out=u)
-                xp.sqrt(u, out=u)
-                u /= t
-                u *= g                      # delta
-                acc *= rho
-                xp.multiply(u, u, out=t)
-                t *= 1.0 - rho
-                acc += t
-                u *= -lr
-                d += u
+                for piece in blocks(st, (d, g, st["square_avg"], st["acc_delta"]), 2):
+                    _adadelta_(xp, *piece, rho, eps, lr)
         return loss
+
+
+def _adadelta_(xp, d, g, r, acc, t, u, rho, eps, lr):
+    """One AdaDelta update in place of parameter d and state r, acc (t, u: scratch), as the module docstring."""
+    r *= rho                    # r <- rho r + (1 - rho) g*g
+    xp.multiply(g, g, out=t)
+    t *= 1.0 - rho
+    r += t
+    xp.add(r, eps, out=t)       # std = sqrt(r + eps)
+    xp.sqrt(t, out=t)
+    xp.add(acc, eps, out=u)     # delta = sqrt(u + eps) / std * g
+    xp.sqrt(u, out=u)
+    u /= t
+    u *= g
+    acc *= rho                  # u <- rho u + (1 - rho) delta*delta
+    xp.multiply(u, u, out=t)
+    t *= 1.0 - rho
+    acc += t
+    if lr != 1:                 # p <- p - lr delta (lr = 1, the usual: one pass fewer)
+        u *= lr
+    d -= u

@@ -13,7 +13,8 @@ from __future__ import annotations
 
 import math
 
-from .optimizer import Optimizer, _grad_with_decay, _scratch
+from ._blocked import blocks
+from .optimizer import Optimizer, _grad_with_decay
 
 __all__ = ["Adam", "AdamW"]
 
@@ -29,6 +30,27 @@ def adam_moments_(xp, g, m, v, b1, b2, t):
         xp.multiply(g, g, out=t)
         t *= 1.0 - b2
         v += t
+
+
+def _adam_(xp, piece, b1, b2, eps, s, step_size, decay, inside):
+    """One Adam update in place: piece = (p, g, m, v[, v_max], t) (t: scratch); s = sqrt(1 - b2^t),
+    step_size = lr / (1 - b1^t) (1 and lr without bias correction); decay: AdamW's 1 - lr * weight_decay."""
+    d, g, m, v, t = piece[0], piece[1], piece[2], piece[3], piece[-1]
+    if decay is not None:
+        d *= decay
+    adam_moments_(xp, g, m, v, b1, b2, t)
+    if len(piece) == 6:  # amsgrad: v_max <- max(v_max, v), used in place of v
+        xp.maximum(piece[4], v, out=piece[4])
+        v = piece[4]
+    if inside:   # sqrt(v / s^2 + eps) * s = sqrt(v + eps s^2)
+        xp.add(v, eps * s * s, out=t)
+        xp.sqrt(t, out=t)
+    else:
+        xp.sqrt(v, out=t)
+        t += eps * s
+    xp.divide(m, t, out=t)
+    t *= -step_size * s
+    d += t
 
 
 class Adam(Optimizer):
@@ -66,34 +88,21 @@ class Adam(Optimizer):
                     st.update(step=0, exp_avg=xp.zeros_like(d), exp_avg_sq=xp.zeros_like(d))
                     if amsgrad:
                         st["max_exp_avg_sq"] = xp.zeros_like(d)
-                t = _scratch(st, "_t", d)
                 st["step"] = step = st["step"] + 1
-                m, v = st["exp_avg"], st["exp_avg_sq"]
                 g = _grad_with_decay(st, g, d, 0.0 if decoupled else wd, maximize, xp)
-                if wd and decoupled:
-                    d *= 1.0 - lr * wd
-                adam_moments_(xp, g, m, v, b1, b2, t)
-                if amsgrad:
-                    vmax = st.get("max_exp_avg_sq")
-                    if vmax is None:
-                        vmax = st["max_exp_avg_sq"] = xp.zeros_like(d)
-                    xp.maximum(vmax, v, out=vmax)
-                    v = vmax
+                if amsgrad and st.get("max_exp_avg_sq") is None:
+                    st["max_exp_avg_sq"] = xp.zeros_like(d)
                 # p -= step_size * m / (sqrt(v) / s + eps) = (step_size * s) * m / (sqrt(v) + eps * s)
                 if bc:
                     s = math.sqrt(1.0 - b2 ** step)
                     step_size = lr / (1.0 - b1 ** step)
                 else:
                     s, step_size = 1.0, lr
-                if group.get("eps_inside_sqrt", False):   # sqrt(v / s^2 + eps) * s = sqrt(v + eps s^2)
-                    xp.add(v, eps * s * s, out=t)
-                    xp.sqrt(t, out=t)
-                else:
-                    xp.sqrt(v, out=t)
-                    t += eps * s
-                xp.divide(m, t, out=t)
-                t *= -step_size * s
-                d += t
+                decay = 1.0 - lr * wd if wd and decoupled else None
+                inside = group.get("eps_inside_sqrt", False)
+                state = (st["exp_avg"], st["exp_avg_sq"]) + ((st["max_exp_avg_sq"],) if amsgrad else ())
+                for piece in blocks(st, (d, g) + state, 1):
+                    _adam_(xp, piece, b1, b2, eps, s, step_size, decay, inside)
         return loss
 
 

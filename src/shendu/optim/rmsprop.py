@@ -11,9 +11,55 @@ Reference: shendu.reference.rmsprop (rmsprop_step, rmsprop_nesterov_step, pytorc
 """
 from __future__ import annotations
 
-from .optimizer import Optimizer, _grad_with_decay, _scratch
+from ._blocked import blocks
+from .optimizer import Optimizer, _grad_with_decay
 
 __all__ = ["RMSprop", "RMSProp"]
+
+
+def _rmsprop_(xp, piece, lr, alpha, eps, mom, centered, nesterov, inside):
+    """One RMSProp update in place: piece = (p, g, r[, a][, b], t[, u]) (a: centered, b: momentum; t, u scratch),
+    as the module docstring."""
+    d, g, r = piece[0], piece[1], piece[2]
+    i = 3
+    if centered:
+        a, i = piece[i], i + 1
+    if mom > 0:
+        b = piece[i]
+    t = piece[-2] if mom > 0 and nesterov else piece[-1]
+    r *= alpha
+    xp.multiply(g, g, out=t)
+    t *= 1.0 - alpha
+    r += t
+    if centered:
+        xp.subtract(g, a, out=t)
+        t *= 1.0 - alpha
+        a += t
+        xp.multiply(a, a, out=t)
+        xp.subtract(r, t, out=t)
+        v = t
+    else:
+        v = r                   # no copy: the next pass reads r and writes t
+    if inside:
+        xp.add(v, eps, out=t)
+        xp.sqrt(t, out=t)
+    else:
+        xp.sqrt(v, out=t)
+        t += eps
+    xp.divide(g, t, out=t)      # t = d, the rescaled gradient
+    if mom > 0:
+        b *= mom
+        b += t
+        if nesterov:
+            u = piece[-1]
+            xp.multiply(b, mom, out=u)
+            t += u
+            t *= -lr
+        else:
+            xp.multiply(b, -lr, out=t)
+    else:
+        t *= -lr
+    d += t
 
 
 class RMSprop(Optimizer):
@@ -49,48 +95,19 @@ class RMSprop(Optimizer):
                         st["momentum_buffer"] = xp.zeros_like(d)
                     if centered:
                         st["grad_avg"] = xp.zeros_like(d)
-                t = _scratch(st, "_t", d)
                 g = _grad_with_decay(st, g, d, wd, maximize, xp)
                 st["step"] += 1
-                r = st["square_avg"]
-                r *= alpha
-                xp.multiply(g, g, out=t)
-                t *= 1.0 - alpha
-                r += t
+                state = [st["square_avg"]]
                 if centered:
-                    a = st.get("grad_avg")
-                    if a is None:
-                        a = st["grad_avg"] = xp.zeros_like(d)
-                    xp.subtract(g, a, out=t)
-                    t *= 1.0 - alpha
-                    a += t
-                    xp.multiply(a, a, out=t)
-                    xp.subtract(r, t, out=t)
-                else:
-                    xp.copyto(t, r)
-                if inside:
-                    t += eps
-                    xp.sqrt(t, out=t)
-                else:
-                    xp.sqrt(t, out=t)
-                    t += eps
-                xp.divide(g, t, out=t)  # t = d, the rescaled gradient
+                    if st.get("grad_avg") is None:
+                        st["grad_avg"] = xp.zeros_like(d)
+                    state.append(st["grad_avg"])
                 if mom > 0:
-                    b = st.get("momentum_buffer")
-                    if b is None:
-                        b = st["momentum_buffer"] = xp.zeros_like(d)
-                    b *= mom
-                    b += t
-                    if nesterov:
-                        u = _scratch(st, "_u", d)
-                        xp.multiply(b, mom, out=u)
-                        t += u
-                        t *= -lr
-                    else:
-                        xp.multiply(b, -lr, out=t)
-                else:
-                    t *= -lr
-                d += t
+                    if st.get("momentum_buffer") is None:
+                        st["momentum_buffer"] = xp.zeros_like(d)
+                    state.append(st["momentum_buffer"])
+                for piece in blocks(st, (d, g, *state), 2 if mom > 0 and nesterov else 1):
+                    _rmsprop_(xp, piece, lr, alpha, eps, mom, centered, nesterov, inside)
         return loss
 
 

@@ -5,8 +5,10 @@ The graph: a non-leaf tensor u has ``u._grad_fn`` (the op that made it, output s
 ``inputs`` are its input tensors. Order the ops by depth-first search (each op after everything it consumes),
 then walk them in reverse: an op's output gradient is complete once all its consumers have run, so its
 bprop (``Function.backward``) is called once on the sum of their contributions (the grad_table, eq. 6.54).
-No pruning, hooks, version checks or in-place sums: those are the product engine's extra steps; the DFS
-here is recursive (fine for test-sized graphs; the product engine uses an explicit stack).
+No pruning, hooks, version checks or in-place sums: those are the product engine's extra steps (the named
+helpers of shendu.autograd.backprop_steps). The DFS here is recursive (fine for test-sized graphs); the product
+engine orders the ops lazily instead, newest first by creation number (each op is numbered after its inputs'
+producers), which is the same reverse topological order restricted to the ops the gradient reaches.
 """
 from __future__ import annotations
 

@@ -14,6 +14,8 @@ GRU (10.10.2, eqs. 10.45-10.47, PyTorch's reset-after form of the candidate n):
 BPTT (10.2.2): walk t = T-1 .. 0; the gradient reaching h_t is dy_t plus what h_{t+1} sends back; each
 step's local derivatives (chain rule through the gate equations) give the step's weight gradients, which
 are summed over time because the weights are shared.
+A reversed run, or a batch of sequences of different lengths (the fused kernels' mask), is these same
+functions run on each sequence alone, in its direction, over its own length (tests/reference/test_rnn.py).
 """
 from __future__ import annotations
 
@@ -56,25 +58,27 @@ def rnn_textbook_example(x, y, W, U, V, b, c, h0):
     return L, np.array(hs), dict(dW=dW, dU=dU, dV=dV, db=db, dc=dc)
 
 
-def rnn_forward(xs, h0, w_ih, w_hh, b_ih, b_hh):
-    """Elman RNN (eq. 10.8, PyTorch layout) over xs (T, B, in): h' = tanh(x W_ih^T + b_ih + h W_hh^T + b_hh).
-    Returns ys (T, B, H), h_T and the caches."""
+def rnn_forward(xs, h0, w_ih, w_hh, b_ih, b_hh, nonlinearity="tanh"):
+    """Elman RNN (eq. 10.8, PyTorch layout) over xs (T, B, in): h' = tanh(x W_ih^T + b_ih + h W_hh^T + b_hh)
+    (``nonlinearity='relu'``: max(0, .)). Returns ys (T, B, H), h_T and the caches."""
+    act = np.tanh if nonlinearity == "tanh" else (lambda a: np.maximum(a, 0.0))
     h, ys, caches = h0, [], []
     for t in range(xs.shape[0]):
         caches.append((xs[t], h))
-        h = np.tanh(xs[t] @ w_ih.T + b_ih + h @ w_hh.T + b_hh)
+        h = act(xs[t] @ w_ih.T + b_ih + h @ w_hh.T + b_hh)
         ys.append(h)
     return np.stack(ys), h, caches
 
 
-def rnn_bptt(dys, dhT, ys, caches, w_ih, w_hh):
+def rnn_bptt(dys, dhT, ys, caches, w_ih, w_hh, nonlinearity="tanh"):
     """BPTT for rnn_forward (eqs. 10.21-10.27 with a gradient dys on every h_t): -> dict of dxs, dh0, dw_ih,
-    dw_hh, db_ih, db_hh."""
+    dw_hh, db_ih, db_hh. The activation's derivative from its output: tanh' = 1 - h^2, relu' = [h > 0]."""
     dw_ih, dw_hh, db = np.zeros_like(w_ih), np.zeros_like(w_hh), np.zeros(w_ih.shape[0], dtype=w_ih.dtype)
     dh, dxs = dhT, [None] * len(caches)
     for t in reversed(range(len(caches))):
         x, h_prev = caches[t]
-        da = (1.0 - ys[t] ** 2) * (dys[t] + dh)
+        dact = 1.0 - ys[t] ** 2 if nonlinearity == "tanh" else (ys[t] > 0).astype(ys[t].dtype)
+        da = dact * (dys[t] + dh)
         dw_ih += da.T @ x
         dw_hh += da.T @ h_prev
         db += da.sum(axis=0)

@@ -5,7 +5,7 @@
     print(study.best_params)
 
 Search spaces from strings (space.py), grid/random/TPE/GP search with median or successive-halving pruning and
-freeze-thaw resumption (search.py), tables, CSV and plots (results.py), tuning a named recipe (recipe.py),
+freeze-thaw resumption (search/), tables, CSV and plots (results.py), tuning a named recipe (recipe.py),
 cross-validation, learning curves, the learning-rate U-curve and default baselines (procedures.py).
 """
 from .advice import CAPACITY_EFFECT, capacity_effect, diagnose

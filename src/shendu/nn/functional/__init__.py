@@ -18,8 +18,8 @@ from .embedding import embedding  # noqa: F401
 from .normalization import batch_norm, layer_norm, local_response_norm, rms_norm  # noqa: F401
 from .distance import cdist, cosine_embedding_loss, cosine_similarity, pairwise_distance, triplet_margin_loss  # noqa: F401
 from .conv import (  # noqa: F401  (issue 6: convolution)
-    conv1d, conv2d, conv2d_fft, conv2d_separable, conv3d, conv_transpose1d, conv_transpose2d, conv_transpose3d, fold,
-    separable_factors, unfold,
+    conv1d, conv2d, conv2d_fft, conv2d_separable, conv3d, conv_plan, conv_transpose1d, conv_transpose2d,
+    conv_transpose3d, fold, separable_factors, unfold,
 )
 from .pool import (  # noqa: F401  (issue 6: pooling)
     adaptive_avg_pool1d, adaptive_avg_pool2d, avg_pool1d, avg_pool2d, avg_pool3d, global_avg_pool2d,
@@ -29,59 +29,6 @@ from .rnn import gru_cell, leaky_rnn_cell, lengths_to_mask, lstm_cell, recurrent
 from ...ops import one_hot, pad  # noqa: F401,E402  (issue 12: torch.nn.functional names)
 from .attention import scaled_dot_product_attention  # noqa: F401,E402  (issue 12)
 from .ctc import ctc_loss  # noqa: F401,E402  (issue 16)
-
-
-def normalize(input, p=2.0, dim=1, eps=1e-12):
-    """x / max(||x||_p, eps) along ``dim`` (torch.nn.functional.normalize)."""
-    from ...ops import clamp_min, norm
-
-    return input / clamp_min(norm(input, p, dim=dim, keepdim=True), eps)
-
-
-def group_norm(input, num_groups, weight=None, bias=None, eps=1e-5):
-    """Group normalization of (N, C, *) input (see ``nn.GroupNorm``)."""
-    from ..layers.extra import group_norm as f
-
-    return f(input, num_groups, weight, bias, eps)
-
-
-def threshold(input, threshold, value, inplace=False):
-    """input where input > threshold, else ``value``."""
-    from ..layers.extra import threshold as f
-
-    return f(input, threshold, value)
-
-
-def glu(input, dim=-1):
-    """Gated linear unit a * sigmoid(b), with a, b the two halves of ``input`` along ``dim``."""
-    from ...ops import chunk
-    from ...ops import sigmoid as _sigmoid
-
-    a, b = chunk(input, 2, dim)
-    return a * _sigmoid(b)
-
-
-def interpolate(input, size=None, scale_factor=None, mode="nearest", align_corners=None):
-    """Nearest-neighbour upsampling by whole-number factors (see ``nn.Upsample``)."""
-    from ..layers.extra import interpolate as f
-
-    return f(input, size, scale_factor, mode, align_corners)
-
-
-def pixel_shuffle(input, upscale_factor):
-    """(N, C r^2, H, W) -> (N, C, H r, W r)."""
-    from ..layers.extra import pixel_shuffle as f
-
-    return f(input, upscale_factor)
-
-
-def pixel_unshuffle(input, downscale_factor):
-    """(N, C, H r, W r) -> (N, C r^2, H, W)."""
-    from ..layers.extra import pixel_unshuffle as f
-
-    return f(input, downscale_factor)
-
-
-def tanhshrink(input):
-    """x - tanh(x)."""
-    return input - input.tanh()
+from .group_norm import group_norm, normalize  # noqa: F401,E402  (issue 12: torch.nn.functional names)
+from .resample import interpolate, pixel_shuffle, pixel_unshuffle  # noqa: F401,E402  (issue 12)
+from .shrink import glu, hardshrink, softshrink, tanhshrink, threshold  # noqa: F401,E402  (issue 12)

@@ -11,9 +11,9 @@ from __future__ import annotations
 
 from ...autograd.tensor import Tensor, as_tensor
 from ...backend.lowp import AUTOCAST
-from ...ops import _im2col as K
 from ...ops import flip, reshape
 from ...ops._autocast import to_lowp
+from ...ops._conv import ConvPlan, out_size, plan
 from ...ops.conv import ConvNd, ConvTransposeNd
 
 
@@ -87,16 +87,36 @@ def _convnd(nd, name, input, weight, bias, stride, padding, dilation, groups, fl
     k = w.shape[2:]
     pads = conv_pads(padding, x.shape[2:], k, s, d, name)
     for a in range(nd):
-        if K.out_size(x.shape[2 + a], k[a], s[a], d[a], *pads[a]) < 1:
+        if out_size(x.shape[2 + a], k[a], s[a], d[a], *pads[a]) < 1:
             raise ValueError(
                 f"{name}: input {x.shape} with padding {pads} is smaller than the dilated kernel {tuple(k)} "
                 f"(dilation {d}) along spatial dim {a}"
             )
     if flip_kernel:
         w = flip(w, tuple(range(2, 2 + nd)))
-    fn = ConvNd(s, d, pads, groups)
+    fn = ConvNd.planned(plan(x.shape, w.shape, s, d, pads, groups, x.dtype, x.device))
     y = fn(x, w) if bias is None else fn(x, w, bias)
     return reshape(y, y.shape[1:]) if unbatched else y
+
+
+def conv_plan(input_shape, weight_shape, stride=1, padding=0, dilation=1, groups=1, dtype="float32",
+              device=None) -> ConvPlan:
+    """The kernel plan conv1d/2d/3d would run for these shapes (same arguments as conv2d, shapes batched):
+    ``.name`` is the forward layout ("nhwc-gemm", "wide-stride1", "item-gemm", "nchw-gemm"), ``.input_grad``
+    and ``.weight_grad`` the gradient routes; the profiler shows the same names, e.g. "ConvNd[nhwc-gemm]".
+    Thresholds: shendu.ops.conv_settings. Textbook 9.8 (efficient convolution)."""
+    x_shape, w_shape = tuple(input_shape), tuple(weight_shape)
+    nd = len(w_shape) - 2
+    if nd < 1 or len(x_shape) != nd + 2:
+        raise ValueError(f"conv_plan: expected input (N, C, *sp) and weight (O, C/groups, *k) with the same number "
+                         f"of dims, got {x_shape} and {w_shape}")
+    if groups < 1 or x_shape[1] != w_shape[1] * groups or w_shape[0] % groups:
+        raise ValueError(f"conv_plan: input {x_shape} has {x_shape[1]} channels but weight {w_shape} with "
+                         f"groups={groups} expects {w_shape[1] * groups} (and out channels divisible by groups)")
+    s = _tuple(stride, nd, "conv_plan", "stride")
+    d = _tuple(dilation, nd, "conv_plan", "dilation")
+    pads = conv_pads(padding, x_shape[2:], w_shape[2:], s, d, "conv_plan")
+    return plan(x_shape, w_shape, s, d, pads, groups, dtype, device)
 
 
 def conv1d(input, weight, bias=None, stride=1, padding=0, dilation=1, groups=1, flip_kernel=False):
@@ -139,7 +159,9 @@ def _conv_transposend(nd, name, input, weight, bias, stride, padding, output_pad
     out = tuple((x.shape[2 + a] - 1) * s[a] - 2 * p[a] + d[a] * (k[a] - 1) + op[a] + 1 for a in range(nd))
     if any(o < 1 for o in out):
         raise ValueError(f"{name}: non-positive output size {out} for input {x.shape}")
-    fn = ConvTransposeNd(s, d, tuple((pp, pp) for pp in p), groups, (w.shape[1] * groups,) + out)
+    x_shape = (x.shape[0], w.shape[1] * groups) + out  # the adjoint convolution's input
+    pads = tuple((pp, pp) for pp in p)
+    fn = ConvTransposeNd.planned(plan(x_shape, w.shape, s, d, pads, groups, x.dtype, x.device), x_shape[1:])
     y = fn(x, w) if bias is None else fn(x, w, bias)
     return reshape(y, y.shape[1:]) if unbatched else y
 
@@ -188,12 +210,13 @@ def fold(input, output_size, kernel_size, dilation=1, padding=0, stride=1):
     if x.ndim != 3 or x.shape[1] % kk:
         raise ValueError(f"fold: expected input (N, C*{kk}, L), got {x.shape}")
     c = x.shape[1] // kk
-    lo = [K.out_size(osz[a], k[a], s[a], d[a], p[a], p[a]) for a in range(2)]
+    lo = [out_size(osz[a], k[a], s[a], d[a], p[a], p[a]) for a in range(2)]
     if lo[0] * lo[1] != x.shape[2]:
         raise ValueError(f"fold: input {x.shape} has L={x.shape[2]} blocks, expected {lo[0]}*{lo[1]}={lo[0] * lo[1]}")
     y = reshape(x, (x.shape[0], c * kk, lo[0], lo[1]))
     eye = _identity_bank(c, k, x.dtype, x.device)
-    fn = ConvTransposeNd(s, d, ((p[0], p[0]), (p[1], p[1])), c, (c,) + osz)
+    x_shape = (x.shape[0], c) + osz
+    fn = ConvTransposeNd.planned(plan(x_shape, eye.shape, s, d, ((p[0], p[0]), (p[1], p[1])), c, x.dtype), x_shape[1:])
     return fn(y, eye)
 
 
@@ -240,7 +263,7 @@ def conv2d_fft(input, weight, bias=None, padding=0):
         raise ValueError(f"conv2d_fft: expected input (N, C, H, W) and weight (O, C, kh, kw), got {x.shape} and "
                          f"{w.shape}")
     pads = conv_pads(padding, x.shape[2:], w.shape[2:], (1, 1), (1, 1), "conv2d_fft")
-    if any(K.out_size(x.shape[2 + a], w.shape[2 + a], 1, 1, *pads[a]) < 1 for a in range(2)):
+    if any(out_size(x.shape[2 + a], w.shape[2 + a], 1, 1, *pads[a]) < 1 for a in range(2)):
         raise ValueError(f"conv2d_fft: input {x.shape} with padding {pads} is smaller than the kernel {w.shape[2:]}")
     fn = ConvFFT2d(pads)
     return fn(x, w) if bias is None else fn(x, w, bias)
@@ -271,5 +294,5 @@ def separable_factors(weight, rtol=1e-5):
 
 __all__ = [
     "conv1d", "conv2d", "conv3d", "conv_transpose1d", "conv_transpose2d", "conv_transpose3d", "unfold", "fold",
-    "conv2d_separable", "separable_factors", "conv2d_fft",
+    "conv2d_separable", "separable_factors", "conv2d_fft", "conv_plan",
 ]

@@ -16,7 +16,7 @@ from ...autograd.tensor import Tensor, _wrap
 from ...backend import namespace_of
 from ...ops import rsqrt
 from ...ops._arr import sum_to
-from ...ops._im2col import constant
+from ...ops._workspace import constant
 from ...ops.linalg import _einsum
 
 
@@ -133,49 +133,52 @@ class _BatchNormTrain(_Normalize):
         dt = x.dtype.type
         B = _block(x3)
         mean = _chan_sum(x3) / dt(n)
-        xhat = xp.empty_like(x3)
+        xc = xp.empty_like(x3)
         var = xp.zeros(c, dtype=x.dtype)
         for a in range(0, n_, B):  # blocks of samples: each pass over a block runs in cache
-            xb = xhat[a:a + B]
+            xb = xc[a:a + B]
             xp.subtract(x3[a:a + B], mean[:, None], out=xb)
             var += _einsum(xp, "ncl,ncl->c", xb, xb)  # bfloat16: float32 contraction
         var /= dt(n)
         invstd = 1.0 / xp.sqrt(var + dt(self.eps))
         self.mean, self.var = mean, var
-        self.saved = (xhat, invstd)
-        s = invstd[:, None]
         if not params:
-            xhat *= s
-            return xhat.reshape(sh)
+            xc *= invstd[:, None]  # now xhat
+            self.saved = (xc, invstd, False)
+            return xc.reshape(sh)
+        # affine: y = xc * (invstd gamma) + beta, saving xc (not xhat): one pass fewer over x
+        self.saved = (xc, invstd, True)
         y = xp.empty_like(x3)
-        g = params[0][:, None]
+        k = (invstd * params[0])[:, None]
         for a in range(0, n_, B):
-            xb, yb = xhat[a:a + B], y[a:a + B]
-            xb *= s
-            xp.multiply(xb, g, out=yb)
+            yb = y[a:a + B]
+            xp.multiply(xc[a:a + B], k, out=yb)
             if len(params) == 2:
                 yb += params[1][:, None]
         return y.reshape(sh)
 
     def backward_array(self, gy):
         xp = self.xp
-        xhat, invstd = self.saved
+        xz, invstd, centered = self.saved  # xz: xhat, or xc = xhat / invstd when ``centered``
         inputs = self.inputs
         need = self.needs_input_grad
-        g3 = gy.reshape(xhat.shape)
-        n = xhat.shape[0] * xhat.shape[2]
-        dt = xhat.dtype.type
+        g3 = gy.reshape(xz.shape)
+        n = xz.shape[0] * xz.shape[2]
+        dt = xz.dtype.type
         gbeta = _chan_sum(g3)
-        ggamma = _einsum(xp, "ncl,ncl->c", g3, xhat)
+        ggamma = _einsum(xp, "ncl,ncl->c", g3, xz)  # sum g xhat = invstd * sum g xc (PyTorch's order)
+        if centered:
+            ggamma *= invstd
         a = invstd if len(inputs) == 1 else invstd * inputs[1]._data
         gx = None
         if need[0]:  # a * (g - xhat * ggamma/n - gbeta/n), no temporary, in cache-sized blocks
-            k1, k2, a = (ggamma / dt(n))[:, None], (gbeta / dt(n))[:, None], a[:, None]
-            gx = xp.empty_like(xhat)
-            B = _block(xhat)
-            for s in range(0, xhat.shape[0], B):
+            k1, k2, a = ggamma / dt(n), (gbeta / dt(n))[:, None], a[:, None]
+            k1 = (k1 * invstd if centered else k1)[:, None]
+            gx = xp.empty_like(xz)
+            B = _block(xz)
+            for s in range(0, xz.shape[0], B):
                 gb = gx[s:s + B]
-                xp.multiply(xhat[s:s + B], k1, out=gb)
+                xp.multiply(xz[s:s + B], k1, out=gb)
                 gb += k2
                 xp.subtract(g3[s:s + B], gb, out=gb)
                 gb *= a

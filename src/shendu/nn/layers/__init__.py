@@ -27,9 +27,9 @@ from .rnn_variants import (  # noqa: F401  (issue 16: chapter-10 variants)
     LiquidStateMachine, StopTokenRNN, information_flow_regularizer, scan,
 )
 from .lazy import LazyConv1d, LazyConv2d, LazyLinear  # noqa: F401  (issue 12)
-from .transformer import (  # noqa: F401  (issue 12: multi-head attention and the Transformer)
-    MultiheadAttention, Transformer, TransformerDecoder, TransformerDecoderLayer, TransformerEncoder,
-    TransformerEncoderLayer,
+from .multihead_attention import MultiheadAttention  # noqa: F401  (issue 12)
+from .transformer import (  # noqa: F401  (issue 12: the Transformer)
+    Transformer, TransformerDecoder, TransformerDecoderLayer, TransformerEncoder, TransformerEncoderLayer,
 )
 from .highway import Highway  # noqa: F401,E402  (issue 19)
 from .noise import DropConnect, DropConnectLinear, GaussianDropout, GaussianNoise, StochasticPool2d, WeightNoise  # noqa: F401,E402  (issue 14)

@@ -1,7 +1,8 @@
 """numba kernel for the backward of 2-D max pooling on (P, H, W) planes (P = N*C): one pass routing each
 gradient to its window's saved arg-max tap (shendu.ops.pool.MaxPoolNd saves it; the NumPy path does one
 compare + multiply + add pass per tap). A compiled forward (max + arg-max per window, scalar loops) was
-measured 2-4x slower than the NumPy polyphase passes here and is not used."""
+measured 2-4x slower than the NumPy polyphase passes here and is not used.
+Reference: shendu.reference.pool.max_pool2d_backward (tests/reference/test_pool.py)."""
 from __future__ import annotations
 
 import numba

@@ -1,0 +1,113 @@
+"""The convolution planner (issue 22): one function, ``plan``, picks the kernel layout of a convolution
+from its shapes and the thresholds in ``conv_settings`` (shendu.ops._tuning), and names it. Forward and
+backward then run the named plan instead of re-deciding from switches.
+
+Forward kernels (``ConvPlan.name``; all compute shendu.reference.conv.conv2d, textbook 9.8 im2col + GEMM):
+
+- "nhwc-gemm": channels-last column matrices (N*out, k*C) @ W rows; many channels (C*kw >= nhwc_min_ckw).
+- "item-gemm": per-item NCHW column matrices, one batched GEMM W @ cols[n] (writes y in NCHW directly);
+  fewer channels, at least ``item_min_out`` output positions.
+- "wide-stride1": stride-1 2-D columns on the zero-extended 'wide' grid (runs of Ho*Wp); few channels and
+  small outputs (LeNet's conv2).
+- "nchw-gemm": NCHW column matrices (C*k, N*out) for a batch chunk, one GEMM per group (the general case).
+
+Input-gradient routes (``input_grad``; reference conv2d_input_grad / conv2d_input_grad_rot180):
+"rot180-corr" (stride 1, many channels: a forward correlation of the padded gy with the rot180 kernel),
+"rot180-fused" (the same, and when the weight gradient is needed too, both from one set of gy's columns),
+"wide-col2im" (stride-1 2-D: GEMM then slice-adds of whole rows on the wide grid), "gemm-col2im" (GEMM then
+one strided slice-add per kernel tap). Weight-gradient route (``weight_grad``; reference conv2d_weight_grad):
+the forward layout, from the forward pass's kept columns when ``keep_cols``.
+
+An extra plan (e.g. Winograd for small kernels) is one more branch at the top of ``_forward_layout`` plus its
+kernels in the tables of shendu.ops._conv.dispatch.
+"""
+from __future__ import annotations
+
+import math
+from typing import NamedTuple
+
+import numpy as np
+
+from .._tuning import conv_settings
+from .geometry import out_shape
+
+
+class ConvPlan(NamedTuple):
+    """A convolution's kernels: forward layout ``name``, the ``input_grad`` and ``weight_grad`` routes, whether
+    forward keeps its column matrices for the weight gradient, and the geometry (per spatial dim)."""
+
+    name: str
+    input_grad: str
+    weight_grad: str
+    keep_cols: bool
+    stride: tuple
+    dilation: tuple
+    pads: tuple  # ((lo, hi), ...)
+    groups: int
+    out: tuple  # output spatial shape
+    full_pads: tuple  # pads of the 'full' correlation giving the input gradient (rot180 routes)
+
+
+def _wide_ok(x_shape, k, s, groups, pads, d, itemsize):
+    """Stride-1 2-D groups=1 convs with few channels, when the output rows are short or the whole batch's
+    wide columns fit in keep_cols_bytes (measured: LeNet's convs gain, CIFAR conv1 (W_out=24, 4 chunks) loses)."""
+    st = conv_settings
+    c = x_shape[1]
+    if not (st.wide and len(k) == 2 and tuple(s) == (1, 1) and groups == 1 and c * k[-1] < st.wide_max_ckw):
+        return False
+    wp = x_shape[3] + pads[1][0] + pads[1][1]
+    wo = wp - d[1] * (k[1] - 1)
+    ho = x_shape[2] + pads[0][0] + pads[0][1] - d[0] * (k[0] - 1)
+    return wo < st.wide_max_wout or x_shape[0] * c * k[0] * k[1] * ho * wp * itemsize <= st.keep_cols_bytes
+
+
+def _forward_layout(x_shape, k, s, d, pads, groups, po, itemsize):
+    st = conv_settings
+    c = x_shape[1]
+    # (more plans, e.g. "winograd" for stride-1 3x3/5x5, are chosen here, first)
+    if groups == 1 and st.nhwc and c * k[-1] >= st.nhwc_min_ckw:
+        return "nhwc-gemm"
+    if groups == 1 and po >= st.item_min_out:
+        return "item-gemm"
+    if _wide_ok(x_shape, k, s, groups, pads, d, itemsize):
+        return "wide-stride1"
+    return "nchw-gemm"
+
+
+def _input_grad_route(x_shape, w_shape, s, d, groups, fpads):
+    st = conv_settings
+    c, o, k = x_shape[1], w_shape[0], w_shape[2:]
+    stride1 = all(v == 1 for v in s)
+    if st.rot180 and c >= st.rot180_min_channels and stride1 and all(lo >= 0 and hi >= 0 for lo, hi in fpads):
+        fused = (st.fused_rot180 and groups == 1 and st.nhwc and o * k[-1] >= st.nhwc_min_ckw
+                 and all(v == 1 for v in d))
+        return "rot180-fused" if fused else "rot180-corr"
+    if len(k) == 2 and stride1 and st.wide_col2im:
+        return "wide-col2im"
+    return "gemm-col2im"
+
+
+def plan(x_shape, w_shape, stride, dilation, pads, groups, dtype=np.float32, device=None) -> ConvPlan:
+    """The plan of y = conv(x, w): x (N, C, *sp), w (O, C/groups, *k), per-dim ``stride``, ``dilation`` and
+    ``pads`` ((lo, hi), ...). ``dtype`` sizes the column matrices; ``device`` (None: the host) is where a
+    device-specific plan would be chosen (every plan today runs on NumPy and CuPy alike)."""
+    k = tuple(w_shape[2:])
+    nd = len(k)
+    s, d = tuple(stride), tuple(dilation)
+    pads = tuple((int(lo), int(hi)) for lo, hi in pads)
+    if len(x_shape) != nd + 2 or len(s) != nd or len(d) != nd or len(pads) != nd:
+        raise ValueError(f"conv plan: input {tuple(x_shape)}, weight {tuple(w_shape)}, stride {s}, dilation {d} and "
+                         f"pads {pads} disagree on the number of spatial dims ({nd} from the weight)")
+    n, c = x_shape[:2]
+    osz = out_shape(x_shape, k, s, d, pads)
+    po, kk = math.prod(osz), math.prod(k)
+    itemsize = np.dtype(dtype).itemsize
+    name = _forward_layout(x_shape, k, s, d, pads, groups, po, itemsize)
+    if name == "wide-stride1":
+        cols_bytes = n * c * kk * osz[0] * (x_shape[3] + pads[1][0] + pads[1][1]) * itemsize
+    else:
+        cols_bytes = n * c * kk * po * itemsize
+    keep = name != "nhwc-gemm" and cols_bytes <= conv_settings.keep_cols_bytes
+    fpads = tuple((d[a] * (k[a] - 1) - pads[a][0], d[a] * (k[a] - 1) - pads[a][1]) for a in range(nd))
+    ig = _input_grad_route(x_shape, w_shape, s, d, groups, fpads)
+    return ConvPlan(name, ig, name, keep, s, d, pads, groups, osz, fpads)

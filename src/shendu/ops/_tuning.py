@@ -1,0 +1,109 @@
+"""The tuning thresholds of the convolution kernels and of their scratch-buffer cache, in one documented
+settings object (issue 22): ``conv_settings`` (also ``shendu.ops.conv_settings``).
+
+The convolution planner (``shendu.ops._conv.plan``) and the workspace cache (``shendu.ops._workspace``) read
+these fields at call time, so changing one takes effect at the next call; ``conv_settings.override(**fields)``
+changes some for a ``with`` block. Each field names the benchmark command of this repository that measures
+it: ``benchmarks/kernels_ab.py --setting NAME=VALUE`` times training steps with the value and with the
+default, alternating in one process (same-run ratios), ``benchmarks/cnn.py``/``benchmarks/tutorials.py`` time
+whole workloads against PyTorch. All figures are 1 BLAS thread on the shared 2-core machine unless stated.
+"""
+from __future__ import annotations
+
+import contextlib
+from dataclasses import dataclass, fields
+
+
+@dataclass
+class ConvSettings:
+    """Thresholds and switches of the convolution planner and its scratch memory (see the module docstring)."""
+
+    workspace_bytes: int = 8 << 20
+    """Upper bound on one chunk's column matrix (bytes); larger batches run in chunks. 4 MiB was ~20% faster
+    single-threaded, 16 MiB much faster with 2 BLAS threads (fewer thread hand-offs); 8 MiB between.
+    Measure: ``python benchmarks/kernels_ab.py --only cifar_cnn --setting workspace_bytes=4194304``."""
+
+    keep_cols_bytes: int = 8 << 20
+    """Column matrices of the whole batch up to this size are kept from forward for the weight gradient
+    (no second im2col). Measure: ``python benchmarks/kernels_ab.py --only lenet --setting keep_cols_bytes=0``."""
+
+    wide: bool = True
+    """Plan "wide-stride1": stride-1 2-D groups=1 convolutions with few channels (C*kw < ``wide_max_ckw``) and
+    fewer than ``item_min_out`` output positions build their columns on the zero-extended 'wide' grid (runs
+    of Ho*Wp instead of W_out; LeNet's conv2, 6->16 5x5 on 14x14).
+    Measure: ``python benchmarks/kernels_ab.py --only lenet --setting wide=False``."""
+
+    wide_max_ckw: int = 32
+    """The wide grid is used while C*kw is below this (LeNet's conv2: C*kw = 30).
+    Measure: ``python benchmarks/kernels_ab.py --only lenet --setting wide_max_ckw=0``."""
+
+    wide_max_wout: int = 20
+    """... and either the output rows are shorter than this or the whole batch's wide columns fit in
+    ``keep_cols_bytes``. Measure: ``python benchmarks/kernels_ab.py --only lenet --setting wide_max_wout=0``."""
+
+    wide_col2im: bool = True
+    """Input-gradient route "wide-col2im": stride-1 2-D input gradients by slice-adds of whole rows on the
+    zero-extended grid (else "gemm-col2im", one slice-add per kernel tap of runs of W_out).
+    Measure: ``python benchmarks/kernels_ab.py --only lenet --setting wide_col2im=False``."""
+
+    nhwc: bool = True
+    """Plan "nhwc-gemm": groups=1 convolutions with C*kw >= ``nhwc_min_ckw`` through channels-last column
+    matrices (copies runs of kw*C contiguous values: ~4x faster im2col for C=64, 5x5 than NCHW's runs of W_out).
+    Measure: ``python benchmarks/kernels_ab.py --only cifar_cnn mnist_cnn --setting nhwc=False``."""
+
+    nhwc_min_ckw: int = 32
+    """The channels-last layout is used from this C*kw on (CIFAR conv2 64x5, mnist_cnn conv2 32x3).
+    Measure: ``python benchmarks/kernels_ab.py --only mnist_cnn --setting nhwc_min_ckw=128``."""
+
+    item_min_out: int = 256
+    """Plan "item-gemm": groups=1 convolutions with C*kw < ``nhwc_min_ckw`` and at least this many output
+    positions use per-item column matrices and one batched GEMM W @ cols[n], which writes y in NCHW directly
+    and gives the weight gradient without transposing gy (CIFAR conv1, 3->64 5x5 on 24x24: forward 8.5 ->
+    ~5.5 ms, weight gradient ~10 -> ~6 ms). Chosen before the wide grid: for LeNet's conv1 (1->6 5x5 on
+    28x28) and mnist_cnn's conv1 (1->32 3x3) forward + weight gradient took 0.80 vs 1.37 ms and 1.2 vs 2.9 ms
+    (min of 60, 1 thread, 2026-11-30). Measure: ``python benchmarks/kernels_ab.py --only lenet mnist_cnn
+    --setting item_min_out=1000000`` (those convs then take the wide grid)."""
+
+    rot180: bool = True
+    """Input-gradient route "rot180-corr": stride-1 input gradients with C >= ``rot180_min_channels`` as a
+    forward correlation of gy with the rot180 kernel (the seeds' rule; im2col + GEMM instead of GEMM + col2im).
+    Measure: ``python benchmarks/kernels_ab.py --only cifar_cnn mnist_cnn --setting rot180=False``."""
+
+    rot180_min_channels: int = 32
+    """The rot180 route from this many input channels on (col2im is cheaper when the input has few).
+    Measure: ``python benchmarks/kernels_ab.py --only mnist_cnn --setting rot180_min_channels=64``."""
+
+    fused_rot180: bool = True
+    """Input-gradient route "rot180-fused": with rot180, a stride-1 dilation-1 groups=1 channels-last conv
+    (O*kw >= ``nhwc_min_ckw``) computes the weight gradient from the same column matrices of gy (one im2col
+    instead of two). Measure: ``python benchmarks/kernels_ab.py --only cifar_cnn --setting fused_rot180=False``."""
+
+    cache_bytes: int = 32 << 20
+    """Per-thread byte budget of the cached scratch buffers (least recently used dropped beyond it); a buffer
+    asked for again after being dropped grows its thread's budget to its reuse distance (the CIFAR CNN step at
+    batch 128 reuses 86 MiB). Measure: ``python benchmarks/cnn.py --only cifar_cnn --repeat 3`` (peak memory
+    column) and ``python benchmarks/kernels_ab.py --only cifar_cnn --setting cache_bytes=0``."""
+
+    cache_entries: int = 256
+    """At most this many cached buffers per thread (also the number of dropped keys remembered).
+    Measure: ``python benchmarks/kernels_ab.py --only cifar_cnn --setting cache_entries=8``."""
+
+    @contextlib.contextmanager
+    def override(self, **changes):
+        """Set some fields for a ``with`` block, restoring them afterwards."""
+        names = {f.name for f in fields(self)}
+        bad = sorted(set(changes) - names)
+        if bad:
+            raise ValueError(f"conv_settings.override: unknown setting(s) {bad}; known: {sorted(names)}")
+        old = {k: getattr(self, k) for k in changes}
+        for k, v in changes.items():
+            setattr(self, k, v)
+        try:
+            yield self
+        finally:
+            for k, v in old.items():
+                setattr(self, k, v)
+
+
+#: The one settings instance the kernels read.
+conv_settings = ConvSettings()

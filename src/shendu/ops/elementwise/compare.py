@@ -1,0 +1,72 @@
+"""Comparisons and logical ops (boolean results, no gradient): eq, ne, lt, le, gt, ge, logical_and/or/xor/not,
+isnan, isinf, isfinite, isclose, allclose, equal."""
+from __future__ import annotations
+
+import numpy as np
+
+from ...backend import namespace_of
+from .._arr import const as _const
+from ._operands import _arrays, _pair
+
+
+def _cmp(ufunc):
+    name = ufunc.__name__
+
+    def op(a, b):
+        a, b = _pair(a, b)
+        xp, (x, y) = _arrays(name, a._data, b._data)
+        return _const((ufunc if xp is np else getattr(xp, name))(x, y))
+
+    op.__name__ = name
+    op.__doc__ = f"Elementwise {name} (boolean result, no gradient)."
+    return op
+
+
+eq = _cmp(np.equal)
+ne = _cmp(np.not_equal)
+lt = _cmp(np.less)
+le = _cmp(np.less_equal)
+gt = _cmp(np.greater)
+ge = _cmp(np.greater_equal)
+logical_and = _cmp(np.logical_and)
+logical_or = _cmp(np.logical_or)
+logical_xor = _cmp(np.logical_xor)
+
+
+def logical_not(x):
+    """Elementwise not (boolean result, no gradient)."""
+    return _const(namespace_of(x._data).logical_not(x._data))
+
+
+def isnan(x):
+    """True where x is NaN."""
+    return _const(namespace_of(x._data).isnan(x._data))
+
+
+def isinf(x):
+    """True where x is +-inf."""
+    return _const(namespace_of(x._data).isinf(x._data))
+
+
+def isfinite(x):
+    """True where x is neither NaN nor +-inf."""
+    return _const(namespace_of(x._data).isfinite(x._data))
+
+
+def allclose(a, b, rtol=1e-5, atol=1e-8):
+    """True when every |a - b| <= atol + rtol |b| (a Python bool)."""
+    a, b = _pair(a, b)
+    xp, (x, y) = _arrays("allclose", a._data, b._data)
+    return bool(xp.allclose(x, y, rtol=rtol, atol=atol))
+
+
+def isclose(a, b, rtol=1e-5, atol=1e-8, equal_nan=False):
+    """Elementwise |a - b| <= atol + rtol |b| (bool tensor)."""
+    a, b = _pair(a, b)
+    xp, (x, y) = _arrays("isclose", a._data, b._data)
+    return _const(xp.isclose(x, y, rtol=rtol, atol=atol, equal_nan=equal_nan))
+
+
+def equal(a, b):
+    """True when both tensors have the same shape and elements."""
+    return tuple(a.shape) == tuple(b.shape) and bool((a == b).all())

@@ -1,0 +1,123 @@
+"""Fused GRU (PyTorch's reset-after form) over a whole sequence: forward time loop and hand-written BPTT
+(textbook 10.10.2, eqs. 10.45-10.47; BPTT 10.2.2). Reference: shendu.reference.rnn.gru_forward / gru_step /
+gru_bptt."""
+from __future__ import annotations
+
+from ._base import _masked, _prev_states, _SeqBase, _sigmoid_, _wrap
+
+
+class GRUSeq(_SeqBase):
+    """GRU over a sequence (PyTorch form). Inputs xproj (T,B,3H) (= x W_ih^T + b_ih), w_hh (3H,H),
+    b_hh (3H,), h0 (B,H); outputs y, h_T. r = s(x_r + W_hr h + b_hr), z = s(...),
+    n = tanh(x_n + r (W_hn h + b_hn)), h' = (1 - z) n + z h (textbook 10.10.2, eqs. 10.45-10.47).
+    Reference: shendu.reference.rnn.gru_forward / gru_bptt."""
+
+    def forward(self, xproj, w_hh, b_hh, h0):
+        xp = self.xp
+        T, B, G = xproj.shape
+        H = G // 3
+        mask = self._mask_on(xproj)
+        dt = xproj.dtype
+        A = xp.empty((T, B, G), dt)   # r, z, n
+        HN = xp.empty((T, B, H), dt)  # W_hn h + b_hn
+        HP = xp.empty((T, B, H), dt) if mask is not None else None
+        Y = xp.empty((T, B, H), dt)
+        hh = xp.empty((B, G), dt)
+        wh = xp.empty((G, B), dt)
+        h = h0
+        for t in self._steps(T):
+            xt = xproj[t]
+            a = A[t]
+            xp.matmul(w_hh, h.T, out=wh)  # (W_hh h)^T: faster in OpenBLAS than h @ W_hh^T for B << G
+            xp.add(wh.T, b_hh, out=hh)
+            xp.add(xt[:, :2 * H], hh[:, :2 * H], out=a[:, :2 * H])
+            _sigmoid_(a[:, :2 * H])
+            HN[t] = hh[:, 2 * H:]
+            n = a[:, 2 * H:]
+            xp.multiply(a[:, :H], hh[:, 2 * H:], out=n)
+            n += xt[:, 2 * H:]
+            xp.tanh(n, out=n)
+            if mask is not None:
+                HP[t] = h
+            z = a[:, H:2 * H]
+            yt = Y[t]
+            # h' = n + z (h - n)
+            xp.subtract(h, n, out=yt)
+            yt *= z
+            yt += n
+            if mask is not None:
+                m = mask[t]
+                yt *= m
+                h = yt + h * (1 - m)
+            else:
+                h = yt
+        self.saved = (A, HN, HP, Y)
+        return Y, xp.array(h, dtype=dt)
+
+    def backward_array(self, gy, ghT):  # kept: benchmarks/backward_array_shape.py
+        xp = self.xp
+        A, HN, HP, Y = self.saved
+        ins = self.inputs
+        w_hh = ins[1]._data
+        T, B, G = A.shape
+        H = G // 3
+        mask = self.mask
+        if HP is None:
+            HP = _prev_states(Y, ins[3]._data, self.reverse)
+        r, z, n = A[..., :H], A[..., H:2 * H], A[..., 2 * H:]
+        # Step-independent factors for all steps at once: d n_pre = dh (1-z)(1-n^2),
+        # d z_pre = dh (h_{t-1} - n) z(1-z), d r_pre = d n_pre (W_hn h + b_hn) r(1-r), d hn = d n_pre r.
+        P1 = (1 - z) * (1 - n * n)
+        P2 = (HP - n) * (z * (1 - z))
+        P3 = HN * (r * (1 - r))
+        dHH = xp.empty_like(A)
+        dXn = xp.empty((T, B, H), A.dtype)
+        dh = ghT
+        tmp = xp.empty((B, H), A.dtype)
+        for t in reversed(list(self._steps(T))):
+            dh_t = dh + gy[t]
+            if mask is not None:
+                m = mask[t]
+                keep = dh * (1 - m)
+                dh_t *= m
+            dhh = dHH[t]
+            dn = dXn[t]
+            xp.multiply(dh_t, P1[t], out=dn)
+            xp.multiply(dh_t, P2[t], out=dhh[:, H:2 * H])
+            xp.multiply(dn, P3[t], out=dhh[:, :H])
+            xp.multiply(dn, r[t], out=dhh[:, 2 * H:])
+            dh = dhh @ w_hh
+            xp.multiply(dh_t, z[t], out=tmp)
+            dh += tmp
+            if mask is not None:
+                dh += keep
+        need = self.needs_input_grad
+        dX = None
+        if need[0]:
+            dX = xp.empty_like(A)
+            dX[..., :2 * H] = dHH[..., :2 * H]
+            dX[..., 2 * H:] = dXn
+        gw = dHH.reshape(T * B, G).T @ HP.reshape(T * B, H) if need[1] else None
+        gb = dHH.reshape(T * B, G).sum(axis=0) if need[2] else None
+        return (dX, gw, gb, dh if need[3] else None)
+
+    def compose(self, xproj, w_hh, b_hh, h0):
+        from ..shape import stack
+        H = w_hh.shape[1]
+        mask = self.mask
+        h = h0
+        ys = [None] * xproj.shape[0]
+        for t in self._steps(xproj.shape[0]):
+            xt = xproj[t]
+            hh = h @ w_hh.T + b_hh
+            r = (xt[:, :H] + hh[:, :H]).sigmoid()
+            z = (xt[:, H:2 * H] + hh[:, H:2 * H]).sigmoid()
+            n = (xt[:, 2 * H:] + r * hh[:, 2 * H:]).tanh()
+            hn = n + z * (h - n)
+            if mask is not None:
+                ys[t] = hn * _wrap(mask[t])
+                h = _masked(mask[t], hn, h)
+            else:
+                ys[t], h = hn, hn
+        return stack(ys, 0), h
+

@@ -1,0 +1,80 @@
+"""The convolution planner (issue 22): which plan the workloads' shapes get, that the settings object steers
+it, that the profiler shows the plan name, and that bad arguments are refused. Values of every plan against
+the reference: tests/reference/test_conv.py."""
+import numpy as np
+import pytest
+
+import shendu as sd
+import shendu.nn.functional as F
+from shendu.ops import conv_settings
+
+
+@pytest.mark.parametrize("x_shape, w_shape, kw, expect", [
+    ((64, 1, 28, 28), (6, 1, 5, 5), dict(padding=2), ("item-gemm", "wide-col2im", True)),  # LeNet conv1
+    ((64, 6, 14, 14), (16, 6, 5, 5), {}, ("wide-stride1", "wide-col2im", True)),  # LeNet conv2
+    ((128, 3, 24, 24), (64, 3, 5, 5), dict(padding=2), ("item-gemm", "wide-col2im", False)),  # CIFAR conv1
+    ((128, 64, 12, 12), (64, 64, 5, 5), dict(padding=2), ("nhwc-gemm", "rot180-fused", False)),  # CIFAR conv2
+    ((64, 1, 28, 28), (32, 1, 3, 3), {}, ("item-gemm", "wide-col2im", True)),  # mnist_cnn conv1
+    ((64, 32, 26, 26), (64, 32, 3, 3), {}, ("nhwc-gemm", "rot180-fused", False)),  # mnist_cnn conv2
+    ((8, 3, 16, 16), (8, 3, 3, 3), dict(stride=2, padding=1), ("nchw-gemm", "gemm-col2im", True)),
+    ((8, 64, 16, 16), (64, 16, 3, 3), dict(padding=1, groups=4), ("nchw-gemm", "rot180-corr", True)),
+    ((2, 4, 10), (5, 4, 3), {}, ("nchw-gemm", "gemm-col2im", True)),  # 1-D
+])
+def test_workload_shapes_get_their_plans(x_shape, w_shape, kw, expect):
+    p = F.conv_plan(x_shape, w_shape, **kw)
+    assert (p.name, p.input_grad, p.keep_cols) == expect
+    assert p.weight_grad == p.name
+
+
+def test_settings_steer_the_planner():
+    lenet1, lenet2 = ((64, 1, 28, 28), (6, 1, 5, 5)), ((64, 6, 14, 14), (16, 6, 5, 5))
+    assert F.conv_plan(*lenet2).name == "wide-stride1"
+    with conv_settings.override(wide=False):
+        assert F.conv_plan(*lenet2).name == "nchw-gemm"
+    with conv_settings.override(item_min_out=10 ** 9):
+        assert F.conv_plan(*lenet1, padding=2).name == "wide-stride1"
+        with conv_settings.override(wide=False):
+            assert F.conv_plan(*lenet1, padding=2).name == "nchw-gemm"
+    assert F.conv_plan(*lenet1, padding=2).name == "item-gemm"  # restored
+    cifar2 = ((128, 64, 12, 12), (64, 64, 5, 5))
+    with conv_settings.override(fused_rot180=False):
+        assert F.conv_plan(*cifar2, padding=2).input_grad == "rot180-corr"
+    with conv_settings.override(rot180=False):
+        assert F.conv_plan(*cifar2, padding=2).input_grad == "wide-col2im"
+    with conv_settings.override(nhwc=False):
+        assert F.conv_plan(*cifar2, padding=2).name == "nchw-gemm"  # 12x12 = 144 outputs < item_min_out
+    with conv_settings.override(keep_cols_bytes=0):
+        assert not F.conv_plan(*lenet1, padding=2).keep_cols
+    with pytest.raises(ValueError, match="unknown setting"):
+        with conv_settings.override(no_such_threshold=1):
+            pass
+
+
+def test_profiler_shows_the_plan_names():
+    x = sd.randn(4, 3, 12, 12, requires_grad=True)
+    w1, w2 = sd.randn(40, 3, 3, 3, requires_grad=True), sd.randn(8, 40, 3, 3, requires_grad=True)
+    with sd.autograd.profile() as prof:
+        y = F.conv2d(F.conv2d(x, w1, padding=1), w2, stride=2)
+        y.sum().backward()
+    names = set(prof.stats())
+    assert {"ConvNd[wide-stride1]", "ConvNd[nhwc-gemm]"} <= names, names
+    assert repr(y.grad_fn) == "<ConvNd[nhwc-gemm]Backward>"
+
+
+def test_plan_follows_the_input_and_double_backward_keeps_routes():
+    """The second derivative runs the adjoint ops with the same plan's routes (labelled by route)."""
+    x = sd.tensor(np.random.default_rng(0).standard_normal((2, 3, 7, 6)), requires_grad=True)
+    w = sd.tensor(np.random.default_rng(1).standard_normal((4, 3, 3, 3)), requires_grad=True)
+    (gx,) = sd.autograd.grad(F.conv2d(x, w, padding=1).tanh().sum(), [x], create_graph=True)
+    assert type(gx.grad_fn).__name__ == "ConvTransposeNd[wide-col2im]"
+    gx.sum().backward()
+    assert w.grad is not None and w.grad.shape == w.shape
+
+
+def test_conv_plan_rejects_mismatched_shapes():
+    with pytest.raises(ValueError, match="conv_plan"):
+        F.conv_plan((2, 3, 8), (4, 3, 3, 3))
+    with pytest.raises(ValueError, match="stride"):
+        F.conv_plan((2, 3, 8, 8), (4, 3, 3, 3), stride=(1, 1, 1))
+    with pytest.raises(ValueError, match="channels"):
+        F.conv_plan((2, 4, 8, 8), (4, 3, 3, 3), groups=2)
