@@ -160,3 +160,26 @@ def test_register_converter(tmp_path):
         return g.node("Mul", [name, g.const("two", np.asarray(2.0, np.float32))]), m(x)
 
     _check(nn.Sequential(nn.Linear(2, 3), Double()), _rand(2, 2), tmp_path)
+
+
+def test_register_converter_before_the_first_export_keeps_the_builtins(tmp_path):
+    """A fresh process that registers its own converter first still exports built-in layers (it used to find
+    the registry non-empty and never install them)."""
+    import subprocess
+    import sys
+
+    code = f"""
+import numpy as np, shendu as sd
+from shendu import nn
+class Double(nn.Module):
+    def forward(self, x):
+        return x * 2
+@sd.onnx.register_converter(Double)
+def _conv(g, m, name, x):
+    return g.node("Mul", [name, g.const("two", np.asarray(2.0, np.float32))]), m(x)
+sd.onnx.export(nn.Sequential(nn.Linear(2, 3), nn.ReLU(), Double()), sd.randn(1, 2), {str(tmp_path / 'm.onnx')!r})
+print("ok")
+"""
+    r = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
+    assert r.returncode == 0 and r.stdout.strip() == "ok", r.stderr[-2000:]
+    assert (tmp_path / "m.onnx").stat().st_size > 0

@@ -11,19 +11,24 @@ from . import convert_activations, convert_layers, convert_models, convert_rnn
 from .graph import _CONVERTERS, _EXPORTING, ExportError, _Graph, _host
 
 
+_INSTALLED = [False]
+
+
 def _install():
-    if _CONVERTERS:
+    """Register the built-in converters once; a user's ``register_converter`` (before or after) wins."""
+    if _INSTALLED[0]:
         return
 
     def reg(*classes):
         def deco(fn):
             for c in classes:
-                _CONVERTERS[c] = fn
+                _CONVERTERS.setdefault(c, fn)
             return fn
         return deco
 
     for family in (convert_layers, convert_activations, convert_rnn, convert_models):
         family.install(reg)
+    _INSTALLED[0] = True
 
 
 def _flat(t):
