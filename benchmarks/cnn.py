@@ -24,6 +24,11 @@ of the loop cifar_cnn 246 / 253 MiB = 0.97x, lenet 0.29x. The cifar_cnn step rea
 49-71) while a plain GEMM of conv2's shape ran at 81-84 in the same runs; --profile cifar_cnn: the two convs'
 forward and backward (im2col + GEMM, rot180 fused backward) take ~70% of the step, max pooling (11%), batch norm
 (8%) and ReLU (5%) most of the rest (profile of 10 steps at load 6).
+2026-11-30, convolution planner (issue 22: ops/_conv, plans "item-gemm" for LeNet's conv1 and per-item matrices on
+the wide grid for its conv2), 1 thread, --repeat 3 --no-mem, three alternating runs of the old and new kernels at
+load 4-7: lenet 1.38-1.65x -> 1.11-1.18x; cifar_cnn 0.96-1.62x -> 1.17-2.26x (the same kernels: torch's own step
+swung 205-600 ms between runs, noise only); the six conv shapes in one process (old vs new kernels, fwd + bwd,
+median of 15): lenet conv1 6.5 -> 1.2 ms, conv2 9.0 -> 8.2 ms, mnist_cnn conv1 10.1 -> 6.2 ms, the rest unchanged.
 """
 from __future__ import annotations
 

@@ -15,7 +15,7 @@ state_dict) and the same data. PyTorch runs with as many threads as NumPy's BLAS
 ``--repeat`` alternating blocks (benchmarks/mlp.py bench_pair). Peak memory (``--mem``): as benchmarks/cnn.py,
 each framework in a fresh subprocess, peak RSS growth over the resident size after the imports.
 
-    python benchmarks/tutorials.py [--repeat 7] [--only mnist_cnn vae] [--mem] [--profile word_lm]
+    python benchmarks/tutorials.py [--repeat 7] [--only mnist_cnn vae] [--mem] [--profile word_lm] [--cpu-time]
 
 Measured 2026-11-30 on the shared 2-core AMD EPYC with other agents running (load average 4.0-4.9), 1 BLAS
 thread each (OMP_NUM_THREADS=1 OPENBLAS_NUM_THREADS=1), --repeat 7; three runs, min-max of the same-run ratio
@@ -27,7 +27,9 @@ shendu/PyTorch, and the training loop's peak RSS growth (--mem, one run):
 With 2 BLAS threads on that loaded machine (one run, load 4.4) shendu was 2.2-4.9x PyTorch: OpenBLAS's two
 threads stall when another process holds a core (PyTorch's OpenMP pool waits passively): the VAE's first-layer
 GEMM (128x784 @ 784x400), 30 alternating calls at load 3.8, median 0.55 ms with 2 threads vs 0.90 ms with 1, but
-worst 48 ms vs 9 ms. Quote 1-thread ratios on a shared machine.
+worst 48 ms vs 9 ms. Quote 1-thread ratios on a shared machine. ``--cpu-time`` times both libraries in the
+calling thread's CPU seconds (1 thread only): at load 4-7 mnist_cnn's shendu step then moved by about +-15%
+between runs, where its wall time moved 2x.
 """
 from __future__ import annotations
 
@@ -306,12 +308,39 @@ def measure_mem(fw, name):
     return json.loads(r.stdout.strip().splitlines()[-1])
 
 
+def bench_pair_cpu(f, g, warmup=2, repeat=7, number=3):
+    """bench_pair timed in CPU seconds of the calling thread (time.thread_time) instead of wall seconds: on a
+    shared machine the wall clock also counts the time other processes hold the core (at load 5-7 on 2 cores
+    mnist_cnn's wall-clock ratio moved by +-0.1 between runs and steps took 2-4x longer), the thread's CPU time
+    far less. Meaningful with 1 thread per library only (the work then runs in the calling thread)."""
+    import statistics
+    import time
+
+    for _ in range(warmup):
+        f()
+        if g is not None:
+            g()
+    tf, tg = [], []
+    for _ in range(repeat):
+        for fn, out in ((f, tf), (g, tg)):
+            if fn is None:
+                continue
+            fn()
+            t0 = time.thread_time()
+            for _ in range(number):
+                fn()
+            out.append((time.thread_time() - t0) / number)
+    return statistics.median(tf), (statistics.median(tg) if tg else None)
+
+
 def main(argv=None):
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--repeat", type=int, default=7)
     ap.add_argument("--only", nargs="*", default=list(NUMBER))
     ap.add_argument("--mem", action="store_true", help="also measure the training loop's peak memory")
     ap.add_argument("--profile", default=None)
+    ap.add_argument("--cpu-time", action="store_true",
+                    help="time steps in the calling thread's CPU seconds (stable under load; 1 thread only)")
     ap.add_argument("--mem-child", nargs=2, default=None, help=argparse.SUPPRESS)
     args = ap.parse_args(argv)
     if args.mem_child:
@@ -320,16 +349,20 @@ def main(argv=None):
     threads = blas_threads()
     if torch is not None:
         torch.set_num_threads(threads)
+    if args.cpu_time and threads != 1:
+        ap.error("--cpu-time needs 1 thread (OMP_NUM_THREADS=1 OPENBLAS_NUM_THREADS=1): other threads' work "
+                 "would not be counted")
+    bench = bench_pair_cpu if args.cpu_time else bench_pair
     print(f"threads: numpy BLAS {threads}, torch {torch.get_num_threads() if torch else 'n/a'}; torch "
-          f"{torch.__version__ if torch else 'not installed'}; median of {args.repeat} alternating blocks; "
-          f"load {os.getloadavg()[0]:.1f}")
+          f"{torch.__version__ if torch else 'not installed'}; median of {args.repeat} alternating blocks "
+          f"({'thread CPU' if args.cpu_time else 'wall'} time); load {os.getloadavg()[0]:.1f}")
     rows = []
     for name in args.only:
         step, sdm = sd_stepper(name)
         tstep = th_stepper(torch, name, sdm) if torch is not None else None
         if tstep is not None:
             check_same(torch, name, sdm, tstep.model)
-        t_sd, t_th = bench_pair(step, tstep, warmup=2, repeat=args.repeat, number=NUMBER[name])
+        t_sd, t_th = bench(step, tstep, warmup=2, repeat=args.repeat, number=NUMBER[name])
         mem = ""
         if args.mem:
             ms = measure_mem("shendu", name)

@@ -8,7 +8,15 @@ of the CNN workloads.
 im2col: ``sd.nn.functional.conv2d`` under ``no_grad`` (forward), and its autograd backward with only x (or
 only w) requiring a gradient; Winograd: ``conv2d_forward`` plus ``conv2d_input_grad`` (or
 ``conv2d_weight_grad``); PyTorch: ``torch.nn.functional.conv2d`` the same three ways. The methods alternate
-within each round; medians. Ratios < 1: Winograd faster. See the report of issue 20 for measured figures.
+within each round; medians. Ratios < 1: Winograd faster.
+
+Measured 2026-11-30, shared 2-core AMD EPYC at load 3-7, 1 thread, three runs (--repeat 5/7; ratios to im2col,
+to PyTorch in brackets). Winograd wins where both channel counts are GEMM-sized:
+mnist_conv2 (32->64, 3x3) F(4,3): forward 0.34-0.49x (0.58-0.82x), +input grad 0.37-0.43x (0.70-0.90x),
++weight grad 0.39-0.51x (0.81-0.84x); cifar_conv2 (64->64, 5x5) F(4,5): 0.23-0.31x (0.51-0.71x), 0.24x
+(0.48-0.52x), 0.26-0.27x (0.50-0.52x); F(2,5): 0.39-0.52x (0.87-1.04x), 0.42-0.47x, 0.44-0.50x. It loses on
+cifar_conv1 (3 input channels: 1.3-1.5x im2col's time) and gives nothing reliable on lenet and mnist_conv1
+(1-6 input channels; ms-sized timings dominated by noise). shendu.ops._winograd.choose_m encodes this.
 """
 from __future__ import annotations
 

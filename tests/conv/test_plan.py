@@ -13,9 +13,11 @@ from shendu.ops import conv_settings
     ((64, 1, 28, 28), (6, 1, 5, 5), dict(padding=2), ("item-gemm", "wide-col2im", True)),  # LeNet conv1
     ((64, 6, 14, 14), (16, 6, 5, 5), {}, ("wide-stride1", "wide-col2im", True)),  # LeNet conv2
     ((128, 3, 24, 24), (64, 3, 5, 5), dict(padding=2), ("item-gemm", "wide-col2im", False)),  # CIFAR conv1
-    ((128, 64, 12, 12), (64, 64, 5, 5), dict(padding=2), ("nhwc-gemm", "rot180-fused", False)),  # CIFAR conv2
+    ((128, 64, 12, 12), (64, 64, 5, 5), dict(padding=2), ("winograd", "winograd", False)),  # CIFAR conv2
     ((64, 1, 28, 28), (32, 1, 3, 3), {}, ("item-gemm", "wide-col2im", True)),  # mnist_cnn conv1
-    ((64, 32, 26, 26), (64, 32, 3, 3), {}, ("nhwc-gemm", "rot180-fused", False)),  # mnist_cnn conv2
+    ((64, 32, 26, 26), (64, 32, 3, 3), {}, ("winograd", "winograd", False)),  # mnist_cnn conv2
+    ((64, 32, 26, 26), (64, 32, 3, 3), dict(stride=2), ("nhwc-gemm", "gemm-col2im", False)),
+    ((64, 32, 26, 26), (64, 32, 3, 3), dict(dilation=2), ("nhwc-gemm", "rot180-corr", False)),
     ((8, 3, 16, 16), (8, 3, 3, 3), dict(stride=2, padding=1), ("nchw-gemm", "gemm-col2im", True)),
     ((8, 64, 16, 16), (64, 16, 3, 3), dict(padding=1, groups=4), ("nchw-gemm", "rot180-corr", True)),
     ((2, 4, 10), (5, 4, 3), {}, ("nchw-gemm", "gemm-col2im", True)),  # 1-D
@@ -37,11 +39,17 @@ def test_settings_steer_the_planner():
             assert F.conv_plan(*lenet1, padding=2).name == "nchw-gemm"
     assert F.conv_plan(*lenet1, padding=2).name == "item-gemm"  # restored
     cifar2 = ((128, 64, 12, 12), (64, 64, 5, 5))
-    with conv_settings.override(fused_rot180=False):
+    assert F.conv_plan(*cifar2, padding=2).name == "winograd"
+    with conv_settings.override(winograd=False):
+        assert F.conv_plan(*cifar2, padding=2).input_grad == "rot180-fused"
+    with conv_settings.override(winograd_min_c5=65):
+        assert F.conv_plan(*cifar2, padding=2).name == "nhwc-gemm"
+    assert F.conv_plan((4, 64, 12, 12), (64, 64, 5, 5), padding=2, dtype=np.float16).name == "nhwc-gemm"
+    with conv_settings.override(winograd=False, fused_rot180=False):
         assert F.conv_plan(*cifar2, padding=2).input_grad == "rot180-corr"
-    with conv_settings.override(rot180=False):
+    with conv_settings.override(winograd=False, rot180=False):
         assert F.conv_plan(*cifar2, padding=2).input_grad == "wide-col2im"
-    with conv_settings.override(nhwc=False):
+    with conv_settings.override(winograd=False, nhwc=False):
         assert F.conv_plan(*cifar2, padding=2).name == "nchw-gemm"  # 12x12 = 144 outputs < item_min_out
     with conv_settings.override(keep_cols_bytes=0):
         assert not F.conv_plan(*lenet1, padding=2).keep_cols

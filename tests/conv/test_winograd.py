@@ -12,6 +12,7 @@ import pytest
 import shendu as sd
 from shendu.backend import to_host
 from shendu.ops import _winograd as W
+from shendu.ops import conv_settings
 from shendu.reference import conv as R
 
 TOL64 = dict(rtol=1e-10, atol=1e-10)
@@ -111,12 +112,24 @@ def test_forward_matches_reference(xs, ws, pad, m):
 def test_each_path_and_partial_chunks(monkeypatch, path, chunk):
     """The broadcast-product (C < GEMM_MIN_C), channels-first and channels-last paths, one item per chunk
     (reused buffers, the last chunk partial) and the whole batch in one chunk."""
-    monkeypatch.setattr(W, "GEMM_MIN_C", 4 if path == "small-c" else 1)
-    monkeypatch.setattr(W, "NHWC_MIN_C", 1 if path == "nhwc" else 10 ** 6)
-    monkeypatch.setattr(W, "CHUNK_BYTES", chunk)
+    monkeypatch.setattr(conv_settings, "winograd_gemm_min_c", 4 if path == "small-c" else 1)
+    monkeypatch.setattr(conv_settings, "winograd_nhwc_min_c", 1 if path == "nhwc" else 10 ** 6)
+    monkeypatch.setattr(conv_settings, "winograd_chunk_bytes", chunk)
     for m, r in ((4, 3), (2, 5)):
         x, w = _rand((3, 3, 10, 11), m), _rand((5, 3, r, r), r)
         np.testing.assert_allclose(_fwd(x, w, 1, m=m), R.conv2d(x, w, padding=1), **TOL64)
+
+
+def test_non_contiguous_inputs():
+    x, w = _rand((3, 4, 9, 10), 22), _rand((5, 4, 3, 3), 23)
+    xd = _dev(np.ascontiguousarray(x.transpose(0, 1, 3, 2))).transpose(0, 1, 3, 2)  # a strided view
+    wd = _dev(w[:, :, ::-1, ::-1].copy())[:, :, ::-1, ::-1]  # negative strides
+    np.testing.assert_allclose(to_host(W.conv2d_forward(xd, wd, 1, m=4)), R.conv2d(x, w, padding=1), **TOL64)
+    gy = _rand((3, 5, 9, 10), 24)
+    gyd = _dev(gy[::-1].copy())[::-1]
+    gw = W.conv2d_weight_grad(xd, gyd, 1, w.shape, m=2)
+    np.testing.assert_allclose(to_host(gw), R.conv2d_weight_grad(gy, np.pad(x, ((0, 0), (0, 0), (1, 1), (1, 1))),
+                                                                 w.shape), **TOL64)
 
 
 def test_default_tiles_and_float32_dtype():
@@ -183,9 +196,9 @@ def test_weight_grad_matches_reference(xs, ws, pad, m):
 
 @pytest.mark.parametrize("path", ["small-c", "nchw", "nhwc"])
 def test_weight_grad_each_path_and_partial_chunks(monkeypatch, path):
-    monkeypatch.setattr(W, "GEMM_MIN_C", 4 if path == "small-c" else 1)
-    monkeypatch.setattr(W, "NHWC_MIN_C", 1 if path == "nhwc" else 10 ** 6)
-    monkeypatch.setattr(W, "CHUNK_BYTES", 1)  # one item per chunk: the accumulation over chunks
+    monkeypatch.setattr(conv_settings, "winograd_gemm_min_c", 4 if path == "small-c" else 1)
+    monkeypatch.setattr(conv_settings, "winograd_nhwc_min_c", 1 if path == "nhwc" else 10 ** 6)
+    monkeypatch.setattr(conv_settings, "winograd_chunk_bytes", 1)  # one item per chunk: the accumulation over chunks
     x, w = _rand((3, 3, 10, 11), 16), _rand((5, 3, 3, 3), 17)
     gy = _rand((3, 5, 10, 11), 18)
     gw = to_host(W.conv2d_weight_grad(_dev(x), _dev(gy), 1, w.shape, m=4))
@@ -240,8 +253,8 @@ def test_float32_error_near_im2col(m, r, bound, gw_bound):
 
 
 def test_choose_m_only_where_winograd_applies_and_wins():
-    assert W.choose_m((64, 32, 26, 26), (64, 32, 3, 3)) == W.DEFAULT_M[3]  # mnist_cnn conv2
-    assert W.choose_m((128, 64, 12, 12), (64, 64, 5, 5)) == W.DEFAULT_M[5]  # cifar_cnn conv2
+    assert W.choose_m((64, 32, 26, 26), (64, 32, 3, 3)) == W.default_m(3)  # mnist_cnn conv2
+    assert W.choose_m((128, 64, 12, 12), (64, 64, 5, 5)) == W.default_m(5)  # cifar_cnn conv2
     assert W.choose_m((128, 3, 24, 24), (64, 3, 5, 5)) is None  # few input channels: im2col wins
     assert W.choose_m((64, 32, 26, 26), (64, 32, 3, 3), stride=2) is None
     assert W.choose_m((64, 32, 26, 26), (64, 32, 3, 3), dilation=(1, 2)) is None

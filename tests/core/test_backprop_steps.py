@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 
 import shendu as sd
-from shendu.autograd import backprop_steps as S
+from shendu.autograd import backprop_steps as steps
 from shendu.autograd.function import Function
 
 
@@ -42,10 +42,10 @@ def test_useful_ops_is_the_pruned_graph():
     w = sd.tensor([1.0], requires_grad=True)
     a, b = x * 3, w * 5
     z = a + b
-    order = S.topo_order([z.grad_fn])
+    order = steps.topo_order([z.grad_fn])
     assert order[-1] is z.grad_fn and set(order) == {a.grad_fn, b.grad_fn, z.grad_fn}
-    assert S.useful_ops([z.grad_fn], {id(x)}, {}) == {a.grad_fn, z.grad_fn}
-    assert S.useful_ops([z.grad_fn], set(), {(b.grad_fn, 0): b}) == {z.grad_fn}
+    assert steps.useful_ops([z.grad_fn], {id(x)}, {}) == {a.grad_fn, z.grad_fn}
+    assert steps.useful_ops([z.grad_fn], set(), {(b.grad_fn, 0): b}) == {z.grad_fn}
 
 
 def test_node_gradient_summed_in_place_never_changes_an_aliased_gradient():
@@ -182,7 +182,8 @@ def test_tensor_module_keeps_every_import_path(name):
 def test_tensor_methods_from_each_concept_file():
     t = sd.tensor([[1.5, -2.0]])
     assert t.numpy().tolist() == [[1.5, -2.0]] and t.double().dtype == np.float64  # tensor_convert
-    assert repr(sd.tensor([1.0], requires_grad=True)) == "tensor([1.], requires_grad=True)"
+    r = repr(sd.tensor([1.0], requires_grad=True))
+    assert r.startswith("tensor([1.]") and r.endswith("requires_grad=True)")
     v0 = t._version
     t.mul_(2.0).add_(1.0)  # tensor_inplace: each in-place op counts a version
     assert t._version == v0 + 2 and t.numpy().tolist() == [[4.0, -3.0]]

@@ -34,6 +34,13 @@ def test_keep_fraction_exact_for_multiples_of_2_pow_minus_16(p):
     assert int(keep.sum()) == 65536 - round(p * 65536)  # every 16-bit value once: P(keep) = 1 - p exactly
 
 
+def test_keep_none_at_p_1():
+    keep = D._keep(_AllValues(np.arange(65536), None), (65536,), 1.0)
+    assert not keep.any()
+    x = sd.ones(100, 20)
+    np.testing.assert_array_equal(F.alpha_dropout(x, 1.0, training=True).numpy(), 0.0)
+
+
 @pytest.mark.parametrize("p", [0.1, 0.3, 0.9])
 def test_keep_threshold_at_2_pow_minus_32_otherwise(p):
     thr = round(p * 2 ** 32)

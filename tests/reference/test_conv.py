@@ -133,8 +133,8 @@ def test_reference_matches_torch():
 
 
 # --- every plan of the fast path against the reference (issue 22) ---------------------------------------------
-FORWARD_PLANS = ("nchw-gemm", "item-gemm", "nhwc-gemm", "wide-stride1")
-INPUT_ROUTES = ("gemm-col2im", "wide-col2im", "rot180-corr", "rot180-fused")
+FORWARD_PLANS = ("nchw-gemm", "item-gemm", "nhwc-gemm", "wide-stride1", "winograd")
+INPUT_ROUTES = ("gemm-col2im", "wide-col2im", "rot180-corr", "rot180-fused", "winograd")
 PLAN_CASES = [
     # N, C, O, H, W, (kh, kw), stride, pads ((lo, hi), (lo, hi)), dilation, groups
     (3, 3, 4, 7, 6, (3, 3), (1, 1), ((1, 1), (1, 1)), (1, 1), 1),
@@ -151,6 +151,9 @@ def _valid(name, route, stride, dilation, groups, full_pads):
     if name in ("item-gemm", "nhwc-gemm", "wide-stride1") and groups != 1:
         return False
     if name == "wide-stride1" and not stride1:
+        return False
+    plain = stride1 and dilation == (1, 1) and groups == 1  # Winograd: stride, dilation and groups 1
+    if "winograd" in (name, route) and not plain:
         return False
     if route == "wide-col2im":
         return stride1
@@ -206,7 +209,9 @@ def test_every_plan_matches_reference(case, chunked, monkeypatch):
         np.testing.assert_allclose(bt.grad.numpy(), R.conv2d_bias_grad(dy), rtol=1e-10, atol=1e-10)
     expected = set(FORWARD_PLANS) if g == 1 else {"nchw-gemm"}
     if s != (1, 1):
-        expected.discard("wide-stride1")
+        expected -= {"wide-stride1", "winograd"}
+    if d != (1, 1):
+        expected.discard("winograd")
     assert {n for n, _ in seen} == expected
 
 

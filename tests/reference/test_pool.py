@@ -80,6 +80,8 @@ FAST_CASES = [
     (2, 2, 9, 7, (3, 2), (1, 2), (1, 0), 1),
     (1, 3, 10, 10, 3, 2, 1, 2),  # dilation
     (2, 3, 10, 11, 2, 3, 0, 1),  # stride > kernel: grid phases no tap reads
+    (2, 3, 11, 11, 2, 3, 0, 1),  # stride > kernel, dense grid: positions no window reads get 0
+    (2, 2, 6, 6, 2, 2, 1, 1),  # k == s with padding: a dense grid holding padded cells
     (1, 2, 5, 6, 1, 1, 0, 1),  # one tap
 ]
 
@@ -132,3 +134,17 @@ def test_compiled_max_pool2d_backward_matches_reference(case, layout, monkeypatc
     dy = rng.standard_normal(y.shape).astype(np.float32)
     y.backward(sd.tensor(dy))
     np.testing.assert_allclose(xt.grad.numpy(), R.max_pool2d_backward(dy, x.shape, arg), rtol=1e-6, atol=1e-6)
+
+
+@pytest.mark.parametrize("case", [FAST_CASES[0], FAST_CASES[5], FAST_CASES[6]])
+def test_dense_grid_cases_take_the_dense_backward(case, layout, monkeypatch):
+    """The k == s cases above run MaxPoolNd._backward_dense (every grid cell an output) in the grid layout."""
+    from shendu.ops import pool
+
+    N, C, H, W, k, s, p, d = case
+    x = sd.tensor(np.zeros((N, C, H, W)), requires_grad=True)
+    calls = []
+    orig = pool.MaxPoolNd._backward_dense
+    monkeypatch.setattr(pool.MaxPoolNd, "_backward_dense", lambda self, gy: calls.append(1) or orig(self, gy))
+    F.max_pool2d(x, k, s, p, d).sum().backward()
+    assert len(calls) == (1 if layout == "grid" else 0)

@@ -5,7 +5,7 @@ topological order (the newest op first: an op is numbered after every op it cons
 have run before it), each op's bprop (``Function.backward``) is called once on the sum of the gradients from
 all its consumers (the grad_table), and the leaves get their totals at the end. The extra steps (pruning to the
 requested inputs, hooks, version checks, profiling, anomaly checks, device selection, shape/dtype checks) are
-the named helpers of ``backprop_steps``. Reference (the same algorithm in ~30 lines, no extras):
+the named helpers of ``backprop_steps`` and ``grad_table``. Reference (the same algorithm in ~30 lines, no extras):
 shendu.reference.engine.backward.
 """
 from __future__ import annotations
@@ -15,8 +15,9 @@ from heapq import heappop
 import numpy as np
 
 from ..backend import device_of, namespace_of, to_device
-from . import backprop_steps as S
+from . import backprop_steps as steps
 from .grad_mode import _GRAD_OFF, _Mode, _ModeState, set_mode
+from .grad_table import Backprop
 from .tensor import Tensor, _wrap
 
 
@@ -30,10 +31,10 @@ def run_backward(
     of non-leaf tensors) are returned in a dict. Gradients are raw arrays unless ``create_graph``, when they are
     graph Tensors (the gradient ops are recorded: 6.6's "insert G into the graph").
     """
-    bp = S.Backprop(roots, root_grads, create_graph, leaf_targets, node_targets, accumulate)  # grad_table[z]=dz/dz
+    bp = Backprop(roots, root_grads, create_graph, leaf_targets, node_targets, accumulate)  # grad_table[z]=dz/dz
     heap = bp.heap  # the ops whose gradient is in the table, newest first
     table, sum_into, watch = bp.table, bp.sum_into, bp.prune is not None or bool(node_targets)
-    unchanged_inputs, bprop = S.unchanged_inputs, _bprop_for(create_graph)
+    unchanged_inputs, bprop = steps.unchanged_inputs, _bprop_for(create_graph)
     prev = _record_gradient_ops(create_graph)
     try:
         while heap:  # reverse topological order: every consumer of fn has already sent its gradient
@@ -54,12 +55,12 @@ def run_backward(
 
 def _bprop_for(create_graph):
     """This pass's bprop step: on arrays, or recorded (create_graph); timed and anomaly-checked when on."""
-    bprop = S.bprop_graph if create_graph else S.bprop_arrays
+    bprop = steps.bprop_graph if create_graph else steps.bprop_arrays
     prof = _ModeState._profiler
     if prof is not None:
-        bprop = S.profiled(bprop, prof)
+        bprop = steps.profiled(bprop, prof)
     if _ModeState.anomaly_any and _Mode.anomaly:
-        bprop = S.anomaly_checked(bprop)
+        bprop = steps.anomaly_checked(bprop)
     return bprop
 
 

@@ -78,6 +78,44 @@ class ConvSettings:
     (O*kw >= ``nhwc_min_ckw``) computes the weight gradient from the same column matrices of gy (one im2col
     instead of two). Measure: ``python benchmarks/kernels_ab.py --only cifar_cnn --setting fused_rot180=False``."""
 
+    winograd: bool = True
+    """Plan "winograd" (shendu.ops._winograd, Lavin & Gray 2015): stride-1, dilation-1, groups-1 2-D 3x3 and 5x5
+    convolutions in float32/float64 with enough channels (``winograd_min_c3``/``winograd_min_c5`` input channels
+    and at least ``winograd_min_c3`` output channels) run forward, input gradient and weight gradient as
+    F(m x m, r x r) tiles: 4x fewer multiplications for F(4,3), 2.8x for F(2,5). Kernel A/B in one process
+    (``python benchmarks/winograd.py --repeat 5``, 1 thread, 2026-11-30): mnist_cnn conv2 (32->64 3x3, 26x26,
+    batch 64) forward 0.34-0.49x im2col's time, forward + both gradients 0.39-0.51x; CIFAR conv2 (64->64 5x5,
+    12x12, batch 128) with F(2,5) 0.39-0.52x; few input channels (1, 3, 6) lose 1.3-7x. Measure whole steps:
+    ``python benchmarks/kernels_ab.py --only mnist_cnn cifar_cnn --setting winograd=False``."""
+
+    winograd_min_c3: int = 16
+    """Least input (and output) channels of a 3x3 convolution for the winograd plan (C=8 ties, C=16 wins
+    0.4-0.7x). Measure: ``python benchmarks/winograd.py``."""
+
+    winograd_min_c5: int = 8
+    """Least input channels of a 5x5 convolution for the winograd plan (C=8 wins 0.3-0.5x; LeNet's conv2 with
+    C=6 does not). Measure: ``python benchmarks/winograd.py``."""
+
+    winograd_m3: int = 4
+    """Output tile size for 3x3 kernels: F(4,3), float32 error 2-4x im2col's (F(2,3): 0.5-1x but half the
+    saving). Measure: ``python benchmarks/winograd.py``; accuracy: tests/conv/test_winograd.py."""
+
+    winograd_m5: int = 2
+    """Output tile size for 5x5 kernels: F(2,5), float32 error 2-6x im2col's; F(4,5) is ~2x faster still on
+    CIFAR conv2 but 9-15x im2col's error, so not the default. Measure: ``python benchmarks/winograd.py``."""
+
+    winograd_chunk_bytes: int = 1 << 20
+    """Bytes of one batch chunk's transformed input tiles (the chunk's working set stays in L2/L3).
+    Measure: ``python benchmarks/winograd.py``."""
+
+    winograd_gemm_min_c: int = 2
+    """Below this many input channels the channel sum is broadcast products instead of a GEMM (NumPy's matmul
+    with K = 1 is ~10x slower than one broadcast product). Measure: ``python benchmarks/winograd.py``."""
+
+    winograd_nhwc_min_c: int = 16
+    """Inputs with at least this many channels are tiled channels-last (the gathers copy runs of C values).
+    Measure: ``python benchmarks/winograd.py``."""
+
     cache_bytes: int = 32 << 20
     """Per-thread byte budget of the cached scratch buffers (least recently used dropped beyond it); a buffer
     asked for again after being dropped grows its thread's budget to its reuse distance (the CIFAR CNN step at

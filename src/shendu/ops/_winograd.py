@@ -7,135 +7,56 @@ needs an alpha x alpha input tile d (alpha = m + r - 1) and
     Y = A^T [ (G g G^T) (.) (B^T d B) ] A
 
 with the Cook-Toom matrices A^T (m, alpha), G (alpha, r), B^T (alpha, alpha) built from alpha - 1 interpolation
-points and the point at infinity (``transforms``). Summed over the input channels, the elementwise product
-becomes alpha^2 matrix products U[ab] (O, C) @ V[ab] (C, tiles): r^2 m^2 / alpha^2 times fewer multiplications
-than im2col's GEMM (2.25x for F(2,3), 4x for F(4,3), 2.8x for F(2,5), 6.25x for F(4,5)), paid for by the tile
-transforms. The batch goes through in cache-sized chunks; per chunk: gather the tiles (channels-last when C is
-large, so the copies move runs of C values), B^T d B and A^T M A as small GEMMs (measured faster than slice
+points and the point at infinity (``transforms``, in _winograd_transforms.py). Summed over the input channels, the
+elementwise product becomes alpha^2 matrix products U[ab] (O, C) @ V[ab] (C, tiles): r^2 m^2 / alpha^2 times fewer
+multiplications than im2col's GEMM (2.25x for F(2,3), 4x for F(4,3), 2.8x for F(2,5), 6.25x for F(4,5)), paid for by
+the tile transforms. The batch goes through in cache-sized chunks; per chunk: gather the tiles (channels-last when C
+is large, so the copies move runs of C values), B^T d B and A^T M A as small GEMMs (measured faster than slice
 add/sub with the nonzero coefficients: F(4,3) on MNIST conv2 28.6 vs 41.6 ms, F(2,5) on CIFAR conv2 32 vs 44 ms),
-the alpha^2 products as one batched matmul, and the last output transform with a transposed operand so that
-rows of output pixels land in y. The input gradient is the same correlation (``conv2d_input_grad``); the weight
-gradient is F(r x r, m x m) with the roles swapped (``conv2d_weight_grad``). Float32 loses some accuracy, more
-for larger m (see ``POINTS`` and tests/conv/test_winograd.py).
+the alpha^2 products as one batched matmul, and the last output transform with a transposed operand so that rows of
+output pixels land in y. The input gradient is the same correlation (``conv2d_input_grad``); the weight gradient is
+F(r x r, m x m) with the roles swapped (``conv2d_weight_grad``). Float32 loses some accuracy, more for larger m (see
+``POINTS`` and tests/conv/test_winograd.py).
 
 Reference: shendu.reference.conv.conv2d, conv2d_input_grad, conv2d_weight_grad. Device-generic: the array
 namespace comes from the inputs (only copyto, matmul, as_strided, slicing and ufuncs, which CuPy also has).
 """
 from __future__ import annotations
 
-import functools
-import math
 import numbers
-from fractions import Fraction
 
 import numpy as np
 
 from ..backend import device_of, namespace_of, to_device
+from ._tuning import conv_settings
+from ._winograd_transforms import MORE_POINTS, POINTS, transforms  # noqa: F401  (re-exported)
 from ._workspace import _padded_ws, _ws
 
-#: Finite interpolation points of F(m, r) by alpha = m + r - 1 (alpha - 1 of them, plus infinity). Chosen by the
-#: float32 error of the whole 2-D convolution on N(0, 1) data, 64 channels (exhaustive search over subsets of
-#: 0, +-1, +-2, +-3, +-4, +-1/2, +-1/3, +-1/4, +-3/2, +-2/3, checked on independent data): max error / max |y|
-#: as a multiple of the im2col path's, alpha 6: 2.0-2.8x with 0, +-3/2, +-2/3 (Lavin & Gray's 0, +-1, +-2:
-#: 10.5-11.5x; 0, +-1, +-1/2: 6.8-9.4x); alpha 5: 2.2x; alpha 7: 6.3x; alpha 8: 11-15x (0, +-1, +-1/2, +-2).
-POINTS = {
-    2: (0,), 3: (0, 1), 4: (0, 1, -1), 5: (0, 1, -2, Fraction(-1, 2)),
-    6: (0, Fraction(3, 2), Fraction(-3, 2), Fraction(2, 3), Fraction(-2, 3)),
-    7: (0, -1, -2, Fraction(-1, 2), Fraction(3, 2), Fraction(2, 3)),
-    8: (0, 1, -1, Fraction(1, 2), Fraction(-1, 2), 2, -2),
-}
-#: Points for other alpha: the first alpha - 1 of these.
-MORE_POINTS = (0, 1, -1, Fraction(1, 2), Fraction(-1, 2), 2, -2, Fraction(1, 4), Fraction(-1, 4), 4, -4,
-               Fraction(3, 2), Fraction(-3, 2), Fraction(2, 3), Fraction(-2, 3))
-#: Bytes of the transformed input tiles V per batch chunk (the chunk's working set stays in L2/L3).
-CHUNK_BYTES = 1 << 20
-#: Output tile size m per kernel size r when m=None: the accurate choices (float32 error 2-4x im2col's). Faster
-#: and less accurate (benchmarks/winograd.py, 1 thread, same run): on CIFAR conv2 (64->64, 5x5, 12x12) F(4,5)
-#: takes 0.28x im2col's forward time against F(2,5)'s 0.52x, at 9-15x im2col's float32 error.
-DEFAULT_M = {2: 2, 3: 4, 4: 3, 5: 2}
-#: Least input channels, per kernel size, for which Winograd beat the im2col path (benchmarks/winograd.py and
-#: A/B runs, batch 64-128, 1 thread: C=8 5x5 0.3-0.5x; C=8 3x3 ~1.0x; C=16 3x3 0.4-0.7x; C=1, 3, 6 1.3-7x);
-#: outputs also need at least ``WIN_MIN_C[3]`` channels (the product GEMMs' other side).
-WIN_MIN_C = {3: 16, 5: 8}
-#: Below this many input channels the channel sum is done with broadcast products instead of a GEMM (NumPy's
-#: matmul with K = 1 is ~10x slower than one broadcast product; with K = 3 the GEMM is ~4x faster than three).
-GEMM_MIN_C = 2
-#: Inputs with at least this many channels are tiled channels-last (gathers copy runs of C values).
-NHWC_MIN_C = 16
+#: Default output tile size m per kernel size r for direct calls with m=None (r = 3 and 5 follow
+#: ``conv_settings.winograd_m3``/``winograd_m5``; the other thresholds are ``conv_settings.winograd_*`` too).
+DEFAULT_M = {2: 2, 4: 3}
+
+
+def default_m(r):
+    """The output tile size used for an r-tap kernel when none is given."""
+    return {3: conv_settings.winograd_m3, 5: conv_settings.winograd_m5}.get(r, DEFAULT_M.get(r, 2))
 
 
 def choose_m(x_shape, w_shape, stride=1, dilation=1, groups=1):
     """The output tile size m with which Winograd is expected to beat the im2col path for this 2-D convolution
-    (``DEFAULT_M[r]``), or None where it does not apply (stride, dilation or groups not 1, kernel not 3x3 or 5x5)
-    or measured slower (few channels: ``WIN_MIN_C``). For the input gradient ask with C and O swapped."""
+    (``default_m(r)``), or None where it does not apply (stride, dilation or groups not 1, kernel not 3x3 or 5x5)
+    or measured slower (few channels: ``conv_settings.winograd_min_c3/_c5``). For the input gradient ask with C
+    and O swapped."""
     if len(x_shape) != 4 or len(w_shape) != 4 or groups != 1:
         return None
     if _pair(stride, "stride") != (1, 1) or _pair(dilation, "dilation") != (1, 1):
         return None
     o, c, rh, rw = w_shape
-    if rh != rw or rh not in WIN_MIN_C or c < WIN_MIN_C[rh] or o < WIN_MIN_C[3]:
+    st = conv_settings
+    min_c = {3: st.winograd_min_c3, 5: st.winograd_min_c5}
+    if rh != rw or rh not in min_c or c < min_c[rh] or o < st.winograd_min_c3:
         return None
-    return DEFAULT_M[rh]
-
-
-def _poly_coeffs(roots):
-    """Coefficients (constant first) of prod_l (x - roots[l]), exact."""
-    c = [Fraction(1)]
-    for a in roots:
-        nxt = [Fraction(0)] * (len(c) + 1)
-        for t, v in enumerate(c):
-            nxt[t + 1] += v
-            nxt[t] -= a * v
-        c = nxt
-    return c
-
-
-@functools.lru_cache(maxsize=None)
-def _exact(m, r, points):
-    """A^T, G, B^T of F(m, r) as lists of Fractions from the finite ``points`` (alpha - 1 of them) and infinity.
-
-    The correlation y = A^T [(G g) (.) (B^T d)] is the transpose of the polynomial product s = g(x) h(x)
-    (h of degree m - 1) computed by evaluation at the points and interpolation: A^T[i, j] = a_j^i (column
-    alpha-1: e_{m-1}, the leading coefficient), G[j, k] = a_j^k / f_j with f_j = prod_{l != j} (a_j - a_l)
-    (row alpha-1: e_{r-1}), B^T[j] = coefficients of prod_{l != j} (x - a_l) (row alpha-1: of prod_l (x - a_l))."""
-    alpha = m + r - 1
-    a = [Fraction(p) for p in points]
-    at = [[a[j] ** i for j in range(alpha - 1)] + [Fraction(int(i == m - 1))] for i in range(m)]
-    g, bt = [], []
-    for j in range(alpha - 1):
-        f = math.prod((a[j] - a[lo] for lo in range(alpha - 1) if lo != j), start=Fraction(1))
-        g.append([a[j] ** k / f for k in range(r)])
-        bt.append(_poly_coeffs([a[lo] for lo in range(alpha - 1) if lo != j]) + [Fraction(0)])
-    g.append([Fraction(int(k == r - 1)) for k in range(r)])
-    bt.append(_poly_coeffs(a))
-    return at, g, bt
-
-
-@functools.lru_cache(maxsize=None)
-def _host_transforms(m, r, dtype, points):
-    """``_exact``'s matrices rounded once to ``dtype``, read-only."""
-    mats = []
-    for rows in _exact(m, r, points):
-        arr = np.array([[float(v) for v in row] for row in rows], dtype=np.float64).astype(dtype)
-        arr.flags.writeable = False
-        mats.append(arr)
-    return tuple(mats)
-
-
-def transforms(m, r, dtype=np.float32, points=None):
-    """(A^T (m, alpha), G (alpha, r), B^T (alpha, alpha)) of Winograd F(m, r), alpha = m + r - 1, as read-only
-    host arrays of ``dtype``: built exactly from the interpolation points (default ``POINTS[alpha]``) and
-    infinity, then rounded once; cached. Lavin & Gray 2015 section 4; textbook 9.8."""
-    if not (isinstance(m, int) and isinstance(r, int)) or m < 1 or r < 1:
-        raise ValueError(f"winograd transforms: m and r must be positive integers, got m={m!r}, r={r!r}")
-    alpha = m + r - 1
-    pts = POINTS.get(alpha, MORE_POINTS[:alpha - 1]) if points is None else points
-    pts = tuple(Fraction(p) for p in pts)
-    if len(pts) != alpha - 1 or len(set(pts)) != len(pts):
-        raise ValueError(f"winograd transforms: F({m},{r}) needs {alpha - 1} distinct finite points, got {points}"
-                         if points is not None else
-                         f"winograd transforms: F({m},{r}) needs {alpha - 1} points, MORE_POINTS has {len(pts)}")
-    return _host_transforms(m, r, np.dtype(dtype), tuple(pts))
+    return default_m(rh)
 
 
 def _pair(v, name):
@@ -195,8 +116,8 @@ def _contract0(xp, t, src, out):
 
 
 def _chunk(per_item_bytes, n):
-    """Batch items per chunk: the chunk's transformed tiles stay within CHUNK_BYTES (cache-sized)."""
-    return max(1, min(n, CHUNK_BYTES // max(per_item_bytes, 1)))
+    """Batch items per chunk: the chunk's transformed tiles stay within ``conv_settings.winograd_chunk_bytes``."""
+    return max(1, min(n, conv_settings.winograd_chunk_bytes // max(per_item_bytes, 1)))
 
 
 def _input_tiles(x, lead, m, r, tiles, bts, nb, nhwc):
@@ -253,7 +174,7 @@ def conv2d_forward(x, w, pads=0, m=None, points=None):
 
     x (N, C, H, W), w (O, C, rh, rw), ``pads`` int / (ph, pw) / ((top, bottom), (left, right)) zeros (negative:
     crop) -> y (N, O, H + top + bottom - rh + 1, W + left + right - rw + 1). ``m``: output tile size (int or
-    pair; None: ``DEFAULT_M``). Sizes not divisible by m are padded to whole tiles and cropped."""
+    pair; None: ``default_m``). Sizes not divisible by m are padded to whole tiles and cropped."""
     xp = namespace_of(x, w)
     if x.ndim != 4 or w.ndim != 4:
         raise ValueError(f"winograd conv2d: expected x (N, C, H, W) and w (O, C, kh, kw), got {x.shape} and {w.shape}")
@@ -269,7 +190,7 @@ def conv2d_forward(x, w, pads=0, m=None, points=None):
         raise ValueError(f"winograd conv2d: input {x.shape} padded by {_pads(pads)} is smaller than the kernel "
                          f"{(rh, rw)}")
     if m is None:
-        m = (DEFAULT_M.get(rh, 2), DEFAULT_M.get(rw, 2))
+        m = (default_m(rh), default_m(rw))
     mh, mw = _pair(m, "m")
     dt = x.dtype
     ath, _, bth = transforms(mh, rh, dt, points)
@@ -279,7 +200,7 @@ def conv2d_forward(x, w, pads=0, m=None, points=None):
     u = weight_transform(w, (mh, mw), points)  # (ah aw, O, C)
 
     ath, atw = _on(ath, x), _on(atw, x)
-    nhwc = c >= max(NHWC_MIN_C, GEMM_MIN_C)
+    nhwc = c >= max(conv_settings.winograd_nhwc_min_c, conv_settings.winograd_gemm_min_c)
     if nhwc:
         u = xp.ascontiguousarray(u.transpose(0, 2, 1))  # (ab, C, O)
     y = xp.empty((n, o, ho, wo), dtype=dt)
@@ -291,7 +212,7 @@ def conv2d_forward(x, w, pads=0, m=None, points=None):
     for n0, n1, v in _input_tiles(x, (pt, pl), (mh, mw), (rh, rw), (th, tw), (bth, btw), nb, nhwc):
         b = n1 - n0
         t = b * th * tw
-        if c < GEMM_MIN_C:  # broadcast products instead of a GEMM with a tiny K = C
+        if c < conv_settings.winograd_gemm_min_c:  # broadcast products instead of a GEMM with a tiny K = C
             mm = mbuf[:ah * aw * t * o].reshape(ah * aw, o, t)
             v3 = v.reshape(ah * aw, c, t)
             xp.multiply(u[:, :, :1], v3[:, :1], out=mm)
@@ -338,7 +259,7 @@ def conv2d_weight_grad(x, gy, pads, w_shape, m=None, points=None):
     correlation of x with gy[o] (an Ho x Wo 'kernel') summed over the batch; cut gy into m x m tiles g_t and x into
     the matching alpha x alpha tiles d_t, then gw[o, c] = A'^T [sum_t (G' g_t G'^T)[o] (.) (B'^T d_t B')[c]] A'
     with F(r, m)'s matrices (same alpha): the sum over tiles is alpha^2 GEMMs (O, tiles) @ (tiles, C).
-    x (N, C, H, W), gy (N, O, Ho, Wo) -> (O, C, rh, rw) = w_shape. ``m``: gy tile size (None: ``DEFAULT_M[r]``)."""
+    x (N, C, H, W), gy (N, O, Ho, Wo) -> (O, C, rh, rw) = w_shape. ``m``: gy tile size (None: ``default_m(r)``)."""
     xp = namespace_of(x, gy)
     n, c, h, wd = x.shape
     o, cw, rh, rw = w_shape
@@ -350,7 +271,7 @@ def conv2d_weight_grad(x, gy, pads, w_shape, m=None, points=None):
     if x.dtype != gy.dtype or x.dtype.kind != "f":
         raise TypeError(f"winograd conv2d_weight_grad: x is {x.dtype}, gy is {gy.dtype}; expected one floating dtype")
     if m is None:
-        m = (DEFAULT_M.get(rh, 2), DEFAULT_M.get(rw, 2))
+        m = (default_m(rh), default_m(rw))
     mh, mw = _pair(m, "m")
     dt = x.dtype
     # F(r, m): output r (the kernel), filter m (a gy tile); alpha = r + m - 1 as in the forward
@@ -358,7 +279,7 @@ def conv2d_weight_grad(x, gy, pads, w_shape, m=None, points=None):
     atw, gw_, btw = transforms(rw, mw, dt, points)
     ah, aw = mh + rh - 1, mw + rw - 1
     th, tw = -(-ho // mh), -(-wo // mw)
-    nhwc = c >= max(NHWC_MIN_C, GEMM_MIN_C)
+    nhwc = c >= max(conv_settings.winograd_nhwc_min_c, conv_settings.winograd_gemm_min_c)
     nb = _chunk(ah * aw * max(c, o) * th * tw * dt.itemsize, n)
     tb = nb * th * tw
     gh, gw_ = _on(gh, x), _on(gw_, x)

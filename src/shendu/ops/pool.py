@@ -167,7 +167,38 @@ class MaxPoolNd(Function):
         if not self.cl:
             idx = self.saved
             return _scatter(gy, self.k, self.s, self.d, self.osz, self.pads, self.x_shape, lambda t: idx == t)
+        if self.grid.dense:
+            return self._backward_dense(gy)
         return self._backward_grid(gy)
+
+    def _backward_dense(self, gy):
+        """gx when every grid cell is an output (non-overlapping windows, k == s): each tap is alone in its phase
+        at shift 0, so per cache block and tap, gy * [idx == t] goes straight to the tap's strided positions of
+        gx (no phase buffer; mnist_cnn's pool 2.7 -> 2.3 ms)."""
+        xp = self.xp
+        G, idx = self.grid, self.saved
+        Q = G.L // G.nc
+        cb = max(1, CHUNK // Q) if xp is np else G.nc
+        gyf = xp.ascontiguousarray(gy).reshape(-1)
+        gx = xp.empty((G.nc,) + tuple(G.sp), dtype=gy.dtype)
+        m = _ws("maxpool_bm", (cb * Q,), np.bool_, gy)
+        tmp = _ws("maxpool_bt", (cb * Q,), gy.dtype, gy)
+        real = {p: (xs[1:], gs[1:]) for p, xs, gs in G.copies}  # phases holding input positions
+        for c0 in range(0, G.nc, cb):
+            c1 = min(G.nc, c0 + cb)
+            a, b = c0 * Q, c1 * Q
+            ma, ta = m[:b - a], tmp[:b - a]
+            for t, (p, _) in enumerate(G.taps):
+                if p in real:  # (else the tap reads only padding)
+                    xs, gs = real[p]
+                    xp.equal(idx[a:b], t, out=ma)
+                    xp.multiply(gyf[a:b], ma, out=ta)
+                    xp.copyto(gx[(slice(c0, c1),) + xs], ta.reshape((c1 - c0,) + G.q)[(slice(None),) + gs])
+        tapped = {p for p, _ in G.taps}
+        for p, (xs, _) in real.items():
+            if p not in tapped:  # stride > kernel: input positions no window reads
+                gx[(slice(None),) + xs] = 0
+        return gx.reshape(self.x_shape)
 
     def _backward_grid(self, gy):
         """gx on the polyphase grid: per tap gy * [idx == t] added into its phase at its shift, in cache blocks,

@@ -47,8 +47,11 @@ def _keep(gen, shape, p):
     P(keep) = 1 - p exactly; otherwise 32-bit draws: P(keep) = 1 - round(p * 2^32) / 2^32, within 2^-33 of 1 - p
     (float32 uniforms resolve 2^-24)."""
     bits, dt = (16, np.uint16) if (float(p) * 65536).is_integer() else (32, np.uint32)
-    thr = min(round(float(p) * (1 << bits)), (1 << bits) - 1)
-    return gen.integers(0, 1 << bits, shape, dtype=dt) >= thr
+    top = (1 << bits) - 1
+    draw = gen.integers(0, top + 1, shape, dtype=dt)
+    if p >= 1:
+        return draw > top  # nothing kept (a threshold of 2^bits does not fit the draws' dtype)
+    return draw >= min(round(float(p) * (1 << bits)), top)
 
 
 def _mask(x, shape, p, dtype, scale):

@@ -8,7 +8,7 @@ weight_grad(x, gy, w_shape, plan, cols) -> gw, where ``cols`` is the forward pas
 from __future__ import annotations
 
 from ...backend import namespace_of
-from . import col2im, nchw, nhwc, wide
+from . import col2im, nchw, nhwc, wide, winograd
 from .plan import plan as make_plan
 
 FORWARD = {
@@ -16,12 +16,14 @@ FORWARD = {
     "item-gemm": nchw.forward_items,
     "nhwc-gemm": nhwc.forward_nhwc,
     "wide-stride1": wide.forward_wide,
+    "winograd": winograd.forward_winograd,
 }
 WEIGHT_GRAD = {
     "nchw-gemm": nchw.weight_grad_nchw,
     "item-gemm": nchw.weight_grad_items,
     "nhwc-gemm": nhwc.weight_grad_nhwc,
     "wide-stride1": wide.weight_grad_wide,
+    "winograd": winograd.weight_grad_winograd,
 }
 
 
@@ -43,6 +45,7 @@ INPUT_GRAD = {
     "wide-col2im": wide.input_grad_wide,
     "rot180-corr": input_grad_rot180,
     "rot180-fused": input_grad_rot180,
+    "winograd": winograd.input_grad_winograd,
 }
 
 

@@ -10,16 +10,19 @@ Forward kernels (``ConvPlan.name``; all compute shendu.reference.conv.conv2d, te
 - "wide-stride1": stride-1 2-D columns on the zero-extended 'wide' grid (runs of Ho*Wp); few channels and
   small outputs (LeNet's conv2).
 - "nchw-gemm": NCHW column matrices (C*k, N*out) for a batch chunk, one GEMM per group (the general case).
+- "winograd": stride-1 2-D 3x3/5x5 convolutions with enough channels as Winograd F(m x m, r x r) tiles
+  (shendu.ops._winograd; ``conv_settings.winograd*``); its gradients are Winograd too where they qualify.
 
 Input-gradient routes (``input_grad``; reference conv2d_input_grad / conv2d_input_grad_rot180):
 "rot180-corr" (stride 1, many channels: a forward correlation of the padded gy with the rot180 kernel),
 "rot180-fused" (the same, and when the weight gradient is needed too, both from one set of gy's columns),
 "wide-col2im" (stride-1 2-D: GEMM then slice-adds of whole rows on the wide grid), "gemm-col2im" (GEMM then
-one strided slice-add per kernel tap). Weight-gradient route (``weight_grad``; reference conv2d_weight_grad):
+one strided slice-add per kernel tap), "winograd" (the full correlation by Winograd tiles). Weight-gradient
+route (``weight_grad``; reference conv2d_weight_grad):
 the forward layout, from the forward pass's kept columns when ``keep_cols``.
 
-An extra plan (e.g. Winograd for small kernels) is one more branch at the top of ``_forward_layout`` plus its
-kernels in the tables of shendu.ops._conv.dispatch.
+An extra plan is one more branch at the top of ``_forward_layout`` (as "winograd") plus its kernels in the
+tables of shendu.ops._conv.dispatch.
 """
 from __future__ import annotations
 
@@ -29,6 +32,7 @@ from typing import NamedTuple
 import numpy as np
 
 from .._tuning import conv_settings
+from . import winograd
 from .geometry import out_shape
 
 
@@ -61,10 +65,17 @@ def _wide_ok(x_shape, k, s, groups, pads, d, itemsize):
     return wo < st.wide_max_wout or x_shape[0] * c * k[0] * k[1] * ho * wp * itemsize <= st.keep_cols_bytes
 
 
-def _forward_layout(x_shape, k, s, d, pads, groups, po, itemsize):
+def _winograd_ok(x_shape, w_shape, s, d, groups, dtype):
+    return (conv_settings.winograd and np.dtype(dtype) in (np.float32, np.float64)
+            and winograd.applies(x_shape, w_shape, s, d, groups))
+
+
+def _forward_layout(x_shape, w_shape, k, s, d, pads, groups, po, dtype):
     st = conv_settings
     c = x_shape[1]
-    # (more plans, e.g. "winograd" for stride-1 3x3/5x5, are chosen here, first)
+    itemsize = np.dtype(dtype).itemsize
+    if _winograd_ok(x_shape, w_shape, s, d, groups, dtype):
+        return "winograd"
     if groups == 1 and st.nhwc and c * k[-1] >= st.nhwc_min_ckw:
         return "nhwc-gemm"
     if groups == 1 and po >= st.item_min_out:
@@ -74,9 +85,11 @@ def _forward_layout(x_shape, k, s, d, pads, groups, po, itemsize):
     return "nchw-gemm"
 
 
-def _input_grad_route(x_shape, w_shape, s, d, groups, fpads):
+def _input_grad_route(x_shape, w_shape, s, d, groups, fpads, dtype):
     st = conv_settings
     c, o, k = x_shape[1], w_shape[0], w_shape[2:]
+    if _winograd_ok((x_shape[0], o) + tuple(x_shape[2:]), (c, o) + tuple(k), s, d, groups, dtype):
+        return "winograd"  # the full correlation: a conv of gy (O channels) with the rot180 kernel (O -> C)
     stride1 = all(v == 1 for v in s)
     if st.rot180 and c >= st.rot180_min_channels and stride1 and all(lo >= 0 and hi >= 0 for lo, hi in fpads):
         fused = (st.fused_rot180 and groups == 1 and st.nhwc and o * k[-1] >= st.nhwc_min_ckw
@@ -102,12 +115,12 @@ def plan(x_shape, w_shape, stride, dilation, pads, groups, dtype=np.float32, dev
     osz = out_shape(x_shape, k, s, d, pads)
     po, kk = math.prod(osz), math.prod(k)
     itemsize = np.dtype(dtype).itemsize
-    name = _forward_layout(x_shape, k, s, d, pads, groups, po, itemsize)
+    name = _forward_layout(x_shape, w_shape, k, s, d, pads, groups, po, dtype)
     if name == "wide-stride1":
         cols_bytes = n * c * kk * osz[0] * (x_shape[3] + pads[1][0] + pads[1][1]) * itemsize
     else:
         cols_bytes = n * c * kk * po * itemsize
-    keep = name != "nhwc-gemm" and cols_bytes <= conv_settings.keep_cols_bytes
+    keep = name not in ("nhwc-gemm", "winograd") and cols_bytes <= conv_settings.keep_cols_bytes
     fpads = tuple((d[a] * (k[a] - 1) - pads[a][0], d[a] * (k[a] - 1) - pads[a][1]) for a in range(nd))
-    ig = _input_grad_route(x_shape, w_shape, s, d, groups, fpads)
+    ig = _input_grad_route(x_shape, w_shape, s, d, groups, fpads, dtype)
     return ConvPlan(name, ig, name, keep, s, d, pads, groups, osz, fpads)

@@ -67,9 +67,18 @@ class GRUSeq(_SeqBase):
         r, z, n = A[..., :H], A[..., H:2 * H], A[..., 2 * H:]
         # Step-independent factors for all steps at once: d n_pre = dh (1-z)(1-n^2),
         # d z_pre = dh (h_{t-1} - n) z(1-z), d r_pre = d n_pre (W_hn h + b_hn) r(1-r), d hn = d n_pre r.
-        P1 = (1 - z) * (1 - n * n)
-        P2 = (HP - n) * (z * (1 - z))
-        P3 = HN * (r * (1 - r))
+        # Computed in place (three arrays the size of the sequence, no further temporaries).
+        P1 = xp.multiply(n, n)
+        xp.subtract(1, P1, out=P1)
+        S = xp.subtract(1, z)
+        P1 *= S
+        P2 = xp.subtract(HP, n)
+        S *= z
+        P2 *= S
+        P3 = S
+        xp.subtract(1, r, out=P3)
+        P3 *= r
+        P3 *= HN
         dHH = xp.empty_like(A)
         dXn = xp.empty((T, B, H), A.dtype)
         dh = ghT
