@@ -52,6 +52,22 @@ def _definition(path: Path, name: str) -> int | None:
     return None
 
 
+def _preferences(symbol: str, cited: str):
+    """Tie-breakers when a name is defined in several files, in order: the package that replaced the cited
+    file (a split module), the file defining the qualifying class (``TrialContext.report``), the cited file's
+    folder, module-level definitions over methods."""
+    rel = "/" + cited[:-3]
+    quals = re.findall(r"[A-Za-z_]\w*", symbol.split("(")[0])[:-1]
+    cls = quals[-1] if quals and quals[-1][0].isupper() else None
+    yield lambda p, n: ("/" + p.relative_to(SRC).as_posix()).rsplit("/", 1)[0].endswith(rel)
+    if cls:
+        yield lambda p, n: _definition(p, cls) is not None
+    folder = cited.rsplit("/", 1)[0] if "/" in cited else None
+    if folder:
+        yield lambda p, n: p.relative_to(SRC).as_posix().startswith(folder + "/")
+    yield lambda p, n: not _lines(p)[n - 1].startswith((" ", "\t"))
+
+
 def _place(symbol: str, cited: str, line: int) -> tuple[str, int] | None:
     """The (file, line) a citation should read, or None when it cannot be placed."""
     name = _name(symbol)
@@ -63,11 +79,9 @@ def _place(symbol: str, cited: str, line: int) -> tuple[str, int] | None:
         if found is not None:
             return cited, found
     elsewhere = [(p, n) for p in _files() for n in [_definition(p, name)] if n is not None]
-    if len(elsewhere) > 1:  # a split module: prefer the package that replaced the cited file
-        stem = cited[:-3]
-        inside = [(p, n) for p, n in elsewhere
-                  if ("/" + p.relative_to(SRC).as_posix()).rsplit("/", 1)[0].endswith("/" + stem)]
-        elsewhere = inside or elsewhere
+    for prefer in _preferences(symbol, cited):
+        if len(elsewhere) > 1:
+            elsewhere = [pn for pn in elsewhere if prefer(*pn)] or elsewhere
     if len(elsewhere) == 1:
         path, found = elsewhere[0]
         return path.relative_to(SRC).as_posix(), found
