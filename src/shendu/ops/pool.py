@@ -29,7 +29,7 @@ __all__ = ["MaxPoolNd", "AvgPoolNd", "pool_geometry", "avg_divisor"]
 CL_MIN = 64
 
 
-#: Outputs per cache block of the grid max pooling forward.
+#: Outputs per cache block of the grid max pooling (forward and backward).
 CHUNK = 65536
 
 
@@ -163,7 +163,8 @@ class MaxPoolNd(Function):
         if len(self.k) == 2 and _kernels.host_ok(gy) and self.saved.dtype == np.uint8:
             kern = _kernels.pool_kernels()
             if kern is not None:  # one compiled pass routing gy to the arg-maxes (host NumPy only)
-                return _scatter_jit(kern, gy, self.nchw_idx(), self.k, self.s, self.d, self.pads, self.x_shape)
+                return _kernels.maxpool2d_backward(kern, gy, self.nchw_idx(), self.k, self.s, self.d, self.pads,
+                                                   self.x_shape)
         if not self.cl:
             idx = self.saved
             return _scatter(gy, self.k, self.s, self.d, self.osz, self.pads, self.x_shape, lambda t: idx == t)
@@ -271,16 +272,6 @@ class MaxPoolNd(Function):
             pos = o + offs[:, a][idx] * self.d[a] - self.pads[a][0]
             flat = flat * self.x_shape[2 + a] + pos
         return flat
-
-
-def _scatter_jit(kern, gy, idx, k, s, d, pads, x_shape):
-    """gx of 2-D max pooling by the compiled scatter: gy (N, C, Ho, Wo), idx its arg-max taps (uint8, NCHW)."""
-    nc = x_shape[0] * x_shape[1]
-    osz = gy.shape[2:]
-    gx = np.empty(x_shape, dtype=gy.dtype)
-    kern.maxpool2d_bwd(np.ascontiguousarray(gy).reshape((nc,) + osz), np.ascontiguousarray(idx).reshape((nc,) + osz),
-                       k[1], s[0], s[1], d[0], d[1], pads[0][0], pads[1][0], gx.reshape((nc,) + tuple(x_shape[2:])))
-    return gx
 
 
 class _Geo:

@@ -44,3 +44,14 @@ def pool_kernels():
 def host_ok(*arrays) -> bool:
     """Every array a host NumPy array of a dtype the kernels take."""
     return all(type(a) is np.ndarray and a.dtype in DTYPES for a in arrays)
+
+
+def maxpool2d_backward(kern, gy, idx, k, s, d, pads, x_shape):
+    """gx of 2-D max pooling by the compiled scatter ``kern.maxpool2d_bwd``: gy (N, C, Ho, Wo), idx its arg-max
+    taps (uint8, NCHW), geometry as shendu.ops.pool.MaxPoolNd. Reference: shendu.reference.pool.max_pool2d_backward."""
+    nc = x_shape[0] * x_shape[1]
+    osz = gy.shape[2:]
+    gx = np.empty(x_shape, dtype=gy.dtype)
+    kern.maxpool2d_bwd(np.ascontiguousarray(gy).reshape((nc,) + osz), np.ascontiguousarray(idx).reshape((nc,) + osz),
+                       k[1], s[0], s[1], d[0], d[1], pads[0][0], pads[1][0], gx.reshape((nc,) + tuple(x_shape[2:])))
+    return gx
