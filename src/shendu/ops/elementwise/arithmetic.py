@@ -39,8 +39,16 @@ class Add(Function):
         return _st(gy, a._data.shape), _st(gy, b._data.shape)
 
 
+def _same(a, b):
+    """Both operands plain Tensors of one dtype: nothing for ``_pair`` to convert (the common case, checked first
+    to keep the per-op cost down: benchmarks/overhead.py)."""
+    return type(a) is Tensor and type(b) is Tensor and a._data.dtype is b._data.dtype
+
+
 def add(a, b, alpha=1):
     """a + alpha * b with broadcasting."""
+    if alpha == 1 and _same(a, b):
+        return Add()(a, b)
     a, b = _pair(a, b)
     if alpha != 1:
         b = mul(b, alpha)
@@ -70,6 +78,8 @@ class Sub(Function):
 
 def sub(a, b, alpha=1):
     """a - alpha * b with broadcasting."""
+    if alpha == 1 and _same(a, b):
+        return Sub()(a, b)
     a, b = _pair(a, b)
     if alpha != 1:
         b = mul(b, alpha)
@@ -94,11 +104,15 @@ class Mul(Function):
         a, b = self.inputs
         na, nb = self.needs_input_grad
         a, b = a._data, b._data
+        if a.shape == b.shape == gy.shape:  # no broadcasting to undo
+            return (gy * b if na else None, gy * a if nb else None)
         return (_st(gy * b, a.shape) if na else None, _st(gy * a, b.shape) if nb else None)
 
 
 def mul(a, b):
     """Elementwise product with broadcasting."""
+    if _same(a, b):
+        return Mul()(a, b)
     a, b = _pair(a, b)
     return Mul()(a, b)
 
@@ -130,6 +144,8 @@ class Div(Function):
 
 def div(a, b):
     """Elementwise true division with broadcasting."""
+    if _same(a, b) and a._data.dtype.kind == "f":
+        return Div()(a, b)
     a, b = _pair(a, b)
     if a._data.dtype.kind in "iub" and b._data.dtype.kind in "iub":
         a, b = a.type(get_default_dtype()), b.type(get_default_dtype())
