@@ -2,6 +2,7 @@
 
 MatMul rule (textbook 6.5.6): for C = AB with upstream gradient G, grad_A = G B^T and
 grad_B = A^T G, summed over broadcast batch dimensions.
+Kept whole (~320 lines): the product ops share the batch-broadcasting rules and the einsum parser.
 """
 from __future__ import annotations
 

@@ -2,6 +2,7 @@
 
 All are elementwise on any shape. Derivatives at kinks use the one-sided convention of
 textbook 6.3 (ReLU'(0) = 0, |z|'(0) = 0). Every backward stays finite at |x| = 1e4 in float32.
+Kept whole (~330 lines): one catalogue of ~30 short activations, each a few lines, found by name here.
 """
 from __future__ import annotations
 
