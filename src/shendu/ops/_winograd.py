@@ -68,6 +68,16 @@ def _pair(v, name):
     return v
 
 
+def _tiling(m, r, out):
+    """How an (Ho, Wo) output (or, for the weight gradient, gy) is cut into m x m tiles for an r-tap kernel:
+    (m, alpha = m + r - 1, tiles per axis ceil(Ho / m)), each an (h, w) pair; m None: ``default_m(r)``."""
+    (rh, rw), (ho, wo) = r, out
+    if m is None:
+        m = (default_m(rh), default_m(rw))
+    mh, mw = _pair(m, "m")
+    return (mh, mw), (mh + rh - 1, mw + rw - 1), (-(-ho // mh), -(-wo // mw))
+
+
 def _pads(pads):
     """int, (ph, pw) or ((top, bottom), (left, right)) -> ((top, bottom), (left, right)); negative pads crop."""
     if isinstance(pads, numbers.Integral):
@@ -189,14 +199,10 @@ def conv2d_forward(x, w, pads=0, m=None, points=None):
     if ho < 1 or wo < 1:
         raise ValueError(f"winograd conv2d: input {x.shape} padded by {_pads(pads)} is smaller than the kernel "
                          f"{(rh, rw)}")
-    if m is None:
-        m = (default_m(rh), default_m(rw))
-    mh, mw = _pair(m, "m")
+    (mh, mw), (ah, aw), (th, tw) = _tiling(m, (rh, rw), (ho, wo))
     dt = x.dtype
     ath, _, bth = transforms(mh, rh, dt, points)
     atw, _, btw = transforms(mw, rw, dt, points)
-    ah, aw = mh + rh - 1, mw + rw - 1
-    th, tw = -(-ho // mh), -(-wo // mw)
     u = weight_transform(w, (mh, mw), points)  # (ah aw, O, C)
 
     ath, atw = _on(ath, x), _on(atw, x)
@@ -270,15 +276,11 @@ def conv2d_weight_grad(x, gy, pads, w_shape, m=None, points=None):
                          f"and pads {_pads(pads)} (expected gy {(n, o, ho, wo)})")
     if x.dtype != gy.dtype or x.dtype.kind != "f":
         raise TypeError(f"winograd conv2d_weight_grad: x is {x.dtype}, gy is {gy.dtype}; expected one floating dtype")
-    if m is None:
-        m = (default_m(rh), default_m(rw))
-    mh, mw = _pair(m, "m")
+    (mh, mw), (ah, aw), (th, tw) = _tiling(m, (rh, rw), (ho, wo))
     dt = x.dtype
     # F(r, m): output r (the kernel), filter m (a gy tile); alpha = r + m - 1 as in the forward
     ath, gh, bth = transforms(rh, mh, dt, points)
     atw, gw_, btw = transforms(rw, mw, dt, points)
-    ah, aw = mh + rh - 1, mw + rw - 1
-    th, tw = -(-ho // mh), -(-wo // mw)
     nhwc = c >= max(conv_settings.winograd_nhwc_min_c, conv_settings.winograd_gemm_min_c)
     nb = _chunk(ah * aw * max(c, o) * th * tw * dt.itemsize, n)
     tb = nb * th * tw

@@ -53,19 +53,20 @@ class LogSoftmax(Function):
         return gy - xp.exp(self.saved) * gy.sum(axis=self.axis, keepdims=True)
 
 
+def _along(cls, name, x, dim, axis):
+    """``cls`` (Softmax or LogSoftmax) applied along ``dim`` (``axis`` is numpy's name for it); under
+    autocast("cuda") in float32, as torch."""
+    d = norm_dim(axis if axis is not None else dim, x.ndim, name)
+    if AUTOCAST.dtype is not None and AUTOCAST.device_type == "cuda":
+        (x,) = to_fp32(x)
+    return cls(d if x.ndim else None)(x)
+
+
 def softmax(x, dim=-1, *, axis=None):
     """Softmax along ``dim`` (default the last)."""
-    d = axis if axis is not None else dim
-    d = norm_dim(d, x.ndim, "softmax")
-    if AUTOCAST.dtype is not None and AUTOCAST.device_type == "cuda":  # autocast("cuda"): float32, as torch
-        (x,) = to_fp32(x)
-    return Softmax(d if x.ndim else None)(x)
+    return _along(Softmax, "softmax", x, dim, axis)
 
 
 def log_softmax(x, dim=-1, *, axis=None):
     """Log-softmax along ``dim`` (default the last), without overflow or log(0)."""
-    d = axis if axis is not None else dim
-    d = norm_dim(d, x.ndim, "log_softmax")
-    if AUTOCAST.dtype is not None and AUTOCAST.device_type == "cuda":  # autocast("cuda"): float32, as torch
-        (x,) = to_fp32(x)
-    return LogSoftmax(d if x.ndim else None)(x)
+    return _along(LogSoftmax, "log_softmax", x, dim, axis)

@@ -1,4 +1,6 @@
-"""Flat-vector view of a parameter list for the full-batch methods (Newton, CG, BFGS, L-BFGS).
+"""Flat-vector view of a parameter list for the full-batch methods (Newton, CG, SCG, BFGS, L-BFGS; textbook
+8.6), and their common base: one parameter group seen as one vector, state kept on the first parameter, and a
+closure evaluated to give the loss and the flat gradient.
 
 The flat vectors live on the parameters' device (their array namespace); only the loss comes back as a float.
 """
@@ -8,6 +10,7 @@ import numpy as np
 
 from ..autograd.grad_mode import enable_grad
 from ..backend import namespace_of
+from .optimizer import Optimizer
 
 
 class FlatParams:
@@ -66,3 +69,33 @@ class FlatParams:
         f, g = self.evaluate(closure)
         self.set_(x)
         return f, g
+
+
+class FullBatchOptimizer(Optimizer):
+    """Base of the full-batch methods (textbook 8.6): all parameters as one flat vector ``self._flat``
+    (``FlatParams``, so a single parameter group), their state in ``self.state[first parameter]``, and
+    ``step(closure)`` starting with ``_start`` (closure checked) and ``_loss_and_grad`` (closure run)."""
+
+    _free_shape_state = "*"
+    #: what the closure must do, for the error message of a step without one
+    _closure_does = "recomputes the loss and its gradients"
+    _groups_word = "parameter groups"
+
+    def __init__(self, params, defaults):
+        super().__init__(params, defaults)
+        if len(self.param_groups) != 1:
+            raise ValueError(f"{type(self).__name__} doesn't support {self._groups_word}")
+        self._flat = FlatParams(self.param_groups[0]["params"])
+
+    def _start(self, closure):
+        """(flat parameters, the group, the state dict); ValueError when ``closure`` is None."""
+        if closure is None:
+            raise ValueError(f"{type(self).__name__}.step needs a closure that {self._closure_does}")
+        fp = self._flat
+        return fp, self.param_groups[0], self.state.setdefault(fp.params[0], {})
+
+    def _loss_and_grad(self, closure):
+        """Evaluate the closure (under enable_grad) and flatten the gradient: (the loss as the closure returned
+        it, as a float, the flat gradient array)."""
+        orig = self._eval_closure(closure)
+        return orig, float(orig), self._flat.flat_grad()

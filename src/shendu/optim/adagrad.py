@@ -8,6 +8,7 @@ Reference: shendu.reference.adagrad.adagrad_step.
 """
 from __future__ import annotations
 
+from ._rescale import rescaled_
 from .optimizer import Optimizer, _grad_with_decay, _scratch
 
 __all__ = ["Adagrad", "AdaGrad"]
@@ -46,13 +47,7 @@ class Adagrad(Optimizer):
                 r = st["sum"]
                 xp.multiply(g, g, out=t)
                 r += t
-                if inside:
-                    xp.add(r, eps, out=t)
-                    xp.sqrt(t, out=t)
-                else:
-                    xp.sqrt(r, out=t)
-                    t += eps
-                xp.divide(g, t, out=t)
+                rescaled_(xp, g, r, eps, inside, t)
                 t *= -clr
                 d += t
         return loss

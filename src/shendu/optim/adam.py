@@ -14,6 +14,7 @@ from __future__ import annotations
 import math
 
 from ._blocked import blocks
+from ._rescale import rescaled_
 from .optimizer import Optimizer, _grad_with_decay
 
 __all__ = ["Adam", "AdamW"]
@@ -42,13 +43,8 @@ def _adam_(xp, piece, b1, b2, eps, s, step_size, decay, inside):
     if len(piece) == 6:  # amsgrad: v_max <- max(v_max, v), used in place of v
         xp.maximum(piece[4], v, out=piece[4])
         v = piece[4]
-    if inside:   # sqrt(v / s^2 + eps) * s = sqrt(v + eps s^2)
-        xp.add(v, eps * s * s, out=t)
-        xp.sqrt(t, out=t)
-    else:
-        xp.sqrt(v, out=t)
-        t += eps * s
-    xp.divide(m, t, out=t)
+    # inside: sqrt(v / s^2 + eps) * s = sqrt(v + eps s^2); outside: (sqrt(v) / s + eps) * s = sqrt(v) + eps s
+    rescaled_(xp, m, v, eps * s * s if inside else eps * s, inside, t)
     t *= -step_size * s
     d += t
 

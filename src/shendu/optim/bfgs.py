@@ -10,18 +10,15 @@ quadratic and M_n = H^{-1} (Textbook 8.6.3, W8.14). On other losses it is a one-
 """
 from __future__ import annotations
 
-from ._flat import FlatParams
+from ._flat import FullBatchOptimizer
 from .line_search import backtracking, strong_wolfe
-from .optimizer import Optimizer
 
 __all__ = ["BFGS"]
 
 
-class BFGS(Optimizer):
+class BFGS(FullBatchOptimizer):
     """BFGS(params, lr=1, max_iter=20, tolerance_grad=1e-7, tolerance_change=1e-9,
     line_search_fn="strong_wolfe" | "backtracking" | None, max_ls=25)."""
-
-    _free_shape_state = "*"
 
     def __init__(self, params, lr=1.0, max_iter=20, tolerance_grad=1e-7, tolerance_change=1e-9,
                  line_search_fn="strong_wolfe", max_ls=25):
@@ -33,16 +30,10 @@ class BFGS(Optimizer):
         super().__init__(params, dict(lr=lr, max_iter=max_iter, tolerance_grad=tolerance_grad,
                                       tolerance_change=tolerance_change, line_search_fn=line_search_fn,
                                       max_ls=max_ls))
-        if len(self.param_groups) != 1:
-            raise ValueError("BFGS doesn't support parameter groups")
-        self._flat = FlatParams(self.param_groups[0]["params"])
 
     def step(self, closure):
         """Up to max_iter BFGS iterations; returns the loss at the start."""
-        if closure is None:
-            raise ValueError("BFGS.step needs a closure that recomputes the loss and its gradients")
-        fp, group = self._flat, self.param_groups[0]
-        st = self.state.setdefault(fp.params[0], {})
+        fp, group, st = self._start(closure)
         st.setdefault("n_iter", 0)
         st.setdefault("func_evals", 0)
         xp = fp.xp
@@ -50,8 +41,7 @@ class BFGS(Optimizer):
             st["M"] = xp.eye(fp.n, dtype=fp.dtype)
             st["updated"] = False
         M = st["M"]
-        orig = self._eval_closure(closure)
-        loss, g = float(orig), fp.flat_grad()
+        orig, loss, g = self._loss_and_grad(closure)
         st["func_evals"] += 1
         ls = group["line_search_fn"]
 

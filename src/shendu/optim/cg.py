@@ -17,9 +17,8 @@ import math
 import numpy as np
 
 from ..backend import namespace_of
-from ._flat import FlatParams
+from ._flat import FullBatchOptimizer
 from .line_search import strong_wolfe
-from .optimizer import Optimizer
 
 __all__ = ["conjugate_gradient", "NonlinearCG"]
 
@@ -71,11 +70,9 @@ def conjugate_gradient(A, b, x0=None, tol=1e-10, max_iter=None, callback=None):
     return x, k
 
 
-class NonlinearCG(Optimizer):
+class NonlinearCG(FullBatchOptimizer):
     """NonlinearCG(params, lr=1, beta="PR+" | "PR" | "FR", restart=None, max_iter=20, line_search="strong_wolfe"
     | "exact", c2=0.1, tolerance_grad=1e-7, tolerance_change=1e-9). step(closure) runs up to max_iter iterations."""
-
-    _free_shape_state = "*"
 
     def __init__(self, params, lr=1.0, beta="PR+", restart=None, max_iter=20, line_search="strong_wolfe", c2=0.1,
                  tolerance_grad=1e-7, tolerance_change=1e-9, max_ls=25):
@@ -86,20 +83,13 @@ class NonlinearCG(Optimizer):
         super().__init__(params, dict(lr=lr, beta=beta, restart=restart, max_iter=max_iter, line_search=line_search,
                                       c2=c2, tolerance_grad=tolerance_grad, tolerance_change=tolerance_change,
                                       max_ls=max_ls))
-        if len(self.param_groups) != 1:
-            raise ValueError("NonlinearCG doesn't support parameter groups")
-        self._flat = FlatParams(self.param_groups[0]["params"])
 
     def step(self, closure):
         """Up to max_iter CG iterations (Algorithm 8.9); returns the loss at the start."""
-        if closure is None:
-            raise ValueError("NonlinearCG.step needs a closure that recomputes the loss and its gradients")
-        fp, group = self._flat, self.param_groups[0]
-        st = self.state.setdefault(fp.params[0], {})
+        fp, group, st = self._start(closure)
         st.setdefault("n_iter", 0)
         restart = group["restart"] or fp.n
-        orig = self._eval_closure(closure)
-        loss, g = float(orig), fp.flat_grad()
+        orig, loss, g = self._loss_and_grad(closure)
         xp = fp.xp
 
         def obj(x, t, d):

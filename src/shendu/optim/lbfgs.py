@@ -6,18 +6,17 @@ Same algorithm and options as ``torch.optim.LBFGS`` (its trajectories agree): ``
 """
 from __future__ import annotations
 
-from ._flat import FlatParams
+from ._flat import FullBatchOptimizer
 from .line_search import strong_wolfe
-from .optimizer import Optimizer
 
 __all__ = ["LBFGS"]
 
 
-class LBFGS(Optimizer):
+class LBFGS(FullBatchOptimizer):
     """LBFGS(params, lr=1, max_iter=20, max_eval=None, tolerance_grad=1e-7, tolerance_change=1e-9,
     history_size=100, line_search_fn=None or "strong_wolfe")."""
 
-    _free_shape_state = "*"
+    _groups_word = "per-parameter options (parameter groups)"
 
     def __init__(self, params, lr=1.0, max_iter=20, max_eval=None, tolerance_grad=1e-7, tolerance_change=1e-9,
                  history_size=100, line_search_fn=None):
@@ -30,28 +29,19 @@ class LBFGS(Optimizer):
         super().__init__(params, dict(lr=lr, max_iter=max_iter, max_eval=max_eval, tolerance_grad=tolerance_grad,
                                       tolerance_change=tolerance_change, history_size=history_size,
                                       line_search_fn=line_search_fn))
-        if len(self.param_groups) != 1:
-            raise ValueError("LBFGS doesn't support per-parameter options (parameter groups)")
-        self._flat = FlatParams(self.param_groups[0]["params"])
 
     def step(self, closure):
         """Up to max_iter L-BFGS iterations; returns the loss at the start."""
-        if closure is None:
-            raise ValueError("LBFGS.step needs a closure that recomputes the loss and its gradients")
-        fp = self._flat
-        group = self.param_groups[0]
+        fp, group, state = self._start(closure)
         lr, max_iter, max_eval = group["lr"], group["max_iter"], group["max_eval"]
         tol_grad, tol_change = group["tolerance_grad"], group["tolerance_change"]
         ls_fn, hist = group["line_search_fn"], group["history_size"]
-        state = self.state.setdefault(fp.params[0], {})
         state.setdefault("func_evals", 0)
         state.setdefault("n_iter", 0)
 
-        orig_loss = self._eval_closure(closure)
-        loss = float(orig_loss)
+        orig_loss, loss, g = self._loss_and_grad(closure)
         evals = 1
         state["func_evals"] += 1
-        g = fp.flat_grad()
         xp = fp.xp
         if float(xp.max(xp.abs(g))) <= tol_grad:
             return orig_loss

@@ -17,17 +17,16 @@ from ..autograd.engine import grad as _grad
 from ..autograd.grad_mode import enable_grad
 from ..autograd.tensor import _wrap
 from ..backend import device_of, namespace_of, to_device, to_host
-from ._flat import FlatParams
+from ._flat import FullBatchOptimizer
 from .cg import linear_cg_iterations
-from .optimizer import Optimizer
 
 __all__ = ["Newton"]
 
 
-class Newton(Optimizer):
+class Newton(FullBatchOptimizer):
     """Newton(params, lr=1, damping=0, solver="direct" | "cg", cg_max_iter=None, cg_tol=1e-10, ensure_descent=True)."""
 
-    _free_shape_state = "*"
+    _closure_does = "returns the loss (without calling backward)"
 
     def __init__(self, params, lr=1.0, damping=0.0, solver="direct", cg_max_iter=None, cg_tol=1e-10,
                  ensure_descent=True):
@@ -39,9 +38,6 @@ class Newton(Optimizer):
             raise ValueError("Newton: ensure_descent=False needs solver='direct'")
         super().__init__(params, dict(lr=lr, damping=damping, solver=solver, cg_max_iter=cg_max_iter,
                                       cg_tol=cg_tol, ensure_descent=bool(ensure_descent)))
-        if len(self.param_groups) != 1:
-            raise ValueError("Newton doesn't support parameter groups")
-        self._flat = FlatParams(self.param_groups[0]["params"])
 
     def _grad_graph(self, closure):
         ps = self._flat.params
@@ -98,11 +94,8 @@ class Newton(Optimizer):
 
     def step(self, closure):
         """One damped Newton step; returns the loss before it. Also leaves the gradient in p.grad."""
-        if closure is None:
-            raise ValueError("Newton.step needs a closure that returns the loss (without calling backward)")
-        fp, group = self._flat, self.param_groups[0]
+        fp, group, st = self._start(closure)
         loss, gs, g = self._flat_grad(closure)
-        st = self.state.setdefault(fp.params[0], {})
         st["n_iter"] = st.get("n_iter", 0) + 1
         alpha = group["damping"]
         if group["solver"] == "direct":

@@ -12,6 +12,7 @@ Reference: shendu.reference.rmsprop (rmsprop_step, rmsprop_nesterov_step, pytorc
 from __future__ import annotations
 
 from ._blocked import blocks
+from ._rescale import rescaled_
 from .optimizer import Optimizer, _grad_with_decay
 
 __all__ = ["RMSprop", "RMSProp"]
@@ -40,13 +41,7 @@ def _rmsprop_(xp, piece, lr, alpha, eps, mom, centered, nesterov, inside):
         v = t
     else:
         v = r                   # no copy: the next pass reads r and writes t
-    if inside:
-        xp.add(v, eps, out=t)
-        xp.sqrt(t, out=t)
-    else:
-        xp.sqrt(v, out=t)
-        t += eps
-    xp.divide(g, t, out=t)      # t = d, the rescaled gradient
+    rescaled_(xp, g, v, eps, inside, t)  # t = d, the rescaled gradient
     if mom > 0:
         b *= mom
         b += t

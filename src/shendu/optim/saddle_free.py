@@ -28,15 +28,12 @@ class SaddleFreeNewton(Newton):
     def step(self, closure):
         """One saddle-free Newton step; returns the loss before it. Leaves the gradient in p.grad and the
         Hessian's eigenvalues in ``state[...]["eigenvalues"]``."""
-        if closure is None:
-            raise ValueError("SaddleFreeNewton.step needs a closure that returns the loss (without backward)")
-        fp, group = self._flat, self.param_groups[0]
+        fp, group, st = self._start(closure)
         loss, gs, g = self._flat_grad(closure)
         xp = fp.xp
         H = self.hessian(gs).astype(xp.float64)
         lam, Q = xp.linalg.eigh(H)  # |H| = Q |Lambda| Q^T, on the parameters' device
         d = -(Q @ ((Q.T @ g.astype(xp.float64)) / (xp.abs(lam) + group["damping"])))
-        st = self.state.setdefault(fp.params[0], {})
         st["n_iter"] = st.get("n_iter", 0) + 1
         st["eigenvalues"] = to_host(lam)
         fp.add_(group["lr"], d.astype(fp.dtype))

@@ -11,32 +11,25 @@ On a quadratic with lambda -> 0 it is linear CG (exact steps): n iterations for 
 """
 from __future__ import annotations
 
-from ._flat import FlatParams
-from .optimizer import Optimizer
+from ._flat import FullBatchOptimizer
 
 __all__ = ["ScaledConjugateGradient"]
 
 
-class ScaledConjugateGradient(Optimizer):
+class ScaledConjugateGradient(FullBatchOptimizer):
     """ScaledConjugateGradient(params, sigma0=1e-4, lambda0=1e-6, max_iter=20, tolerance_grad=1e-7).
     ``step(closure)`` runs up to max_iter iterations; the closure zeroes grads, computes the loss, calls backward."""
 
-    _free_shape_state = "*"
+    _closure_does = "computes the loss and calls backward"
 
     def __init__(self, params, sigma0=1e-4, lambda0=1e-6, max_iter=20, tolerance_grad=1e-7):
         if sigma0 <= 0 or lambda0 <= 0:
             raise ValueError(f"ScaledConjugateGradient: sigma0 and lambda0 must be > 0, got {sigma0}, {lambda0}")
         super().__init__(params, dict(sigma0=sigma0, lambda0=lambda0, max_iter=max_iter,
                                       tolerance_grad=tolerance_grad))
-        if len(self.param_groups) != 1:
-            raise ValueError("ScaledConjugateGradient doesn't support parameter groups")
-        self._flat = FlatParams(self.param_groups[0]["params"])
 
     def step(self, closure):
-        if closure is None:
-            raise ValueError("ScaledConjugateGradient.step needs a closure that computes the loss and calls backward")
-        fp, group = self._flat, self.param_groups[0]
-        st = self.state.setdefault(fp.params[0], {})
+        fp, group, st = self._start(closure)
         f, g = fp.evaluate(closure)
         orig = f
         if "p" not in st:

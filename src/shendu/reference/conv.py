@@ -24,11 +24,17 @@ def out_size(size, k, stride, padding, dilation):
     return (size + 2 * padding - dilation * (k - 1) - 1) // stride + 1
 
 
+def _geometry(H, W, kh, kw, stride, padding, dilation):
+    """Strides, paddings, dilations and the output size (Ho, Wo) of a kh x kw convolution of an H x W input,
+    each an (h, w) pair."""
+    s, p, d = _pair(stride), _pair(padding), _pair(dilation)
+    return s, p, d, (out_size(H, kh, s[0], p[0], d[0]), out_size(W, kw, s[1], p[1], d[1]))
+
+
 def im2col(x, kh, kw, stride=1, padding=0, dilation=1):
     """Unfold x (N, C, H, W) into cols (N, C*kh*kw, Ho*Wo): one strided slice per kernel tap (i, j)."""
-    (sh, sw), (ph, pw), (dh, dw) = _pair(stride), _pair(padding), _pair(dilation)
     N, C, H, W = x.shape
-    Ho, Wo = out_size(H, kh, sh, ph, dh), out_size(W, kw, sw, pw, dw)
+    (sh, sw), (ph, pw), (dh, dw), (Ho, Wo) = _geometry(H, W, kh, kw, stride, padding, dilation)
     xpad = np.pad(x, ((0, 0), (0, 0), (ph, ph), (pw, pw)))
     cols = np.zeros((N, C, kh, kw, Ho, Wo), dtype=x.dtype)
     for i in range(kh):
@@ -40,9 +46,8 @@ def im2col(x, kh, kw, stride=1, padding=0, dilation=1):
 
 def col2im(cols, x_shape, kh, kw, stride=1, padding=0, dilation=1):
     """The adjoint of im2col: add each column entry back to the input pixel it was read from."""
-    (sh, sw), (ph, pw), (dh, dw) = _pair(stride), _pair(padding), _pair(dilation)
     N, C, H, W = x_shape
-    Ho, Wo = out_size(H, kh, sh, ph, dh), out_size(W, kw, sw, pw, dw)
+    (sh, sw), (ph, pw), (dh, dw), (Ho, Wo) = _geometry(H, W, kh, kw, stride, padding, dilation)
     cols = cols.reshape(N, C, kh, kw, Ho, Wo)
     xpad = np.zeros((N, C, H + 2 * ph, W + 2 * pw), dtype=cols.dtype)
     for i in range(kh):
@@ -57,8 +62,7 @@ def conv2d(x, w, b=None, stride=1, padding=0, dilation=1, groups=1):
     N, C, H, W = x.shape
     O, Cg, kh, kw = w.shape
     Og = O // groups
-    (sh, sw), (ph, pw), (dh, dw) = _pair(stride), _pair(padding), _pair(dilation)
-    Ho, Wo = out_size(H, kh, sh, ph, dh), out_size(W, kw, sw, pw, dw)
+    *_, (Ho, Wo) = _geometry(H, W, kh, kw, stride, padding, dilation)
     y = np.zeros((N, O, Ho * Wo), dtype=x.dtype)
     for g in range(groups):
         cols = im2col(x[:, g * Cg:(g + 1) * Cg], kh, kw, stride, padding, dilation)  # (N, Cg kh kw, L)
@@ -107,8 +111,7 @@ def conv2d_direct(x, w, b=None, stride=1, padding=0, dilation=1, groups=1):
     N, C, H, W = x.shape
     O, Cg, kh, kw = w.shape
     Og = O // groups
-    (sh, sw), (ph, pw), (dh, dw) = _pair(stride), _pair(padding), _pair(dilation)
-    Ho, Wo = out_size(H, kh, sh, ph, dh), out_size(W, kw, sw, pw, dw)
+    (sh, sw), (ph, pw), (dh, dw), (Ho, Wo) = _geometry(H, W, kh, kw, stride, padding, dilation)
     xpad = np.pad(x, ((0, 0), (0, 0), (ph, ph), (pw, pw)))
     y = np.zeros((N, O, Ho, Wo), dtype=x.dtype)
     for n in range(N):

@@ -63,6 +63,18 @@ def _warn_if_not_probabilities(fn, name, output):
                       f"from_logits=True, or the PyTorch-style 'cross_entropy' for logits", stacklevel=3)
 
 
+def _by_name(kind, name, table, module, known):
+    """``module``'s attribute that ``table`` names for ``name`` (any case); ValueError for a name not in the table
+    (listing ``known``) or an attribute this build lacks."""
+    key = table.get(name.lower())
+    if key is None:
+        raise ValueError(f"unknown {kind} {name!r}; known names: {sorted(known)}")
+    obj = getattr(module, key, None)
+    if obj is None:
+        raise ValueError(f"{kind} {name!r} needs {module.__name__}.{key}, which this build does not have")
+    return obj
+
+
 def get_loss(loss):
     """A callable (output, target) -> scalar Tensor from a callable or a name such as 'cross_entropy', 'mse'.
     Keras names ('categorical_crossentropy', 'sparse_categorical_crossentropy', 'binary_crossentropy') and
@@ -77,15 +89,9 @@ def get_loss(loss):
         return loss
     if not isinstance(loss, str):
         raise TypeError(f"loss must be a callable or a name, got {type(loss).__name__}")
-    key = LOSSES.get(loss.lower())
-    if key is None:
-        raise ValueError(f"unknown loss {loss!r}; known names: {sorted(set(LOSSES) | set(KERAS_LOSSES))}")
     from ..nn import functional as F
 
-    fn = getattr(F, key, None)
-    if fn is None:
-        raise ValueError(f"loss {loss!r} needs shendu.nn.functional.{key}, which this build does not have")
-    return fn
+    return _by_name("loss", loss, LOSSES, F, set(LOSSES) | set(KERAS_LOSSES))
 
 
 def get_optimizer(optimizer, params, lr=None, **kwargs):
@@ -100,14 +106,9 @@ def get_optimizer(optimizer, params, lr=None, **kwargs):
         if lr is not None:
             set_lr(optimizer, lr)
         return optimizer
-    cls_name = OPTIMIZERS.get(optimizer.lower())
-    if cls_name is None:
-        raise ValueError(f"unknown optimizer {optimizer!r}; known names: {sorted(OPTIMIZERS)}")
     from .. import optim
 
-    cls = getattr(optim, cls_name, None)
-    if cls is None:
-        raise ValueError(f"optimizer {optimizer!r} needs shendu.optim.{cls_name}, which this build does not have")
+    cls = _by_name("optimizer", optimizer, OPTIMIZERS, optim, OPTIMIZERS)
     if lr is not None:
         kwargs["lr"] = lr
     return cls(list(params), **kwargs)

@@ -6,8 +6,8 @@ Running statistics as PyTorch: r <- (1 - momentum) r + momentum * stat, with the
 variance; ``momentum=None`` gives a cumulative average.
 
 Kernels compute with the namespace of their inputs (``self.xp`` in the Functions); the cache-blocked
-NumPy passes run as whole-batch passes on a device. Kept whole (~300 lines): the three normalizations share
-the moment helpers."""
+NumPy passes run as whole-batch passes on a device. Kept whole (~300 lines): batch and layer normalization share
+the ``_Normalize`` Function and its parameter helpers."""
 from __future__ import annotations
 
 import numpy as np

@@ -9,15 +9,11 @@ from __future__ import annotations
 
 import math
 
-import numpy as np
-
-from ...backend import get_default_dtype, to_dtype
 from .. import init as _init
 from ..functional import conv as Fc
 from ..functional._checks import check_tensor
 from ..module import Module
-from ..parameter import Parameter
-from .linear import init_params
+from .linear import _weight_and_bias, init_params
 
 
 def _nt(v, nd):
@@ -42,12 +38,8 @@ class _ConvNd(Module):
         self.stride, self.dilation = _nt(stride, nd), _nt(dilation, nd)
         self.padding = padding if isinstance(padding, str) else _nt(padding, nd)
         self.flip_kernel = flip_kernel
-        dt = get_default_dtype() if dtype is None else to_dtype(dtype)
-        self.weight = Parameter(np.empty((out_channels, in_channels // groups) + self.kernel_size, dtype=dt))
-        if bias:
-            self.bias = Parameter(np.empty((out_channels,), dtype=dt))
-        else:
-            self.register_parameter("bias", None)
+        _weight_and_bias(self, (out_channels, in_channels // groups) + self.kernel_size,
+                         (out_channels,) if bias else None, dtype)
         init_params(self.weight, self.bias, weight_init, bias_init)
 
     def reset_parameters(self):
@@ -103,12 +95,8 @@ class _ConvTransposeNd(Module):
         self.kernel_size = _nt(kernel_size, nd)
         self.stride, self.padding, self.dilation = _nt(stride, nd), _nt(padding, nd), _nt(dilation, nd)
         self.output_padding = _nt(output_padding, nd)
-        dt = get_default_dtype() if dtype is None else to_dtype(dtype)
-        self.weight = Parameter(np.empty((in_channels, out_channels // groups) + self.kernel_size, dtype=dt))
-        if bias:
-            self.bias = Parameter(np.empty((out_channels,), dtype=dt))
-        else:
-            self.register_parameter("bias", None)
+        _weight_and_bias(self, (in_channels, out_channels // groups) + self.kernel_size,
+                         (out_channels,) if bias else None, dtype)
 
         def default(w, b):  # PyTorch: fan_in from weight.shape[1] * prod(k)
             _init.kaiming_uniform_(w, a=math.sqrt(5))

@@ -9,16 +9,14 @@ from __future__ import annotations
 
 import math
 
-import numpy as np
-
-from ...backend import get_default_dtype, namespace_of, to_dtype
+from ...backend import namespace_of
 from ...ops import einsum, reshape
 from .. import init as _init
 from ..functional import conv as Fc
 from ..functional._checks import check_tensor
 from ..module import Module
-from ..parameter import Parameter
 from .conv import Conv2d
+from .linear import _weight_and_bias
 
 
 def _pair(v):
@@ -49,13 +47,9 @@ class LocallyConnected2d(Module):
         if min(self.output_size) < 1:
             raise ValueError(f"LocallyConnected2d: input_size {self.input_size} is smaller than the kernel "
                              f"{self.kernel_size}")
-        dt = get_default_dtype() if dtype is None else to_dtype(dtype)
         ho, wo = self.output_size
-        self.weight = Parameter(np.empty((out_channels, ho, wo, in_channels, kh, kw), dtype=dt))
-        if bias:
-            self.bias = Parameter(np.empty((out_channels, ho, wo), dtype=dt))
-        else:
-            self.register_parameter("bias", None)
+        _weight_and_bias(self, (out_channels, ho, wo, in_channels, kh, kw), (out_channels, ho, wo) if bias else None,
+                         dtype)
         _uniform_init(self.weight, in_channels * kh * kw, self.bias)
 
     def _check(self, x):
@@ -93,12 +87,8 @@ class TiledConv2d(LocallyConnected2d):
         if t < 1:
             raise ValueError(f"TiledConv2d: tile_size must be >= 1, got {tile_size}")
         kh, kw = self.kernel_size
-        dt = self.weight.dtype
-        self.weight = Parameter(np.empty((out_channels, t, t, in_channels, kh, kw), dtype=dt))
-        if bias:
-            self.bias = Parameter(np.empty((out_channels,), dtype=dt))
-        else:
-            self.register_parameter("bias", None)
+        _weight_and_bias(self, (out_channels, t, t, in_channels, kh, kw), (out_channels,) if bias else None,
+                         self.weight.dtype)
         _uniform_init(self.weight, in_channels * kh * kw, self.bias)
 
     def _kernels(self):

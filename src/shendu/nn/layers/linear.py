@@ -24,6 +24,16 @@ def _empty(shape, dtype):
     return np.empty(shape, dtype=get_default_dtype() if dtype is None else to_dtype(dtype))
 
 
+def _weight_and_bias(module, w_shape, b_shape, dtype=None):
+    """Give ``module`` uninitialized Parameters ``weight`` of shape w_shape and ``bias`` of b_shape (b_shape None:
+    no bias, ``bias`` registered as None), in ``dtype`` (None: the default dtype). The caller initializes them."""
+    module.weight = Parameter(_empty(w_shape, dtype))
+    if b_shape is None:
+        module.register_parameter("bias", None)
+    else:
+        module.bias = Parameter(_empty(b_shape, dtype))
+
+
 def init_params(weight, bias, weight_init, bias_init, default=None):
     """Apply the default init (PyTorch's) then the ``weight_init``/``bias_init`` overrides.
 
@@ -49,10 +59,7 @@ class Linear(Module):
                 f"Linear: in_features and out_features must be positive, got {in_features}, {out_features}"
             )
         self.in_features, self.out_features = int(in_features), int(out_features)
-        self.weight = Parameter(_empty((out_features, in_features), dtype))
-        self.bias = Parameter(_empty((out_features,), dtype)) if bias else None
-        if not bias:
-            self.register_parameter("bias", None)
+        _weight_and_bias(self, (out_features, in_features), (out_features,) if bias else None, dtype)
         init_params(self.weight, self.bias, weight_init, bias_init)
 
     def reset_parameters(self):
@@ -104,10 +111,7 @@ class Bilinear(Module):
                  weight_init=None, bias_init=None):
         super().__init__()
         self.in1_features, self.in2_features, self.out_features = in1_features, in2_features, out_features
-        self.weight = Parameter(_empty((out_features, in1_features, in2_features), dtype))
-        self.bias = Parameter(_empty((out_features,), dtype)) if bias else None
-        if not bias:
-            self.register_parameter("bias", None)
+        _weight_and_bias(self, (out_features, in1_features, in2_features), (out_features,) if bias else None, dtype)
         bound = 1 / math.sqrt(in1_features)
 
         def default(w, b):

@@ -8,9 +8,16 @@ from ..functional._checks import check_tensor
 from ..module import Module
 
 
-class _MaxPool(Module):
+class _Pool(Module):
+    """A window pooling layer: the function ``_fn`` of ``shendu.nn.functional.pool`` with the layer's settings."""
+
     _fn = None
 
+    def extra_repr(self):
+        return f"kernel_size={self.kernel_size}, stride={self.stride}, padding={self.padding!r}"
+
+
+class _MaxPool(_Pool):
     def __init__(self, kernel_size, stride=None, padding=0, dilation=1, return_indices=False, ceil_mode=False):
         super().__init__()
         self.kernel_size, self.stride, self.padding = kernel_size, stride, padding
@@ -20,9 +27,6 @@ class _MaxPool(Module):
         x = check_tensor(self, x, "input")
         return type(self)._fn(x, self.kernel_size, self.stride, self.padding, self.dilation, self.ceil_mode,
                               self.return_indices)
-
-    def extra_repr(self):
-        return f"kernel_size={self.kernel_size}, stride={self.stride}, padding={self.padding!r}"
 
 
 class MaxPool1d(_MaxPool):
@@ -43,9 +47,7 @@ class MaxPool3d(_MaxPool):
     _fn = staticmethod(Fp.max_pool3d)
 
 
-class _AvgPool(Module):
-    _fn = None
-
+class _AvgPool(_Pool):
     def __init__(self, kernel_size, stride=None, padding=0, ceil_mode=False, count_include_pad=None,
                  divisor_override=None):
         super().__init__()
@@ -58,9 +60,6 @@ class _AvgPool(Module):
             return type(self)._fn(x, self.kernel_size, self.stride, self.padding, self.ceil_mode,
                                   self.count_include_pad, self.divisor_override)
         return type(self)._fn(x, self.kernel_size, self.stride, self.padding, self.ceil_mode, self.count_include_pad)
-
-    def extra_repr(self):
-        return f"kernel_size={self.kernel_size}, stride={self.stride}, padding={self.padding!r}"
 
 
 class AvgPool1d(_AvgPool):

@@ -12,31 +12,32 @@ from __future__ import annotations
 import math
 
 from ...backend import namespace_of
+from .._recycle import recycled_empty
 from .._workspace import _ws, pad_chunk
 from .geometry import chunk_size, window_view
 
 
 def im2col(xpc, k, s, d, osz, tag="cols"):
-    """Column matrix (C*prod(k), nb*prod(out)) of a padded chunk, in a reused buffer (a fresh array
-    when ``tag`` is None)."""
+    """Column matrix (C*prod(k), nb*prod(out)) of a padded chunk, in a reused buffer (a recycled one
+    when ``tag`` is None, shendu.ops._recycle)."""
     xp = namespace_of(xpc)
     nb, c = xpc.shape[:2]
     nd = len(k)
     win = window_view(xpc, k, s, d, osz)  # (nb, C, *k, *o)
     perm = (1,) + tuple(range(2, 2 + nd)) + (0,) + tuple(range(2 + nd, 2 + 2 * nd))
     shape = (c,) + tuple(k) + (nb,) + tuple(osz)
-    cols = xp.empty(shape, dtype=xpc.dtype) if tag is None else _ws(tag, shape, xpc.dtype, xpc)
+    cols = recycled_empty(shape, xpc.dtype, xpc) if tag is None else _ws(tag, shape, xpc.dtype, xpc)
     xp.copyto(cols, win.transpose(perm))
     return cols.reshape(c * math.prod(k), nb * math.prod(osz))
 
 
 def im2col_items(xpc, k, s, d, osz, tag="cols_item"):
     """Per-item column matrices (nb, C*prod(k), prod(out)) of a padded chunk (rows (c, k..), columns
-    (o..)), in a reused buffer (a fresh array when ``tag`` is None)."""
+    (o..)), in a reused buffer (a recycled buffer when ``tag`` is None, shendu.ops._recycle)."""
     xp = namespace_of(xpc)
     nb, c = xpc.shape[:2]
     win = window_view(xpc, k, s, d, osz)  # (nb, C, *k, *o): already in the matrix order
-    cols = xp.empty(win.shape, dtype=xpc.dtype) if tag is None else _ws(tag, win.shape, xpc.dtype, xpc)
+    cols = recycled_empty(win.shape, xpc.dtype, xpc) if tag is None else _ws(tag, win.shape, xpc.dtype, xpc)
     xp.copyto(cols, win)
     return cols.reshape(nb, c * math.prod(k), math.prod(osz))
 
@@ -60,7 +61,7 @@ def forward_nchw(x, w, b, p, keep=None):
     n, c = x.shape[:2]
     o, k, osz, g = w.shape[0], w.shape[2:], p.out, p.groups
     po, kk = math.prod(osz), math.prod(k)
-    y = xp.empty((n, o) + osz, dtype=x.dtype)
+    y = recycled_empty((n, o) + osz, x.dtype, x)
     y3 = y.reshape(n, o, po)
     w2 = w.reshape(g, o // g, (c // g) * kk)
     nb, keep = _keep_batch(x, p, keep, c * kk * po * x.itemsize)
@@ -88,7 +89,7 @@ def forward_items(x, w, b, p, keep=None):
     n, c = x.shape[:2]
     o, k, osz = w.shape[0], w.shape[2:], p.out
     po, kk = math.prod(osz), math.prod(k)
-    y = xp.empty((n, o) + osz, dtype=x.dtype)
+    y = recycled_empty((n, o) + osz, x.dtype, x)
     y3 = y.reshape(n, o, po)
     wm = w.reshape(o, c * kk)
     nb, keep = _keep_batch(x, p, keep, c * kk * po * x.itemsize)

@@ -2,8 +2,12 @@
 ``backward_array`` is kept on tanh, sigmoid and ReLU: it pays in training (benchmarks/backward_array.py)."""
 from __future__ import annotations
 
+import numpy as np
+
 from ...autograd.function import Function
 from ...backend import namespace_of
+from .._recycle import recycled_empty
+from .._workspace import _ws, constant
 from .piecewise import where
 
 
@@ -61,12 +65,31 @@ def sigmoid(x):
     return Sigmoid()(x)
 
 
+_ROW = 1024  # the zero row of the host ReLU
+
+
+def _relu_array(x, xp):
+    """max(x, 0) as an array. On the host, a contiguous x is compared with a cached zero row broadcast over
+    (-1, 1024) rows: NumPy's maximum against a scalar does not use its SIMD loop (64x32x26x26 float32: 0.51
+    -> 0.26 ms), and the output is a recycled buffer (shendu.ops._recycle: no page faults)."""
+    if type(x) is not np.ndarray or x.dtype.kind != "f" or x.size < 4 * _ROW or not x.flags.c_contiguous:
+        return xp.maximum(x, 0)
+    y = recycled_empty(x.shape, x.dtype, x)
+    xf, yf = x.reshape(-1), y.reshape(-1)
+    main = x.size - x.size % _ROW
+    np.maximum(xf[:main].reshape(-1, _ROW), constant("relu_zero_row", (_ROW,), x.dtype, 0.0, x),
+               out=yf[:main].reshape(-1, _ROW))
+    if main < x.size:
+        np.maximum(xf[main:], 0, out=yf[main:])
+    return y
+
+
 class Relu(Function):
-    """max(0, x); the derivative at 0 is taken as 0 (textbook 6.3.1)."""
+    """max(0, x); the derivative at 0 is taken as 0 (textbook 6.3.1): gx = gy * [y > 0] (PyTorch's
+    threshold_backward on the output)."""
 
     def forward(self, x):
-        xp = self.xp
-        y = xp.maximum(x, 0)
+        y = _relu_array(x, self.xp)
         self.saved = y
         return y
 
@@ -74,7 +97,12 @@ class Relu(Function):
         return gy * (self.inputs[0] > 0).type(gy.dtype)
 
     def backward_array(self, gy):
-        return gy * (self.saved > 0)
+        y = self.saved
+        if type(gy) is not np.ndarray or gy.shape != y.shape:
+            return gy * (y > 0)
+        m = _ws("relu_mask", y.shape, np.bool_, y)  # scratch mask, recycled output: no page faults
+        np.greater(y, 0, out=m)
+        return np.multiply(gy, m, out=recycled_empty(gy.shape, gy.dtype, gy))
 
 
 def relu(x):

@@ -96,26 +96,24 @@ def min(x, dim=None, keepdim=False, *, axis=None, keepdims=None):  # noqa: A001
     return _max_dim(x, d, keepdim if keepdims is None else keepdims, True)
 
 
+def _arg_extreme(name, x, dim, keepdim):
+    """Index of the maximum (name 'argmax') or minimum ('argmin') along ``dim`` (flattened when None); no gradient."""
+    xp = namespace_of(x._data)
+    find = getattr(xp, name)
+    if dim is None or x.ndim == 0:
+        norm_dim(0 if dim is None else dim, x.ndim, name)
+        return _const(xp.asarray(find(x._data)))
+    return _const(find(x._data, axis=norm_dim(dim, x.ndim, name), keepdims=keepdim))
+
+
 def argmax(x, dim=None, keepdim=False, *, axis=None, keepdims=None):
     """Index of the maximum (flattened when dim is None); no gradient."""
-    d = axis if dim is None else dim
-    k = keepdim if keepdims is None else keepdims
-    xp = namespace_of(x._data)
-    if d is None or x.ndim == 0:
-        norm_dim(0 if d is None else d, x.ndim, "argmax")
-        return _const(xp.asarray(xp.argmax(x._data)))
-    return _const(xp.argmax(x._data, axis=norm_dim(d, x.ndim, "argmax"), keepdims=k))
+    return _arg_extreme("argmax", x, axis if dim is None else dim, keepdim if keepdims is None else keepdims)
 
 
 def argmin(x, dim=None, keepdim=False, *, axis=None, keepdims=None):
     """Index of the minimum; no gradient."""
-    d = axis if dim is None else dim
-    k = keepdim if keepdims is None else keepdims
-    xp = namespace_of(x._data)
-    if d is None or x.ndim == 0:
-        norm_dim(0 if d is None else d, x.ndim, "argmin")
-        return _const(xp.asarray(xp.argmin(x._data)))
-    return _const(xp.argmin(x._data, axis=norm_dim(d, x.ndim, "argmin"), keepdims=k))
+    return _arg_extreme("argmin", x, axis if dim is None else dim, keepdim if keepdims is None else keepdims)
 
 
 class LogSumExp(Function):

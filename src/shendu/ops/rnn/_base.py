@@ -77,3 +77,36 @@ def _masked(m, new, old):
     mt = _wrap(m)
     return new * mt + old * (1.0 - mt)
 
+
+# A padded sequence (mask m_t = 0 past a sequence's end): the step's output is m_t y_t and the state carried on
+# is m_t y_t + (1 - m_t) s_{t-1}, so a finished sequence keeps its last state. The helpers below are that step
+# in the fused forward (arrays, in place), in its BPTT, and in ``compose`` (differentiable ops).
+
+def _carry_(y, s, mask, t):
+    """Forward of a masked step: y <- m_t y in place; returns the state carried on, y + (1 - m_t) s
+    (y itself without a mask)."""
+    if mask is None:
+        return y
+    m = mask[t]
+    y *= m
+    return y + s * (1 - m)
+
+
+def _uncarry_(d, ds, mask, t):
+    """BPTT of a masked step: d (the gradient reaching the step's new state) <- m_t d in place; returns the part
+    of the carried gradient ds that skips the step to s_{t-1}, (1 - m_t) ds (None without a mask). d may be ds."""
+    if mask is None:
+        return None
+    m = mask[t]
+    keep = ds * (1 - m)
+    d *= m
+    return keep
+
+
+def _carry(mask, t, new, old):
+    """``compose``'s masked step: (the output m_t new, the state carried on m_t new + (1 - m_t) old); (new, new)
+    without a mask."""
+    if mask is None:
+        return new, new
+    return new * _wrap(mask[t]), _masked(mask[t], new, old)
+

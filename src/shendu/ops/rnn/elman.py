@@ -3,7 +3,7 @@ hand-written BPTT (textbook 10.2, eqs. 10.8-10.9; BPTT 10.2.2, eqs. 10.17-10.28)
 shendu.reference.rnn.rnn_forward / rnn_bptt."""
 from __future__ import annotations
 
-from ._base import _masked, _SeqBase, _wrap
+from ._base import _carry, _carry_, _SeqBase, _uncarry_
 
 
 class ElmanSeq(_SeqBase):
@@ -32,12 +32,7 @@ class ElmanSeq(_SeqBase):
             else:
                 xp.tanh(yt, out=yt)
             HP[t] = h
-            if mask is not None:
-                m = mask[t]
-                yt *= m
-                h = yt + h * (1 - m)
-            else:
-                h = yt
+            h = _carry_(yt, h, mask, t)
         self.saved = (Y, HP)
         return Y, xp.array(h, dtype=xproj.dtype)
 
@@ -52,17 +47,14 @@ class ElmanSeq(_SeqBase):
         for t in reversed(list(self._steps(T))):
             d = dA[t]
             xp.add(dh, gy[t], out=d)
-            if mask is not None:
-                m = mask[t]
-                keep = dh * (1 - m)
-                d *= m
+            keep = _uncarry_(d, dh, mask, t)
             y = Y[t]
             if self.relu:
                 d *= y > 0
             else:
                 d *= 1 - y * y
             dh = d @ w_hh
-            if mask is not None:
+            if keep is not None:
                 dh += keep
         need = self.needs_input_grad
         gw = dA.reshape(T * B, H).T @ HP.reshape(T * B, H) if need[1] else None
@@ -76,9 +68,5 @@ class ElmanSeq(_SeqBase):
         for t in self._steps(xproj.shape[0]):
             a = xproj[t] + h @ w_hh.T
             hn = a.relu() if self.relu else a.tanh()
-            if mask is not None:
-                ys[t] = hn * _wrap(mask[t])
-                h = _masked(mask[t], hn, h)
-            else:
-                ys[t], h = hn, hn
+            ys[t], h = _carry(mask, t, hn, h)
         return stack(ys, 0), h

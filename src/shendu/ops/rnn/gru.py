@@ -3,7 +3,7 @@
 gru_bptt."""
 from __future__ import annotations
 
-from ._base import _masked, _prev_states, _SeqBase, _sigmoid_, _wrap
+from ._base import _carry, _carry_, _prev_states, _SeqBase, _sigmoid_, _uncarry_
 
 
 class GRUSeq(_SeqBase):
@@ -45,12 +45,7 @@ class GRUSeq(_SeqBase):
             xp.subtract(h, n, out=yt)
             yt *= z
             yt += n
-            if mask is not None:
-                m = mask[t]
-                yt *= m
-                h = yt + h * (1 - m)
-            else:
-                h = yt
+            h = _carry_(yt, h, mask, t)
         self.saved = (A, HN, HP, Y)
         return Y, xp.array(h, dtype=dt)
 
@@ -85,10 +80,7 @@ class GRUSeq(_SeqBase):
         tmp = xp.empty((B, H), A.dtype)
         for t in reversed(list(self._steps(T))):
             dh_t = dh + gy[t]
-            if mask is not None:
-                m = mask[t]
-                keep = dh * (1 - m)
-                dh_t *= m
+            keep = _uncarry_(dh_t, dh, mask, t)
             dhh = dHH[t]
             dn = dXn[t]
             xp.multiply(dh_t, P1[t], out=dn)
@@ -98,7 +90,7 @@ class GRUSeq(_SeqBase):
             dh = dhh @ w_hh
             xp.multiply(dh_t, z[t], out=tmp)
             dh += tmp
-            if mask is not None:
+            if keep is not None:
                 dh += keep
         need = self.needs_input_grad
         dX = None
@@ -123,10 +115,6 @@ class GRUSeq(_SeqBase):
             z = (xt[:, H:2 * H] + hh[:, H:2 * H]).sigmoid()
             n = (xt[:, 2 * H:] + r * hh[:, 2 * H:]).tanh()
             hn = n + z * (h - n)
-            if mask is not None:
-                ys[t] = hn * _wrap(mask[t])
-                h = _masked(mask[t], hn, h)
-            else:
-                ys[t], h = hn, hn
+            ys[t], h = _carry(mask, t, hn, h)
         return stack(ys, 0), h
 

@@ -2,7 +2,7 @@
 10.40-10.44; BPTT 10.2.2). Reference: shendu.reference.rnn.lstm_forward / lstm_step / lstm_bptt."""
 from __future__ import annotations
 
-from ._base import _masked, _prev_states, _SeqBase, _wrap
+from ._base import _carry, _carry_, _masked, _prev_states, _SeqBase, _uncarry_
 
 
 class LSTMSeq(_SeqBase):
@@ -50,14 +50,7 @@ class LSTMSeq(_SeqBase):
             xp.tanh(ct, out=TC[t])
             yt = Y[t]
             xp.multiply(a[:, 3 * H:], TC[t], out=yt)
-            if mask is not None:
-                m = mask[t]
-                yt *= m
-                ct *= m
-                h = yt + h * (1 - m)
-                c = ct + c * (1 - m)
-            else:
-                h, c = yt, ct
+            h, c = _carry_(yt, h, mask, t), _carry_(ct, c, mask, t)
         self.saved = (A, C, TC, HP, CP, Y) if mask is not None else (A, C, TC, None, None, Y)
         return Y, xp.array(h, dtype=dt), xp.array(c, dtype=dt)
 
@@ -96,12 +89,8 @@ class LSTMSeq(_SeqBase):
         tmp = xp.empty((B, H), A.dtype)
         for t in reversed(list(self._steps(T))):
             dh_t = dh + gy[t]
-            if mask is not None:
-                m = mask[t]
-                keep_h = dh * (1 - m)
-                keep_c = dc * (1 - m)
-                dh_t *= m
-                dc = dc * m
+            keep_h = _uncarry_(dh_t, dh, mask, t)
+            keep_c = _uncarry_(dc, dc, mask, t)
             d4 = dA[t]
             xp.multiply(dh_t, Q[t, :, 3], out=d4[:, 3])
             xp.multiply(dh_t, K[t], out=tmp)
@@ -109,7 +98,7 @@ class LSTMSeq(_SeqBase):
             xp.multiply(dc[:, None, :], Q[t, :, :3], out=d4[:, :3])
             dc *= f[t]
             dh = d4.reshape(B, G) @ w_hh
-            if mask is not None:
+            if keep_h is not None:
                 dh += keep_h
                 dc += keep_c
         dA = dA.reshape(T, B, G)
@@ -130,10 +119,7 @@ class LSTMSeq(_SeqBase):
             i, f, g, o = a[:, :H].sigmoid(), a[:, H:2 * H].sigmoid(), a[:, 2 * H:3 * H].tanh(), a[:, 3 * H:].sigmoid()
             cn = f * c + i * g
             hn = o * cn.tanh()
-            if mask is not None:
-                ys[t] = hn * _wrap(mask[t])
-                h, c = _masked(mask[t], hn, h), _masked(mask[t], cn, c)
-            else:
-                ys[t], h, c = hn, hn, cn
+            ys[t], h = _carry(mask, t, hn, h)
+            c = cn if mask is None else _masked(mask[t], cn, c)
         return stack(ys, 0), h, c
 

@@ -30,13 +30,17 @@ class Cat(Function):
         return tuple(narrow(gy, self.axis, s, e - s) for s, e in self._bounds())
 
 
-def cat(tensors, dim=0, axis=None):
-    """Concatenate tensors along an existing dimension."""
-    if axis is not None:
-        dim = axis
+def _tensors_and_dim(name, tensors, dim, axis):
+    """The sequence as a non-empty list of Tensors, and the dimension (``axis`` is numpy's name for ``dim``)."""
     tensors = [t if isinstance(t, Tensor) else as_tensor(t) for t in tensors]
     if not tensors:
-        raise ValueError("cat: expected a non-empty sequence of tensors")
+        raise ValueError(f"{name}: expected a non-empty sequence of tensors")
+    return tensors, dim if axis is None else axis
+
+
+def cat(tensors, dim=0, axis=None):
+    """Concatenate tensors along an existing dimension."""
+    tensors, dim = _tensors_and_dim("cat", tensors, dim, axis)
     nd = tensors[0].ndim
     if nd == 0:
         raise ValueError("cat: zero-dimensional tensors cannot be concatenated; use stack")
@@ -54,11 +58,7 @@ concat = cat
 
 def stack(tensors, dim=0, axis=None):
     """Join tensors of one shape along a new dimension."""
-    if axis is not None:
-        dim = axis
-    tensors = [t if isinstance(t, Tensor) else as_tensor(t) for t in tensors]
-    if not tensors:
-        raise ValueError("stack: expected a non-empty sequence of tensors")
+    tensors, dim = _tensors_and_dim("stack", tensors, dim, axis)
     ref = tensors[0].shape
     for i, t in enumerate(tensors):
         if t.shape != ref:
