@@ -18,6 +18,14 @@ class _Loss(Module):
         return f"reduction={self.reduction!r}"
 
 
+class _WeightedLoss(_Loss):
+    """A loss with an optional per-class (or per-element) rescaling ``weight`` (PyTorch's _WeightedLoss)."""
+
+    def __init__(self, weight=None, reduction: str = "mean"):
+        super().__init__(reduction)
+        self.weight = weight
+
+
 class MSELoss(_Loss):
     """mean((y_hat - y)^2)."""
 
@@ -75,13 +83,13 @@ class SmoothL1Loss(_Loss):
         return F.smooth_l1_loss(input, target, self.reduction, self.beta)
 
 
-class CrossEntropyLoss(_Loss):
+class CrossEntropyLoss(_WeightedLoss):
     """Softmax cross-entropy from logits; targets are class indices or probabilities (textbook 6.2.2.3)."""
 
     def __init__(self, weight=None, ignore_index: int = -100, reduction: str = "mean", label_smoothing: float = 0.0,
                  label_smoothing_form: str = "torch"):
-        super().__init__(reduction)
-        self.weight, self.ignore_index, self.label_smoothing = weight, ignore_index, label_smoothing
+        super().__init__(weight, reduction)
+        self.ignore_index, self.label_smoothing = ignore_index, label_smoothing
         self.label_smoothing_form = label_smoothing_form  # 'book': eps/(k-1) on wrong classes (textbook 7.5.1)
 
     def forward(self, input, target):
@@ -89,45 +97,37 @@ class CrossEntropyLoss(_Loss):
                                self.label_smoothing_form)
 
 
-class NLLLoss(_Loss):
+class NLLLoss(_WeightedLoss):
     """-log p_y on log-probabilities."""
 
     def __init__(self, weight=None, ignore_index: int = -100, reduction: str = "mean"):
-        super().__init__(reduction)
-        self.weight, self.ignore_index = weight, ignore_index
+        super().__init__(weight, reduction)
+        self.ignore_index = ignore_index
 
     def forward(self, input, target):
         return F.nll_loss(input, target, self.weight, self.ignore_index, self.reduction)
 
 
-class BCELoss(_Loss):
+class BCELoss(_WeightedLoss):
     """Binary cross-entropy on probabilities."""
-
-    def __init__(self, weight=None, reduction: str = "mean"):
-        super().__init__(reduction)
-        self.weight = weight
 
     def forward(self, input, target):
         return F.binary_cross_entropy(input, target, self.weight, self.reduction)
 
 
-class BCEWithLogitsLoss(_Loss):
+class BCEWithLogitsLoss(_WeightedLoss):
     """Sigmoid cross-entropy from logits via softplus (textbook 6.2.2.2)."""
 
     def __init__(self, weight=None, reduction: str = "mean", pos_weight=None):
-        super().__init__(reduction)
-        self.weight, self.pos_weight = weight, pos_weight
+        super().__init__(weight, reduction)
+        self.pos_weight = pos_weight
 
     def forward(self, input, target):
         return F.binary_cross_entropy_with_logits(input, target, self.weight, self.reduction, self.pos_weight)
 
 
-class MultiLabelSoftMarginLoss(_Loss):
+class MultiLabelSoftMarginLoss(_WeightedLoss):
     """Multi-label sigmoid cross-entropy averaged over labels."""
-
-    def __init__(self, weight=None, reduction: str = "mean"):
-        super().__init__(reduction)
-        self.weight = weight
 
     def forward(self, input, target):
         return F.multilabel_soft_margin_loss(input, target, self.weight, self.reduction)
@@ -180,12 +180,12 @@ class HingeEmbeddingLoss(HingeLoss):
         return F.hinge_embedding_loss(input, target, self.margin, self.reduction)
 
 
-class MultiMarginLoss(_Loss):
+class MultiMarginLoss(_WeightedLoss):
     """Multi-class hinge loss."""
 
     def __init__(self, p: int = 1, margin: float = 1.0, weight=None, reduction: str = "mean"):
-        super().__init__(reduction)
-        self.p, self.margin, self.weight = p, margin, weight
+        super().__init__(weight, reduction)
+        self.p, self.margin = p, margin
 
     def forward(self, input, target):
         return F.multi_margin_loss(input, target, self.p, self.margin, self.weight, self.reduction)

@@ -10,7 +10,6 @@ import numpy as np
 from . import convert_activations, convert_layers, convert_models, convert_rnn
 from .graph import _CONVERTERS, _EXPORTING, ExportError, _Graph, _host
 
-
 _INSTALLED = [False]
 
 
