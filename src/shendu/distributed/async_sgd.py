@@ -17,7 +17,7 @@ import time
 import numpy as np
 
 from ..backend import device_of, is_host, to_device, to_host
-from . import _group as G
+from . import _group
 
 _PUSH, _PULL, _PARAMS, _DONE = 11, 12, 13, 14
 
@@ -58,11 +58,11 @@ class ParameterServer:
     def __init__(self, model, optimizer=None, lr=0.1, server_rank=0):
         from ..optim import SGD
 
-        self.comm = G._comm("ParameterServer")
+        self.comm = _group._comm("ParameterServer")
         if self.comm.Get_size() < 2:
             raise ValueError("ParameterServer: needs at least 2 processes (one server and one worker), "
                              f"got world size {self.comm.Get_size()}")
-        G._check_rank(server_rank, self.comm, "ParameterServer", "server_rank")
+        _group._check_rank(server_rank, self.comm, "ParameterServer", "server_rank")
         self.model, self.server = model, int(server_rank)
         self.rank = self.comm.Get_rank()
         self.params = [p for p in model.parameters()]
@@ -83,9 +83,9 @@ class ParameterServer:
     def pull(self):
         """Fetch the server's current parameters (and their version) into the local model."""
         self._worker("pull")
-        G.wait(self.comm.Isend(np.zeros(1), dest=self.server, tag=_PULL), "ParameterServer.pull", peer=self.server)
+        _group.wait(self.comm.Isend(np.zeros(1), dest=self.server, tag=_PULL), "ParameterServer.pull", peer=self.server)
         buf = np.empty(self.size + 1)
-        G.wait(self.comm.Irecv(buf, source=self.server, tag=_PARAMS), "ParameterServer.pull", peer=self.server)
+        _group.wait(self.comm.Irecv(buf, source=self.server, tag=_PARAMS), "ParameterServer.pull", peer=self.server)
         _unflat(self.params, buf[:-1])
         self.version = int(buf[-1])
         self.pulls += 1
@@ -102,9 +102,9 @@ class ParameterServer:
         """Tell the server this worker has finished (after its pushes have been delivered)."""
         self._worker("done")
         for r, _ in self._out:
-            G.wait(r, "ParameterServer.push", peer=self.server)
+            _group.wait(r, "ParameterServer.push", peer=self.server)
         self._out = []
-        G.wait(self.comm.Isend(np.zeros(1), dest=self.server, tag=_DONE), "ParameterServer.done", peer=self.server)
+        _group.wait(self.comm.Isend(np.zeros(1), dest=self.server, tag=_DONE), "ParameterServer.done", peer=self.server)
 
     def _worker(self, what):
         if self.is_server:
@@ -115,17 +115,17 @@ class ParameterServer:
         """Apply pushed gradients and answer pulls, in arrival order, until every worker is done."""
         if not self.is_server:
             raise RuntimeError(f"ParameterServer.serve: rank {self.rank} is a worker, the server is rank {self.server}")
-        MPI = G._mpi()
+        MPI = _group._mpi()
         left = len(self.workers)
         st = MPI.Status()
         grad = np.empty(self.size + 1)
         while left:
-            deadline, pause = time.monotonic() + G._S.timeout, 0.0
+            deadline, pause = time.monotonic() + _group._S.timeout, 0.0
             while not self.comm.Iprobe(source=MPI.ANY_SOURCE, tag=MPI.ANY_TAG, status=st):
                 if time.monotonic() > deadline:
                     msg = (f"shendu.distributed.ParameterServer.serve: rank {self.rank} timed out after "
-                           f"{G._S.timeout:g} s waiting for {left} worker(s) (a worker died or exited early)")
-                    G._S.broken = msg
+                           f"{_group._S.timeout:g} s waiting for {left} worker(s) (a worker died or exited early)")
+                    _group._S.broken = msg
                     raise RuntimeError(msg)
                 if pause:
                     time.sleep(pause)
@@ -140,7 +140,7 @@ class ParameterServer:
             elif tag == _PULL:
                 self.comm.Recv(np.empty(1), source=src, tag=_PULL)
                 out = np.concatenate([_flat(self.params), [float(self.version)]])
-                G.wait(self.comm.Isend(out, dest=src, tag=_PARAMS), "ParameterServer.serve (reply)", peer=src)
+                _group.wait(self.comm.Isend(out, dest=src, tag=_PARAMS), "ParameterServer.serve (reply)", peer=src)
             elif tag == _DONE:
                 self.comm.Recv(np.empty(1), source=src, tag=_DONE)
                 left -= 1

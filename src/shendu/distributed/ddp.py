@@ -14,7 +14,7 @@ import numpy as np
 
 from ..backend import device_of, is_host, to_device
 from ..nn.module import Module
-from . import _group as G
+from . import _group
 
 
 class _Bucket:
@@ -44,18 +44,18 @@ class DistributedDataParallel(Module):
             raise TypeError(f"DistributedDataParallel: module must be a shendu Module, got {type(module).__name__}")
         if bucket_cap_mb is None or not isinstance(bucket_cap_mb, (int, float)) or bucket_cap_mb < 0:
             raise ValueError(f"DistributedDataParallel: bucket_cap_mb must be a number >= 0, got {bucket_cap_mb!r}")
-        G._comm("DistributedDataParallel")
+        _group._comm("DistributedDataParallel")
         self.module = module
         self.broadcast_buffers = bool(broadcast_buffers)
         self.find_unused_parameters = bool(find_unused_parameters)
         self.bucket_cap_mb = bucket_cap_mb
-        self.world_size = G.get_world_size()
+        self.world_size = _group.get_world_size()
         object.__setattr__(self, "_sync", True)
         with _no_grad():
             for p in module.parameters():
-                G.broadcast(p, 0)
+                _group.broadcast(p, 0)
             for b in module.buffers():
-                G.broadcast(b, 0)
+                _group.broadcast(b, 0)
         params = [p for p in module.parameters() if p.requires_grad]
         seen, uniq = set(), []
         for p in params:  # a parameter shared by two layers is reduced once
@@ -93,7 +93,7 @@ class DistributedDataParallel(Module):
         if self.broadcast_buffers and self.world_size > 1 and self.module.training:
             with _no_grad():
                 for b in self.module.buffers():
-                    G.broadcast(b, 0)
+                    _group.broadcast(b, 0)
         out = self.module(*args, **kwargs)
         if self.find_unused_parameters and self._sync and _grad_on():
             used = _reachable_leaves(out)
@@ -151,13 +151,13 @@ class DistributedDataParallel(Module):
         for p in b.params:
             g = p.grad
             if g is None:
-                parts.append(np.zeros(p._data.size, G.host_dtype(p._data.dtype)))
+                parts.append(np.zeros(p._data.size, _group.host_dtype(p._data.dtype)))
             else:
-                parts.append(G.host_buffer(g._data).ravel())
+                parts.append(_group.host_buffer(g._data).ravel())
         b.buf = np.concatenate(parts) if len(parts) > 1 else parts[0].copy()
         if self.world_size > 1:
-            MPI = G._mpi()
-            b.req = G._comm("DistributedDataParallel").Iallreduce(MPI.IN_PLACE, b.buf, op=MPI.SUM)
+            MPI = _group._mpi()
+            b.req = _group._comm("DistributedDataParallel").Iallreduce(MPI.IN_PLACE, b.buf, op=MPI.SUM)
 
     def _finish(self):
         from ..autograd.tensor import _wrap
@@ -165,7 +165,7 @@ class DistributedDataParallel(Module):
         n = self.world_size
         for b in self._buckets:
             if b.req is not None:
-                G.wait(b.req, "DistributedDataParallel all_reduce")
+                _group.wait(b.req, "DistributedDataParallel all_reduce")
             buf = b.buf
             if n > 1:
                 buf /= n

@@ -14,7 +14,7 @@ from __future__ import annotations
 import numpy as np
 
 from ..backend import device_of
-from . import _group as G
+from . import _group
 
 _HDR = 8  # ndim + up to 7 dimensions
 
@@ -27,21 +27,21 @@ def _send_array(t, dst, tag):
     hdr = np.zeros(_HDR, np.int64)
     hdr[0] = len(shape)
     hdr[1:1 + len(shape)] = shape
-    comm = G._comm("PipelineParallel")
-    G.wait(comm.Isend(hdr, dest=dst, tag=tag), "PipelineParallel send", peer=dst)
-    G.send(t.detach(), dst, tag=tag + 1)
+    comm = _group._comm("PipelineParallel")
+    _group.wait(comm.Isend(hdr, dest=dst, tag=tag), "PipelineParallel send", peer=dst)
+    _group.send(t.detach(), dst, tag=tag + 1)
 
 
 def _recv_array(src, tag, like):
     from ..autograd.tensor import Tensor
 
-    comm = G._comm("PipelineParallel")
+    comm = _group._comm("PipelineParallel")
     hdr = np.empty(_HDR, np.int64)
-    G.wait(comm.Irecv(hdr, source=src, tag=tag), "PipelineParallel recv", peer=src)
+    _group.wait(comm.Irecv(hdr, source=src, tag=tag), "PipelineParallel recv", peer=src)
     shape = tuple(int(v) for v in hdr[1:1 + int(hdr[0])])
     dev = device_of(like._data)
     out = Tensor(np.zeros(shape, like._data.dtype), device=dev)
-    G.recv(out, src=src, tag=tag + 1)
+    _group.recv(out, src=src, tag=tag + 1)
     return out
 
 
@@ -57,7 +57,7 @@ class PipelineParallel:
         if int(chunks) < 1:
             raise ValueError(f"PipelineParallel: chunks must be >= 1, got {chunks!r}")
         self.stage, self.chunks = stage, int(chunks)
-        self.rank, self.world = G.get_rank(), G.get_world_size()
+        self.rank, self.world = _group.get_rank(), _group.get_world_size()
         self.first, self.last = self.rank == 0, self.rank == self.world - 1
         ps = list(stage.parameters())
         self._like = ps[0] if ps else None
@@ -111,7 +111,7 @@ class PipelineParallel:
         total = Tensor(
             np.array([sum(float(l.item()) for l in losses) if self.last else 0.0]), device=device_of(like._data)
         )
-        G.broadcast(total, src=self.world - 1)
+        _group.broadcast(total, src=self.world - 1)
         return float(total.item())
 
     def forward(self, x):
@@ -122,13 +122,13 @@ class PipelineParallel:
         like = self._dtype_like()
         with no_grad():
             n = np.array([int(x.shape[0]) if self.first else 0], np.int64)
-            G.wait(G._comm("PipelineParallel").Ibcast(n, root=0), "PipelineParallel.forward")
+            _group.wait(_group._comm("PipelineParallel").Ibcast(n, root=0), "PipelineParallel.forward")
             outs = []
             for i, (a, b) in enumerate(self._split(np.empty(int(n[0])))):
                 inp = x[a:b] if self.first else _recv_array(self.rank - 1, 100 + 4 * i, like)
                 out = self.stage(inp)
                 if self.last:
-                    outs.append(G.host_buffer(out._data))
+                    outs.append(_group.host_buffer(out._data))
                 else:
                     _send_array(out, self.rank + 1, 100 + 4 * i)
             res = np.concatenate(outs) if self.last else None
@@ -136,10 +136,10 @@ class PipelineParallel:
             if self.last:
                 hdr[0] = res.ndim
                 hdr[1:1 + res.ndim] = res.shape
-            G.wait(G._comm("PipelineParallel").Ibcast(hdr, root=self.world - 1), "PipelineParallel.forward")
+            _group.wait(_group._comm("PipelineParallel").Ibcast(hdr, root=self.world - 1), "PipelineParallel.forward")
             shape = tuple(int(v) for v in hdr[1:1 + int(hdr[0])])
             t = Tensor(res if self.last else np.zeros(shape, like._data.dtype), device=device_of(like._data))
-            G.broadcast(t, src=self.world - 1)
+            _group.broadcast(t, src=self.world - 1)
         return t
 
     __call__ = forward
@@ -150,7 +150,7 @@ def predict(model, x, batch_size=256):
     order, as one NumPy array (textbook 12.1.3: each example on a separate machine)."""
     from ..train.loop import predict as predict_one
 
-    comm = G._comm("predict")
+    comm = _group._comm("predict")
     rank, world = comm.Get_rank(), comm.Get_size()
     n = int(x.shape[0])
     bounds = np.linspace(0, n, world + 1).astype(int)
@@ -159,7 +159,7 @@ def predict(model, x, batch_size=256):
     if part is None:  # an empty shard: learn the output's row shape from one example
         one = predict_one(model, x[:1], batch_size=1)
         part = np.zeros((0,) + one.shape[1:], one.dtype)
-    return G.all_gather_array(np.asarray(part), op="predict")
+    return _group.all_gather_array(np.asarray(part), op="predict")
 
 
 __all__ = ["PipelineParallel", "predict"]

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from . import _group as G
+from . import _group
 
 # Callbacks that write files or print: kept on rank 0 only.
 RANK_ZERO_ONLY = ("ModelCheckpoint", "CSVLogger", "TensorBoard", "ProgressBar", "BackupAndRestore")
@@ -23,11 +23,11 @@ def setup(model, callbacks, verbose):
     """(DDP-wrapped model, the callbacks this rank runs, this rank's verbosity)."""
     from .ddp import DistributedDataParallel
 
-    if not G.is_initialized():
-        G.init_process_group("mpi")
+    if not _group.is_initialized():
+        _group.init_process_group("mpi")
     if not isinstance(model, DistributedDataParallel):
         model = DistributedDataParallel(model)
-    if G.get_rank() != 0:
+    if _group.get_rank() != 0:
         callbacks = [c for c in callbacks
                      if not getattr(c, "rank_zero_only", type(c).__name__ in RANK_ZERO_ONLY)]
         verbose = 0
@@ -50,7 +50,7 @@ def shard_loader(loader, shuffle, seed=None):
         from ..data.loader import _draw_seed
 
         s = np.array([_draw_seed() % 2 ** 31], np.int64)
-        G.wait(G._comm("fit").Ibcast(s, root=0), "fit (seed broadcast)")
+        _group.wait(_group._comm("fit").Ibcast(s, root=0), "fit (seed broadcast)")
         seed = int(s[0])
     sampler = DistributedSampler(loader.dataset, shuffle=shuffle, seed=seed)
     return DataLoader(loader.dataset, batch_size=loader.batch_size, sampler=sampler,
@@ -68,6 +68,6 @@ def reduce_logs(total, count, metric_logs):
     """(global mean loss, global example count, metrics averaged over ranks weighted by example counts)."""
     keys = sorted(metric_logs)
     buf = np.array([total, count] + [float(metric_logs[k]) * count for k in keys], np.float64)
-    G.wait(G._comm("fit").Iallreduce(G._mpi().IN_PLACE, buf), "fit (epoch logs)")
+    _group.wait(_group._comm("fit").Iallreduce(_group._mpi().IN_PLACE, buf), "fit (epoch logs)")
     n = buf[1]
     return buf[0] / n, n, {k: buf[2 + i] / n for i, k in enumerate(keys)}

@@ -10,8 +10,8 @@ import numpy as np
 
 from ..autograd.tensor import Tensor, _wrap
 from ..backend import device_of, get_default_dtype, namespace_of, to_device, to_device_of
-from ..ops import elementwise as E
-from ..ops import reduce as R
+from ..ops import elementwise
+from ..ops import reduce as reduce_ops
 from ..ops.softmax import Softmax, log_softmax
 
 __all__ = ["EPSILON", "categorical_crossentropy", "sparse_categorical_crossentropy", "binary_crossentropy",
@@ -57,11 +57,11 @@ def categorical_crossentropy(y_true, y_pred, from_logits=False, label_smoothing=
     if not from_logits:
         z = _logits_of(y_pred, Softmax, axis)
         if z is None:
-            p = y_pred / R.sum(y_pred, axis, keepdim=True)
-            p = E.clamp(p, EPSILON, 1.0 - EPSILON)
-            return -R.sum(y * E.log(p), axis)
+            p = y_pred / reduce_ops.sum(y_pred, axis, keepdim=True)
+            p = elementwise.clamp(p, EPSILON, 1.0 - EPSILON)
+            return -reduce_ops.sum(y * elementwise.log(p), axis)
         y_pred = z
-    return -R.sum(y * log_softmax(y_pred, axis), axis)
+    return -reduce_ops.sum(y * log_softmax(y_pred, axis), axis)
 
 
 def sparse_categorical_crossentropy(y_true, y_pred, from_logits=False, ignore_class=None, axis=-1):
@@ -111,13 +111,13 @@ def binary_crossentropy(y_true, y_pred, from_logits=False, label_smoothing=0.0, 
         y = y * (1.0 - label_smoothing) + 0.5 * label_smoothing
     y = _wrap(y)
     if not from_logits:
-        z = _logits_of(y_pred, E.Sigmoid, axis)
+        z = _logits_of(y_pred, elementwise.Sigmoid, axis)
         if z is None:
-            p = E.clamp(y_pred, EPSILON, 1.0 - EPSILON)
-            bce = y * E.log(p + EPSILON) + (1.0 - y) * E.log(1.0 - p + EPSILON)
-            return -R.mean(bce, axis)
+            p = elementwise.clamp(y_pred, EPSILON, 1.0 - EPSILON)
+            bce = y * elementwise.log(p + EPSILON) + (1.0 - y) * elementwise.log(1.0 - p + EPSILON)
+            return -reduce_ops.mean(bce, axis)
         y_pred = z
-    return R.mean(E.softplus(y_pred) - y * y_pred, axis)
+    return reduce_ops.mean(elementwise.softplus(y_pred) - y * y_pred, axis)
 
 
 _REDUCTIONS = ("sum_over_batch_size", "sum", "none", "mean", "auto", None)
@@ -150,7 +150,7 @@ class Loss:
             per = per * _wrap(w)
         if self.reduction == "none":
             return per
-        return R.sum(per) if self.reduction == "sum" else R.mean(per)
+        return reduce_ops.sum(per) if self.reduction == "sum" else reduce_ops.mean(per)
 
     def get_config(self):
         return {"name": self.name, "reduction": self.reduction, **self.kwargs}

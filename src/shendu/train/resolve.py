@@ -80,9 +80,9 @@ def get_loss(loss):
     Keras names ('categorical_crossentropy', 'sparse_categorical_crossentropy', 'binary_crossentropy') and
     Keras loss objects/functions take (y_true, y_pred) and probabilities unless from_logits=True."""
     if isinstance(loss, str) and loss.lower() in KERAS_LOSSES:
-        from ..keras import losses as K
+        from ..keras import losses as keras_losses
 
-        return KerasLossAdapter(K.get(loss), loss.lower())
+        return KerasLossAdapter(keras_losses.get(loss), loss.lower())
     if callable(loss):
         if getattr(loss, "_keras_loss", False):
             return KerasLossAdapter(loss, getattr(loss, "name", None) or loss.__name__)
@@ -138,7 +138,7 @@ def _labels(p):
 
 def get_metric(metric):
     """(name, fn(y_true, y_pred) -> float) from a callable or a name: 'accuracy', 'top5', 'f1', 'precision', ..."""
-    from .. import metrics as M
+    from .. import metrics
 
     if callable(metric):
         return getattr(metric, "__name__", type(metric).__name__), metric
@@ -146,13 +146,13 @@ def get_metric(metric):
         raise TypeError(f"metric must be a callable or a name, got {type(metric).__name__}")
     name = metric.lower()
     if name in ("accuracy", "acc"):
-        return "accuracy", M.accuracy
+        return "accuracy", metrics.accuracy
     if name == "binary_accuracy":
         return "binary_accuracy", _binary_accuracy
     if name.startswith("top") and name[3:].isdigit():
         k = int(name[3:])
-        return name, lambda t, p: M.top_k_accuracy(t, p, k=k)
-    for short, fn in (("f1", M.f1_score), ("precision", M.precision), ("recall", M.recall)):
+        return name, lambda t, p: metrics.top_k_accuracy(t, p, k=k)
+    for short, fn in (("f1", metrics.f1_score), ("precision", metrics.precision), ("recall", metrics.recall)):
         if name in (short, f"{short}_macro", f"{short}_micro", f"{short}_weighted"):
             avg = name.split("_")[1] if "_" in name else "macro"
             return name, (lambda f, a: (lambda t, p: f(t, _labels(p), average=a)))(fn, avg)

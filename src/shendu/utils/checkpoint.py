@@ -81,20 +81,20 @@ class _Taped:
         self.tapes, self.replay = tapes, replay
 
     def __enter__(self):
-        from ..backend import random as R
+        from ..backend import random as backend_random
 
         self.prev = {}
         for dev, tape in self.tapes.items():
-            self.prev[dev] = R._DEVICE_GENS.get(dev)
+            self.prev[dev] = backend_random._DEVICE_GENS.get(dev)
             tape.replay, tape.pos = self.replay, 0
-            R._DEVICE_GENS[dev] = tape
+            backend_random._DEVICE_GENS[dev] = tape
         return self
 
     def __exit__(self, *exc):
-        from ..backend import random as R
+        from ..backend import random as backend_random
 
         for dev, g in self.prev.items():
-            R._DEVICE_GENS[dev] = g
+            backend_random._DEVICE_GENS[dev] = g
         return False
 
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 import numpy as np
 
 from ...backend import get_default_dtype
-from ..functional import activation as A
+from ..functional import activation as act
 from ..functional._checks import check_tensor
 from ..module import Module
 from ..parameter import Parameter
@@ -23,20 +23,20 @@ def _simple(name, fn, doc):
     return cls
 
 
-ReLU = _simple("ReLU", A.relu, "max(0, x) (textbook 6.3.1).")
-Sigmoid = _simple("Sigmoid", A.sigmoid, "Logistic sigmoid 1/(1+e^-x) (textbook 6.3.2).")
-Tanh = _simple("Tanh", A.tanh, "tanh(x) (textbook 6.3.2).")
-Softsign = _simple("Softsign", A.softsign, "x / (1 + |x|).")
-SELU = _simple("SELU", A.selu, "lambda elu(x, alpha) with the fixed SELU constants.")
-SiLU = _simple("SiLU", A.silu, "x sigmoid(x).")
-Mish = _simple("Mish", A.mish, "x tanh(softplus(x)).")
-Hardswish = _simple("Hardswish", A.hardswish, "x relu6(x + 3) / 6.")
-ReLU6 = _simple("ReLU6", A.relu6, "min(max(0, x), 6).")
+ReLU = _simple("ReLU", act.relu, "max(0, x) (textbook 6.3.1).")
+Sigmoid = _simple("Sigmoid", act.sigmoid, "Logistic sigmoid 1/(1+e^-x) (textbook 6.3.2).")
+Tanh = _simple("Tanh", act.tanh, "tanh(x) (textbook 6.3.2).")
+Softsign = _simple("Softsign", act.softsign, "x / (1 + |x|).")
+SELU = _simple("SELU", act.selu, "lambda elu(x, alpha) with the fixed SELU constants.")
+SiLU = _simple("SiLU", act.silu, "x sigmoid(x).")
+Mish = _simple("Mish", act.mish, "x tanh(softplus(x)).")
+Hardswish = _simple("Hardswish", act.hardswish, "x relu6(x + 3) / 6.")
+ReLU6 = _simple("ReLU6", act.relu6, "min(max(0, x), 6).")
 AbsRectification = _simple(
-    "AbsRectification", A.abs_rectification, "|x| (textbook 6.3.1 absolute-value rectification)."
+    "AbsRectification", act.abs_rectification, "|x| (textbook 6.3.1 absolute-value rectification)."
 )
-LogSigmoid = _simple("LogSigmoid", A.logsigmoid, "log sigmoid(x), stable.")
-CosineUnit = _simple("CosineUnit", A.cosine_unit, "cos(x) (textbook 6.3.3).")
+LogSigmoid = _simple("LogSigmoid", act.logsigmoid, "log sigmoid(x), stable.")
+CosineUnit = _simple("CosineUnit", act.cosine_unit, "cos(x) (textbook 6.3.3).")
 
 
 class Step(Module):
@@ -48,7 +48,7 @@ class Step(Module):
 
     def forward(self, x):
         x = check_tensor(self, x, "input")
-        return A.step(x, self.value_at_zero)
+        return act.step(x, self.value_at_zero)
 
 
 Heaviside = Step
@@ -63,7 +63,7 @@ class LeakyReLU(Module):
 
     def forward(self, x):
         x = check_tensor(self, x, "input")
-        return A.leaky_relu(x, self.negative_slope)
+        return act.leaky_relu(x, self.negative_slope)
 
     def extra_repr(self):
         return f"negative_slope={self.negative_slope}"
@@ -80,7 +80,7 @@ class PReLU(Module):
 
     def forward(self, x):
         x = check_tensor(self, x, "input")
-        return A.prelu(x, self.weight)
+        return act.prelu(x, self.weight)
 
     def extra_repr(self):
         return f"num_parameters={self.num_parameters}"
@@ -95,7 +95,7 @@ class ELU(Module):
 
     def forward(self, x):
         x = check_tensor(self, x, "input")
-        return A.elu(x, self.alpha)
+        return act.elu(x, self.alpha)
 
     def extra_repr(self):
         return f"alpha={self.alpha}"
@@ -106,7 +106,7 @@ class CELU(ELU):
 
     def forward(self, x):
         x = check_tensor(self, x, "input")
-        return A.celu(x, self.alpha)
+        return act.celu(x, self.alpha)
 
 
 class Swish(Module):
@@ -121,7 +121,7 @@ class Swish(Module):
 
     def forward(self, x):
         x = check_tensor(self, x, "input")
-        return A.swish(x, self.beta)
+        return act.swish(x, self.beta)
 
 
 class GELU(Module):
@@ -135,7 +135,7 @@ class GELU(Module):
 
     def forward(self, x):
         x = check_tensor(self, x, "input")
-        return A.gelu(x, self.approximate)
+        return act.gelu(x, self.approximate)
 
     def extra_repr(self):
         return f"approximate={self.approximate!r}"
@@ -150,7 +150,7 @@ class Hardtanh(Module):
 
     def forward(self, x):
         x = check_tensor(self, x, "input")
-        return A.hardtanh(x, self.min_val, self.max_val)
+        return act.hardtanh(x, self.min_val, self.max_val)
 
     def extra_repr(self):
         return f"min_val={self.min_val}, max_val={self.max_val}"
@@ -168,7 +168,7 @@ class Hardsigmoid(Module):
 
     def forward(self, x):
         x = check_tensor(self, x, "input")
-        return A.hardsigmoid(x, self.slope, self.offset)
+        return act.hardsigmoid(x, self.slope, self.offset)
 
 
 HardSigmoid = Hardsigmoid
@@ -183,7 +183,7 @@ class Softplus(Module):
 
     def forward(self, x):
         x = check_tensor(self, x, "input")
-        return A.softplus(x, self.beta, self.threshold)
+        return act.softplus(x, self.beta, self.threshold)
 
     def extra_repr(self):
         return f"beta={self.beta}, threshold={self.threshold}"
@@ -198,7 +198,7 @@ class Softmax(Module):
 
     def forward(self, x):
         x = check_tensor(self, x, "input")
-        return A.softmax(x, self.dim)
+        return act.softmax(x, self.dim)
 
     def extra_repr(self):
         return f"dim={self.dim}"
@@ -209,7 +209,7 @@ class LogSoftmax(Softmax):
 
     def forward(self, x):
         x = check_tensor(self, x, "input")
-        return A.log_softmax(x, self.dim)
+        return act.log_softmax(x, self.dim)
 
 
 class Softmin(Softmax):
@@ -217,7 +217,7 @@ class Softmin(Softmax):
 
     def forward(self, x):
         x = check_tensor(self, x, "input")
-        return A.softmin(x, self.dim)
+        return act.softmin(x, self.dim)
 
 
 class RBF(Module):
@@ -241,7 +241,7 @@ class RBF(Module):
 
     def forward(self, x):
         x = check_tensor(self, x, "input")
-        return A.rbf(x, self.centers, self.sigma)
+        return act.rbf(x, self.centers, self.sigma)
 
     def extra_repr(self):
         return f"in_features={self.in_features}, out_features={self.out_features}"

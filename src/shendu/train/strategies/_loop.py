@@ -74,9 +74,9 @@ def activation_layer(activation):
     """A layer Module for an activation given by name ('relu', 'sigmoid', 'tanh', ...) or callable."""
     from ...nn.containers import Lambda
     from ...nn.functional.activation import get_activation
-    from ...nn.layers import activation as A
+    from ...nn.layers import activation as activation_layers
 
-    named = {"relu": A.ReLU, "sigmoid": A.Sigmoid, "tanh": A.Tanh}
+    named = {"relu": activation_layers.ReLU, "sigmoid": activation_layers.Sigmoid, "tanh": activation_layers.Tanh}
     if isinstance(activation, str) and activation.lower() in named:
         return named[activation.lower()]()
     return Lambda(get_activation(activation), name=str(activation))
