@@ -179,7 +179,8 @@ _new = object.__new__
 
 
 def _wrap(arr) -> Tensor:
-    """A leaf Tensor around ``arr`` (no copy, no grad)."""
+    """A leaf Tensor around ``arr`` (no copy, no grad). Sets the same fields as ``Tensor.__init__`` without its
+    conversions: every op output goes through here (or ``_wrap_grad``), so it stays inlined (benchmarks/overhead.py)."""
     t = _new(Tensor)
     t._data = arr
     t._requires_grad = False
