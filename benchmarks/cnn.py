@@ -29,6 +29,13 @@ the wide grid for its conv2), 1 thread, --repeat 3 --no-mem, three alternating r
 load 4-7: lenet 1.38-1.65x -> 1.11-1.18x; cifar_cnn 0.96-1.62x -> 1.17-2.26x (the same kernels: torch's own step
 swung 205-600 ms between runs, noise only); the six conv shapes in one process (old vs new kernels, fwd + bwd,
 median of 15): lenet conv1 6.5 -> 1.2 ms, conv2 9.0 -> 8.2 ms, mnist_cnn conv1 10.1 -> 6.2 ms, the rest unchanged.
+2026-11-30, issue 20 lenet round (recycled output/column buffers: shendu.ops._recycle; ReLU against a zero row; flat
+col2im for the wide input gradient; cache-sized wide chunks; cached plans and pooling grids), 1 thread: lenet
+--repeat 5 --no-mem, nine runs at load 0.8-1.8: 1.03, 1.04, 1.05, 0.99, 1.07, 1.09, 0.97, 0.93, 1.00x (before:
+1.10-1.18x). Shendu alone, old (e80e1ac) and new code in alternating subprocesses, thread CPU time: lenet step
+11-15 -> 7.3-8.8 ms (0.60-0.68x; the old step took 1,100-2,400 page faults when glibc trimmed the heap),
+mnist_cnn 67 -> 59 ms (0.88x), cifar_cnn 170 -> 159 ms (0.94x). Peak memory growth: lenet 22 MiB (torch 103),
+cifar_cnn 240 / 268 MiB = 0.90x.
 """
 from __future__ import annotations
 

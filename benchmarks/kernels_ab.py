@@ -11,6 +11,8 @@ NumPy path; each settings field's docstring names the command that measures it.
 Settings A/B measured 2026-11-30 (1 thread, load 4-5, lenet median of 9-25 steps, noise +-20% between runs):
 item_min_out=1000000 (LeNet's conv1 on the wide grid instead of "item-gemm") 1.26x slower; wide=False (LeNet's
 conv2 as "nchw-gemm") 0.80x, 1.19x, 1.12x in three runs; keep_cols_bytes=0 0.93x, 1.12x, 0.99x (no effect).
+wide_chunk_bytes=1048576 (LeNet conv2's wide columns in 1 MiB chunks, not kept) against 0 (then the default),
+--repeat 41, three runs at load 1: 0.90x, 0.93x, 0.93x (now the default).
 
 Measured 2026-11-30, shared 2-core AMD EPYC, 1 BLAS thread (OMP_NUM_THREADS=1 OPENBLAS_NUM_THREADS=1),
 --repeat 9 (the numba max-pooling backward is the only kernel): at load 1.7 cifar_cnn, mnist_cnn and lenet

@@ -90,6 +90,9 @@ def test_conv2d_large_batch_chunks_match_torch(monkeypatch, keep_bytes, channels
 
     monkeypatch.setattr(conv_settings, "workspace_bytes", 3000 * channels)
     monkeypatch.setattr(conv_settings, "keep_cols_bytes", keep_bytes)
+    # the wide plan: kept whole-batch columns, or chunks of its own size (and the flat col2im's chunks)
+    monkeypatch.setattr(conv_settings, "wide_chunk_bytes", 0 if keep_bytes else 3000 * channels)
+    monkeypatch.setattr(conv_settings, "flat_col2im_bytes", 3000 * channels)
     rng = np.random.default_rng(3)
     x, w = rng.standard_normal((7, channels, 6, 6)), rng.standard_normal((3, channels, 3, 3))
     _run(lambda x, w: F.conv2d(x, w, padding=1), lambda x, w: TF.conv2d(x, w, padding=1), [x, w])

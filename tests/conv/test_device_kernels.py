@@ -97,6 +97,9 @@ def test_conv2d_in_workspace_chunks(monkeypatch, device, keep_bytes, channels):
     """Batches split into several workspace chunks, with and without the forward's column matrix kept."""
     monkeypatch.setattr(conv_settings, "workspace_bytes", 3000 * channels)
     monkeypatch.setattr(conv_settings, "keep_cols_bytes", keep_bytes)
+    # the wide plan: kept whole-batch columns, or chunks of its own size (and the flat col2im's chunks)
+    monkeypatch.setattr(conv_settings, "wide_chunk_bytes", 0 if keep_bytes else 3000 * channels)
+    monkeypatch.setattr(conv_settings, "flat_col2im_bytes", 3000 * channels)
     x, w = _rand(7, channels, 6, 6), _rand(3, channels, 3, 3, seed=1)
     _check(lambda x, w: F.conv2d(x, w, padding=1), [x, w], device)
     _check(lambda x, w: F.conv2d(x, w, stride=2), [x, w], device)

@@ -11,7 +11,7 @@ from shendu.ops import conv_settings
 
 @pytest.mark.parametrize("x_shape, w_shape, kw, expect", [
     ((64, 1, 28, 28), (6, 1, 5, 5), dict(padding=2), ("item-gemm", "wide-col2im", True)),  # LeNet conv1
-    ((64, 6, 14, 14), (16, 6, 5, 5), {}, ("wide-stride1", "wide-col2im", True)),  # LeNet conv2
+    ((64, 6, 14, 14), (16, 6, 5, 5), {}, ("wide-stride1", "wide-col2im", False)),  # LeNet conv2 (cache-sized chunks)
     ((128, 3, 24, 24), (64, 3, 5, 5), dict(padding=2), ("item-gemm", "wide-col2im", False)),  # CIFAR conv1
     ((128, 64, 12, 12), (64, 64, 5, 5), dict(padding=2), ("winograd", "winograd", False)),  # CIFAR conv2
     ((64, 1, 28, 28), (32, 1, 3, 3), {}, ("item-gemm", "wide-col2im", True)),  # mnist_cnn conv1
@@ -26,6 +26,20 @@ def test_workload_shapes_get_their_plans(x_shape, w_shape, kw, expect):
     p = F.conv_plan(x_shape, w_shape, **kw)
     assert (p.name, p.input_grad, p.keep_cols) == expect
     assert p.weight_grad == p.name
+
+
+def test_wide_chunk_bytes_steers_keeping_and_chunks():
+    """wide_chunk_bytes=0 keeps LeNet conv2's whole-batch wide columns; a size keeps none and builds the columns
+    in chunks of that size (the values stay the reference's: tests/reference/test_conv.py)."""
+    from shendu.ops._conv import wide
+
+    lenet2 = ((64, 6, 14, 14), (16, 6, 5, 5))
+    with conv_settings.override(wide_chunk_bytes=0):
+        p0 = F.conv_plan(*lenet2)
+        assert p0.keep_cols and wide._nb(lenet2[0], (5, 5), p0, 4) == 64
+    with conv_settings.override(wide_chunk_bytes=1 << 20):
+        p1 = F.conv_plan(*lenet2)
+        assert not p1.keep_cols and wide._nb(lenet2[0], (5, 5), p1, 4) == (1 << 20) // (6 * 25 * 100 * 4)
 
 
 def test_settings_steer_the_planner():

@@ -262,6 +262,34 @@ def test_workspace_stays_under_its_bound_after_40_input_sizes(monkeypatch):
     assert _held() == 0
 
 
+def test_recycled_buffers_stay_under_their_bound_after_40_input_sizes(monkeypatch):
+    """The pooled host buffers of conv/ReLU/pool outputs (ops._recycle) keep at most recycle_bytes per thread
+    over many input sizes, are reused for a repeated size, and clear_workspace frees them."""
+    from shendu.ops import _recycle
+
+    conv = nn.Sequential(nn.Conv2d(3, 16, 3, padding=1), nn.ReLU(), nn.MaxPool2d(2))
+    rng = np.random.default_rng(0)
+    xs = [sd.tensor(rng.standard_normal((32, 3, s, s)).astype(np.float32)) for s in range(16, 56)]
+    bound = 3 << 20
+    monkeypatch.setattr(conv_settings, "recycle_bytes", bound)
+    K.clear_workspace()
+    most = 0
+    for x in xs:
+        conv(x).sum().backward()
+        most = max(most, _recycle.recycled_bytes())
+    assert most <= bound
+    assert (most > 0) == (type(xs[0]._data) is np.ndarray)  # device arrays are not pooled (their allocator is)
+    K.clear_workspace()
+    assert _recycle.recycled_bytes(all_threads=True) == 0
+    host = np.empty(1, np.float32)
+    a = _recycle.recycled_empty((256, 256), np.float32, host)
+    a_id = id(a)
+    del a
+    assert id(_recycle.recycled_empty((256, 256), np.float32, host)) == a_id  # unreferenced: reused
+    held = _recycle.recycled_empty((256, 256), np.float32, host)
+    assert _recycle.recycled_empty((256, 256), np.float32, host) is not held  # referenced: never shared
+
+
 def test_workspace_keeps_a_working_set_larger_than_its_budget(monkeypatch):
     """Buffers reused every step are kept even beyond CACHE_BYTES: after two steps, no step allocates."""
     monkeypatch.setattr(conv_settings, "cache_bytes", 1 << 16)

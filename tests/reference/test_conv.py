@@ -184,7 +184,8 @@ def test_every_plan_matches_reference(case, chunked, monkeypatch):
     from shendu.ops.conv import ConvNd
 
     if chunked:
-        monkeypatch.setattr(conv_settings, "workspace_bytes", 1)  # one item per chunk
+        for field in ("workspace_bytes", "wide_chunk_bytes", "flat_col2im_bytes"):
+            monkeypatch.setattr(conv_settings, field, 1)  # one item per chunk
     N, C, O, H, W, k, s, pads, d, g = case
     rng = np.random.default_rng(7)
     x, w, b = _data(rng, N, C, O, H, W, k, g)

@@ -41,10 +41,25 @@ class ConvSettings:
     """... and either the output rows are shorter than this or the whole batch's wide columns fit in
     ``keep_cols_bytes``. Measure: ``python benchmarks/kernels_ab.py --only lenet --setting wide_max_wout=0``."""
 
+    wide_chunk_bytes: int = 1 << 20
+    """Plan "wide-stride1" builds its wide columns in chunks of about this many bytes (they stay in cache) in
+    forward and again for the weight gradient; 0: chunks of ``workspace_bytes`` and the whole batch's columns
+    kept from forward when they fit in ``keep_cols_bytes``. LeNet (conv2's 5.4 MiB of columns) with 1 MiB vs 0,
+    ``kernels_ab.py --only lenet --repeat 41`` (1 thread, 2026-11-30), three runs: 0.90x, 0.93x, 0.93x the
+    step time. Measure: ``python benchmarks/kernels_ab.py --only lenet --setting wide_chunk_bytes=0``."""
+
     wide_col2im: bool = True
     """Input-gradient route "wide-col2im": stride-1 2-D input gradients by slice-adds of whole rows on the
     zero-extended grid (else "gemm-col2im", one slice-add per kernel tap of runs of W_out).
     Measure: ``python benchmarks/kernels_ab.py --only lenet --setting wide_col2im=False``."""
+
+    flat_col2im_bytes: int = 2 << 20
+    """Upper bound on one chunk's column matrix in the "wide-col2im" input gradient of groups-1 convolutions
+    (each item's block padded to Hp*Wp so that every kernel tap's slice-add is one run over the chunk): the
+    slice-adds re-read it kh*kw times, so it should stay in cache. LeNet's conv2 input gradient inside training
+    steps (1 thread, 2026-11-30, same process): 1.42 ms per call with 2 MiB chunks (16 items), 1.62 ms with the
+    whole batch (7.2 MiB), 1.84 ms with 1 MiB (the route before, runs of Ho*Wp: 1.6-1.9 ms).
+    Measure: ``python benchmarks/kernels_ab.py --only lenet --setting flat_col2im_bytes=8388608``."""
 
     nhwc: bool = True
     """Plan "nhwc-gemm": groups=1 convolutions with C*kw >= ``nhwc_min_ckw`` through channels-last column
@@ -122,9 +137,19 @@ class ConvSettings:
     batch 128 reuses 86 MiB). Measure: ``python benchmarks/cnn.py --only cifar_cnn --repeat 3`` (peak memory
     column) and ``python benchmarks/kernels_ab.py --only cifar_cnn --setting cache_bytes=0``."""
 
+    recycle_bytes: int = 256 << 20
+    """Per-thread bound on the host buffers pooled by ``ops._recycle`` (conv, ReLU and max-pool outputs and
+    gradients re-used once nothing references them: no page faults on re-allocation; LeNet's step 11-13 -> 8.6-9.3
+    ms CPU). The CIFAR CNN step at batch 128 pools ~150 MiB; beyond the bound the oldest shapes are dropped.
+    Measure: ``python benchmarks/kernels_ab.py --only lenet cifar_cnn --setting recycle_bytes=0``."""
+
     cache_entries: int = 256
     """At most this many cached buffers per thread (also the number of dropped keys remembered).
     Measure: ``python benchmarks/kernels_ab.py --only cifar_cnn --setting cache_entries=8``."""
+
+    def __setattr__(self, name, value):
+        object.__setattr__(self, name, value)
+        object.__setattr__(self, "version", getattr(self, "version", 0) + 1)  # plans cached before are stale
 
     @contextlib.contextmanager
     def override(self, **changes):

@@ -141,7 +141,11 @@ def constant(tag, shape, dtype, fill, like=None):
 
 
 def clear_workspace():
-    """Free all cached scratch buffers (of every thread, on every device)."""
+    """Free all cached scratch buffers (of every thread, on every device) and the recycled host buffers
+    (shendu.ops._recycle)."""
+    from ._recycle import clear_recycled
+
+    clear_recycled()
     with _CACHES_LOCK:
         caches = list(_CACHES)
     for c in caches:

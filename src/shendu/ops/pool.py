@@ -19,7 +19,7 @@ from ..backend import device_of, namespace_of, to_device
 from . import _kernels
 from ._conv.geometry import out_size
 from ._pool_avg import AvgPoolNd
-from ._pool_windows import _Grid, _offsets, _padded, _scatter, _sl, avg_divisor, pool_geometry
+from ._pool_windows import _offsets, _padded, _scatter, _sl, avg_divisor, grid_for, pool_geometry
 from ._recycle import recycled_empty
 from ._workspace import _padded_ws, _ws
 
@@ -97,7 +97,7 @@ class MaxPoolNd(Function):
         # slice has inner runs of W_out, which makes each ufunc call ~7x slower)
         self.cl = cl = nc >= CL_MIN
         if cl:
-            G = self.grid = _Grid(x.shape, k, s, d, pads, osz)
+            G = self.grid = grid_for(x.shape, k, s, d, pads, osz)
             P = _padded_ws("maxpool_grid", (len(G.phases), nc) + G.q, x.dtype, -np.inf,
                            (tuple(pads), tuple(s), tuple(d)), x)
             x3 = x.reshape((nc,) + x.shape[2:])

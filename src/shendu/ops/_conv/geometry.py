@@ -38,6 +38,8 @@ def window_view(xpad, k, s, d, osz):
     return as_strided(xpad, shape, strides)
 
 
-def chunk_size(n, per_item_bytes):
-    """Items per batch chunk so that a chunk's column matrix stays within ``conv_settings.workspace_bytes``."""
-    return max(1, min(n, conv_settings.workspace_bytes // max(per_item_bytes, 1)))
+def chunk_size(n, per_item_bytes, budget=None):
+    """Items per batch chunk so that a chunk's column matrix stays within ``budget`` bytes (default
+    ``conv_settings.workspace_bytes``)."""
+    budget = conv_settings.workspace_bytes if budget is None else budget
+    return max(1, min(n, budget // max(per_item_bytes, 1)))

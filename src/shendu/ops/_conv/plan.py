@@ -8,7 +8,7 @@ Forward kernels (``ConvPlan.name``; all compute shendu.reference.conv.conv2d, te
 - "item-gemm": per-item NCHW column matrices, one batched GEMM W @ cols[n] (writes y in NCHW directly);
   fewer channels, at least ``item_min_out`` output positions.
 - "wide-stride1": stride-1 2-D columns on the zero-extended 'wide' grid (runs of Ho*Wp); few channels and
-  small outputs (LeNet's conv2).
+  small outputs (LeNet's conv2); cache-sized chunks, built again for the weight gradient (``wide_chunk_bytes``).
 - "nchw-gemm": NCHW column matrices (C*k, N*out) for a batch chunk, one GEMM per group (the general case).
 - "winograd": stride-1 2-D 3x3/5x5 convolutions with enough channels as Winograd F(m x m, r x r) tiles
   (shendu.ops._winograd; ``conv_settings.winograd*``); its gradients are Winograd too where they qualify.
@@ -100,10 +100,30 @@ def _input_grad_route(x_shape, w_shape, s, d, groups, fpads, dtype):
     return "gemm-col2im"
 
 
+_PLANS: dict = {}
+
+
 def plan(x_shape, w_shape, stride, dilation, pads, groups, dtype=np.float32, device=None) -> ConvPlan:
     """The plan of y = conv(x, w): x (N, C, *sp), w (O, C/groups, *k), per-dim ``stride``, ``dilation`` and
     ``pads`` ((lo, hi), ...). ``dtype`` sizes the column matrices; ``device`` (None: the host) is where a
-    device-specific plan would be chosen (every plan today runs on NumPy and CuPy alike)."""
+    device-specific plan would be chosen (every plan today runs on NumPy and CuPy alike). Plans are cached
+    per arguments and ``conv_settings.version`` (a training step plans the same shapes each time: ~10 us)."""
+    try:
+        key = (tuple(x_shape), tuple(w_shape), tuple(stride), tuple(dilation), tuple(map(tuple, pads)), groups,
+               np.dtype(dtype), device, conv_settings.version)
+        p = _PLANS.get(key)
+    except TypeError:  # unhashable argument: plan without the cache
+        key = p = None
+    if p is None:
+        p = _make_plan(x_shape, w_shape, stride, dilation, pads, groups, dtype)
+        if key is not None:
+            if len(_PLANS) >= 256:
+                _PLANS.clear()
+            _PLANS[key] = p
+    return p
+
+
+def _make_plan(x_shape, w_shape, stride, dilation, pads, groups, dtype):
     k = tuple(w_shape[2:])
     nd = len(k)
     s, d = tuple(stride), tuple(dilation)
@@ -121,6 +141,8 @@ def plan(x_shape, w_shape, stride, dilation, pads, groups, dtype=np.float32, dev
     else:
         cols_bytes = n * c * kk * po * itemsize
     keep = name not in ("nhwc-gemm", "winograd") and cols_bytes <= conv_settings.keep_cols_bytes
+    if name == "wide-stride1" and conv_settings.wide_chunk_bytes:
+        keep = False  # cache-sized chunks, built again for the weight gradient
     fpads = tuple((d[a] * (k[a] - 1) - pads[a][0], d[a] * (k[a] - 1) - pads[a][1]) for a in range(nd))
     ig = _input_grad_route(x_shape, w_shape, s, d, groups, fpads, dtype)
     return ConvPlan(name, ig, name, keep, s, d, pads, groups, osz, fpads)

@@ -6,9 +6,10 @@ h*Wp + w + i*d_h*Wp + j*d_w: if the output grid is extended to the padded width 
 column matrix is ONE contiguous run of Ho*Wp values (runs of W_out otherwise). The columns w >= W_out read
 wrapped taps: they are cropped from y and meet zero columns of gy in the gradients. Forward and weight
 gradient use per-item matrices (nb, C*kh*kw, Ho*Wp) and batched GEMMs (y keeps its NCHW layout: no transposed
-copy); the input gradient one GEMM over the chunk (W^T @ gy as (O, nb*Ho*Wp)), measured faster there.
-Used for few channels (C*kw small), where NCHW's short runs dominate. Reference: shendu.reference.conv.conv2d,
-conv2d_weight_grad, col2im and conv2d_input_grad.
+copy), in cache-sized chunks (``conv_settings.wide_chunk_bytes``); the input gradient (groups 1) one batched
+GEMM into per-item blocks of Hp*Wp, so that each tap's col2im slice-add is one run over the chunk
+(``_input_grad_flat``). Used for few channels (C*kw small), where NCHW's short runs dominate.
+Reference: shendu.reference.conv.conv2d, conv2d_weight_grad, col2im and conv2d_input_grad.
 """
 from __future__ import annotations
 
@@ -16,6 +17,7 @@ import math
 
 from ...backend import namespace_of
 from .._recycle import recycled_empty
+from .._tuning import conv_settings
 from .._workspace import _padded_ws, _ws
 from .geometry import as_strided, chunk_size
 
@@ -58,7 +60,8 @@ def _padded_width(x_shape, pads):
 
 
 def _nb(x_shape, k, p, itemsize):
-    return chunk_size(x_shape[0], x_shape[1] * k[0] * k[1] * math.prod(p.out) * itemsize)
+    return chunk_size(x_shape[0], x_shape[1] * k[0] * k[1] * math.prod(p.out) * itemsize,
+                      conv_settings.wide_chunk_bytes or None)
 
 
 def forward_wide(x, w, b, p, keep=None):
@@ -148,8 +151,9 @@ def _input_grad_flat(w, gy, x_shape, p):
     (C*kh*kw, m, Hp*Wp) holds item n's Ho*Wp wide-grid values at the start of its Hp*Wp block (the rest stays
     zero), written there by one batched GEMM W^T @ gY_wide[n] (strided output, no copy); then tap (i, j) adds
     gcols[(c, i, j)] into the flat (C, m*Hp*Wp) gradient at offset i*d_h*Wp + j*d_w (a tap's reach ends inside
-    its item's block: Ho*Wp + (kh-1)*d_h*Wp = Hp*Wp). LeNet's conv2 (6 <- 16, 5x5, 10x10, batch 64): 25 adds of
-    runs of Ho*Wp = 140 took 0.65 ms, of one run 0.24 ms (1 thread, 2026-11-30)."""
+    its item's block: Ho*Wp + (kh-1)*d_h*Wp = Hp*Wp). Chunks of ``conv_settings.flat_col2im_bytes``. LeNet's
+    conv2 (6 <- 16, 5x5, 10x10, batch 64, 1 thread, 2026-11-30): its 25 slice-adds 0.65 -> 0.24 ms, the whole
+    input gradient 1.36 -> 0.82 ms alone (cache-warm), 1.6-1.9 -> 1.42 ms inside training steps."""
     xp = namespace_of(gy)
     n, c = x_shape[:2]
     o, k, d, pads = w.shape[0], w.shape[2:], p.dilation, p.pads
@@ -160,12 +164,13 @@ def _input_grad_flat(w, gy, x_shape, p):
     slack = (k[1] - 1) * d[1]
     wt = w.reshape(o, c * kk).T  # (C*kh*kw, O)
     gx = recycled_empty(x_shape, dt, gy)
-    nb = _nb(x_shape, k, p, dt.itemsize)
+    nb = chunk_size(n, c * kk * S * dt.itemsize, conv_settings.flat_col2im_bytes)
     for n0 in range(0, n, nb):
         n1 = min(n, n0 + nb)
         m = n1 - n0
+        gyw = gy_wide(gy, n0, n1, wp)
         gcols = _padded_ws("gcols_flat", (c * kk, m, S), dt, 0.0, (L,), gy)  # columns >= L stay zero
-        xp.matmul(wt, gy_wide(gy, n0, n1, wp), out=gcols.transpose(1, 0, 2)[:, :, :L])
+        xp.matmul(wt, gyw, out=gcols.transpose(1, 0, 2)[:, :, :L])
         taps = gcols.reshape(c, kk, m * S)
         gxf = _ws("gx_flat", (c, m * S + slack), dt, gy)
         xp.copyto(gxf[:, :m * S], taps[:, 0])  # tap (0, 0): offset 0
