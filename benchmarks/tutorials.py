@@ -17,6 +17,15 @@ each framework in a fresh subprocess, peak RSS growth over the resident size aft
 
     python benchmarks/tutorials.py [--repeat 7] [--only mnist_cnn vae] [--mem] [--profile word_lm] [--cpu-time]
 
+2026-11-30, after the fused BCE, the lighter cross-entropy, the axpy SGD step and the GEMV bias gradient: 1 thread,
+--repeat 5 --cpu-time, three runs at load 0.5-1.0: mnist_cnn 0.64-0.69x, word_lm 0.94-0.96x, transformer_enc
+0.81-0.83x, vae 0.85-0.86x; the same code alternated with the previous commit's (3 + 3 runs): vae 0.93-1.02x ->
+0.78-0.87x, word_lm 0.92-1.01x -> 0.95-0.99x (its step is ~90% GEMMs; the cuts save ~8 ms of ~670). Peak RSS
+growth (--mem, one run): mnist_cnn 101 / 181 MiB = 0.56x, word_lm 227 / 444 MiB = 0.51x (324 MiB before: no
+whole-size SGD scratch, one (N, C) array fewer in cross-entropy), transformer_enc 104 / 189 = 0.55x, vae 15 / 100
+= 0.15x. The VAE's forward stays ~1.3x PyTorch's: F.sigmoid on (128, 784) takes ~0.5 ms (np.where on a random
+sign mask, branch-bound) against PyTorch's 0.05 ms.
+
 Measured 2026-11-30 on the shared 2-core AMD EPYC with other agents running (load average 4.0-4.9), 1 BLAS
 thread each (OMP_NUM_THREADS=1 OPENBLAS_NUM_THREADS=1), --repeat 7; three runs, min-max of the same-run ratio
 shendu/PyTorch, and the training loop's peak RSS growth (--mem, one run):

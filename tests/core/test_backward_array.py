@@ -11,18 +11,19 @@ import shendu.nn.functional as F
 from shendu.nn.functional.embedding import _Embedding
 from shendu.nn.functional.linear import LinearFn
 from shendu.nn.functional.loss import _CrossEntropyIdx
+from shendu.nn.functional.loss.binary import _BCEProb
 from shendu.ops.elementwise import Add, Clamp, Div, Exp, Log, Mul, Neg, Relu, Sigmoid, Sub, Tanh, Where
 from shendu.ops.index import Gather, GetItem
 from shendu.ops.softmax import LogSoftmax, Softmax
 
 #: The classes of these modules that keep a fast path (the table in benchmarks/backward_array.py).
 KEPT = {Add, Sub, Mul, Div, Neg, Exp, Log, Tanh, Sigmoid, Relu, Clamp, Where, Softmax, LogSoftmax, GetItem, Gather,
-        LinearFn, _Embedding, _CrossEntropyIdx}
+        LinearFn, _Embedding, _CrossEntropyIdx, _BCEProb}
 MODULES = [importlib.import_module(f"shendu.ops.elementwise.{m}") for m in (
     "arithmetic", "explog", "trig", "activation", "piecewise", "compare", "conversion")] + [
     importlib.import_module(m) for m in ("shendu.ops.softmax", "shendu.ops.index", "shendu.nn.functional.activation",
                                          "shendu.nn.functional.linear", "shendu.nn.functional.embedding",
-                                         _CrossEntropyIdx.__module__)]
+                                         _CrossEntropyIdx.__module__, _BCEProb.__module__)]
 
 RNG = np.random.default_rng(0)
 
@@ -42,6 +43,7 @@ def _grads(f, xs, seed):
 IDX = np.array([2, 0, 2, 1])  # a repeated row: the scatter must accumulate
 COND = RNG.random((3, 4)) > 0.5
 GATHER_IDX = RNG.integers(0, 5, (4, 3))
+BCE_ENDS = np.array([[0.0, 1.0, 1.0, 1.0]] * 3)  # p = 0 in the first column: the floored (masked) gradient path
 CASES = [
     ("add_bcast", Add, lambda a, b: Add()(a, b), lambda: [_t(3, 4), _t(4)]),
     ("sub_bcast", Sub, lambda a, b: Sub()(a, b), lambda: [_t(3, 1), _t(3, 4)]),
@@ -73,6 +75,10 @@ CASES = [
      lambda z: F.cross_entropy(z, sd.tensor(IDX), label_smoothing=0.1, reduction="sum"), lambda: [_t(4, 5)]),
     ("cross_entropy_ignore_none", _CrossEntropyIdx,
      lambda z: F.cross_entropy(z, sd.tensor([2, -100, 1, 0]), reduction="none"), lambda: [_t(4, 5)]),
+    ("bce_sum", _BCEProb, lambda p, y: F.binary_cross_entropy(p, y, reduction="sum"),
+     lambda: [_t(3, 4, lo=0.05, hi=0.95), _t(3, 4, lo=0.0, hi=1.0)]),
+    ("bce_floor_none", _BCEProb, lambda p, y: F.binary_cross_entropy(p * sd.tensor(BCE_ENDS), y, reduction="none"),
+     lambda: [_t(3, 4, lo=0.05, hi=0.95), _t(3, 4, lo=0.0, hi=1.0)]),
 ]
 
 

@@ -1,5 +1,5 @@
-"""Cache-blocked optimizer updates (shendu.optim._blocked): running Adam/AdamW/Adadelta/RMSprop block by block gives the
-same bits as one whole-array pass, matches the textbook reference (Algorithm 8.7), and leaves device and
+"""Cache-blocked optimizer updates (shendu.optim._blocked): running Adam/AdamW/Adadelta/RMSprop/SGD block by block
+gives the same bits as one whole-array pass, matches the textbook reference (Algorithm 8.7), and leaves device and
 non-contiguous parameters on the whole-array path."""
 import importlib
 
@@ -79,3 +79,35 @@ def test_device_parameters_match_cpu(name, device):
     ref, _ = _trajectory(MAKERS[name], dtype=np.float64, device="cpu")
     got, _ = _trajectory(MAKERS[name], dtype=np.float64, device=device)
     np.testing.assert_allclose(got, ref, rtol=1e-12, atol=1e-12)
+
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+@pytest.mark.parametrize("blas", [True, False])
+def test_plain_sgd_step_is_p_minus_lr_g_in_place(dtype, blas, monkeypatch):
+    """The plain SGD step writes p - lr g into the parameter's own array: as one BLAS axpy on the host (SciPy), or
+    without SciPy block by block, bit for bit NumPy's p + (-lr) g."""
+    sgd = importlib.import_module("shendu.optim.sgd")
+    if blas and sgd._blas is None:
+        pytest.skip("SciPy not installed")
+    if not blas:
+        monkeypatch.setattr(sgd, "_blas", None)
+    monkeypatch.setattr(B, "BLOCK", 16)
+    rng = np.random.default_rng(2)
+    base = rng.standard_normal((6, 10)).astype(dtype)
+    grad = rng.standard_normal((6, 10)).astype(dtype)
+    p = sd.tensor(base.copy(), requires_grad=True, device="cpu")
+    arr = p._data
+    p.grad = sd.tensor(grad, device="cpu")
+    opt = optim.SGD([p], lr=0.3)
+    want = base
+    for _ in range(2):
+        opt.step()
+        assert p._data is arr  # in place
+        want = want + dtype(-0.3) * grad
+        if blas:  # BLAS may fuse the multiply-add (one rounding instead of two)
+            np.testing.assert_allclose(arr, want, rtol=1e-6, atol=1e-6)
+        else:
+            np.testing.assert_array_equal(arr, want)
+    st = opt.state[p]
+    assert ("_blk" in st) == (not blas)  # the blocked path keeps a one-block scratch, axpy none

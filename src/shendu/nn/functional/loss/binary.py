@@ -2,6 +2,9 @@
 log(sigmoid); on probabilities with logs clamped at -100 as PyTorch; and the multi-label forms."""
 from __future__ import annotations
 
+import math
+
+from ....autograd.function import Function
 from ....autograd.tensor import Tensor, _wrap
 from ....backend import namespace_of
 from ....ops import clamp, log, softplus, where
@@ -37,6 +40,95 @@ def _safe_log(p: Tensor) -> Tensor:
     )
 
 
+def _floored_log(xp, q):
+    """(max(log q, -100), mask where the floor is not active) for q >= 0, log(0) never evaluated."""
+    pos = q > 0
+    lq = xp.log(xp.where(pos, q, q.dtype.type(1)))
+    keep = pos & (lq >= -100)
+    return xp.where(keep, lq, lq.dtype.type(-100)), keep
+
+
+class _BCEProb(Function):
+    """Binary cross-entropy on probabilities, fused (Textbook 6.2.2.2), logs floored at -100 as PyTorch:
+    l = -(y max(log p, -100) + (1 - y) max(log(1 - p), -100)), summed / averaged unless reduction is 'none';
+    dl/dp = (1 - y)/(1 - p) - y/p = (p - y) / (p (1 - p)) where no floor is active (a floored log passes no
+    gradient), dl/dy = max(log(1 - p), -100) - max(log p, -100). p, y: same shape."""
+
+    def __init__(self, reduction, interior):
+        self.reduction = reduction
+        self.interior = interior  # every p in (e^-99, 1): no floor can be active, no mask needed
+
+    def _logs(self, p):
+        """(max(log p, -100), max(log(1 - p), -100), masks or None)."""
+        xp = self.xp
+        if self.interior:
+            return xp.log(p), xp.log(1 - p), None
+        lo, mlo = _floored_log(xp, p)
+        l1, ml1 = _floored_log(xp, 1 - p)
+        return lo, l1, (mlo, ml1)
+
+    def forward(self, p, y):
+        xp = self.xp
+        lo, l1, _ = self._logs(p)
+        xp.subtract(l1, lo, out=lo)  # l = y (l1 - lo) - l1
+        lo *= y
+        lo -= l1
+        if self.reduction == "none":
+            return lo
+        s = lo.sum()
+        if self.reduction == "sum":
+            return s
+        return s / s.dtype.type(lo.size) if lo.size else xp.asarray(math.nan, dtype=lo.dtype)
+
+    def _scale(self, gy):
+        """The output gradient per element: gy, or gy / n for 'mean'."""
+        return gy / max(self.inputs[0]._data.size, 1) if self.reduction == "mean" else gy
+
+    def backward_array(self, gy):
+        xp = self.xp
+        p, y = self.inputs[0]._data, self.inputs[1]._data
+        need = self.needs_input_grad
+        s = self._scale(gy)
+        gp = gt = None
+        if need[0]:
+            if self.interior:
+                q = 1 - p
+                q *= p
+                gp = p - y
+                gp /= q
+            else:
+                _, _, (mlo, ml1) = self._logs(p)
+                zero = p.dtype.type(0)
+                one = p.dtype.type(1)
+                gp = xp.where(ml1, (1 - y) / xp.where(ml1, 1 - p, one), zero)
+                gp -= xp.where(mlo, y / xp.where(mlo, p, one), zero)
+            gp *= s
+        if need[1]:
+            lo, l1, _ = self._logs(p)
+            gt = l1 - lo
+            gt *= s
+        return gp, gt
+
+    def backward(self, gy):
+        p, y = self.inputs
+        need = self.needs_input_grad
+        s = self._scale(gy)
+        gp = gt = None
+        if need[0]:
+            _, _, masks = self._logs(p._data)
+            if masks is None:
+                gp = (p - y) / (p * (1 - p)) * s
+            else:
+                mlo, ml1 = _wrap(masks[0]), _wrap(masks[1])
+                one = _wrap(self.xp.ones((), dtype=p._data.dtype))
+                zero = _wrap(self.xp.zeros((), dtype=p._data.dtype))
+                gp = (where(ml1, (1 - y) / where(ml1, 1 - p, one), zero)
+                      - where(mlo, y / where(mlo, p, one), zero)) * s
+        if need[1]:
+            gt = (_safe_log(1 - p) - _safe_log(p)) * s
+        return gp, gt
+
+
 @tensor_args("input")
 def binary_cross_entropy(input: Tensor, target, weight: Tensor | None = None, reduction: str = "mean") -> Tensor:
     """-[y log p + (1 - y) log(1 - p)] on probabilities p, logs clamped at -100 as PyTorch (textbook 6.2.2.2).
@@ -44,15 +136,17 @@ def binary_cross_entropy(input: Tensor, target, weight: Tensor | None = None, re
     Prefer ``binary_cross_entropy_with_logits`` (stable)."""
     target = _as_target(target, input)
     _check_same("binary_cross_entropy", input, target)
+    interior = False
     if input._data.size:  # probabilities only, as PyTorch (NaN fails too); one host sync on a device
         lo, hi = _min_max(input._data)
         if not (lo >= 0 and hi <= 1):
             raise ValueError(f"binary_cross_entropy: all elements of input should be probabilities in [0, 1], got "
                              f"min {lo}, max {hi} (for logits use binary_cross_entropy_with_logits)")
-    lo = _safe_log(input)
-    l1 = _safe_log(1 - input)
-    loss = -(target * lo + (1 - target) * l1)
+        interior = bool(lo > 0 and hi < 1 and math.log(float(lo)) > -99.0)
     weight = _as_weight(weight, input)
+    if weight is None and reduction in ("sum", "mean"):
+        return _BCEProb(reduction, interior)(input, target)
+    loss = _BCEProb("none", interior)(input, target)
     if weight is not None:
         loss = loss * weight
     return _reduce(loss, reduction, "binary_cross_entropy")

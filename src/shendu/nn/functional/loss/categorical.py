@@ -51,17 +51,19 @@ class _CrossEntropyIdx(Function):
         self.t, self.valid = t, valid
         m = z.max(axis=1, keepdims=True)
         s = z - m
-        e = xp.exp(s)
+        rows = xp.arange(n)
+        st = s[rows, t]
+        eps = self.smoothing
+        ssum = s.sum(axis=1) if eps else None
+        e = xp.exp(s, out=s)  # in place: s is not needed past here (one (N, C) array fewer)
         se = e.sum(axis=1, keepdims=True)
         lse = xp.log(se)
-        rows = xp.arange(n)
-        nll = lse[:, 0] - s[rows, t]
-        eps = self.smoothing
+        nll = lse[:, 0] - st
         if eps:
-            nll = (1 - eps) * nll + (eps / c) * (c * lse[:, 0] - s.sum(axis=1))
+            nll = (1 - eps) * nll + (eps / c) * (c * lse[:, 0] - ssum)
             nll = nll.astype(z.dtype, copy=False)
-        e /= se
-        self.saved = e  # softmax probabilities
+        self.saved = e  # exp(z - max) per row; the softmax probabilities are e / se (normalized in backward)
+        self.se = se
         if valid is not None:
             nll = nll * valid
             count = int(valid.sum())
@@ -96,15 +98,16 @@ class _CrossEntropyIdx(Function):
         return s
 
     def backward_array(self, gy):
-        p = self.saved
-        g = p.copy()
-        n = p.shape[0]
+        e = self.saved
+        n = e.shape[0]
+        s = self._scale(gy, e.dtype)
         if self.smoothing:
-            g -= self._q(p)
-        else:
-            g[self.xp.arange(n), self.t] -= 1
-        s = self._scale(gy, p.dtype)
-        g *= s
+            g = e / self.se
+            g -= self._q(e)
+            g *= s
+        else:  # s (p - onehot) = e (s / se) - s onehot: one pass over (N, C)
+            g = e * (s / self.se)
+            g[self.xp.arange(n), self.t] -= s.reshape(-1) if getattr(s, "ndim", 0) else s
         return g
 
     def backward(self, gy):
