@@ -84,6 +84,7 @@ def _memory_batch(n, T, rng):
 def lstm_vs_rnn(quick=True, seed=0):
     from .. import manual_seed, nn, no_grad, optim
     from ..nn.functional import cross_entropy
+    from ..nn.utils import clip_grad_norm_
 
     T, steps = 40, (200 if quick else 500)
 
@@ -108,6 +109,7 @@ def lstm_vs_rnn(quick=True, seed=0):
             loss = cross_entropy(model(tensor(x)), tensor(y))
             opt.zero_grad()
             loss.backward()
+            clip_grad_norm_(model.parameters(), 1.0)  # the usual guard against recurrent gradient spikes (10.11.1)
             opt.step()
             losses.append(float(loss.item()))
         x, y = _memory_batch(1000, T, np.random.default_rng(seed + 1))
