@@ -23,8 +23,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 from _harness import fmt_time, profile_steps, table, try_torch  # noqa: E402
 
 import shendu as sd  # noqa: E402
-from shendu import nn  # noqa: E402
 import shendu.nn.functional as F  # noqa: E402
+from shendu import nn  # noqa: E402
 
 WORKLOADS = {
     "mlp_small": dict(sizes=(64, 64, 10), batch=32, opt="sgd", train=True, number=200),
@@ -128,13 +128,19 @@ def build_torch(torch, model):
     return torch.nn.Sequential(*layers)
 
 
-def bench_pair(f, g, warmup=5, repeat=15, number=20):
+def bench_pair(f, g, warmup=5, repeat=15, number=20, timer=None):
     """Median seconds per call of f and of g, timed alternately (f block, g block, ...) so that both
     see the same background load on a shared machine; a pause and one untimed call before each block
-    keep one library's spinning thread pool from slowing the other. g may be None."""
+    keep one library's spinning thread pool from slowing the other. g may be None.
+
+    ``timer=time.thread_time`` times CPU seconds of the calling thread instead of wall seconds (no pause): on a
+    shared machine the wall clock also counts the time other processes hold the core (at load 5-7 on 2 cores
+    mnist_cnn's wall-clock ratio moved by +-0.1 between runs and steps took 2-4x longer), the thread's CPU time
+    far less. Meaningful with 1 thread per library only (the work then runs in the calling thread)."""
     import statistics
     import time
 
+    clock = timer or time.perf_counter
     for _ in range(warmup):
         f()
         if g is not None:
@@ -144,12 +150,13 @@ def bench_pair(f, g, warmup=5, repeat=15, number=20):
         for fn, out in ((f, tf), (g, tg)):
             if fn is None:
                 continue
-            time.sleep(0.05)  # let the other library's spinning worker threads go idle first
+            if timer is None:
+                time.sleep(0.05)  # let the other library's spinning worker threads go idle first
             fn()
-            t0 = time.perf_counter()
+            t0 = clock()
             for _ in range(number):
                 fn()
-            out.append((time.perf_counter() - t0) / number)
+            out.append((clock() - t0) / number)
     return statistics.median(tf), (statistics.median(tg) if tg else None)
 
 

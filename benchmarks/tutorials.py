@@ -318,28 +318,10 @@ def measure_mem(fw, name):
 
 
 def bench_pair_cpu(f, g, warmup=2, repeat=7, number=3):
-    """bench_pair timed in CPU seconds of the calling thread (time.thread_time) instead of wall seconds: on a
-    shared machine the wall clock also counts the time other processes hold the core (at load 5-7 on 2 cores
-    mnist_cnn's wall-clock ratio moved by +-0.1 between runs and steps took 2-4x longer), the thread's CPU time
-    far less. Meaningful with 1 thread per library only (the work then runs in the calling thread)."""
-    import statistics
+    """bench_pair in CPU seconds of the calling thread (``--cpu-time``; see mlp.bench_pair)."""
     import time
 
-    for _ in range(warmup):
-        f()
-        if g is not None:
-            g()
-    tf, tg = [], []
-    for _ in range(repeat):
-        for fn, out in ((f, tf), (g, tg)):
-            if fn is None:
-                continue
-            fn()
-            t0 = time.thread_time()
-            for _ in range(number):
-                fn()
-            out.append((time.thread_time() - t0) / number)
-    return statistics.median(tf), (statistics.median(tg) if tg else None)
+    return bench_pair(f, g, warmup=warmup, repeat=repeat, number=number, timer=time.thread_time)
 
 
 def main(argv=None):
