@@ -20,6 +20,8 @@ F(r x r, m x m) with the roles swapped (``conv2d_weight_grad``). Float32 loses s
 
 Reference: shendu.reference.conv.conv2d, conv2d_input_grad, conv2d_weight_grad. Device-generic: the array
 namespace comes from the inputs (only copyto, matmul, as_strided, slicing and ufuncs, which CuPy also has).
+Kept whole (~315 lines): the forward and the weight gradient share the tiling and tile gathering (the matrices
+are in _winograd_transforms.py).
 """
 from __future__ import annotations
 

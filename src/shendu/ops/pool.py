@@ -9,6 +9,7 @@ batch: no Python loop over pixels or items, no np.add.at. Max pooling keeps only
 contiguous 1-D slice. Ops compute with ``self.xp`` (the inputs' namespace), helpers with the namespace of their
 arrays; scratch comes from shendu.ops._workspace (per thread and device, bounded).
 Reference (window loops): shendu.reference.pool.max_pool2d, max_pool2d_backward.
+Kept whole (~310 lines): max pooling's forward and its three backward layouts share the arg-max bookkeeping.
 """
 from __future__ import annotations
 
