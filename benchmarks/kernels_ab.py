@@ -70,10 +70,12 @@ def settings_ab(args, torch):
     for name in args.only:
         step, tstep = steppers(name, torch)
         times = {"default": [], "changed": [], "torch": []}
-        for _ in range(2):  # warm up both (buffers of both plans)
+        for _ in range(2):  # warm up both (buffers of both plans) and PyTorch
             step()
             with conv_settings.override(**changes):
                 step()
+            if tstep is not None:
+                tstep()
         for _ in range(args.repeat):
             for variant in ("default", "changed", "torch"):
                 if variant == "torch" and tstep is None:
