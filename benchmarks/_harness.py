@@ -60,3 +60,40 @@ def profile_steps(step, n: int, top: int = 20) -> None:
         step()
     pr.disable()
     pstats.Stats(pr).sort_stats("tottime").print_stats(top)
+
+
+# --- peak memory of a training loop, measured in a fresh subprocess ---------------------------------------------
+def rss_kib(field: str) -> int:
+    """A field of /proc/self/status in KiB (``VmRSS`` resident now, ``VmHWM`` peak); 0 where there is none."""
+    try:
+        with open("/proc/self/status") as f:
+            for line in f:
+                if line.startswith(field + ":"):
+                    return int(line.split()[1])
+    except OSError:
+        pass
+    return 0
+
+
+def reset_peak_rss() -> bool:
+    """Reset the kernel's peak-RSS counter (``VmHWM``) to the resident size now; False where it cannot be."""
+    try:
+        with open("/proc/self/clear_refs", "w") as f:
+            f.write("5")
+        return True
+    except OSError:
+        return False
+
+
+def measure_mem(script: str, fw: str, name: str) -> dict:
+    """Run ``script --mem-child fw name`` in a fresh interpreter and return the JSON line it prints last
+    (``{"error": last stderr line}`` if it failed)."""
+    import json
+    import subprocess
+    import sys
+
+    r = subprocess.run([sys.executable, script, "--mem-child", fw, name], capture_output=True, text=True,
+                       timeout=600)
+    if r.returncode:
+        return {"error": (r.stderr.strip().splitlines() or ["?"])[-1]}
+    return json.loads(r.stdout.strip().splitlines()[-1])

@@ -41,7 +41,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import subprocess
 import sys
 import time
 from pathlib import Path
@@ -49,7 +48,7 @@ from pathlib import Path
 import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from _harness import fmt_time, profile_steps, table, try_torch  # noqa: E402
+from _harness import fmt_time, measure_mem, profile_steps, reset_peak_rss, rss_kib, table, try_torch  # noqa: E402
 from mlp import bench_pair, blas_threads, make_optimizer  # noqa: E402
 
 import shendu as sd  # noqa: E402
@@ -164,14 +163,6 @@ def gemm_gflops(repeat=10):
     return out
 
 
-def _rss_kib(field):
-    with open("/proc/self/status") as f:
-        for line in f:
-            if line.startswith(field + ":"):
-                return int(line.split()[1])
-    return 0
-
-
 def mem_child(fw, name, steps=6):
     """Run in a subprocess: peak RSS growth (MiB) over the resident size before the model is built, through
     2 warm-up and ``steps`` training steps (memory kept by either allocator for reuse counts)."""
@@ -184,13 +175,8 @@ def mem_child(fw, name, steps=6):
 
         torch.set_num_threads(threads)
     gc.collect()
-    base = _rss_kib("VmRSS")
-    try:
-        with open("/proc/self/clear_refs", "w") as f:
-            f.write("5")
-        reset = True
-    except OSError:
-        reset = False
+    base = rss_kib("VmRSS")
+    reset = reset_peak_rss()
     if fw == "shendu":
         tracemalloc.start()
     step = th_stepper(torch, name) if fw == "torch" else sd_stepper(name)[0]
@@ -200,17 +186,9 @@ def mem_child(fw, name, steps=6):
         tracemalloc.start()
     for _ in range(steps):
         step()
-    peak = _rss_kib("VmHWM")
+    peak = rss_kib("VmHWM")
     traced = tracemalloc.get_traced_memory()[1] / 2**20 if fw == "shendu" else None
     print(json.dumps({"rss_peak_growth_mib": (peak - base) / 1024 if reset else None, "traced_peak_mib": traced}))
-
-
-def measure_mem(fw, name):
-    r = subprocess.run([sys.executable, __file__, "--mem-child", fw, name], capture_output=True, text=True,
-                       timeout=600)
-    if r.returncode:
-        return {"error": r.stderr.strip().splitlines()[-1:] or ["?"]}
-    return json.loads(r.stdout.strip().splitlines()[-1])
 
 
 def main(argv=None):
@@ -242,7 +220,8 @@ def main(argv=None):
         fl = flops_per_step(name)
         mem = ""
         if not args.no_mem:
-            ms, mt = measure_mem("shendu", name), (measure_mem("torch", name) if torch is not None else None)
+            ms = measure_mem(__file__, "shendu", name)
+            mt = measure_mem(__file__, "torch", name) if torch is not None else None
             a = ms.get("rss_peak_growth_mib")
             b = mt.get("rss_peak_growth_mib") if mt else None
             mem = (f"{a:.0f} / {b:.0f} MiB = {a / b:.2f}x" if a is not None and b else f"{a} / {b}")

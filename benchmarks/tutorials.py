@@ -45,7 +45,6 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import subprocess
 import sys
 from pathlib import Path
 
@@ -53,7 +52,7 @@ import numpy as np
 
 os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from _harness import fmt_time, profile_steps, table, try_torch  # noqa: E402
+from _harness import fmt_time, measure_mem, profile_steps, reset_peak_rss, rss_kib, table, try_torch  # noqa: E402
 from mlp import bench_pair, blas_threads  # noqa: E402
 
 import shendu as sd  # noqa: E402
@@ -276,14 +275,6 @@ def check_same(torch, name, sdm, tm):
     assert err < 1e-3, f"{name}: shendu and PyTorch outputs differ by {err}"
 
 
-def _rss_kib(field):
-    with open("/proc/self/status") as f:
-        for line in f:
-            if line.startswith(field + ":"):
-                return int(line.split()[1])
-    return 0
-
-
 def mem_child(fw, name, steps=6):
     """Subprocess: peak RSS growth (MiB) over the resident size before the model is built, through 2 warm-up
     and ``steps`` training steps."""
@@ -295,26 +286,13 @@ def mem_child(fw, name, steps=6):
 
         torch.set_num_threads(blas_threads())
     gc.collect()
-    base = _rss_kib("VmRSS")
-    try:
-        with open("/proc/self/clear_refs", "w") as f:
-            f.write("5")
-        reset = True
-    except OSError:
-        reset = False
+    base = rss_kib("VmRSS")
+    reset = reset_peak_rss()
     step = th_stepper(torch, name) if fw == "torch" else sd_stepper(name)[0]
     for _ in range(2 + steps):
         step()
-    peak = _rss_kib("VmHWM")
+    peak = rss_kib("VmHWM")
     print(json.dumps({"rss_peak_growth_mib": (peak - base) / 1024 if reset else None}))
-
-
-def measure_mem(fw, name):
-    r = subprocess.run([sys.executable, __file__, "--mem-child", fw, name], capture_output=True, text=True,
-                       timeout=600)
-    if r.returncode:
-        return {"error": (r.stderr.strip().splitlines() or ["?"])[-1]}
-    return json.loads(r.stdout.strip().splitlines()[-1])
 
 
 def bench_pair_cpu(f, g, warmup=2, repeat=7, number=3):
@@ -356,8 +334,8 @@ def main(argv=None):
         t_sd, t_th = bench(step, tstep, warmup=2, repeat=args.repeat, number=NUMBER[name])
         mem = ""
         if args.mem:
-            ms = measure_mem("shendu", name)
-            mt = measure_mem("torch", name) if torch is not None else {}
+            ms = measure_mem(__file__, "shendu", name)
+            mt = measure_mem(__file__, "torch", name) if torch is not None else {}
             a, b = ms.get("rss_peak_growth_mib"), mt.get("rss_peak_growth_mib")
             mem = f"{a:.0f} / {b:.0f} MiB = {a / b:.2f}x" if a is not None and b else f"{ms} / {mt}"
         ratio = t_sd / t_th if t_th else None
