@@ -18,6 +18,7 @@ import weakref
 import numpy as np
 
 from ..backend import backend_of, device_of, namespace_of
+from ._recycle import clear_recycled
 from ._tuning import conv_settings
 
 _ndarray = np.ndarray
@@ -143,8 +144,6 @@ def constant(tag, shape, dtype, fill, like=None):
 def clear_workspace():
     """Free all cached scratch buffers (of every thread, on every device) and the recycled host buffers
     (shendu.ops._recycle)."""
-    from ._recycle import clear_recycled
-
     clear_recycled()
     with _CACHES_LOCK:
         caches = list(_CACHES)
