@@ -140,7 +140,8 @@ class ConvSettings:
     recycle_bytes: int = 256 << 20
     """Per-thread bound on the host buffers pooled by ``ops._recycle`` (conv, ReLU and max-pool outputs and
     gradients re-used once nothing references them: no page faults on re-allocation; LeNet's step 11-13 -> 8.6-9.3
-    ms CPU). The CIFAR CNN step at batch 128 pools ~150 MiB; beyond the bound the oldest shapes are dropped.
+    ms CPU). The CIFAR CNN step at batch 128 pools ~70 MiB (measured after 3 steps); beyond the bound the oldest
+    shapes are dropped.
     Measure: ``python benchmarks/kernels_ab.py --only lenet cifar_cnn --setting recycle_bytes=0``."""
 
     cache_entries: int = 256
