@@ -36,6 +36,14 @@ col2im for the wide input gradient; cache-sized wide chunks; cached plans and po
 11-15 -> 7.3-8.8 ms (0.60-0.68x; the old step took 1,100-2,400 page faults when glibc trimmed the heap),
 mnist_cnn 67 -> 59 ms (0.88x), cifar_cnn 170 -> 159 ms (0.94x). Peak memory growth: lenet 22 MiB (torch 103),
 cifar_cnn 240 / 268 MiB = 0.90x.
+2026-11-30, issue 20 lenet round 2 (LeNet's conv2 as plan "nhwc-items": per-item channels-last columns kept from
+forward, batched GEMMs writing y in NCHW and giving the weight gradient; its input gradient by "half-col2im": the
+kernel width folded into the GEMM, 5 row slice-adds instead of 25; 2x2 max-pool backward written straight to gx;
+conv bias gradients summed over N first), 1 thread, --repeat 5 --no-mem, six runs alternating the code before
+(this helper's files at HEAD, PYTHONPATH) and after in separate processes, load 1.1-2.3: lenet 1.02, 1.00, 1.03,
+0.97, 1.01, 1.01x -> 0.82, 0.83, 0.83, 0.79, 0.85, 0.84x (shendu's step 7.2-7.8 -> 5.9-6.5 ms); peak memory
+growth 21 / 103 MiB before and after. cifar_cnn 0.86, 0.85x -> 0.84, 0.84x and tutorials.py mnist_cnn 0.79,
+0.80x -> 0.82, 0.79x (unchanged: they do not run the new routes).
 """
 from __future__ import annotations
 

@@ -82,17 +82,19 @@ def test_conv2d_unbatched_input():
 
 
 @pytest.mark.parametrize("keep_bytes", [0, 1 << 30])
-@pytest.mark.parametrize("channels", [2, 40])
+@pytest.mark.parametrize("channels", [1, 2, 40])  # the wide grid, "nhwc-items" + "half-col2im", NHWC
 def test_conv2d_large_batch_chunks_match_torch(monkeypatch, keep_bytes, channels):
     """Batches split into several workspace chunks (uneven last chunk), with and without the forward
     pass's column matrix kept for backward, through the NCHW, wide and channels-last kernels."""
     from shendu.ops import conv_settings
+    from shendu.ops._conv import half
 
     monkeypatch.setattr(conv_settings, "workspace_bytes", 3000 * channels)
     monkeypatch.setattr(conv_settings, "keep_cols_bytes", keep_bytes)
     # the wide plan: kept whole-batch columns, or chunks of its own size (and the flat col2im's chunks)
     monkeypatch.setattr(conv_settings, "wide_chunk_bytes", 0 if keep_bytes else 3000 * channels)
     monkeypatch.setattr(conv_settings, "flat_col2im_bytes", 3000 * channels)
+    monkeypatch.setattr(half, "CHUNK_BYTES", 3000 * channels)
     rng = np.random.default_rng(3)
     x, w = rng.standard_normal((7, channels, 6, 6)), rng.standard_normal((3, channels, 3, 3))
     _run(lambda x, w: F.conv2d(x, w, padding=1), lambda x, w: TF.conv2d(x, w, padding=1), [x, w])

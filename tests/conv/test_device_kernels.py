@@ -11,6 +11,7 @@ from shendu import nn
 from shendu.backend import to_host
 from shendu.ops import _workspace, conv_settings
 from shendu.ops import pool as pool_ops
+from shendu.ops._conv import half
 
 TOL = dict(rtol=1e-10, atol=1e-12)
 
@@ -71,7 +72,9 @@ def test_conv1d(case, device):
 
 CONV2D = [  # (x shape, w shape, stride, padding, dilation, groups): one per kernel path
     ((2, 4, 7, 6), (6, 2, 3, 2), (2, 1), (1, 2), (1, 2), 2),  # grouped, strided, dilated (NCHW columns)
-    ((3, 2, 8, 7), (4, 2, 3, 3), 1, 1, 1, 1),  # few channels, stride 1: the 'wide' grid
+    ((3, 1, 8, 7), (4, 1, 3, 3), 1, 1, 1, 1),  # one channel, stride 1: the 'wide' grid
+    ((3, 2, 8, 7), (4, 2, 3, 3), 1, 1, 1, 1),  # few channels, stride 1: per-item channels-last ("nhwc-items")
+    ((2, 6, 9, 8), (3, 6, 3, 3), 1, (1, 0), (1, 2), 1),  # few output channels: "half-col2im" input gradient
     ((2, 3, 40, 40), (5, 3, 3, 3), 2, 0, 1, 1),  # many output positions: per-item batched GEMM
     ((2, 16, 6, 5), (8, 16, 3, 3), 2, 1, 1, 1),  # channels-last columns (C*kw >= 32)
     ((2, 32, 6, 5), (12, 32, 3, 3), 1, 1, 1, 1),  # stride 1, C >= 32: fused rot180 input and weight gradients
@@ -92,7 +95,7 @@ def test_conv3d(device):
 
 
 @pytest.mark.parametrize("keep_bytes", [0, 1 << 30])
-@pytest.mark.parametrize("channels", [2, 40])
+@pytest.mark.parametrize("channels", [1, 2, 40])  # the wide grid, "nhwc-items" + "half-col2im", NHWC
 def test_conv2d_in_workspace_chunks(monkeypatch, device, keep_bytes, channels):
     """Batches split into several workspace chunks, with and without the forward's column matrix kept."""
     monkeypatch.setattr(conv_settings, "workspace_bytes", 3000 * channels)
@@ -100,6 +103,7 @@ def test_conv2d_in_workspace_chunks(monkeypatch, device, keep_bytes, channels):
     # the wide plan: kept whole-batch columns, or chunks of its own size (and the flat col2im's chunks)
     monkeypatch.setattr(conv_settings, "wide_chunk_bytes", 0 if keep_bytes else 3000 * channels)
     monkeypatch.setattr(conv_settings, "flat_col2im_bytes", 3000 * channels)
+    monkeypatch.setattr(half, "CHUNK_BYTES", 3000 * channels)
     x, w = _rand(7, channels, 6, 6), _rand(3, channels, 3, 3, seed=1)
     _check(lambda x, w: F.conv2d(x, w, padding=1), [x, w], device)
     _check(lambda x, w: F.conv2d(x, w, stride=2), [x, w], device)

@@ -133,13 +133,14 @@ def test_reference_matches_torch():
 
 
 # --- every plan of the fast path against the reference (issue 22) ---------------------------------------------
-FORWARD_PLANS = ("nchw-gemm", "item-gemm", "nhwc-gemm", "wide-stride1", "winograd")
-INPUT_ROUTES = ("gemm-col2im", "wide-col2im", "rot180-corr", "rot180-fused", "winograd")
+FORWARD_PLANS = ("nchw-gemm", "item-gemm", "nhwc-gemm", "nhwc-items", "wide-stride1", "winograd")
+INPUT_ROUTES = ("gemm-col2im", "wide-col2im", "half-col2im", "rot180-corr", "rot180-fused", "winograd")
 PLAN_CASES = [
     # N, C, O, H, W, (kh, kw), stride, pads ((lo, hi), (lo, hi)), dilation, groups
     (3, 3, 4, 7, 6, (3, 3), (1, 1), ((1, 1), (1, 1)), (1, 1), 1),
     (2, 3, 5, 6, 7, (3, 2), (1, 1), ((0, 2), (1, 0)), (1, 1), 1),  # asymmetric padding
     (2, 2, 3, 8, 7, (2, 3), (1, 1), ((1, 0), (2, 2)), (2, 1), 1),  # dilation
+    (2, 3, 2, 6, 9, (2, 3), (1, 1), ((1, 1), (2, 0)), (1, 2), 1),  # dilation along the width
     (2, 4, 6, 8, 7, (3, 2), (1, 1), ((2, 1), (0, 1)), (1, 2), 2),  # groups
     (2, 3, 5, 9, 8, (3, 2), (2, 1), ((1, 1), (0, 0)), (1, 2), 1),  # stride
 ]
@@ -148,7 +149,7 @@ PLAN_CASES = [
 def _valid(name, route, stride, dilation, groups, full_pads):
     """Whether a forced (forward plan, input-gradient route) pair applies to this geometry."""
     stride1 = stride == (1, 1)
-    if name in ("item-gemm", "nhwc-gemm", "wide-stride1") and groups != 1:
+    if name in ("item-gemm", "nhwc-gemm", "nhwc-items", "wide-stride1") and groups != 1:
         return False
     if name == "wide-stride1" and not stride1:
         return False
@@ -157,6 +158,8 @@ def _valid(name, route, stride, dilation, groups, full_pads):
         return False
     if route == "wide-col2im":
         return stride1
+    if route == "half-col2im":
+        return stride1 and groups == 1
     if route.startswith("rot180"):
         ok = stride1 and all(lo >= 0 and hi >= 0 for lo, hi in full_pads)
         return ok and (route == "rot180-corr" or (groups == 1 and dilation == (1, 1)))
@@ -181,11 +184,13 @@ def test_every_plan_matches_reference(case, chunked, monkeypatch):
     """Each forward plan with each applicable input-gradient route (kept columns or not, whole batch or
     several workspace chunks): y, dL/dx, dL/dw and dL/db equal shendu.reference.conv in float64."""
     from shendu.ops import conv_settings
+    from shendu.ops._conv import half
     from shendu.ops.conv import ConvNd
 
     if chunked:
         for field in ("workspace_bytes", "wide_chunk_bytes", "flat_col2im_bytes"):
             monkeypatch.setattr(conv_settings, field, 1)  # one item per chunk
+        monkeypatch.setattr(half, "CHUNK_BYTES", 1)
     N, C, O, H, W, k, s, pads, d, g = case
     rng = np.random.default_rng(7)
     x, w, b = _data(rng, N, C, O, H, W, k, g)

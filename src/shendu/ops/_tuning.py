@@ -30,11 +30,13 @@ class ConvSettings:
     wide: bool = True
     """Plan "wide-stride1": stride-1 2-D groups=1 convolutions with few channels (C*kw < ``wide_max_ckw``) and
     fewer than ``item_min_out`` output positions build their columns on the zero-extended 'wide' grid (runs
-    of Ho*Wp instead of W_out; LeNet's conv2, 6->16 5x5 on 14x14).
+    of Ho*Wp instead of W_out) when C*kw is below ``shendu.ops._conv.nhwc.ITEMS_MIN_CKW`` (6; e.g. one input
+    channel); from there on, the same shapes take plan "nhwc-items" (LeNet's conv2, 6->16 5x5 on 14x14, since
+    2026-11-30; it was "wide-stride1" before). Both need this switch on.
     Measure: ``python benchmarks/kernels_ab.py --only lenet --setting wide=False``."""
 
     wide_max_ckw: int = 32
-    """The wide grid is used while C*kw is below this (LeNet's conv2: C*kw = 30).
+    """The wide grid (plans "wide-stride1", "nhwc-items") is used while C*kw is below this (LeNet's conv2: 30).
     Measure: ``python benchmarks/kernels_ab.py --only lenet --setting wide_max_ckw=0``."""
 
     wide_max_wout: int = 20
@@ -44,9 +46,10 @@ class ConvSettings:
     wide_chunk_bytes: int = 1 << 20
     """Plan "wide-stride1" builds its wide columns in chunks of about this many bytes (they stay in cache) in
     forward and again for the weight gradient; 0: chunks of ``workspace_bytes`` and the whole batch's columns
-    kept from forward when they fit in ``keep_cols_bytes``. LeNet (conv2's 5.4 MiB of columns) with 1 MiB vs 0,
-    ``kernels_ab.py --only lenet --repeat 41`` (1 thread, 2026-11-30), three runs: 0.90x, 0.93x, 0.93x the
-    step time. Measure: ``python benchmarks/kernels_ab.py --only lenet --setting wide_chunk_bytes=0``."""
+    kept from forward when they fit in ``keep_cols_bytes``. LeNet's conv2 when it ran "wide-stride1" (5.4 MiB of
+    columns) with 1 MiB vs 0, ``kernels_ab.py --only lenet --repeat 41`` (1 thread, 2026-11-30), three runs:
+    0.90x, 0.93x, 0.93x the step time; it now runs "nhwc-items", so LeNet no longer measures this field.
+    Measure: ``python benchmarks/kernels_ab.py --only lenet --setting wide_chunk_bytes=0``."""
 
     wide_col2im: bool = True
     """Input-gradient route "wide-col2im": stride-1 2-D input gradients by slice-adds of whole rows on the

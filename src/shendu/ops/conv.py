@@ -32,6 +32,17 @@ def _red_axes(nd):
     return (0,) + tuple(range(2, 2 + nd))
 
 
+def _bias_grad(gy):
+    """dL/db (O,) = sum of gy (N, O, *out) over the batch and the positions: over N first, then over the
+    contiguous positions (NumPy's one reduction over axes (0, 2, ..) took 2-3x as long: LeNet's two conv bias
+    gradients 0.093 -> 0.038 ms)."""
+    n, o = gy.shape[:2]
+    size = 1
+    for v in gy.shape[2:]:
+        size *= v
+    return gy.reshape(n, o, size).sum(axis=0).sum(axis=1)
+
+
 def _forward(x, w, b, p, keep=None):
     """conv_forward, or the empty (0, O, *out) result of an empty batch (as PyTorch)."""
     if x.shape[0]:
@@ -82,7 +93,7 @@ class ConvNd(_Planned):
         else:
             gx, gw = _zeros_if_empty(gy, x.shape, need[0]), _zeros_if_empty(gy, w.shape, need[1])
         if len(need) == 3:
-            return gx, gw, (gy.sum(axis=_red_axes(gy.ndim - 2)) if need[2] else None)
+            return gx, gw, (_bias_grad(gy) if need[2] else None)
         return gx, gw
 
     def backward(self, gy):
@@ -123,7 +134,7 @@ class ConvTransposeNd(_Planned):
         if need[1]:
             gw = conv_weight_grad(gz, y, w.shape, p) if gz.shape[0] else _zeros_if_empty(y, w.shape, True)
         if len(need) == 3:
-            return gy, gw, (gz.sum(axis=_red_axes(gz.ndim - 2)) if need[2] else None)
+            return gy, gw, (_bias_grad(gz) if need[2] else None)
         return gy, gw
 
     def backward(self, gz):

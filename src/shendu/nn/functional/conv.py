@@ -102,9 +102,9 @@ def _convnd(nd, name, input, weight, bias, stride, padding, dilation, groups, fl
 def conv_plan(input_shape, weight_shape, stride=1, padding=0, dilation=1, groups=1, dtype="float32",
               device=None) -> ConvPlan:
     """The kernel plan conv1d/2d/3d would run for these shapes (same arguments as conv2d, shapes batched):
-    ``.name`` is the forward layout ("winograd", "nhwc-gemm", "wide-stride1", "item-gemm", "nchw-gemm"), ``.input_grad``
-    and ``.weight_grad`` the gradient routes; the profiler shows the same names, e.g. "ConvNd[nhwc-gemm]".
-    Thresholds: shendu.ops.conv_settings. Textbook 9.8 (efficient convolution)."""
+    ``.name`` is the forward layout ("winograd", "nhwc-gemm", "nhwc-items", "wide-stride1", "item-gemm", "nchw-gemm"),
+    ``.input_grad`` and ``.weight_grad`` the gradient routes; the profiler shows the same names, e.g.
+    "ConvNd[nhwc-gemm]". Thresholds: shendu.ops.conv_settings. Textbook 9.8 (efficient convolution)."""
     x_shape, w_shape = tuple(input_shape), tuple(weight_shape)
     nd = len(w_shape) - 2
     if nd < 1 or len(x_shape) != nd + 2:

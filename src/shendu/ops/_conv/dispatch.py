@@ -8,13 +8,14 @@ weight_grad(x, gy, w_shape, plan, cols) -> gw, where ``cols`` is the forward pas
 from __future__ import annotations
 
 from ...backend import namespace_of
-from . import col2im, nchw, nhwc, wide, winograd
+from . import col2im, half, nchw, nhwc, wide, winograd
 from .plan import plan as make_plan
 
 FORWARD = {
     "nchw-gemm": nchw.forward_nchw,
     "item-gemm": nchw.forward_items,
     "nhwc-gemm": nhwc.forward_nhwc,
+    "nhwc-items": nhwc.forward_nhwc_items,
     "wide-stride1": wide.forward_wide,
     "winograd": winograd.forward_winograd,
 }
@@ -22,6 +23,7 @@ WEIGHT_GRAD = {
     "nchw-gemm": nchw.weight_grad_nchw,
     "item-gemm": nchw.weight_grad_items,
     "nhwc-gemm": nhwc.weight_grad_nhwc,
+    "nhwc-items": nhwc.weight_grad_nhwc_items,
     "wide-stride1": wide.weight_grad_wide,
     "winograd": winograd.weight_grad_winograd,
 }
@@ -43,6 +45,7 @@ def input_grad_rot180(w, gy, x_shape, p):
 INPUT_GRAD = {
     "gemm-col2im": col2im.input_grad_col2im,
     "wide-col2im": wide.input_grad_wide,
+    "half-col2im": half.input_grad_half,
     "rot180-corr": input_grad_rot180,
     "rot180-fused": input_grad_rot180,
     "winograd": winograd.input_grad_winograd,

@@ -7,8 +7,12 @@ Forward kernels (``ConvPlan.name``; all compute shendu.reference.conv.conv2d, te
 - "nhwc-gemm": channels-last column matrices (N*out, k*C) @ W rows; many channels (C*kw >= nhwc_min_ckw).
 - "item-gemm": per-item NCHW column matrices, one batched GEMM W @ cols[n] (writes y in NCHW directly);
   fewer channels, at least ``item_min_out`` output positions.
+- "nhwc-items": per-item channels-last column matrices, one batched GEMM W @ cols[n]^T (writes y in NCHW
+  directly), the columns kept for the weight gradient; where the wide grid qualifies and C*kw >=
+  ``nhwc.ITEMS_MIN_CKW`` (LeNet's conv2).
 - "wide-stride1": stride-1 2-D columns on the zero-extended 'wide' grid (runs of Ho*Wp); few channels and
-  small outputs (LeNet's conv2); cache-sized chunks, built again for the weight gradient (``wide_chunk_bytes``).
+  small outputs (C*kw below ``nhwc.ITEMS_MIN_CKW``); cache-sized chunks, built again for the weight gradient
+  (``wide_chunk_bytes``).
 - "nchw-gemm": NCHW column matrices (C*k, N*out) for a batch chunk, one GEMM per group (the general case).
 - "winograd": stride-1 2-D 3x3/5x5 convolutions with enough channels as Winograd F(m x m, r x r) tiles
   (shendu.ops._winograd; ``conv_settings.winograd*``); its gradients are Winograd too where they qualify.
@@ -16,7 +20,9 @@ Forward kernels (``ConvPlan.name``; all compute shendu.reference.conv.conv2d, te
 Input-gradient routes (``input_grad``; reference conv2d_input_grad / conv2d_input_grad_rot180):
 "rot180-corr" (stride 1, many channels: a forward correlation of the padded gy with the rot180 kernel),
 "rot180-fused" (the same, and when the weight gradient is needed too, both from one set of gy's columns),
-"wide-col2im" (stride-1 2-D: GEMM then slice-adds of whole rows on the wide grid), "gemm-col2im" (GEMM then
+"wide-col2im" (stride-1 2-D: GEMM then slice-adds of whole rows on the wide grid), "half-col2im" (stride-1
+2-D groups-1 with few output channels, ``half.applies``: the kernel width folded into the GEMM through kw
+shifted copies of gy, then kh row slice-adds; LeNet's conv2), "gemm-col2im" (GEMM then
 one strided slice-add per kernel tap), "winograd" (the full correlation by Winograd tiles). Weight-gradient
 route (``weight_grad``; reference conv2d_weight_grad):
 the forward layout, from the forward pass's kept columns when ``keep_cols``.
@@ -32,7 +38,7 @@ from typing import NamedTuple
 import numpy as np
 
 from .._tuning import conv_settings
-from . import winograd
+from . import half, nhwc, winograd
 from .geometry import out_shape
 
 
@@ -81,7 +87,7 @@ def _forward_layout(x_shape, w_shape, k, s, d, pads, groups, po, dtype):
     if groups == 1 and po >= st.item_min_out:
         return "item-gemm"
     if _wide_ok(x_shape, k, s, groups, pads, d, itemsize):
-        return "wide-stride1"
+        return "nhwc-items" if c * k[-1] >= nhwc.ITEMS_MIN_CKW else "wide-stride1"
     return "nchw-gemm"
 
 
@@ -95,6 +101,8 @@ def _input_grad_route(x_shape, w_shape, s, d, groups, fpads, dtype):
         fused = (st.fused_rot180 and groups == 1 and st.nhwc and o * k[-1] >= st.nhwc_min_ckw
                  and all(v == 1 for v in d))
         return "rot180-fused" if fused else "rot180-corr"
+    if len(k) == 2 and stride1 and groups == 1 and half.applies(c, o, k):
+        return "half-col2im"
     if len(k) == 2 and stride1 and st.wide_col2im:
         return "wide-col2im"
     return "gemm-col2im"
@@ -107,10 +115,11 @@ def plan(x_shape, w_shape, stride, dilation, pads, groups, dtype=np.float32, dev
     """The plan of y = conv(x, w): x (N, C, *sp), w (O, C/groups, *k), per-dim ``stride``, ``dilation`` and
     ``pads`` ((lo, hi), ...). ``dtype`` sizes the column matrices; ``device`` (None: the host) is where a
     device-specific plan would be chosen (every plan today runs on NumPy and CuPy alike). Plans are cached
-    per arguments and ``conv_settings.version`` (a training step plans the same shapes each time: ~10 us)."""
+    per arguments, ``conv_settings.version`` and the kernels' module constants the planner reads (a training
+    step plans the same shapes each time: ~10 us)."""
     try:
         key = (tuple(x_shape), tuple(w_shape), tuple(stride), tuple(dilation), tuple(map(tuple, pads)), groups,
-               np.dtype(dtype), device, conv_settings.version)
+               np.dtype(dtype), device, conv_settings.version, nhwc.ITEMS_MIN_CKW, half.ENABLED)
         p = _PLANS.get(key)
     except TypeError:  # unhashable argument: plan without the cache
         key = p = None
