@@ -8,7 +8,7 @@ A train step is forward + cross-entropy + backward + Adam update, float32, same 
 data. PyTorch runs with as many threads as NumPy's BLAS. Peak memory: each framework trains in a fresh
 subprocess; the kernel's peak-RSS counter is reset (/proc/self/clear_refs) after the imports and the
 peak growth over the resident size at that moment, through model creation and training, is reported
-(shendu also via tracemalloc).
+(shendu also via tracemalloc, which counts the host arena's regions of ops._recycle whole, touched or not).
 Throughput: FLOPs of the convolutions and dense layers (2*MACs, x3 for forward + both backward
 products) per step time, next to a plain float32 GEMM of the conv2 shape on this machine.
 

@@ -13,25 +13,142 @@ from shendu.ops._recycle import recycled_empty
 
 def test_recycled_buffer_reused_only_when_unreferenced():
     like = np.zeros(1, np.float32)
-    shape = (64, 1024)  # 256 KiB: pooled
+    shape = (64, 1024)  # 256 KiB: from the arena
     _recycle.clear_recycled()
     a = recycled_empty(shape, np.float32, like)
     a_ptr = a.ctypes.data
     b = recycled_empty(shape, np.float32, like)
-    assert b.ctypes.data != a_ptr  # a is still referenced
-    view = a.reshape(-1)[10:]  # a view keeps the owner alive after its name is gone
+    assert not np.shares_memory(a, b)  # a is still referenced
+    view = a.reshape(-1)[10:]  # a view keeps the memory in use after its name is gone
     del a
     c = recycled_empty(shape, np.float32, like)
-    assert c.ctypes.data != a_ptr and c.ctypes.data != b.ctypes.data
+    assert not np.shares_memory(c, view) and not np.shares_memory(c, b)
     view[:] = 7.0
+    c_ptr = c.ctypes.data
     del view, c
-    d = recycled_empty(shape, np.float32, like)
-    assert d.ctypes.data == a_ptr  # now free: handed out again
-    assert d.shape == shape and d.dtype == np.float32
-    e = recycled_empty((4, 4), np.float32, like)  # small arrays are not pooled
-    assert e.shape == (4, 4)
+    d = recycled_empty((128, 1024), np.float16, like)  # another shape and dtype of the same size
+    assert d.ctypes.data in (a_ptr, c_ptr)  # now free: handed out again
+    assert d.shape == (128, 1024) and d.dtype == np.float16 and d.flags.c_contiguous and d.flags.writeable
+    e = recycled_empty((4, 4), np.float32, like)  # small arrays are not from the arena
+    assert e.shape == (4, 4) and e.base is None
     assert recycled_empty(shape, np.float64, like).dtype == np.float64
     _recycle.clear_recycled()
+
+
+def test_arena_merges_freed_neighbours_and_fits_smaller_arrays():
+    like = np.zeros(1, np.float32)
+    _recycle.clear_recycled()
+    n = 1 << 16  # 256 KiB of float32
+    a, b, c = (recycled_empty((n,), np.float32, like) for _ in range(3))
+    assert b.ctypes.data == a.ctypes.data + a.nbytes and c.ctypes.data == b.ctypes.data + b.nbytes
+    a_ptr = a.ctypes.data
+    del b
+    _recycle._LOCAL.slot.arena.reclaim()  # b's range is free first, then a's joins it from before
+    del a
+    ab = recycled_empty((2 * n,), np.float32, like)  # the two freed ranges, merged
+    assert ab.ctypes.data == a_ptr and not np.shares_memory(ab, c)
+    del ab
+    small = recycled_empty((n // 2,), np.float64, like)  # best fit: the freed range before c
+    assert small.ctypes.data == a_ptr
+    del small, c
+    _recycle.clear_recycled()
+    a, b, c = (recycled_empty((n,), np.float32, like) for _ in range(3))  # adjacent again, in a new region
+    a_ptr = a.ctypes.data
+    del a
+    _recycle._LOCAL.slot.arena.reclaim()  # now a's range is free first, then b's joins it from after
+    del b
+    assert recycled_empty((2 * n,), np.float32, like).ctypes.data == a_ptr
+    _recycle.clear_recycled()
+
+
+def test_arena_never_hands_out_memory_in_use():
+    """Random sizes, dtypes and lifetimes (some kept only through views, transposes or reshapes): no two arrays
+    alive at once share memory, and every array keeps its values."""
+    rng = np.random.default_rng(5)
+    like = np.zeros(1, np.float32)
+    _recycle.clear_recycled()
+    alive = []  # (the array kept, the value it must hold)
+    for i in range(300):
+        dt = (np.float32, np.float64, np.uint8, np.float16)[rng.integers(4)]
+        count = int(rng.integers(128 << 10, 3 << 20)) // np.dtype(dt).itemsize
+        a = recycled_empty((count,), dt, like)
+        for other, _ in alive:
+            assert not np.shares_memory(a, other), i
+        a[:] = i % 200
+        keep = (a, a[1:], a.reshape(-1, 1).T, a[::3])[rng.integers(4)]
+        alive.append((keep, i % 200))
+        del a
+        if len(alive) > 12 or rng.random() < 0.3:
+            alive.pop(int(rng.integers(len(alive))))
+        for arr, value in alive:
+            assert (arr == value).all(), i
+    _recycle.clear_recycled()
+
+
+def test_arena_respects_its_bound_and_clear_keeps_live_arrays(monkeypatch):
+    from shendu.ops._tuning import conv_settings
+
+    like = np.zeros(1, np.float32)
+    monkeypatch.setattr(conv_settings, "recycle_bytes", 1 << 20)
+    _recycle.clear_recycled()
+    arrays = [recycled_empty((1 << 16,), np.float32, like) for _ in range(6)]  # 6 x 256 KiB against 1 MiB
+    assert _recycle.recycled_bytes() <= 1 << 20
+    assert sum(a.base is None for a in arrays) == 2  # the arena holds four; two are made afresh
+    for i, a in enumerate(arrays):
+        a[:] = i
+    _recycle.clear_recycled()
+    assert _recycle.recycled_bytes(all_threads=True) == 0
+    b = recycled_empty((1 << 16,), np.float32, like)
+    b[:] = -1
+    for i, a in enumerate(arrays):  # memory of the dropped arena stays with the arrays that use it
+        assert (a == i).all()
+    _recycle.clear_recycled()
+
+
+def test_large_workspace_scratch_comes_from_the_arena():
+    """Large host scratch (ops._workspace._ws) is not kept per tag: two live requests of one tag get separate
+    memory, and once dropped the memory serves any other array."""
+    from shendu.ops import _workspace
+
+    _workspace.clear_workspace()
+    s1 = _workspace._ws("t", (512, 512), np.float32)
+    s2 = _workspace._ws("t", (512, 512), np.float32)
+    assert not np.shares_memory(s1, s2)
+    assert not any(b.nbytes >= _recycle.MIN_BYTES for b in _workspace.thread_buffers().values())
+    p1 = s1.ctypes.data
+    del s1
+    assert recycled_empty((1 << 18,), np.float32, s2).ctypes.data == p1
+    small = _workspace._ws("u", (8, 8), np.float32)  # small scratch stays cached per tag
+    assert small.base is not None and any(k[0] == "u" for k in _workspace.thread_buffers())
+    _workspace.clear_workspace()
+
+
+def test_training_steps_keep_a_steady_arena():
+    """Conv + batch norm + ReLU + max-pool training: after the first step the arena neither grows nor leaves
+    arrays in use between steps (every array of a step is handed back)."""
+    from shendu import nn
+
+    sd.manual_seed(0)
+    model = nn.Sequential(nn.Conv2d(3, 16, 3, padding=1), nn.BatchNorm2d(16), nn.ReLU(), nn.MaxPool2d(3, 2, 1),
+                          nn.Flatten(), nn.Linear(16 * 8 * 8, 10))
+    opt = sd.optim.Adam(model.parameters(), lr=1e-3)
+    x = sd.tensor(np.random.default_rng(0).standard_normal((32, 3, 16, 16)).astype(np.float32))
+    y = np.arange(32) % 10
+    _recycle.clear_recycled()
+    sizes = []
+    for _ in range(4):
+        opt.zero_grad()
+        loss = F.cross_entropy(model(x), y)
+        loss.backward()
+        opt.step()
+        del loss
+        arena = _recycle._LOCAL.slot.arena
+        arena.reclaim()
+        if type(x._data) is np.ndarray:
+            assert not arena.live  # nothing of the step is still in use
+        sizes.append(_recycle.recycled_bytes())
+    assert sizes[1:] == sizes[:1] * 3
+    assert (sizes[0] > 0) == (type(x._data) is np.ndarray)  # device arrays do not use the arena
 
 
 def test_recycled_outputs_are_not_shared_between_live_tensors():
@@ -104,3 +221,37 @@ def test_lenet_conv1_input_gradient_not_computed(monkeypatch):
     F.cross_entropy(model(x), np.arange(8) % 10).backward()
     assert calls == [(8, 6, 14, 14)]
     assert all(p.grad is not None for p in model.parameters())
+
+
+def test_arena_raises_glibcs_mmap_threshold_once():
+    """glibc (Linux) only, in a fresh interpreter: a 1 MiB array is mmapped at first; after the arena's first
+    array, a 20 MiB array made outside the arena comes from glibc's heap, not a fresh mmap (which would be faulted
+    in page by page every step)."""
+    import ctypes
+    import subprocess
+    import sys
+
+    try:
+        ctypes.CDLL(None).mallinfo2  # noqa: B018
+    except (OSError, AttributeError):
+        pytest.skip("not glibc >= 2.33")
+    code = """if True:
+        import ctypes, numpy as np
+        from shendu.ops._recycle import recycled_empty
+        class MI(ctypes.Structure):
+            _fields_ = [(n, ctypes.c_size_t) for n in
+                        ("arena", "ordblks", "smblks", "hblks", "hblkhd", "usmblks", "fsmblks", "uordblks",
+                         "fordblks", "keepcost")]
+        libc = ctypes.CDLL(None)
+        libc.mallinfo2.restype = MI
+        def mmapped_for(n):
+            before = libc.mallinfo2().hblkhd
+            a = np.empty(n, np.uint8)
+            return libc.mallinfo2().hblkhd - before >= n
+        first = mmapped_for(1 << 20)  # (glibc's threshold then rises to 1 MiB, by its own rule)
+        keep = recycled_empty((1 << 18,), np.float32, np.zeros(1, np.float32))
+        print(first, mmapped_for(20 << 20))
+    """
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
+    assert out.returncode == 0, out.stderr
+    assert out.stdout.split() == ["True", "False"]

@@ -283,11 +283,11 @@ def test_recycled_buffers_stay_under_their_bound_after_40_input_sizes(monkeypatc
     assert _recycle.recycled_bytes(all_threads=True) == 0
     host = np.empty(1, np.float32)
     a = _recycle.recycled_empty((256, 256), np.float32, host)
-    a_id = id(a)
+    a_ptr = a.ctypes.data
     del a
-    assert id(_recycle.recycled_empty((256, 256), np.float32, host)) == a_id  # unreferenced: reused
+    assert _recycle.recycled_empty((256, 256), np.float32, host).ctypes.data == a_ptr  # unreferenced: reused
     held = _recycle.recycled_empty((256, 256), np.float32, host)
-    assert _recycle.recycled_empty((256, 256), np.float32, host) is not held  # referenced: never shared
+    assert not np.shares_memory(_recycle.recycled_empty((256, 256), np.float32, host), held)  # referenced: never shared
 
 
 def test_workspace_keeps_a_working_set_larger_than_its_budget(monkeypatch):

@@ -136,15 +136,18 @@ class ConvSettings:
 
     cache_bytes: int = 32 << 20
     """Per-thread byte budget of the cached scratch buffers (least recently used dropped beyond it); a buffer
-    asked for again after being dropped grows its thread's budget to its reuse distance (the CIFAR CNN step at
-    batch 128 reuses 86 MiB). Measure: ``python benchmarks/cnn.py --only cifar_cnn --repeat 3`` (peak memory
+    asked for again after being dropped grows its thread's budget to its reuse distance. Only small and
+    padded host buffers and device buffers are cached here; large host scratch comes from ``ops._recycle``'s
+    arena (the CIFAR CNN step at batch 128 caches 35 MiB, 86 MiB before the arena).
+    Measure: ``python benchmarks/cnn.py --only cifar_cnn --repeat 3`` (peak memory
     column) and ``python benchmarks/kernels_ab.py --only cifar_cnn --setting cache_bytes=0``."""
 
     recycle_bytes: int = 256 << 20
-    """Per-thread bound on the host buffers pooled by ``ops._recycle`` (conv, ReLU and max-pool outputs and
-    gradients re-used once nothing references them: no page faults on re-allocation; LeNet's step 11-13 -> 8.6-9.3
-    ms CPU). The CIFAR CNN step at batch 128 pools ~70 MiB (measured after 3 steps); beyond the bound the oldest
-    shapes are dropped.
+    """Per-thread bound on the host arena regions of ``ops._recycle`` (the large arrays of a step — conv, batch
+    norm, ReLU and max-pool outputs and gradients, large kernel scratch — carved from a few 64 MiB regions and
+    taken back once nothing references them: no page faults on re-allocation; LeNet's step 11-13 -> 8.6-9.3 ms
+    CPU). The CIFAR CNN step at batch 128 reserves 2 x 64 MiB (its peak RSS growth is 174 MiB: untouched pages
+    of a region are never faulted in); beyond the bound arrays are made afresh.
     Measure: ``python benchmarks/kernels_ab.py --only lenet cifar_cnn --setting recycle_bytes=0``."""
 
     cache_entries: int = 256

@@ -1,7 +1,8 @@
 """Scratch memory of the array kernels (convolution, pooling, batch norm): reusable buffers cached per thread
 and per device, bounded by a least-recently-used byte budget, so a training step allocates only its outputs.
 
-``_ws(tag, shape, dtype, like)`` is a buffer with undefined contents, ``_padded_ws`` one whose border keeps a
+``_ws(tag, shape, dtype, like)`` is a buffer with undefined contents (a large host one comes from the arena of
+ops._recycle, shared with the step's other large arrays), ``_padded_ws`` one whose border keeps a
 fill value (the caller overwrites the interior: ``pad_chunk``), ``constant`` a read-only filled array.
 Buffers live where the array ``like`` lives (``_where``): host and device buffers never mix, and two threads
 never share one. The budget (``conv_settings.cache_bytes``, ``cache_entries``; shendu.ops._tuning) grows to
@@ -18,7 +19,7 @@ import weakref
 import numpy as np
 
 from ..backend import backend_of, device_of, namespace_of
-from ._recycle import clear_recycled
+from ._recycle import MIN_BYTES, clear_recycled, host_empty
 from ._tuning import conv_settings
 
 _ndarray = np.ndarray
@@ -115,9 +116,15 @@ def _alloc(like, fn, *args, **kw):
 
 def _ws(tag, shape, dtype, like=None):
     """A reusable scratch array of ``shape`` (contents undefined) on the device of array ``like`` (None:
-    the host); one growing buffer per tag, dtype, device and thread."""
+    the host); one growing buffer per tag, dtype, device and thread, except host arrays from ``MIN_BYTES`` on:
+    those come from the thread's arena (ops._recycle), memory that no live array uses."""
     n = math.prod(shape)
-    key = (tag, np.dtype(dtype), _where(like))
+    dtype = np.dtype(dtype)
+    if n * dtype.itemsize >= MIN_BYTES and (like is None or type(like) is _ndarray):
+        # large host scratch: from the arena of ops._recycle, shared with every other large array of the step
+        # (nothing sits idle here between uses: the CIFAR CNN step cached 87 MiB, now 35)
+        return host_empty(shape, dtype)
+    key = (tag, dtype, _where(like))
     buf = _lookup(key)
     if buf is None or buf.size < n:
         buf = _alloc(like, "empty", max(n, 1), dtype=dtype)
