@@ -9,6 +9,13 @@ threads as NumPy's BLAS. Optimizers: ``shendu.optim`` when it exists, else an in
 SGD-momentum/Adam written here (printed in the header).
 
     python benchmarks/mlp.py [--repeat 20] [--profile mlp_small]
+    python benchmarks/mlp.py --gemm     # F.linear's small-batch GEMM route against plain x @ W.T (A/B, no torch)
+    python benchmarks/mlp.py --adam-ab  # mlp_mnist's Adam update: axpys and block size on and off (A/B, no torch)
+
+2026-11-30, 1 thread, three runs at load 1.5-1.9 after Adam's axpys in blocks of 512K, the ReLU's 16K zero row and
+linear's small-batch route: mlp_small 0.45x, mlp_mnist 0.898-0.907x (0.91-0.95x before), mlp_mnist_infer
+0.99x (1.00-1.01x before). The inference step is GEMM-bound: the three GEMMs alone (x @ W.T chained, no bias or
+ReLU) took 0.95-0.96x PyTorch's whole step in the same process; --adam-ab: update 1.15 -> 1.03 ms.
 """
 from __future__ import annotations
 
@@ -205,12 +212,100 @@ def workload(name, repeat, torch):
     return t_sd, t_th, bs, info, sd_step
 
 
+#: (rows, in, out) of the --gemm A/B: the benchmarks' linear layers at small batches and the route's edges
+GEMM_SHAPES = [(32, 784, 512), (32, 650, 2600), (20, 650, 2600), (32, 256, 1024), (64, 784, 512), (64, 9216, 128),
+               (64, 128, 384), (64, 128, 512), (64, 400, 120), (64, 64, 64), (64, 256, 10), (128, 784, 512)]
+
+
+def gemm_ab(repeat):
+    """F.linear forward (no grad) with nn.functional.linear's small-batch route on and off, alternating in one
+    process; thread CPU time (run with 1 BLAS thread)."""
+    import importlib
+    import time
+
+    lin = importlib.import_module("shendu.nn.functional.linear")
+
+    rows = []
+    default = lin.SMALL_BATCH_ROWS
+    rng = np.random.default_rng(0)
+    for n, i, o in GEMM_SHAPES:
+        x = sd.tensor(rng.standard_normal((n, i)).astype(np.float32))
+        w = sd.tensor(rng.standard_normal((o, i)).astype(np.float32))
+        b = sd.tensor(rng.standard_normal(o).astype(np.float32))
+        number = max(1, int(3e7 / (n * i * o)))
+        times = {}
+        for _ in range(repeat):
+            for route, rows_max in (("plain", 0), ("route", default)):
+                lin.SMALL_BATCH_ROWS = rows_max
+                try:
+                    with sd.no_grad():
+                        F.linear(x, w, b)
+                        t0 = time.thread_time()
+                        for _ in range(number):
+                            F.linear(x, w, b)
+                        times.setdefault(route, []).append((time.thread_time() - t0) / number)
+                finally:
+                    lin.SMALL_BATCH_ROWS = default
+        tp, tr = (float(np.median(times[k])) for k in ("plain", "route"))
+        taken = n <= default and i >= lin.SMALL_BATCH_MIN_IN and o >= lin.SMALL_BATCH_MIN_OUT
+        rows.append([f"{n}x{i}->{o}", fmt_time(tp), fmt_time(tr), f"{tr / tp:.2f}x", "yes" if taken else "no"])
+    print(table(rows, ["rows x in -> out", "x @ W.T", "(W x^T)^T", "ratio", "taken"]))
+    return rows
+
+
+def adam_ab(repeat):
+    """mlp_mnist's shendu training step with Adam's update variants alternating in one process (optim.adam
+    BLOCK_SCALE, SciPy's axpy on/off); median thread CPU seconds of the update (``opt.step``) and of the step."""
+    import importlib
+    import time
+
+    adam, sgd = importlib.import_module("shendu.optim.adam"), importlib.import_module("shendu.optim.sgd")
+    saved = adam.BLOCK_SCALE, sgd._blas
+    variants = {"12 NumPy passes, 128K blocks": (1, None), "axpys, 128K blocks": (1, sgd._blas),
+                f"axpys, {adam.BLOCK_SCALE}x128K blocks (default)": saved}
+    cfg = WORKLOADS["mlp_mnist"]
+    rng = np.random.default_rng(0)
+    x = sd.tensor(rng.standard_normal((cfg["batch"], 784)).astype(np.float32))
+    y = rng.integers(0, 10, cfg["batch"])
+    sd.manual_seed(0)
+    model = build_sd(cfg["sizes"])
+    opt = sd.optim.Adam(model.parameters(), lr=1e-3)
+    times = {k: ([], []) for k in variants}
+    try:
+        for _ in range(repeat):
+            for k, (scale, blas) in variants.items():
+                adam.BLOCK_SCALE, sgd._blas = scale, blas
+                upd = tot = 0.0
+                for i in range(cfg["number"] + 1):
+                    t0 = time.thread_time()
+                    opt.zero_grad()
+                    F.cross_entropy(model(x), y).backward()
+                    t1 = time.thread_time()
+                    opt.step()
+                    if i:  # the first step of a block is untimed
+                        upd += time.thread_time() - t1
+                        tot += time.thread_time() - t0
+                times[k][0].append(upd / cfg["number"])
+                times[k][1].append(tot / cfg["number"])
+    finally:
+        adam.BLOCK_SCALE, sgd._blas = saved
+    rows = [[k, fmt_time(float(np.median(u))), fmt_time(float(np.median(t)))] for k, (u, t) in times.items()]
+    print(table(rows, ["Adam update", "update", "step"]))
+    return rows
+
+
 def main(argv=None):
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--repeat", type=int, default=15)
     ap.add_argument("--only", nargs="*", default=list(WORKLOADS))
     ap.add_argument("--profile", default=None, help="cProfile this workload's shendu step and print the top entries")
+    ap.add_argument("--gemm", action="store_true", help="A/B of F.linear's small-batch GEMM route, then exit")
+    ap.add_argument("--adam-ab", action="store_true", help="A/B of Adam's update variants on mlp_mnist, then exit")
     args = ap.parse_args(argv)
+    if args.gemm:
+        return gemm_ab(args.repeat)
+    if args.adam_ab:
+        return adam_ab(args.repeat)
     torch = try_torch()
     threads = blas_threads()
     if torch is not None:

@@ -211,3 +211,21 @@ def test_generalized_rectifier_alpha_minus_one_is_abs():
     w = sd.tensor([-1.0])
     np.testing.assert_array_equal(F.prelu(z.reshape((1, 4)), w).numpy().ravel(), F.abs_rectification(z).numpy())
     np.testing.assert_array_equal(F.prelu(z.reshape((1, 4)), sd.tensor([1.0])).numpy().ravel(), z.numpy())
+
+
+@pytest.mark.parametrize("size", [4095, 4096, 16384, 2 * 16384 + 5])
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_relu_zero_row_route_matches_maximum(size, dtype):
+    """The host ReLU compares with a cached zero row (rows of 16384 and a shorter rest): the same values as
+    NumPy's maximum(x, 0), NaN and infinities included, for sizes below, at and across the row length; its
+    gradient is gy * [y > 0]."""
+    rng = np.random.default_rng(size)
+    x = rng.standard_normal(size).astype(dtype)
+    x[[0, 7, size // 2, size - 1]] = [np.nan, -np.inf, np.inf, -np.nan]
+    t = sd.tensor(x.reshape(1, -1), requires_grad=True)
+    y = F.relu(t)
+    np.testing.assert_array_equal(y.numpy().ravel(), np.maximum(x, 0))
+    assert y.dtype == t.dtype
+    gy = rng.standard_normal(size).astype(dtype)
+    y.backward(sd.tensor(gy.reshape(1, -1)))
+    np.testing.assert_array_equal(t.grad.numpy().ravel(), gy * (np.maximum(x, 0) > 0))

@@ -1,4 +1,5 @@
 """Linear/Dense/Bilinear/LowRankLinear/Flatten/Identity: PyTorch oracle, gradcheck, init, errors, XOR (textbook 6.1)."""
+import importlib
 import math
 
 import numpy as np
@@ -181,3 +182,47 @@ def test_bilinear_gradcheck():
     assert gradcheck(F.bilinear, ts)
     with pytest.raises(ValueError, match="bilinear"):
         F.bilinear(sd.randn(3, 3), sd.randn(3, 4), sd.randn(5, 2, 4))
+
+
+@pytest.mark.parametrize("xshape", [(20, 260), (2, 16, 260), (64, 260), (65, 260)])
+@pytest.mark.parametrize("bias", [True, False])
+def test_linear_small_batch_route_matches_plain_gemm(xshape, bias, monkeypatch):
+    """Few rows (<= SMALL_BATCH_ROWS) take y = (W x^T)^T with the bias added in the copy: same values as
+    x @ W.T + b, a C-ordered output, and gradients as before (65 rows: the plain route)."""
+    lin = importlib.import_module("shendu.nn.functional.linear")
+    calls = []
+    real = lin._small_batch_affine
+    monkeypatch.setattr(lin, "_small_batch_affine", lambda *a: calls.append(1) or real(*a))
+    rng = np.random.default_rng(3)
+    x = rng.standard_normal(xshape).astype(np.float32)
+    w = rng.standard_normal((140, 260)).astype(np.float32)
+    b = rng.standard_normal(140).astype(np.float32)
+    xt, wt, bt = (sd.tensor(a, requires_grad=True) for a in (x, w, b))
+    y = F.linear(xt, wt, bt if bias else None)
+    want = x @ w.T + (b if bias else 0)
+    assert y.dtype == sd.float32 and y.shape == xshape[:-1] + (140,)
+    assert y._data.flags.c_contiguous
+    np.testing.assert_allclose(y.numpy(), want, rtol=1e-5, atol=1e-4)
+    rows = int(np.prod(xshape[:-1]))
+    assert bool(calls) == (rows <= lin.SMALL_BATCH_ROWS and type(xt._data) is np.ndarray)
+    y.sum().backward()
+    np.testing.assert_allclose(wt.grad.numpy(), np.ones((140, rows), np.float32) @ x.reshape(rows, -1),
+                               rtol=1e-5, atol=1e-3)
+    np.testing.assert_allclose(xt.grad.numpy(), np.broadcast_to(w.sum(0), xshape), rtol=1e-5, atol=1e-4)
+
+
+def test_linear_small_batch_route_gradcheck_and_torch(monkeypatch):
+    """The small-batch route (forced on for small features) in float64: gradcheck and PyTorch's linear."""
+    torch = pytest.importorskip("torch")
+    lin = importlib.import_module("shendu.nn.functional.linear")
+    monkeypatch.setattr(lin, "SMALL_BATCH_MIN_IN", 1)
+    monkeypatch.setattr(lin, "SMALL_BATCH_MIN_OUT", 1)
+    calls = []
+    real = lin._small_batch_affine
+    monkeypatch.setattr(lin, "_small_batch_affine", lambda *a: calls.append(1) or real(*a))
+    x, w, b = R.standard_normal((5, 3)), R.standard_normal((4, 3)), R.standard_normal(4)
+    compare(F.linear, torch.nn.functional.linear, [x, w, b])
+    compare(F.linear, torch.nn.functional.linear, [x, w])
+    ts = [sd.tensor(a, requires_grad=True) for a in (x, w, b)]
+    assert gradcheck(F.linear, ts)
+    assert calls or type(ts[0]._data) is not np.ndarray  # ran on the host (a device keeps the plain GEMM)

@@ -16,16 +16,16 @@ from ..backend import namespace_of
 BLOCK = 131072
 
 
-def blocks(st, arrays, n_scratch):
-    """The pieces to update, a list of tuples (*arrays, *scratch): flat slices of about BLOCK elements of
+def blocks(st, arrays, n_scratch, scale=1):
+    """The pieces to update, a list of tuples (*arrays, *scratch): flat slices of about ``scale * BLOCK`` elements of
     ``arrays`` (the parameter, its gradient and its state arrays, all shaped alike; writes go through to them)
     followed by ``n_scratch`` work arrays of the same length, kept in ``st`` between steps. One piece, the arrays
-    themselves with whole-size work arrays, for a parameter of at most BLOCK elements, and unless every array is
-    a C-contiguous host NumPy array."""
+    themselves with whole-size work arrays, for a parameter of at most that many elements, and unless every array
+    is a C-contiguous host NumPy array."""
     d = arrays[0]
     n = d.size
-    if n > BLOCK and all(type(a) is np.ndarray and a.flags.c_contiguous for a in arrays):
-        b = BLOCK
+    b = scale * BLOCK
+    if n > b and all(type(a) is np.ndarray and a.flags.c_contiguous for a in arrays):
         s = st.get("_blk")
         if s is None or s.shape != (n_scratch, b) or s.dtype != d.dtype:
             s = st["_blk"] = np.empty((n_scratch, b), dtype=d.dtype)

@@ -8,6 +8,8 @@ simplified update p <- p - lr * m / (sqrt(v) + eps). AdamW first shrinks p <- p 
 ``eps_inside_sqrt=True`` gives text 003's Algorithm 1.2 as printed: p <- p - lr * m^ / sqrt(v^ + eps), with
 m^ = m / (1 - beta1^t), v^ = v / (1 - beta2^t).
 Reference: shendu.reference.adam.adam_step.
+On the host the three accumulations (m, v and p) run as BLAS axpys (SciPy, as SGD's plain step): 9 passes over
+memory per update instead of 12, block by block (``_blocked``, blocks of BLOCK_SCALE * BLOCK elements).
 """
 from __future__ import annotations
 
@@ -16,6 +18,14 @@ import math
 from ._blocked import blocks
 from ._rescale import rescaled_
 from .optimizer import Optimizer, _grad_with_decay
+from .sgd import _axpy_
+
+#: Adam's blocks are this many times ``_blocked.BLOCK`` (512K elements): with its 9 passes a block of 128K
+#: saved less than the per-block calls cost. mlp_mnist's step (784-512-256-10, batch 128; W1 401K parameters),
+#: thread CPU time of the update, 1 thread, 2026-11-30, medians of 25-30 alternating blocks, two runs: axpys in
+#: blocks of 128K 0.97-1.08 ms, in one piece 0.91-1.00 ms; 12 NumPy passes (before) in blocks of 128K 1.02-1.07
+#: ms, in one piece 0.97-1.06 ms; PyTorch 1.26-1.36 ms. Measure: ``python benchmarks/mlp.py --adam-ab``.
+BLOCK_SCALE = 4
 
 __all__ = ["Adam", "AdamW"]
 
@@ -24,13 +34,15 @@ def adam_moments_(xp, g, m, v, b1, b2, t):
     """Adam's moment estimates in place (Algorithm 8.7): m <- b1 m + (1 - b1) g, computed as torch's lerp
     m <- m + (1 - b1)(g - m); v <- b2 v + (1 - b2) g*g (skipped when v is None). t: a scratch array like g."""
     xp.subtract(g, m, out=t)
-    t *= 1.0 - b1
-    m += t
+    if not _axpy_(m, t, 1.0 - b1):  # m += (1 - b1) t as one BLAS pass on the host (else two)
+        t *= 1.0 - b1
+        m += t
     if v is not None:
         v *= b2
         xp.multiply(g, g, out=t)
-        t *= 1.0 - b2
-        v += t
+        if not _axpy_(v, t, 1.0 - b2):
+            t *= 1.0 - b2
+            v += t
 
 
 def _adam_(xp, piece, b1, b2, eps, s, step_size, decay, inside):
@@ -45,8 +57,9 @@ def _adam_(xp, piece, b1, b2, eps, s, step_size, decay, inside):
         v = piece[4]
     # inside: sqrt(v / s^2 + eps) * s = sqrt(v + eps s^2); outside: (sqrt(v) / s + eps) * s = sqrt(v) + eps s
     rescaled_(xp, m, v, eps * s * s if inside else eps * s, inside, t)
-    t *= -step_size * s
-    d += t
+    if not _axpy_(d, t, -step_size * s):
+        t *= -step_size * s
+        d += t
 
 
 class Adam(Optimizer):
@@ -97,7 +110,7 @@ class Adam(Optimizer):
                 decay = 1.0 - lr * wd if wd and decoupled else None
                 inside = group.get("eps_inside_sqrt", False)
                 state = (st["exp_avg"], st["exp_avg_sq"]) + ((st["max_exp_avg_sq"],) if amsgrad else ())
-                for piece in blocks(st, (d, g) + state, 1):
+                for piece in blocks(st, (d, g) + state, 1, BLOCK_SCALE):
                     _adam_(xp, piece, b1, b2, eps, s, step_size, decay, inside)
         return loss
 
