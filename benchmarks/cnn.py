@@ -44,6 +44,14 @@ conv bias gradients summed over N first), 1 thread, --repeat 5 --no-mem, six run
 0.97, 1.01, 1.01x -> 0.82, 0.83, 0.83, 0.79, 0.85, 0.84x (shendu's step 7.2-7.8 -> 5.9-6.5 ms); peak memory
 growth 21 / 103 MiB before and after. cifar_cnn 0.86, 0.85x -> 0.84, 0.84x and tutorials.py mnist_cnn 0.79,
 0.80x -> 0.82, 0.79x (unchanged: they do not run the new routes).
+2026-11-30, issue 20 max-pool scratch (ops/pool.py: the grid copy, masks, codes, phase and gy buffers of the
+polyphase grid sized for one cache block of channels, not the batch; the padded grid copy also keyed by the input
+size), 1 thread: old and new module in one process, median of 11, three rounds: CIFAR pool1 (128x64x24x24, 3x3/2
+'same') forward 8.3 -> 7.8 ms, backward 10.0 -> 8.8 ms; pool2 (12x12) 2.9 -> 2.6 and 3.2 -> 2.8 ms. cifar_cnn
+--repeat 1, three runs alternating old and new code (PYTHONPATH copies): peak memory growth 174, 174, 174 ->
+134, 135, 134 MiB (torch 220-266 MiB: 0.65-0.74x -> 0.51-0.61x); --repeat 3 --no-mem: shendu's step
+157.0-158.5 -> 152.8-159.8 ms (0.83-0.84x -> 0.65-0.80x; torch's own step moved 186-235 ms). lenet --repeat 5
+--no-mem 0.83-0.87x -> 0.80-0.86x, tutorials.py mnist_cnn 0.78-0.80x -> 0.77-0.81x (unchanged).
 """
 from __future__ import annotations
 

@@ -148,3 +148,31 @@ def test_dense_grid_cases_take_the_dense_backward(case, layout, monkeypatch):
     monkeypatch.setattr(pool.MaxPoolNd, "_backward_dense", lambda self, gy: calls.append(1) or orig(self, gy))
     F.max_pool2d(x, k, s, p, d).sum().backward()
     assert len(calls) == (1 if layout == "grid" else 0)
+
+
+def test_grid_scratch_is_block_sized_and_keyed_by_input_size(monkeypatch):
+    """The grid layout's scratch holds one cache block of channels (the grid copy one spare channel more), not
+    the batch; inputs of 24 and 23 with padding 1 have the same grid (13 x 13 cells per phase) but not the same
+    padded border, so the 23 input must not see the 24 input's last row and column (it did before)."""
+    from shendu.ops import pool
+    from shendu.ops._workspace import clear_workspace, thread_buffers
+
+    monkeypatch.setattr(pool, "CL_MIN", 1)
+    monkeypatch.setattr(pool, "CHUNK", 400)  # 169 cells a channel: blocks of 2 channels, the last one of 1
+    clear_workspace()
+    rng = np.random.default_rng(7)
+    for H, shift in ((24, 100.0), (23, 0.0)):  # the first input is large: any of its cells left would win
+        x = np.maximum(rng.standard_normal((1, 11, H, H)), 0) + shift  # ReLU zeros: ties
+        xt = sd.tensor(x, requires_grad=True)
+        y = F.max_pool2d(xt, 3, 2, 1)
+        y_ref, arg = R.max_pool2d(x, 3, 2, 1)
+        np.testing.assert_array_equal(y.numpy(), y_ref)
+        dy = rng.standard_normal(y_ref.shape)
+        y.backward(sd.tensor(dy))
+        np.testing.assert_allclose(xt.grad.numpy(), R.max_pool2d_backward(dy, x.shape, arg), rtol=1e-12, atol=1e-12)
+    host = type(y._data) is np.ndarray  # a device runs the batch as one block
+    bufs = thread_buffers()
+    grids = [a.shape for k, a in bufs.items() if k[0] == "maxpool_grid"]
+    gys = [a.shape for k, a in bufs.items() if k[0] == "maxpool_gy"]
+    assert grids == [(4, 3 if host else 11, 13, 13)] * 2
+    assert gys and all(s == (2 if host else 11, 13, 13) for s in gys)
