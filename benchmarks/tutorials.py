@@ -26,6 +26,13 @@ whole-size SGD scratch, one (N, C) array fewer in cross-entropy), transformer_en
 = 0.15x. The VAE's forward stays ~1.3x PyTorch's: F.sigmoid on (128, 784) takes ~0.5 ms (np.where on a random
 sign mask, branch-bound) against PyTorch's 0.05 ms.
 
+2026-11-30, after the gate-major LSTM kernel (contiguous per-gate blocks, h W_hh^T as a batched GEMM on a
+transposed copy of W_hh, the BPTT terms made in the forward's time loop, scratch from the ops._recycle arena):
+1 thread, --repeat 5 --cpu-time, alternating with the previous code (load ~1): word_lm shendu step 644-656 ms ->
+629-643 ms, same-run ratio 0.94-0.97x -> 0.93-0.96x (PyTorch 661-700 ms between runs); per LSTM layer (B 20,
+H 650, T 35) forward 39 -> 37 ms, BPTT 64 -> 58 ms; benchmarks/rnn.py lstm_lm 0.80x -> 0.75x. Arena outputs for
+the decoder and the cross-entropy too: no faster, +80 MiB peak RSS (--mem 306-326 vs 245 MiB): not kept.
+
 Measured 2026-11-30 on the shared 2-core AMD EPYC with other agents running (load average 4.0-4.9), 1 BLAS
 thread each (OMP_NUM_THREADS=1 OPENBLAS_NUM_THREADS=1), --repeat 7; three runs, min-max of the same-run ratio
 shendu/PyTorch, and the training loop's peak RSS growth (--mem, one run):
