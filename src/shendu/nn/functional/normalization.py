@@ -177,22 +177,20 @@ class _BatchNormTrain(_Normalize):
         B = _block(x3)
         gbeta = _chan_sum(g3)
         n0 = x3.shape[0]
-        if type(x3) is np.ndarray and float((np.abs(mean) * invstd).max()) <= RAW_DOT_MAX_MEAN:
-            # sum g (x - mean) = sum g x - mean sum g: one pass over g and x, no x - mean written (RAW_DOT_MAX_MEAN)
+        gx = recycled_empty(x3.shape, x3.dtype, x3) if need[0] else None
+        # sum g (x - mean) = sum g x - mean sum g: one pass over g and x, no x - mean written (RAW_DOT_MAX_MEAN)
+        raw = type(x3) is np.ndarray and float((np.abs(mean) * invstd).max()) <= RAW_DOT_MAX_MEAN
+        if raw:
             ggamma = _einsum(xp, "ncl,ncl->c", g3, x3)
             ggamma -= mean * gbeta
-            gx = recycled_empty(x3.shape, x3.dtype, x3) if need[0] else None
-            fresh = True
         else:
             # x - mean per cache block, kept in gx's block (a scratch block when x needs no gradient)
-            gx = recycled_empty(x3.shape, x3.dtype, x3) if need[0] else None
             xc = gx if need[0] else _ws("bn_xc", (min(B, n0),) + x3.shape[1:], x3.dtype, x3)
             ggamma = xp.zeros(x3.shape[1], dtype=x3.dtype)
             for s in range(0, n0, B):
                 xb = xc[s:s + B] if need[0] else xc[:min(B, n0 - s)]
                 xp.subtract(x3[s:s + B], mean1, out=xb)
                 ggamma += _einsum(xp, "ncl,ncl->c", g3[s:s + B], xb)
-            fresh = False
         ggamma *= invstd  # sum g xhat (PyTorch's order)
         a = invstd if len(inputs) == 1 else invstd * inputs[1]._data
         if need[0]:  # a * (g - (x - mean) * invstd ggamma/n - gbeta/n), no temporary, in cache-sized blocks
@@ -201,10 +199,10 @@ class _BatchNormTrain(_Normalize):
             k3 = k2 - mean1 * k1
             for s in range(0, n0, B):
                 gb = gx[s:s + B]
-                if fresh:
+                if raw:  # gb holds nothing yet: from x
                     xp.multiply(x3[s:s + B], k1, out=gb)
                     gb += k3
-                else:
+                else:  # gb holds x - mean
                     gb *= k1
                     gb += k2
                 xp.subtract(g3[s:s + B], gb, out=gb)
