@@ -30,19 +30,22 @@ BLOCK_SCALE = 4
 __all__ = ["Adam", "AdamW"]
 
 
+def _add_scaled_(d, t, a):
+    """d += a t in place: one BLAS axpy on the host (sgd._axpy_), else t *= a; d += t (t is overwritten)."""
+    if not _axpy_(d, t, a):
+        t *= a
+        d += t
+
+
 def adam_moments_(xp, g, m, v, b1, b2, t):
     """Adam's moment estimates in place (Algorithm 8.7): m <- b1 m + (1 - b1) g, computed as torch's lerp
     m <- m + (1 - b1)(g - m); v <- b2 v + (1 - b2) g*g (skipped when v is None). t: a scratch array like g."""
     xp.subtract(g, m, out=t)
-    if not _axpy_(m, t, 1.0 - b1):  # m += (1 - b1) t as one BLAS pass on the host (else two)
-        t *= 1.0 - b1
-        m += t
+    _add_scaled_(m, t, 1.0 - b1)
     if v is not None:
         v *= b2
         xp.multiply(g, g, out=t)
-        if not _axpy_(v, t, 1.0 - b2):
-            t *= 1.0 - b2
-            v += t
+        _add_scaled_(v, t, 1.0 - b2)
 
 
 def _adam_(xp, piece, b1, b2, eps, s, step_size, decay, inside):
@@ -57,9 +60,7 @@ def _adam_(xp, piece, b1, b2, eps, s, step_size, decay, inside):
         v = piece[4]
     # inside: sqrt(v / s^2 + eps) * s = sqrt(v + eps s^2); outside: (sqrt(v) / s + eps) * s = sqrt(v) + eps s
     rescaled_(xp, m, v, eps * s * s if inside else eps * s, inside, t)
-    if not _axpy_(d, t, -step_size * s):
-        t *= -step_size * s
-        d += t
+    _add_scaled_(d, t, -step_size * s)
 
 
 class Adam(Optimizer):
