@@ -6,4 +6,6 @@ from .grad_mode import detect_anomaly, enable_grad, is_grad_enabled, no_grad, se
 from .gradcheck import GradcheckError, gradcheck, gradgradcheck, numerical_grad  # noqa: F401
 from .tensor import Tensor, as_tensor, is_tensor, tensor  # noqa: F401
 from .profiler import profile  # noqa: F401
+from .capture import capture  # noqa: F401
+from .capture_trace import CaptureError  # noqa: F401
 from . import graph  # noqa: F401,E402  (6.39: get_operation / get_inputs / get_consumers)

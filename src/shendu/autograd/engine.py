@@ -16,7 +16,7 @@ import numpy as np
 
 from ..backend import device_of, namespace_of, to_device
 from . import backprop_steps as steps
-from .grad_mode import _GRAD_OFF, _Mode, _ModeState, set_mode
+from .grad_mode import _GRAD_OFF, _Mode, _ModeState, refuse_while_tracing, set_mode
 from .grad_table import Backprop
 from .tensor import Tensor, _wrap
 
@@ -31,6 +31,8 @@ def run_backward(
     of non-leaf tensors) are returned in a dict. Gradients are raw arrays unless ``create_graph``, when they are
     graph Tensors (the gradient ops are recorded: 6.6's "insert G into the graph").
     """
+    if _ModeState.tracing_any:
+        refuse_while_tracing("a backward pass")
     bp = Backprop(roots, root_grads, create_graph, leaf_targets, node_targets, accumulate)  # grad_table[z]=dz/dz
     heap = bp.heap  # the ops whose gradient is in the table, newest first
     table, sum_into, watch = bp.table, bp.sum_into, bp.prune is not None or bool(node_targets)

@@ -16,11 +16,16 @@ class _ModeState(threading.local):
     Fast path (read on every op): ``not _GRAD_OFF`` (process-wide, no thread-local lookup) says that no
     thread has grad mode off, so ``Function.__call__`` reads the thread's flag only while some thread
     does; likewise ``anomaly_any`` for anomaly mode. ``profiler`` stays process-wide:
-    ``autograd.profile`` patches ``Function.__call__`` for every thread."""
+    ``autograd.profile`` patches ``Function.__call__`` for every thread. ``hooked`` (process-wide) is
+    ``anomaly_any or tracing_any``: the one flag ``Function.__call__``'s fast path reads for both; ``tracer``
+    is the calling thread's ``autograd.capture`` recorder while it traces a call."""
 
     grad_enabled = True
     anomaly = False
     anomaly_any = False  # process-wide: some thread has anomaly mode on
+    tracing_any = False  # process-wide: some thread is tracing a call for autograd.capture
+    hooked = False  # process-wide: anomaly_any or tracing_any
+    tracer = None  # this thread's capture recorder, or None
     _profiler = None  # process-wide: the active autograd.profile
 
     @property
@@ -67,7 +72,48 @@ def _set_anomaly(on: bool) -> bool:
                 _ANOMALY_ON.pop()
             _Mode.anomaly = on
             _ModeState.anomaly_any = bool(_ANOMALY_ON)
+            _ModeState.hooked = _ModeState.anomaly_any or _ModeState.tracing_any
     return prev
+
+
+_TRACERS: list = []  # one entry per thread tracing a call for autograd.capture
+
+
+def set_tracer(tracer):
+    """Make ``tracer`` the calling thread's capture recorder (None: stop); returns the previous one."""
+    prev = _Mode.tracer
+    with _ANOMALY_LOCK:
+        if prev is not None:
+            _TRACERS.remove(prev)
+        if tracer is not None:
+            _TRACERS.append(tracer)
+        _Mode.tracer = tracer
+        _ModeState.tracing_any = bool(_TRACERS)
+        _ModeState.hooked = _ModeState.anomaly_any or _ModeState.tracing_any
+    return prev
+
+
+def note_made(t) -> None:
+    """Tell the calling thread's capture tracer (if any) that ``t`` was made by a factory (``sd.zeros``,
+    ``sd.tensor``, a Python number in an op): a constant a replay may reuse when both traced calls agree on it."""
+    tracer = _Mode.tracer
+    if tracer is not None:
+        tracer.made(t)
+
+
+def note_alias(src, out) -> None:
+    """Tell the calling thread's capture tracer (if any) that ``out`` shares ``src``'s array (``detach``)."""
+    tracer = _Mode.tracer
+    if tracer is not None:
+        tracer.alias(src, out)
+
+
+def refuse_while_tracing(what: str) -> None:
+    """Raise if the calling thread is tracing a call for ``autograd.capture``: ``what`` (a host read, an in-place
+    update, an optimizer step...) happens outside the recorded ops, so a replay would silently skip it."""
+    tracer = _Mode.tracer
+    if tracer is not None:
+        tracer.refuse(what)
 
 
 def is_grad_enabled() -> bool:

@@ -15,6 +15,7 @@ import numpy as np
 from ..backend import device_of, get_default_device, get_default_dtype, namespace_of, resolve, to_dtype
 from ..backend.lowp import bfloat16 as _BF16
 from ..backend.lowp import is_floating as _is_floating
+from .grad_mode import _ModeState, note_alias, note_made, refuse_while_tracing
 from .tensor_convert import TensorConversion
 from .tensor_data import (  # noqa: F401  (re-exported: imported from here by ops, nn and tests)
     _host_values,
@@ -112,10 +113,15 @@ class Tensor(TensorHooks, TensorConversion, TensorInPlace):
 
     def detach(self) -> "Tensor":
         """A tensor sharing this data but cut from the graph."""
-        return _wrap(self._data)
+        t = _wrap(self._data)
+        if _ModeState.tracing_any:
+            note_alias(self, t)
+        return t
 
     def detach_(self) -> "Tensor":
         """Cut this tensor from the graph in place."""
+        if _ModeState.tracing_any:
+            refuse_while_tracing("detach_() (a tensor cut from the graph in place)")
         self._grad_fn = None
         self._requires_grad = False
         return self
@@ -125,10 +131,14 @@ class Tensor(TensorHooks, TensorConversion, TensorInPlace):
     def data(self) -> "Tensor":
         """A detached tensor sharing storage (PyTorch's ``.data``); assigning replaces the array."""
         t = _wrap(self._data)
+        if _ModeState.tracing_any:
+            note_alias(self, t)
         return t
 
     @data.setter
     def data(self, value) -> None:
+        if _ModeState.tracing_any:
+            refuse_while_tracing("an assignment to .data")
         arr = value._data if isinstance(value, Tensor) else _to_array(value, None, copy=False)
         self._data = arr
         self._version += 1
@@ -212,7 +222,10 @@ def tensor(data, dtype=None, requires_grad: bool = False, device=None) -> Tensor
     """Create a tensor by copying ``data`` (list, number, ndarray or Tensor).
 
     Python floats become float32 (the default dtype); NumPy arrays keep their dtype."""
-    return Tensor(data, dtype=dtype, requires_grad=requires_grad, device=device)
+    t = Tensor(data, dtype=dtype, requires_grad=requires_grad, device=device)
+    if _ModeState.tracing_any:
+        note_made(t)
+    return t
 
 
 def as_tensor(data, dtype=None, device=None) -> Tensor:
@@ -220,7 +233,10 @@ def as_tensor(data, dtype=None, device=None) -> Tensor:
     if isinstance(data, Tensor) and (dtype is None or to_dtype(dtype) == data.dtype) and (
             device is None or resolve(device) == device_of(data._data)):
         return data
-    return _wrap(_to_array(data, dtype, copy=False, device=device))
+    t = _wrap(_to_array(data, dtype, copy=False, device=device))
+    if _ModeState.tracing_any and not isinstance(data, Tensor):
+        note_made(t)
+    return t
 
 
 def is_tensor(obj) -> bool:
@@ -245,4 +261,7 @@ def scalar_like(value, ref: Tensor) -> Tensor:
         arr = value
     else:
         raise TypeError(f"unsupported operand type {type(value).__name__} for a tensor operation")
-    return _wrap(arr)
+    t = _wrap(arr)
+    if _ModeState.tracing_any and arr is not value:  # a Python number: a constant of the program
+        note_made(t)
+    return t

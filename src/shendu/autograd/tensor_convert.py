@@ -10,6 +10,7 @@ import numpy as np
 
 from ..backend import CPU, device_of, get_default_dtype, parse_to_args, to_dtype, to_host
 from ..backend.lowp import bfloat16 as _BF16
+from .grad_mode import _ModeState, refuse_while_tracing
 
 if TYPE_CHECKING:
     from .tensor import Tensor
@@ -22,6 +23,8 @@ class TensorConversion:
 
     def numpy(self) -> np.ndarray:
         """The underlying NumPy array (shared, not copied). A GPU tensor must be copied with ``.cpu()`` first."""
+        if _ModeState.tracing_any:
+            refuse_while_tracing("numpy() (a host read of a tensor's values)")
         d = self._data
         if type(d) is not np.ndarray and device_of(d) is not CPU:
             raise TypeError(
@@ -48,6 +51,8 @@ class TensorConversion:
 
     def item(self):
         """The single value of a one-element tensor as a Python number."""
+        if _ModeState.tracing_any:
+            refuse_while_tracing("item() (a host read of a tensor's value)")
         if self._data.size != 1:
             raise ValueError(
                 f"item(): only one-element tensors can be converted to a Python scalar, got shape {self.shape}"
@@ -55,6 +60,8 @@ class TensorConversion:
         return self._data.item()
 
     def tolist(self):
+        if _ModeState.tracing_any:
+            refuse_while_tracing("tolist() (a host read of a tensor's values)")
         return self._data.tolist()
 
     def __float__(self):
@@ -64,11 +71,15 @@ class TensorConversion:
         return int(self.item())
 
     def __bool__(self):
+        if _ModeState.tracing_any:
+            refuse_while_tracing("bool() of a tensor (Python control flow on a tensor's value)")
         if self._data.size != 1:
             raise RuntimeError(f"the truth value of a tensor with {self._data.size} elements is ambiguous")
         return bool(self._data.item())
 
     def __index__(self):
+        if _ModeState.tracing_any:
+            refuse_while_tracing("a tensor used as an index (a host read of its value)")
         if self._data.dtype.kind not in "iu" or self._data.size != 1:
             raise TypeError("only integer tensors of a single element can be converted to an index")
         return int(self._data.item())

@@ -6,6 +6,8 @@ from __future__ import annotations
 
 import weakref
 
+from .grad_mode import _ModeState, refuse_while_tracing
+
 # How many post-accumulate hooks are registered (the engine hands leaf gradients over early only then).
 _POST_HOOKS = [0]
 
@@ -17,6 +19,8 @@ class TensorHooks:
 
     def retain_grad(self) -> None:
         """Keep ``.grad`` on this non-leaf tensor after backward."""
+        if _ModeState.tracing_any:
+            refuse_while_tracing("retain_grad()")
         if self._grad_fn is None:
             return
         self._retains_grad = True
@@ -26,6 +30,8 @@ class TensorHooks:
         """Register ``hook(grad) -> grad or None`` called with this tensor's gradient during backward.
 
         Returns a handle whose ``remove()`` unregisters it."""
+        if _ModeState.tracing_any:
+            refuse_while_tracing("register_hook()")
         if not self._requires_grad:
             raise RuntimeError("register_hook: cannot register a hook on a tensor that does not require grad")
         if self._grad_fn is None:

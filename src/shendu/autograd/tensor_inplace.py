@@ -11,7 +11,7 @@ import numpy as np
 
 from ..backend import device_of, generator_for, is_array, namespace_of, to_device
 from . import tensor as _tensor
-from .grad_mode import _Mode
+from .grad_mode import _Mode, _ModeState, refuse_while_tracing
 from .tensor_data import _index_to, _same_device
 
 if TYPE_CHECKING:
@@ -28,6 +28,8 @@ class TensorInPlace:
         """Refuse an in-place op that autograd cannot record while grad mode is on (as PyTorch): on a leaf
         that requires grad (``p -= lr * p.grad`` outside ``no_grad`` would otherwise be lost), on a tensor
         inside the graph, or with an operand that requires grad (its gradient would be dropped)."""
+        if _ModeState.tracing_any:
+            refuse_while_tracing(f"the in-place update {opname}")
         if _Mode.grad_enabled:
             if self._requires_grad:
                 shape = tuple(self._data.shape)

@@ -12,6 +12,7 @@ from __future__ import annotations
 import threading
 from collections import OrderedDict
 
+from ..autograd.grad_mode import _Mode, _ModeState
 from ..autograd.tensor import Tensor, _wrap, array_of
 from ..backend import CPU, get_default_device, namespace_of, resolve
 from ._module_device import DeviceDtypeMixin
@@ -131,6 +132,8 @@ class Module(StateDictMixin, DeviceDtypeMixin):
 
     def __call__(self, *args, **kwargs):
         hooks = self.__dict__.get("_forward_hooks")
+        if _ModeState.tracing_any and _Mode.tracer is not None:  # autograd.capture: watch this module's buffers
+            _Mode.tracer.module(self)
         out = self.forward(*args, **kwargs)
         if hooks:
             for h in list(hooks.values()):

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from ..autograd.grad_mode import _ModeState, note_made
 from ..autograd.tensor import Tensor, _wrap
 from ..backend import (
     backend_of_device,
@@ -41,6 +42,8 @@ def _finish(arr, requires_grad):
     t = _wrap(arr)
     if requires_grad:
         t.requires_grad = True
+    if _ModeState.tracing_any:
+        note_made(t)
     return t
 
 

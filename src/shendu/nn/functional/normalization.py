@@ -13,7 +13,8 @@ from __future__ import annotations
 import numpy as np
 
 from ...autograd.function import Function
-from ...autograd.tensor import Tensor, _wrap
+from ...autograd.grad_mode import _ModeState, refuse_while_tracing
+from ...autograd.tensor import Tensor
 from ...backend import namespace_of
 from ...ops import rsqrt
 from ...ops._arr import sum_to
@@ -255,6 +256,8 @@ def batch_norm(input: Tensor, running_mean: Tensor | None, running_var: Tensor |
         fn = _BatchNormTrain(axes, eps, pshape)
         y = fn(input, *params)
         if training and running_mean is not None:
+            if _ModeState.tracing_any:
+                refuse_while_tracing("batch_norm's update of its running statistics (training mode)")
             if num_batches_tracked is not None:
                 num_batches_tracked._data += 1  # in place: stays a 0-d array, not a NumPy scalar
                 num_batches_tracked._version += 1
@@ -273,11 +276,14 @@ def batch_norm(input: Tensor, running_mean: Tensor | None, running_var: Tensor |
             running_mean._version += 1
             running_var._version += 1
         return y
-    # evaluation: an affine map with the running statistics
+    # evaluation: an affine map with the running statistics (computed by ops: a captured call reads them afresh)
     dt = input._data.dtype
-    inv = 1.0 / namespace_of(running_var._data).sqrt(running_var._data.astype(dt) + dt.type(eps))
-    scale = _wrap(inv.reshape(pshape))
-    shift = _wrap((-running_mean._data.astype(dt) * inv).reshape(pshape))
+    rm, rv = running_mean, running_var
+    if rm._data.dtype != dt or rv._data.dtype != dt:
+        rm, rv = rm.type(dt), rv.type(dt)
+    inv = rsqrt(rv + eps)
+    scale = inv.reshape(pshape)
+    shift = (-rm * inv).reshape(pshape)
     if params:
         w = weight.reshape(pshape)
         return input * (scale * w) + (shift * w + bias.reshape(pshape))

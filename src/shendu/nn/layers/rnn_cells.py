@@ -8,20 +8,17 @@ import math
 import numpy as np
 
 from ...autograd.tensor import Tensor, _wrap
-from ...backend import get_default_dtype, get_generator, namespace_of, to_dtype, to_host
+from ...backend import get_default_dtype, get_generator, to_dtype, to_host
 from ..functional._checks import check_tensor
 from ..functional.rnn import gru_cell, leaky_rnn_cell, lstm_cell, rnn_relu_cell, rnn_tanh_cell
 from ..module import Module
 from ..parameter import Parameter
+from .rnn_scan import _zeros
 
 
 def _uniform(shape, k, dt):
     return get_generator().uniform(-k, k, size=shape).astype(dt)
 
-
-def _zeros(shape, like):
-    """A zero state on the device of tensor ``like``, in its dtype."""
-    return _wrap(namespace_of(like._data).zeros(shape, dtype=like.dtype))
 
 
 class _CellBase(Module):

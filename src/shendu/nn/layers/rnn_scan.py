@@ -7,11 +7,14 @@ import numpy as np
 from ...autograd.tensor import Tensor, _wrap
 from ...backend import device_of, namespace_of, to_device, to_host
 from ...ops import stack
+from ...ops.creation import _finish
 from ..functional._checks import check_tensor
 
 
 def _zeros(shape, like):
-    return _wrap(namespace_of(like._data).zeros(shape, dtype=like.dtype))
+    """A zero state on the device of tensor ``like``, in its dtype (a factory constant: ``autograd.capture`` may
+    reuse it)."""
+    return _finish(namespace_of(like._data).zeros(shape, dtype=like.dtype), False)
 
 
 def _first(state):

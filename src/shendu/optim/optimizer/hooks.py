@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import functools
 
+from ...autograd.grad_mode import _ModeState, refuse_while_tracing
+
 
 class RemovableHandle:
     """Returned by ``register_step_pre_hook``/``register_step_post_hook``: ``handle.remove()`` unregisters the
@@ -34,6 +36,8 @@ def _with_step_hooks(step):
 
     @functools.wraps(step)
     def wrapper(self, *args, **kwargs):
+        if _ModeState.tracing_any:
+            refuse_while_tracing(f"{type(self).__name__}.step()")
         d = self.__dict__
         pre, post = d.get("_step_pre_hooks"), d.get("_step_post_hooks")
         if (not pre and not post) or d.get("_in_hooked_step"):

@@ -1,0 +1,322 @@
+"""``autograd.capture``: record a function's ops once, then replay them without the per-op Python work.
+
+Textbook 6.5.1 describes a computational graph as a program of operations; back-propagation (6.5.6, Algorithm
+6.6) runs the operations' bprops in reverse order. For a function whose program does not depend on its data
+(the same ops on the same shapes at every call), building that program anew at every call, one Function object,
+one Tensor and one grad_table entry per op, is pure overhead: about 4 us per op in Python (benchmarks/overhead.py),
+more than the arithmetic of small arrays. ``capture`` records the program on the first two calls of each argument
+signature (run eagerly, as usual) and checks that they agree (``capture_trace``); later calls run the recorded
+forwards on arrays and return outputs whose graph is one node, whose bprop runs the recorded bprops in reverse
+order with a fixed grad_table. PyTorch's nearest equivalents are ``torch.cuda.make_graphed_callables`` and
+``torch.jit.trace``; like them, a replay holds the last call's intermediate values (a call's backward must come
+before the next call's forward) and takes Python numbers inside the function as constants (checked here: a
+number that differs between the two traced calls is refused).
+
+What a replay could get wrong is refused while tracing, with an error naming it: host reads, in-place updates,
+optimizer steps, backward passes and hooks inside the function, random draws (dropout in training mode), module
+buffer updates (batch norm in training mode), and values computed outside the ops from tensor data.
+"""
+from __future__ import annotations
+
+import copy
+import functools
+import threading
+
+import numpy as np
+
+from ..backend.device import use_device
+from ..backend.random import get_rng_state
+from . import backprop_steps as steps
+from .capture_trace import CaptureError, Trace, match
+from .function import Function
+from .grad_mode import _Mode, is_grad_enabled, set_tracer
+from .tensor import Tensor, _wrap
+
+_ndarray = np.ndarray
+
+
+class capture:
+    """``capture(fn)`` (or ``@capture``): a callable that runs ``fn`` eagerly on the first two calls with each
+    argument signature (tensor shapes, dtypes, requires_grad, device; the other arguments, which must be hashable;
+    grad mode), then replays the recorded ops. Gradients flow to the tensor arguments and to the tensors ``fn``
+    reaches by itself (parameters), through ``backward`` as usual. A parameter that changes shape, dtype or
+    requires_grad starts a new trace. ``fn`` returns a Tensor or a tuple/list of Tensors."""
+
+    def __init__(self, fn):
+        self.fn = fn
+        self._plans = {}  # signature -> (first Trace, its output keys) after one call, then a _Plan
+        self._lock = threading.Lock()
+        functools.update_wrapper(self, fn)
+
+    def __call__(self, *args):
+        key = _signature(args)
+        entry = self._plans.get(key)
+        if type(entry) is _Plan:
+            if entry.params_unchanged():
+                return entry.call(args)
+            with self._lock:
+                self._plans.pop(key, None)
+            entry = None
+        return self._trace(key, entry, args)
+
+    def _trace(self, key, first, args):
+        if _Mode.tracer is not None:
+            raise CaptureError("capture: a captured function called while another call is being traced")
+        trace = Trace(args)
+        rng = get_rng_state()
+        set_tracer(trace)
+        try:
+            result = self.fn(*args)
+        finally:
+            set_tracer(None)
+        outs = trace.finish(result, rng, get_rng_state())
+        with self._lock:
+            if first is None:
+                self._plans[key] = (trace, outs)
+            else:
+                self._plans[key] = _Plan(self.fn, first, (trace, outs), args, result)
+        return result
+
+    def reset(self):
+        """Forget every recorded program (the next calls trace again)."""
+        with self._lock:
+            self._plans.clear()
+
+
+def _signature(args):
+    sig = [is_grad_enabled()]
+    for i, a in enumerate(args):
+        if isinstance(a, Tensor):
+            d = a._data
+            sig.append((d.shape, d.dtype, a._requires_grad, type(d) if type(d) is _ndarray else str(d.device)))
+        else:
+            try:
+                hash(a)
+            except TypeError:
+                raise TypeError(f"capture: argument {i} ({type(a).__name__}) is neither a Tensor nor hashable; "
+                                "pass tensors, or hashable settings that select a trace") from None
+            sig.append(("value", type(a), a))
+    return tuple(sig)
+
+
+class _Plan:
+    """The recorded program of one signature: plan tensors (one per slot), the forward steps, the bprop steps."""
+
+    def __init__(self, fn, first, second, args, result):
+        (t1, outs1), (t2, outs2) = first, second
+        kinds = match(t1, t2, outs1, outs2)
+        self.fn = fn
+        self.lock = threading.Lock()
+        self.owner = None  # the _Replayed node whose values the ops hold now
+        self.checked = False  # the first backward checks every gradient's shape
+        slot = {}
+        self.arg_pos = [i for i, a in enumerate(args) if isinstance(a, Tensor)]
+        self.args = [slot.setdefault(("in", i), _wrap(args[i]._data)) for i in self.arg_pos]
+        for n, v in enumerate(t2.values):
+            slot[("v", n)] = _wrap(v._data)
+        self.params = []  # (tensor, shape, dtype, requires_grad): checked at every call
+        for m, (x, kind) in enumerate(zip(t2.externals, kinds)):
+            slot[("ext", m)] = x
+            if kind == "param":
+                self.params.append((x, x._data.shape, x._data.dtype, x._requires_grad))
+        self.grad_params = [x for x, _, _, rg in self.params if rg]
+        self.fsteps, graph_ops = [], []
+        for st in t2.steps:
+            if st[0] == "alias":
+                self.fsteps.append((3, None, None, slot[st[1]], slot[st[2]]))
+                continue
+            _, fn2, _, ins, outs, multi, binds = st
+            op = copy.copy(fn2)
+            op.inputs = tuple([slot[k] for k in ins])
+            op.saved = op._versions = op._out_hooks = None
+            out = tuple([slot[k] for k in outs]) if multi else slot[outs[0]]
+            general = multi or binds or op.device_index or len(ins) > 2
+            kind = 0 if general else len(ins)
+            extra = (tuple([(name, slot[k], shape) for name, k, shape in binds]), multi) if general else None
+            self.fsteps.append((kind, type(op).forward, op, op.inputs if general or kind != 1 else op.inputs[0],
+                                (out, extra) if general else out))
+            if fn2.needs_input_grad is not None and True in fn2.needs_input_grad:
+                graph_ops.append((op, out if multi else (out,)))
+        self.outs = [slot[k] for k in outs2]
+        self.multi_out = isinstance(result, (tuple, list))
+        self.out_type = type(result) if self.multi_out else None
+        self.diff_out = [t2.values[k[1]]._requires_grad for k in outs2]
+        self.differentiable = any(self.diff_out)
+        self._build_backward(graph_ops)
+
+    def _build_backward(self, graph_ops):
+        """The bprop steps in reverse order: (op, its fast bprop or None, its output slots, its input targets)."""
+        number = {}
+        for t in self.args + self.grad_params:
+            number.setdefault(id(t), len(number))
+        for _, outs in graph_ops:
+            for t in outs:
+                number.setdefault(id(t), len(number))
+        self.nslots = len(number)
+        self.bsteps = []
+        for op, outs in reversed(graph_ops):
+            targets = tuple([(i, number[id(x)], x._data.dtype, x)
+                             for i, (x, need) in enumerate(zip(op.inputs, op.needs_input_grad))
+                             if need and id(x) in number])
+            fast = type(op).backward_array
+            if fast is None or len(outs) > 1 or op.device_index:
+                fast = None
+            self.bsteps.append((op, fast, tuple([number[id(t)] for t in outs]), targets))
+        self.out_slots = [number.get(id(t)) for t in self.outs]
+        self.in_slots = [number[id(t)] for t in self.args] + [number[id(t)] for t in self.grad_params]
+
+    # --- a call -------------------------------------------------------------------------------------------------
+    def params_unchanged(self) -> bool:
+        for x, shape, dtype, rg in self.params:
+            d = x._data
+            if d.shape != shape or d.dtype != dtype or x._requires_grad != rg:
+                return False
+        return True
+
+    def call(self, args):
+        tensors = [args[i] for i in self.arg_pos]
+        if self.differentiable and is_grad_enabled() and (self.grad_params or any(t._requires_grad for t in tensors)):
+            node = _Replayed()
+            node.plan, node.call_args = self, args
+            res = node(*tensors, *self.grad_params)
+            outs = list(res) if type(res) is tuple else [res]
+            outs = [o if d else _wrap(o._data) for o, d in zip(outs, self.diff_out)]
+        else:
+            with self.lock:
+                self.owner = None
+                outs = [_wrap(a) for a in self.forward([t._data for t in tensors])]
+        if not self.multi_out:
+            return outs[0]
+        return self.out_type(outs)
+
+    def forward(self, arrays):
+        """The recorded forwards on ``arrays`` (the tensor arguments' data, then the parameters'); the outputs."""
+        for t, a in zip(self.args, arrays):
+            t._data = a
+        for kind, fwd, op, ins, out in self.fsteps:
+            if kind == 2:
+                y = fwd(op, ins[0]._data, ins[1]._data)
+            elif kind == 1:
+                y = fwd(op, ins._data)
+            elif kind == 3:  # detach: the same array
+                out._data = ins._data
+                continue
+            else:
+                _general_forward(fwd, op, ins, *out)
+                continue
+            out._data = y if type(y) is _ndarray else _as_array(op, y)
+        return [t._data for t in self.outs]
+
+    def backward(self, gys):
+        """The recorded bprops in reverse order on the output gradients ``gys`` (Algorithm 6.6 with its order and
+        its grad_table fixed at capture); one gradient per node input (arguments, then parameters)."""
+        g = [None] * self.nslots
+        owned = [False] * self.nslots
+        for s, gy in zip(self.out_slots, gys):
+            if s is not None and gy is not None:
+                _add(g, owned, s, gy)
+        check = not self.checked
+        for op, fast, outs, targets in self.bsteps:
+            if fast is not None:
+                gy = g[outs[0]]
+                if gy is None:
+                    continue
+                g[outs[0]] = None
+                gxs = fast(op, gy)
+                if type(gxs) is not tuple:
+                    gxs = (gxs,)
+            else:
+                ogs = [g[s] for s in outs]
+                if all(x is None for x in ogs):
+                    continue
+                for s in outs:
+                    g[s] = None
+                gxs = steps.bprop_arrays(op, ogs)
+            if check and len(gxs) != len(op.inputs):
+                raise steps.count_error(op, gxs, op.inputs)
+            for i, s, dt, x in targets:
+                gx = gxs[i]
+                if gx is None:
+                    continue
+                if check and gx.shape != x._data.shape:
+                    raise steps.shape_error(op, i, gx, x)
+                if gx.dtype is not dt and gx.dtype != dt:
+                    gx = gx.astype(dt)
+                cur = g[s]
+                if cur is None:
+                    g[s] = gx
+                elif owned[s]:
+                    cur += gx
+                else:
+                    g[s] = cur + gx
+                    owned[s] = True
+        self.checked = True
+        return tuple([g[s] for s in self.in_slots])
+
+
+def _add(g, owned, s, gy):
+    cur = g[s]
+    if cur is None:
+        g[s] = gy
+    else:
+        g[s] = cur + gy
+        owned[s] = True
+
+
+def _as_array(op, y):
+    return np.asarray(y) if op.xp is np else y
+
+
+def _general_forward(fwd, op, ins, out, extra):
+    binds, multi = extra
+    for name, t, shape in binds:  # settings that are a slot's array (or its reshape): this call's array
+        setattr(op, name, t._data if shape is None else t._data.reshape(shape))
+    arrays = [t._data for t in ins]
+    if op.device_index:
+        with use_device(op.device_index):
+            y = fwd(op, *arrays)
+    else:
+        y = fwd(op, *arrays)
+    if multi:
+        for t, a in zip(out, y):
+            t._data = a if type(a) is _ndarray else _as_array(op, a)
+    else:
+        out._data = y if type(y) is _ndarray else _as_array(op, y)
+
+
+class _Replayed(Function):
+    """One replayed call as a single graph node: inputs are the tensor arguments and the parameters."""
+
+    plan = None
+    call_args = None
+
+    def forward(self, *arrays):
+        plan = self.plan
+        with plan.lock:
+            plan.owner = self
+            outs = plan.forward(arrays)
+        return tuple(outs) if len(outs) > 1 else outs[0]
+
+    def backward_array(self, *gys):
+        plan = self.plan
+        with plan.lock:
+            if plan.owner is not self:
+                raise RuntimeError(
+                    "capture: this call's intermediate values were overwritten by a later call of the same captured "
+                    "function (a replay keeps one call's values, like a CUDA graph's static buffers); run backward "
+                    "before calling the function again"
+                )
+            gxs = plan.backward(gys)
+        return tuple([gx if need else None for gx, need in zip(gxs, self.needs_input_grad)])
+
+    def backward(self, *gys):
+        """create_graph: the gradient recorded as a graph, by running the function eagerly again."""
+        from .engine import grad
+
+        outs = self.plan.fn(*self.call_args)
+        outs = list(outs) if isinstance(outs, (tuple, list)) else [outs]
+        pairs = [(o, gy) for o, gy, d in zip(outs, gys, self.plan.diff_out) if d and gy is not None]
+        wanted = [x for x, need in zip(self.inputs, self.needs_input_grad) if need]
+        grads = iter(grad([o for o, _ in pairs], wanted, [gy for _, gy in pairs], create_graph=True,
+                          allow_unused=True))
+        return tuple([next(grads) if need else None for need in self.needs_input_grad])
