@@ -2,6 +2,8 @@
 
 Issue 2's target: overhead per differentiable op on a 4x4 array <= 5 us and <= 0.5x PyTorch's.
 Overhead per op = (time of the fwd+bwd step - time of the same NumPy arithmetic) / ops in the step.
+The chain runs twice: eagerly, and through ``sd.autograd.capture`` (recorded on its first two calls, then its ops
+replayed as one graph node; PyTorch runs eagerly in both rows).
 
     python benchmarks/overhead.py [--cpu-time]
 
@@ -95,7 +97,20 @@ def main(n: int = 4, repeat: int = 30, number: int = 2000, timer=time.perf_count
             gy, _ = gy * b_np, gy * a_np
         return h, gy
 
+    def chain(x, y):
+        h = x
+        for _ in range(k):
+            h = h * y
+        return h
+
+    captured = sd.autograd.capture(chain)  # the same chain recorded once, then replayed (autograd.capture)
+
+    def sd_chain_captured():
+        a.grad = b.grad = None
+        captured(a, b).backward(g)
+
     t_sd_ch = bench(sd_chain, repeat=repeat, number=number // 5, timer=timer) / k
+    t_sd_cap = bench(sd_chain_captured, repeat=repeat, number=number // 5, timer=timer) / k
     t_np_ch = bench(np_chain, repeat=repeat, number=number // 5, timer=timer) / k
     t_th_ch = None
     if torch is not None:
@@ -109,7 +124,8 @@ def main(n: int = 4, repeat: int = 30, number: int = 2000, timer=time.perf_count
         t_th_ch = bench(th_chain, repeat=repeat, number=number // 5, timer=timer) / k
 
     for name, t_sd, t_np, t_th in (("add", t_sd_add, t_np_add, t_th_add), ("matmul", t_sd_mm, t_np_mm, t_th_mm),
-                                   (f"mul, per op in a {k}-op chain", t_sd_ch, t_np_ch, t_th_ch)):
+                                   (f"mul, per op in a {k}-op chain", t_sd_ch, t_np_ch, t_th_ch),
+                                   (f"mul, per op in a {k}-op chain, captured", t_sd_cap, t_np_ch, t_th_ch)):
         over = t_sd - t_np
         ratio = f"{t_sd / t_th:.2f}x" if t_th else "n/a"
         label = f"{name} {n}x{n} fwd+bwd" if "chain" not in name else f"{name} {n}x{n}"

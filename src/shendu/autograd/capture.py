@@ -27,7 +27,7 @@ import numpy as np
 from ..backend.device import use_device
 from ..backend.random import get_rng_state
 from . import backprop_steps as steps
-from .capture_trace import CaptureError, Trace, match
+from .capture_trace import CaptureError, Trace, match, params_changed
 from .function import Function
 from .grad_mode import _Mode, is_grad_enabled, set_tracer
 from .tensor import Tensor, _wrap
@@ -71,7 +71,7 @@ class capture:
             set_tracer(None)
         outs = trace.finish(result, rng, get_rng_state())
         with self._lock:
-            if first is None:
+            if first is None or params_changed(first[0], trace):
                 self._plans[key] = (trace, outs)
             else:
                 self._plans[key] = _Plan(self.fn, first, (trace, outs), args, result)

@@ -39,6 +39,7 @@ class Trace:
         self.steps = []
         self.values = []  # the tensors behind ("v", n)
         self.externals = []
+        self.ext_meta = []  # (shape, dtype, requires_grad) of each external when the call read it
         self.made_ids = set()
         self.modules = {}  # id(module) -> (module, its buffers' (array id, version) when first entered)
         for i, a in enumerate(args):
@@ -57,6 +58,7 @@ class Trace:
         if k is None:
             k = ("ext", len(self.externals))
             self.externals.append(t)
+            self.ext_meta.append((t._data.shape, t._data.dtype, t._requires_grad))
             self._name(t, k)
         return k
 
@@ -156,6 +158,15 @@ def _buffer_state(m):
 
 
 # --- comparing two recorded calls ------------------------------------------------------------------------------
+def params_changed(t1: Trace, t2: Trace) -> bool:
+    """True when a tensor both calls read changed shape, dtype or requires_grad in between (a parameter was
+    replaced or frozen): the first call no longer describes the program, the second becomes the first."""
+    for x1, meta1, x2, meta2 in zip(t1.externals, t1.ext_meta, t2.externals, t2.ext_meta):
+        if x1 is x2 and meta1 != meta2:
+            return True
+    return False
+
+
 def match(t1: Trace, t2: Trace, outs1, outs2) -> list:
     """Refuse unless the two calls ran the same program; returns, per external of ``t2``, "param" (the same
     tensor in both calls: read afresh at every replay) or "const" (a factory-made constant both calls agree on)."""
