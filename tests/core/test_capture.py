@@ -67,6 +67,26 @@ def test_training_loop_with_replayed_steps_matches_eager():
         np.testing.assert_allclose(pr.numpy(), pe.numpy(), rtol=1e-12, atol=1e-14)
 
 
+def test_dropout_draws_a_fresh_mask_at_every_replay_from_the_same_stream_as_eager():
+    """Dropout draws its mask inside its op: a replayed training loop follows the eager one draw for draw."""
+    params = []
+    for use_capture in (False, True):
+        sd.manual_seed(5)
+        model = nn.Sequential(nn.Linear(6, 32), nn.ReLU(), nn.Dropout(0.5), nn.Linear(32, 3)).double()
+        opt = sd.optim.SGD(model.parameters(), lr=0.1)
+        loss_fn = lambda x, y: F.cross_entropy(model(x), y)  # noqa: E731
+        step = capture(loss_fn) if use_capture else loss_fn
+        rng = np.random.default_rng(0)
+        for _ in range(5):
+            x, y = sd.tensor(rng.standard_normal((8, 6))), sd.tensor(rng.integers(0, 3, 8))
+            opt.zero_grad()
+            step(x, y).backward()
+            opt.step()
+        params.append([p.numpy().copy() for p in model.parameters()])
+    for pe, pr in zip(*params):
+        np.testing.assert_array_equal(pr, pe)
+
+
 class _LM(nn.Module):
     def __init__(self):
         super().__init__()
@@ -115,7 +135,6 @@ def test_batch_norm_eval_reads_running_statistics_at_every_replay():
 def _refusals():
     w = sd.tensor(np.ones((3, 3)), requires_grad=True)
     opt = sd.optim.SGD([w], lr=0.1)
-    drop = nn.Dropout(0.5)
     bn = nn.BatchNorm1d(3).double()
     return {
         "item": (lambda x: x * x.sum().item(), "item()"),
@@ -123,7 +142,8 @@ def _refusals():
         "in-place": (lambda x: (x * 2).add_(1), "in-place"),
         "backward": (lambda x: ((x * w).sum().backward(), x * 2)[1], "backward"),
         "optimizer": (lambda x: (opt.step(), x * w)[1], "step()"),
-        "dropout": (lambda x: drop(x * w), "random draw"),
+        "random draw": (lambda x: x * sd.randn(3, 3), "random draw"),
+        "alpha dropout": (lambda x: F.alpha_dropout(x * w, 0.2, training=True), "random draw"),
         "batch norm training": (lambda x: bn(x * w), "running statistics"),
         "hook": (lambda x: ((x * w).register_hook(lambda g: g), x * w)[1], "register_hook"),
     }

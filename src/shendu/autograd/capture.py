@@ -13,8 +13,9 @@ before the next call's forward) and takes Python numbers inside the function as 
 number that differs between the two traced calls is refused).
 
 What a replay could get wrong is refused while tracing, with an error naming it: host reads, in-place updates,
-optimizer steps, backward passes and hooks inside the function, random draws (dropout in training mode), module
-buffer updates (batch norm in training mode), and values computed outside the ops from tensor data.
+optimizer steps, backward passes and hooks inside the function, random draws outside ops (dropout draws inside its
+op, so a replay draws a fresh mask), module buffer updates (batch norm in training mode), and values computed
+outside the ops from tensor data.
 """
 from __future__ import annotations
 
@@ -25,7 +26,6 @@ import threading
 import numpy as np
 
 from ..backend.device import use_device
-from ..backend.random import get_rng_state
 from . import backprop_steps as steps
 from .capture_trace import CaptureError, Trace, match, params_changed
 from .function import Function
@@ -63,13 +63,12 @@ class capture:
         if _Mode.tracer is not None:
             raise CaptureError("capture: a captured function called while another call is being traced")
         trace = Trace(args)
-        rng = get_rng_state()
         set_tracer(trace)
         try:
             result = self.fn(*args)
         finally:
             set_tracer(None)
-        outs = trace.finish(result, rng, get_rng_state())
+        outs = trace.finish(result)
         with self._lock:
             if first is None or params_changed(first[0], trace):
                 self._plans[key] = (trace, outs)

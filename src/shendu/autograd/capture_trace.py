@@ -12,6 +12,7 @@ would freeze, is refused.
 """
 from __future__ import annotations
 
+from ..backend.random import get_rng_state
 from .tensor import Tensor
 
 #: Attributes ``Function.__call__`` and the engine set on a node; not part of an op's settings.
@@ -42,6 +43,7 @@ class Trace:
         self.ext_meta = []  # (shape, dtype, requires_grad) of each external when the call read it
         self.made_ids = set()
         self.modules = {}  # id(module) -> (module, its buffers' (array id, version) when first entered)
+        self.rng = get_rng_state()  # the generators' state after the last op: a draw inside an op is replayed
         for i, a in enumerate(args):
             if isinstance(a, Tensor):
                 self._name(a, ("in", i))
@@ -68,7 +70,15 @@ class Trace:
         self._name(t, k)
         return k
 
+    def before_op(self):
+        if get_rng_state() != self.rng:
+            self._random_draw()
+
+    def _random_draw(self):
+        self.refuse("a random draw outside the ops (sd.randn, alpha_dropout, a mask drawn by hand...)")
+
     def op(self, fn, inputs, settings, out):
+        self.rng = get_rng_state()
         ins = tuple([self.key_of(x) for x in inputs])
         binds = []
         for name, v in settings.items():  # an array setting that is a slot's array (or a reshape of it) is re-read
@@ -113,10 +123,10 @@ class Trace:
         )
 
     # --- the end of the call ----------------------------------------------------------------------------------
-    def finish(self, result, rng_before, rng_after):
-        """Checks at the end of the call: no random draw, no module buffer changed, outputs made by ops."""
-        if rng_before != rng_after:
-            self.refuse("a random draw (dropout in training mode, sd.randn, ...) outside the ops")
+    def finish(self, result):
+        """Checks at the end of the call: no random draw outside the ops, no module buffer changed, outputs made by
+        ops."""
+        self.before_op()
         for m, before in self.modules.values():
             after = _buffer_state(m)
             for name, state in before.items():

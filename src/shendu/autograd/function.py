@@ -149,6 +149,7 @@ class Function:
         if tracer is None:
             return self._call_general(inputs)
         settings = dict(self.__dict__)
+        tracer.before_op()
         out = self._call_general(inputs)
         tracer.op(self, inputs, settings, out)
         return out

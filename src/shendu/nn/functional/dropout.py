@@ -34,6 +34,18 @@ class _MaskMul(Function):
         return gy * self.mask
 
 
+class _DropoutMul(_MaskMul):
+    """y = x * m with the scaled keep-mask m drawn in forward (so a replayed call, ``autograd.capture``, draws a
+    fresh mask each time, from the same generator stream as an eager call); dx = g * m."""
+
+    def __init__(self, shape, p, scale):
+        self.shape, self.p, self.scale = shape, p, scale
+
+    def forward(self, x):
+        self.mask = _mask(x, self.shape, self.p, x.dtype, self.scale)
+        return x * self.mask
+
+
 def _check(name, p, mode):
     if not 0.0 <= p <= 1.0:
         raise ValueError(f"{name}: dropout probability p must be in [0, 1], got {p}")
@@ -76,7 +88,7 @@ def _apply(name, x, p, training, mode, mask_shape):
     if p == 1:
         return _MaskMul(namespace_of(arr).zeros(mask_shape, dtype=dt))(x)
     scale = 1.0 / (1.0 - p) if mode == "inverted" else 1.0
-    return _MaskMul(_mask(arr, mask_shape, p, dt, scale))(x)
+    return _DropoutMul(tuple(mask_shape), p, scale)(x)
 
 
 def dropout(x: Tensor, p: float = 0.5, training: bool = True, inplace: bool = False, mode: str = "inverted") -> Tensor:
