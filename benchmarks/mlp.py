@@ -11,6 +11,7 @@ SGD-momentum/Adam written here (printed in the header).
     python benchmarks/mlp.py [--repeat 20] [--profile mlp_small]
     python benchmarks/mlp.py --gemm     # F.linear's small-batch GEMM route against plain x @ W.T (A/B, no torch)
     python benchmarks/mlp.py --adam-ab  # mlp_mnist's Adam update: axpys and block size on and off (A/B, no torch)
+    python benchmarks/mlp.py --captured # also the training rows with forward+loss under sd.autograd.capture
 
 2026-11-30, 1 thread, three runs at load 1.5-1.9 after Adam's axpys in blocks of 512K, the ReLU's 16K zero row and
 linear's small-batch route: mlp_small 0.45x, mlp_mnist 0.898-0.907x (0.91-0.95x before), mlp_mnist_infer
@@ -167,7 +168,7 @@ def bench_pair(f, g, warmup=5, repeat=15, number=20, timer=None):
     return statistics.median(tf), (statistics.median(tg) if tg else None)
 
 
-def workload(name, repeat, torch):
+def workload(name, repeat, torch, captured=False):
     cfg = WORKLOADS[name]
     sizes, bs = cfg["sizes"], cfg["batch"]
     rng = np.random.default_rng(0)
@@ -179,10 +180,15 @@ def workload(name, repeat, torch):
     info = ""
     if cfg["train"]:
         opt, info = make_optimizer(cfg["opt"], model.parameters())
+        loss_fn = lambda x_, y_: F.cross_entropy(model(x_), y_)  # noqa: E731
+        ys = y
+        if captured:  # forward and loss recorded on two calls, then replayed (sd.autograd.capture)
+            loss_fn, ys = sd.autograd.capture(loss_fn), sd.tensor(y)
+            info = (info + ", " if info else "") + "forward+loss captured"
 
         def sd_step():
             opt.zero_grad()
-            loss = F.cross_entropy(model(xs), y)
+            loss = loss_fn(xs, ys)
             loss.backward()
             opt.step()
     else:
@@ -301,6 +307,8 @@ def main(argv=None):
     ap.add_argument("--profile", default=None, help="cProfile this workload's shendu step and print the top entries")
     ap.add_argument("--gemm", action="store_true", help="A/B of F.linear's small-batch GEMM route, then exit")
     ap.add_argument("--adam-ab", action="store_true", help="A/B of Adam's update variants on mlp_mnist, then exit")
+    ap.add_argument("--captured", action="store_true",
+                    help="also time the training workloads with forward+loss under sd.autograd.capture")
     args = ap.parse_args(argv)
     if args.gemm:
         return gemm_ab(args.repeat)
@@ -314,10 +322,14 @@ def main(argv=None):
           f"torch {torch.__version__ if torch else 'not installed'}; median of {args.repeat} alternating timings")
     rows = []
     targets = {"mlp_small": 0.5, "mlp_mnist": 1.0, "mlp_mnist_infer": 1.0}
-    for name in args.only:
-        t_sd, t_th, bs, info, step = workload(name, args.repeat, torch)
+    runs = [(name, False) for name in args.only]
+    if args.captured:
+        runs += [(name, True) for name in args.only if WORKLOADS[name]["train"]]
+    for name, captured in runs:
+        t_sd, t_th, bs, info, step = workload(name, args.repeat, torch, captured)
         ratio = t_sd / t_th if t_th else None
-        rows.append([name, fmt_time(t_sd), f"{bs / t_sd:,.0f}", fmt_time(t_th) if t_th else "n/a",
+        label = name + (" (captured)" if captured else "")
+        rows.append([label, fmt_time(t_sd), f"{bs / t_sd:,.0f}", fmt_time(t_th) if t_th else "n/a",
                      f"{ratio:.2f}x" if ratio else "n/a", f"<= {targets[name]}x", info])
         if args.profile == name:
             profile_steps(step, 200, 18)
