@@ -263,6 +263,41 @@ def test_no_grad_calls_and_outputs_that_do_not_require_grad():
     np.testing.assert_allclose(y2.numpy(), np.maximum(x.numpy() @ w.numpy(), 0), rtol=1e-12)
 
 
+def test_threads_replay_their_own_programs():
+    """Four threads interleave forward and backward of one captured function; each gets the eager gradients."""
+    import threading
+
+    w = _t(3, 5, grad=False)
+    f = capture(lambda x, v: ((x @ v).tanh() * w).sum())
+    barrier = threading.Barrier(4)
+    errors = []
+
+    def worker(seed):
+        rng = np.random.default_rng(seed)
+        v = sd.tensor(rng.standard_normal((5, 5)), requires_grad=True)
+        try:
+            for _ in range(6):
+                x = sd.tensor(rng.standard_normal((3, 5)))
+                y = f(x, v)
+                barrier.wait()  # every thread's forward before any backward
+                y.backward()
+                got = v.grad.numpy().copy()
+                v.grad = None
+                ((x @ v).tanh() * w).sum().backward()
+                np.testing.assert_allclose(got, v.grad.numpy(), rtol=1e-12)
+                v.grad = None
+        except Exception as e:  # noqa: BLE001 - reported below
+            errors.append(e)
+            barrier.abort()
+
+    threads = [threading.Thread(target=worker, args=(s,)) for s in range(4)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert not errors, errors
+
+
 def test_signatures_and_arguments():
     f = capture(lambda x, k: x * k)
     for _ in range(3):

@@ -38,9 +38,10 @@ _ndarray = np.ndarray
 class capture:
     """``capture(fn)`` (or ``@capture``): a callable that runs ``fn`` eagerly on the first two calls with each
     argument signature (tensor shapes, dtypes, requires_grad, device; the other arguments, which must be hashable;
-    grad mode), then replays the recorded ops. Gradients flow to the tensor arguments and to the tensors ``fn``
-    reaches by itself (parameters), through ``backward`` as usual. A parameter that changes shape, dtype or
-    requires_grad starts a new trace. ``fn`` returns a Tensor or a tuple/list of Tensors."""
+    grad mode; the calling thread: each thread has its own program), then replays the recorded ops. Gradients flow
+    to the tensor arguments and to the tensors ``fn`` reaches by itself (parameters), through ``backward`` as usual.
+    A parameter that changes shape, dtype or requires_grad starts a new trace. ``fn`` returns a Tensor or a
+    tuple/list of Tensors."""
 
     def __init__(self, fn):
         self.fn = fn
@@ -83,7 +84,7 @@ class capture:
 
 
 def _signature(args):
-    sig = [is_grad_enabled()]
+    sig = [threading.get_ident(), is_grad_enabled()]  # each thread records and replays its own program
     for i, a in enumerate(args):
         if isinstance(a, Tensor):
             d = a._data
