@@ -20,16 +20,18 @@ outside the ops from tensor data.
 from __future__ import annotations
 
 import copy
-import functools
 import threading
+import types
 
 import numpy as np
 
-from ..backend.device import use_device
+from ..backend import get_default_dtype
+from ..backend.device import device_of, use_device
+from ..backend.lowp import AUTOCAST
 from . import backprop_steps as steps
-from .capture_trace import CaptureError, Trace, match, params_changed
+from .capture_trace import CaptureError, Trace, match, module_state, params_changed
 from .function import Function
-from .grad_mode import _Mode, is_grad_enabled, set_tracer
+from .grad_mode import _Mode, _ModeState, is_grad_enabled, set_mode, set_tracer
 from .tensor import Tensor, _wrap
 
 _ndarray = np.ndarray
@@ -43,17 +45,29 @@ class capture:
     A parameter that changes shape, dtype or requires_grad starts a new trace. ``fn`` returns a Tensor or a
     tuple/list of Tensors."""
 
+    #: Signatures kept per captured function; beyond it every plan is dropped (and traced again when called).
+    MAX_PLANS = 64
+
     def __init__(self, fn):
         self.fn = fn
         self._plans = {}  # signature -> (first Trace, its output keys) after one call, then a _Plan
         self._lock = threading.Lock()
-        functools.update_wrapper(self, fn)
+        for attr in ("__module__", "__name__", "__qualname__", "__doc__"):  # not update_wrapper: fn's __dict__
+            if hasattr(fn, attr):  # could overwrite this object's own attributes
+                setattr(self, attr, getattr(fn, attr))
+        self.__wrapped__ = fn
+
+    def __get__(self, obj, objtype=None):
+        """``@capture`` on a method: the instance is an argument like any other (part of the signature)."""
+        return self if obj is None else types.MethodType(self, obj)
 
     def __call__(self, *args):
+        if _ModeState.anomaly_any and _Mode.anomaly:  # anomaly mode checks every op: run eagerly
+            return self.fn(*args)
         key = _signature(args)
         entry = self._plans.get(key)
         if type(entry) is _Plan:
-            if entry.params_unchanged():
+            if entry.unchanged(args):
                 return entry.call(args)
             with self._lock:
                 self._plans.pop(key, None)
@@ -71,6 +85,8 @@ class capture:
             set_tracer(None)
         outs = trace.finish(result)
         with self._lock:
+            if len(self._plans) >= self.MAX_PLANS:
+                self._plans.clear()
             if first is None or params_changed(first[0], trace):
                 self._plans[key] = (trace, outs)
             else:
@@ -84,12 +100,22 @@ class capture:
 
 
 def _signature(args):
-    sig = [threading.get_ident(), is_grad_enabled()]  # each thread records and replays its own program
+    """What selects a recorded program: the thread (each records and replays its own), grad mode, autocast's dtype,
+    the default dtype; per tensor argument its shape, dtype, requires_grad, device and which earlier argument it is
+    (``f(x, x)`` is another program than ``f(x, y)``); the other arguments by value (floats by their bits)."""
+    sig = [threading.get_ident(), is_grad_enabled(), AUTOCAST.dtype, get_default_dtype()]
+    first = {}
     for i, a in enumerate(args):
         if isinstance(a, Tensor):
             d = a._data
-            sig.append((d.shape, d.dtype, a._requires_grad, type(d) if type(d) is _ndarray else str(d.device)))
+            sig.append((d.shape, d.dtype, a._requires_grad, type(d) if type(d) is _ndarray else str(device_of(d)),
+                        first.setdefault(id(a), i)))
+        elif type(a) is float:
+            sig.append(("float", a.hex()))
         else:
+            if type(a) in (tuple, list) and any(isinstance(v, Tensor) for v in a):
+                raise TypeError(f"capture: argument {i} is a {type(a).__name__} holding tensors; pass the tensors as "
+                                "separate arguments")
             try:
                 hash(a)
             except TypeError:
@@ -120,10 +146,23 @@ class _Plan:
             if kind == "param":
                 self.params.append((x, x._data.shape, x._data.dtype, x._requires_grad))
         self.grad_params = [x for x, _, _, rg in self.params if rg]
-        self.fsteps, graph_ops = [], []
+        # what the recorded program assumes about the world outside its arguments (checked at every call)
+        self.modules = [(m, module_state(m)) for m, _ in t2.modules.values()]
+        self.outer = _outer_objects(fn)
+        # an argument that is also a parameter or buffer of a module the call ran, or a tensor of fn's closure or
+        # globals (``f(lin.weight, x)``): the program reads it through both roles, so a call must pass it again
+        owned = set(self.outer)
+        for m, _ in self.modules:
+            owned.update(id(t) for t in m._parameters.values())
+            owned.update(id(t) for t in m._buffers.values())
+        self.pinned = [(i, a) for i, a in enumerate(args) if isinstance(a, Tensor) and id(a) in owned]
+        self.fsteps, graph_ops, valued = [], [], {}
         for st in t2.steps:
             if st[0] == "alias":
                 self.fsteps.append((3, None, None, slot[st[1]], slot[st[2]]))
+                continue
+            if st[0] == "check":  # an input check of library code, run on this call's array
+                self.fsteps.append((4, st[3], st[2], slot[st[1]], None))
                 continue
             _, fn2, _, ins, outs, multi, binds = st
             op = copy.copy(fn2)
@@ -132,16 +171,23 @@ class _Plan:
             out = tuple([slot[k] for k in outs]) if multi else slot[outs[0]]
             general = multi or binds or op.device_index or len(ins) > 2
             kind = 0 if general else len(ins)
-            extra = (tuple([(name, slot[k], shape) for name, k, shape in binds]), multi) if general else None
+            extra = (tuple([(name, pos, slot[k], shape) for name, pos, k, shape in binds]), multi) if general else None
             self.fsteps.append((kind, type(op).forward, op, op.inputs if general or kind != 1 else op.inputs[0],
                                 (out, extra) if general else out))
             if fn2.needs_input_grad is not None and True in fn2.needs_input_grad:
                 graph_ops.append((op, out if multi else (out,)))
+                if type(op).needs_input_values:
+                    valued.update({id(x): x for x in op.inputs})
+        # the parameters whose values backward reads but which need no gradient: node inputs too, so that an
+        # in-place change between forward and backward is refused as eagerly (the engine's version check)
+        grad_ids = {id(x) for x in self.grad_params}
+        self.value_params = [x for x, _, _, _ in self.params if id(x) in valued and id(x) not in grad_ids]
         self.outs = [slot[k] for k in outs2]
         self.multi_out = isinstance(result, (tuple, list))
         self.out_type = type(result) if self.multi_out else None
         self.diff_out = [t2.values[k[1]]._requires_grad for k in outs2]
-        self.differentiable = any(self.diff_out)
+        rg = self.grad_params or any(args[i]._requires_grad for i in self.arg_pos)
+        self.node = any(self.diff_out) and bool(rg)  # a call returns outputs of one graph node
         self._build_backward(graph_ops)
 
     def _build_backward(self, graph_ops):
@@ -166,19 +212,32 @@ class _Plan:
         self.in_slots = [number[id(t)] for t in self.args] + [number[id(t)] for t in self.grad_params]
 
     # --- a call -------------------------------------------------------------------------------------------------
-    def params_unchanged(self) -> bool:
+    def unchanged(self, args) -> bool:
+        """The world the program was recorded in: the same parameters (shape, dtype, requires_grad), the same
+        tensors as arguments where both traced calls passed the same one, the same modules' mode, parameters,
+        buffers and hooks, the same tensors and modules in ``fn``'s closure and globals."""
         for x, shape, dtype, rg in self.params:
             d = x._data
             if d.shape != shape or d.dtype != dtype or x._requires_grad != rg:
                 return False
-        return True
+        for i, a in self.pinned:
+            if args[i] is not a:
+                return False
+        for m, state in self.modules:
+            if module_state(m) != state:
+                return False
+        return not self.outer or _outer_objects(self.fn) == self.outer
 
     def call(self, args):
         tensors = [args[i] for i in self.arg_pos]
-        if self.differentiable and is_grad_enabled() and (self.grad_params or any(t._requires_grad for t in tensors)):
+        if self.node:
             node = _Replayed()
             node.plan, node.call_args = self, args
-            res = node(*tensors, *self.grad_params)
+            prev = set_mode(True)  # the traced outputs required grad (grad mode is part of the signature)
+            try:
+                res = node(*tensors, *self.grad_params, *self.value_params)
+            finally:
+                set_mode(prev)
             outs = list(res) if type(res) is tuple else [res]
             outs = [o if d else _wrap(o._data) for o, d in zip(outs, self.diff_out)]
         else:
@@ -187,7 +246,7 @@ class _Plan:
                 outs = [_wrap(a) for a in self.forward([t._data for t in tensors])]
         if not self.multi_out:
             return outs[0]
-        return self.out_type(outs)
+        return self.out_type(*outs) if hasattr(self.out_type, "_fields") else self.out_type(outs)
 
     def forward(self, arrays):
         """The recorded forwards on ``arrays`` (the tensor arguments' data, then the parameters'); the outputs."""
@@ -200,6 +259,9 @@ class _Plan:
                 y = fwd(op, ins._data)
             elif kind == 3:  # detach: the same array
                 out._data = ins._data
+                continue
+            elif kind == 4:  # an input check (fwd: the check, op: the reshape or None)
+                fwd(ins._data if op is None else ins._data.reshape(op))
                 continue
             else:
                 _general_forward(fwd, op, ins, *out)
@@ -269,8 +331,12 @@ def _as_array(op, y):
 
 def _general_forward(fwd, op, ins, out, extra):
     binds, multi = extra
-    for name, t, shape in binds:  # settings that are a slot's array (or its reshape): this call's array
-        setattr(op, name, t._data if shape is None else t._data.reshape(shape))
+    for name, pos, t, shape in binds:  # settings that are a slot's array (or its reshape): this call's array
+        a = t._data if shape is None else t._data.reshape(shape)
+        if pos is not None:  # inside a tuple setting (an index key)
+            v = getattr(op, name)
+            a = type(v)([a if i == pos else e for i, e in enumerate(v)])
+        setattr(op, name, a)
     arrays = [t._data for t in ins]
     if op.device_index:
         with use_device(op.device_index):
@@ -282,6 +348,31 @@ def _general_forward(fwd, op, ins, out, extra):
             t._data = a if type(a) is _ndarray else _as_array(op, a)
     else:
         out._data = y if type(y) is _ndarray else _as_array(op, y)
+
+
+def _outer_objects(fn):
+    """The ids of the tensors and modules ``fn`` reads from its closure cells and its globals (a replay reads the
+    ones it was recorded with: rebinding such a name starts a new trace)."""
+    code, out = getattr(fn, "__code__", None), []
+    if code is None:
+        return ()
+    for cell in fn.__closure__ or ():
+        try:
+            v = cell.cell_contents
+        except ValueError:  # an empty cell
+            continue
+        if isinstance(v, Tensor) or _is_module(v):
+            out.append(id(v))
+    g = fn.__globals__
+    for name in code.co_names:
+        v = g.get(name)
+        if isinstance(v, Tensor) or _is_module(v):
+            out.append(id(v))
+    return tuple(out)
+
+
+def _is_module(v) -> bool:
+    return isinstance(getattr(v, "_parameters", None), dict) and hasattr(v, "training")  # an nn.Module (duck-typed)
 
 
 class _Replayed(Function):
@@ -306,7 +397,7 @@ class _Replayed(Function):
                     "function (a replay keeps one call's values, like a CUDA graph's static buffers); run backward "
                     "before calling the function again"
                 )
-            gxs = plan.backward(gys)
+            gxs = plan.backward(gys) + (None,) * len(plan.value_params)
         return tuple([gx if need else None for gx, need in zip(gxs, self.needs_input_grad)])
 
     def backward(self, *gys):

@@ -29,11 +29,14 @@ def _is_array(v) -> bool:
 
 
 class Trace:
-    """One recorded call. ``steps``: ``("op", fn, settings, in_keys, out_keys, multi, binds)`` or
-    ``("alias", src_key, out_key)``; a key is ``("in", i)`` (argument i), ``("v", n)`` (the n-th value an op or a
-    ``detach`` produced) or ``("ext", m)`` (the m-th external tensor, in ``externals``)."""
+    """One recorded call. ``steps``: ``("op", fn, settings, in_keys, out_keys, multi, binds)``,
+    ``("alias", src_key, out_key)`` or ``("check", key, shape, check)`` (an input check a replay runs again: index
+    ranges, ``var >= 0``); a bind is ``(setting, position in a tuple setting or None, key, shape or None)``; a key
+    is ``("in", i)`` (argument i), ``("v", n)`` (the n-th value an op or a ``detach`` produced) or ``("ext", m)``
+    (the m-th external tensor, in ``externals``)."""
 
     def __init__(self, args):
+        self.args = args
         self.slot = {}  # id(tensor) -> key
         self.by_array = {}  # id(array) -> key of a tensor holding it (op settings bound to a slot's array)
         self.keep = []  # every tensor and array seen: their ids stay unique while the trace lives
@@ -82,17 +85,30 @@ class Trace:
         ins = tuple([self.key_of(x) for x in inputs])
         binds = []
         for name, v in settings.items():  # an array setting that is a slot's array (or a reshape of it) is re-read
-            if name not in _NODE_FIELDS and _is_array(v):  # at every replay
-                k = self.by_array.get(id(v))
-                if k is not None:
-                    binds.append((name, k, None))
-                else:
-                    k = self._reshaped_slot(v)
+            if name in _NODE_FIELDS:  # at every replay, also inside a tuple setting (an index key x[:, i])
+                continue
+            for pos, a in ([(None, v)] if _is_array(v) else enumerate(v) if type(v) in (tuple, list) else ()):
+                if _is_array(a):
+                    k, shape = self.slot_of_array(a)
                     if k is not None:
-                        binds.append((name, k, tuple(v.shape)))
+                        binds.append((name, pos, k, shape))
         multi = type(out) is tuple
         outs = tuple([self._new_value(y) for y in (out if multi else (out,))])
         self.steps.append(("op", fn, settings, ins, outs, multi, tuple(binds)))
+
+    def slot_of_array(self, a):
+        """(key, shape) of the slot whose array ``a`` is (shape None) or a reshape of, else (None, None)."""
+        k = self.by_array.get(id(a))
+        if k is not None:
+            return k, None
+        k = self._reshaped_slot(a)
+        return (k, tuple(a.shape)) if k is not None else (None, None)
+
+    def check(self, arr, fn):
+        """Library code checked ``arr`` (a slot's array) on the host with ``fn``: a replay runs ``fn`` again here."""
+        k, shape = self.slot_of_array(arr)
+        if k is not None:
+            self.steps.append(("check", k, shape, fn))
 
     def _reshaped_slot(self, v):
         """The key of the slot whose array ``v`` is a reshape of (a view of all of it, in the same order), or None
@@ -114,6 +130,8 @@ class Trace:
 
     def module(self, m):
         if id(m) not in self.modules:
+            if m.__dict__.get("_forward_hooks"):
+                self.refuse(f"a forward hook of {type(m).__name__} (Python code a replay would not run)")
             self.modules[id(m)] = (m, _buffer_state(m))
 
     def refuse(self, what):
@@ -162,6 +180,13 @@ def _address(a):
     return ai["data"][0] if ai is not None else a.data.ptr  # NumPy; CuPy
 
 
+def module_state(m):
+    """What a replay of ``m``'s recorded ops assumes about ``m``: its mode, which tensors are its parameters and
+    buffers, whether it has forward hooks. A change starts a new trace."""
+    return (m.training, tuple([id(p) for p in m._parameters.values()]), tuple([id(b) for b in m._buffers.values()]),
+            bool(m.__dict__.get("_forward_hooks")))
+
+
 def _buffer_state(m):
     bufs = getattr(m, "_buffers", None) or {}
     return {n: (id(b._data), b._version) for n, b in bufs.items() if isinstance(b, Tensor)}
@@ -184,7 +209,7 @@ def match(t1: Trace, t2: Trace, outs1, outs2) -> list:
         raise CaptureError(f"capture: the two traced calls ran different programs ({len(t1.steps)} and "
                            f"{len(t2.steps)} ops): the function's control flow depends on its data")
     for i, (s1, s2) in enumerate(zip(t1.steps, t2.steps)):
-        if s1[0] != s2[0] or (s1[0] == "alias" and s1[1:] != s2[1:]):
+        if s1[0] != s2[0] or (s1[0] != "op" and s1[1:3] != s2[1:3]):
             raise CaptureError(f"capture: step {i} differs between the two traced calls")
         if s1[0] == "op":
             _match_op(i, s1, s2)
@@ -203,12 +228,12 @@ def _match_op(i, s1, s2):
     if type(f1) is not type(f2) or ins1 != ins2 or len(outs1) != len(outs2) or binds1 != binds2:
         raise CaptureError(f"capture: op {i} ({name}) differs between the two traced calls (other op, inputs or "
                            "settings): the function's control flow depends on its data")
-    bound = {b[0] for b in binds2}
+    bound = {(b[0], b[1]) for b in binds2}
     for k in set(set1) | set(set2):
-        if k in _NODE_FIELDS or k in bound:
+        if k in _NODE_FIELDS or (k, None) in bound:
             continue
-        a, b = set1.get(k), set2.get(k)
-        if _is_array(a) or _is_array(b):
+        a, b = _unbound(k, set1.get(k), bound), _unbound(k, set2.get(k), bound)
+        if _holds_array(a) or _holds_array(b):
             raise CaptureError(f"capture: op {i} ({name}) holds an array setting '{k}' computed outside the ops "
                                "(from tensor data); a replay would reuse the traced value")
         try:
@@ -218,6 +243,17 @@ def _match_op(i, s1, s2):
         if not same:
             raise CaptureError(f"capture: op {i} ({name}) has setting '{k}' = {a!r} in one traced call and {b!r} in "
                                "the other; a replay would freeze it (pass it as a tensor, or keep it fixed)")
+
+
+def _unbound(name, v, bound):
+    """A tuple setting with its bound positions blanked (they are re-read at every replay)."""
+    if type(v) in (tuple, list) and any((name, i) in bound for i in range(len(v))):
+        return tuple([None if (name, i) in bound else a for i, a in enumerate(v)])
+    return v
+
+
+def _holds_array(v) -> bool:
+    return _is_array(v) or (type(v) in (tuple, list) and any(_holds_array(a) for a in v))
 
 
 def _match_external(t1, t2, m):

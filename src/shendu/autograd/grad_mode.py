@@ -108,6 +108,14 @@ def note_alias(src, out) -> None:
         tracer.alias(src, out)
 
 
+def note_check(arr, check) -> None:
+    """Tell the calling thread's capture tracer (if any) that library code checked ``arr`` on the host with
+    ``check(arr)`` (which raises on bad values: an index out of range): a replay runs the check again."""
+    tracer = _Mode.tracer
+    if tracer is not None:
+        tracer.check(arr, check)
+
+
 def refuse_while_tracing(what: str) -> None:
     """Raise if the calling thread is tracing a call for ``autograd.capture``: ``what`` (a host read, an in-place
     update, an optimizer step...) happens outside the recorded ops, so a replay would silently skip it."""

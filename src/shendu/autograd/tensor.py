@@ -222,10 +222,13 @@ def tensor(data, dtype=None, requires_grad: bool = False, device=None) -> Tensor
     """Create a tensor by copying ``data`` (list, number, ndarray or Tensor).
 
     Python floats become float32 (the default dtype); NumPy arrays keep their dtype."""
-    t = Tensor(data, dtype=dtype, requires_grad=requires_grad, device=device)
     if _ModeState.tracing_any:
+        if isinstance(data, Tensor) or (isinstance(data, (list, tuple)) and any(isinstance(v, Tensor) for v in data)):
+            refuse_while_tracing("sd.tensor(...) of a tensor's values (a copy made outside the ops; use .clone())")
+        t = Tensor(data, dtype=dtype, requires_grad=requires_grad, device=device)
         note_made(t)
-    return t
+        return t
+    return Tensor(data, dtype=dtype, requires_grad=requires_grad, device=device)
 
 
 def as_tensor(data, dtype=None, device=None) -> Tensor:

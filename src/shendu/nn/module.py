@@ -12,7 +12,7 @@ from __future__ import annotations
 import threading
 from collections import OrderedDict
 
-from ..autograd.grad_mode import _Mode, _ModeState
+from ..autograd.grad_mode import _Mode, _ModeState, refuse_while_tracing
 from ..autograd.tensor import Tensor, _wrap, array_of
 from ..backend import CPU, get_default_device, namespace_of, resolve
 from ._module_device import DeviceDtypeMixin
@@ -65,6 +65,8 @@ class Module(StateDictMixin, DeviceDtypeMixin):
         if "_parameters" not in self.__dict__:
             raise AttributeError(f"{type(self).__name__}: call super().__init__() before assigning attributes")
         params, mods, bufs = self._parameters, self._modules, self._buffers
+        if _ModeState.tracing_any and isinstance(value, Tensor):
+            refuse_while_tracing(f"a tensor stored on {type(self).__name__}.{name} (a replay would not store it)")
         if isinstance(value, Parameter):
             mods.pop(name, None)
             bufs.pop(name, None)

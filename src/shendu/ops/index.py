@@ -6,9 +6,12 @@ Index arrays follow the data: host index arrays and lists (and, as in PyTorch, C
 ``x[key]``) are moved to the device of the indexed tensor explicitly."""
 from __future__ import annotations
 
+import functools
+
 import numpy as np
 
 from ..autograd.function import Function
+from ..autograd.grad_mode import _ModeState, note_check
 from ..autograd.tensor import Tensor, _index_to, as_tensor
 from ..backend import device_of, is_host, namespace_of, to_device
 from ._arr import add_rows_at, const, norm_dim
@@ -157,6 +160,22 @@ def _index_array(name, x, index, d):
     if idx.dtype.kind not in "iu":
         raise TypeError(f"{name}: index must be an integer tensor, got dtype {idx.dtype}")
     n = x.shape[d] if x.ndim else 1
+    _check_range(idx, name, d, n)
+    if _ModeState.tracing_any:  # autograd.capture: a replay checks its indices again
+        note_check(idx, functools.partial(_check_range, name=name, d=d, n=n))
+    if type(idx) is np.ndarray and type(d_arr) is np.ndarray:
+        return idx
+    dev, idev = device_of(d_arr), device_of(idx)
+    if dev != idev:
+        if idx.ndim if isinstance(index, Tensor) else not is_host(idx):
+            raise _same_device_error(name, dev, idev)
+        idx = to_device(idx, dev)  # host index data (or a 0-d index tensor), moved explicitly
+    return idx
+
+
+def _check_range(idx, name, d, n):
+    """Refuse indices outside [0, n) for dimension ``d`` (one min and one max on the host; on a device one
+    reduction and one host sync)."""
     if idx.size:
         if type(idx) is np.ndarray or is_host(idx):
             lo, hi = idx.min(), idx.max()
@@ -168,14 +187,6 @@ def _index_array(name, x, index, d):
             got = f" (got min {lo}, max {hi})" if lo is not None else ""
             raise IndexError(f"{name}: index out of range for dimension {d} of size {n}: expected indices in "
                              f"[0, {n}){got}")
-    if type(idx) is np.ndarray and type(d_arr) is np.ndarray:
-        return idx
-    dev, idev = device_of(d_arr), device_of(idx)
-    if dev != idev:
-        if idx.ndim if isinstance(index, Tensor) else not is_host(idx):
-            raise _same_device_error(name, dev, idev)
-        idx = to_device(idx, dev)  # host index data (or a 0-d index tensor), moved explicitly
-    return idx
 
 
 def _check_index(name, x, dim, index):

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from ..autograd.grad_mode import _ModeState, refuse_while_tracing
 from ..autograd.tensor import _wrap
 from ..backend import namespace_of
 from ._arr import const
@@ -58,6 +59,8 @@ def unique(x, sorted=True, return_inverse=False, return_counts=False, dim=None):
     """The sorted distinct values of ``x`` (and, on request, the inverse indices and counts); no gradient."""
     if dim is not None:
         raise ValueError("unique: dim= is not supported; unique over all elements only")
+    if _ModeState.tracing_any:
+        refuse_while_tracing("unique() (its result's size depends on the values)")
     xp = namespace_of(x._data)
     vals, inv, cnt = xp.unique(x._data, return_inverse=True, return_counts=True)
     out = [const(vals)]
@@ -70,6 +73,8 @@ def unique(x, sorted=True, return_inverse=False, return_counts=False, dim=None):
 
 def nonzero(x, as_tuple=False):
     """Indices of the nonzero elements: an (n, ndim) int64 tensor, or a tuple of 1-D index tensors."""
+    if _ModeState.tracing_any:
+        refuse_while_tracing("nonzero() (its result's size depends on the values)")
     xp = namespace_of(x._data)
     idx = xp.nonzero(x._data)
     if as_tuple:

@@ -1,9 +1,12 @@
 """Embedding lookup (textbook 12.4 word embeddings): row i of the table is the vector of token i."""
 from __future__ import annotations
 
+import functools
+
 import numpy as np
 
 from ...autograd.function import Function
+from ...autograd.grad_mode import _ModeState, note_check
 from ...autograd.tensor import Tensor
 from ...backend import is_host, namespace_of, to_device_of, to_host
 from ...ops import zeros
@@ -48,6 +51,15 @@ class _Embedding(Function):
         return IndexAdd(0, idx)(zeros(*self.wshape, dtype=gy.dtype, device=gy.device), g)
 
 
+def _check_rows(idx, n):
+    """Refuse indices outside [0, n) (negative ones too, as PyTorch): one min and one max, read on the host (one
+    device-to-host copy of two values for device indices)."""
+    if idx.size:
+        lo, hi = (idx.min(), idx.max()) if is_host(idx) else to_host(namespace_of(idx).stack((idx.min(), idx.max())))
+        if lo < 0 or hi >= n:
+            raise IndexError(f"embedding: index out of range [0, {n}) (got min {lo}, max {hi})")
+
+
 def embedding(input, weight: Tensor, padding_idx: int | None = None) -> Tensor:
     """Look up rows of ``weight`` (num_embeddings, dim) at integer ``input`` (any shape) -> (*input.shape, dim)."""
     if not isinstance(weight, Tensor):
@@ -58,11 +70,9 @@ def embedding(input, weight: Tensor, padding_idx: int | None = None) -> Tensor:
     if idx.dtype.kind not in "iu":
         raise TypeError(f"embedding: indices must be integers, got dtype {idx.dtype}")
     n = weight.shape[0]
-    if idx.size:
-        # the range check reads two values: one device-to-host copy for device indices, none for host ones
-        lo, hi = (idx.min(), idx.max()) if is_host(idx) else to_host(namespace_of(idx).stack((idx.min(), idx.max())))
-        if lo < 0 or hi >= n:  # negative indices are refused, as PyTorch
-            raise IndexError(f"embedding: index out of range [0, {n}) (got min {lo}, max {hi})")
+    _check_rows(idx, n)
+    if _ModeState.tracing_any:  # autograd.capture: a replay checks its indices again
+        note_check(idx, functools.partial(_check_rows, n=n))
     if padding_idx is not None and padding_idx < 0:
         padding_idx += n
     return _Embedding(to_device_of(idx, weight), padding_idx)(weight)  # indices go to the table's device

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from ...autograd.grad_mode import _ModeState, refuse_while_tracing
 from ...backend import namespace_of
 from .._arr import const as _const
 from ._operands import _arrays, _pair
@@ -55,6 +56,8 @@ def isfinite(x):
 
 def allclose(a, b, rtol=1e-5, atol=1e-8):
     """True when every |a - b| <= atol + rtol |b| (a Python bool)."""
+    if _ModeState.tracing_any:
+        refuse_while_tracing("allclose() (a host read of tensor values)")
     a, b = _pair(a, b)
     xp, (x, y) = _arrays("allclose", a._data, b._data)
     return bool(xp.allclose(x, y, rtol=rtol, atol=atol))
@@ -69,4 +72,6 @@ def isclose(a, b, rtol=1e-5, atol=1e-8, equal_nan=False):
 
 def equal(a, b):
     """True when both tensors have the same shape and elements."""
+    if _ModeState.tracing_any:
+        refuse_while_tracing("equal() (a host read of tensor values)")
     return tuple(a.shape) == tuple(b.shape) and bool((a == b).all())

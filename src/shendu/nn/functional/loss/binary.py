@@ -54,9 +54,21 @@ class _BCEProb(Function):
     dl/dp = (1 - y)/(1 - p) - y/p = (p - y) / (p (1 - p)) where no floor is active (a floored log passes no
     gradient), dl/dy = max(log(1 - p), -100) - max(log p, -100). p, y: same shape."""
 
-    def __init__(self, reduction, interior):
+    def __init__(self, reduction):
         self.reduction = reduction
-        self.interior = interior  # every p in (e^-99, 1): no floor can be active, no mask needed
+
+    @staticmethod
+    def _interior(p):
+        """Refuse p outside [0, 1] (NaN too, as PyTorch); True when every p is in (e^-99, 1): no floor can be
+        active, no mask needed. One min and one max on the host (one sync on a device). Decided at every call, in
+        forward, so that a replayed call (``autograd.capture``) decides it on its own data."""
+        if not p.size:
+            return False
+        lo, hi = _min_max(p)
+        if not (lo >= 0 and hi <= 1):
+            raise ValueError(f"binary_cross_entropy: all elements of input should be probabilities in [0, 1], got "
+                             f"min {lo}, max {hi} (for logits use binary_cross_entropy_with_logits)")
+        return bool(lo > 0 and hi < 1 and math.log(float(lo)) > -99.0)
 
     def _logs(self, p):
         """(max(log p, -100), max(log(1 - p), -100), masks or None)."""
@@ -69,6 +81,7 @@ class _BCEProb(Function):
 
     def forward(self, p, y):
         xp = self.xp
+        self.interior = self._interior(p)
         lo, l1, _ = self._logs(p)
         xp.subtract(l1, lo, out=lo)  # l = y (l1 - lo) - l1
         lo *= y
@@ -136,17 +149,10 @@ def binary_cross_entropy(input: Tensor, target, weight: Tensor | None = None, re
     Prefer ``binary_cross_entropy_with_logits`` (stable)."""
     target = _as_target(target, input)
     _check_same("binary_cross_entropy", input, target)
-    interior = False
-    if input._data.size:  # probabilities only, as PyTorch (NaN fails too); one host sync on a device
-        lo, hi = _min_max(input._data)
-        if not (lo >= 0 and hi <= 1):
-            raise ValueError(f"binary_cross_entropy: all elements of input should be probabilities in [0, 1], got "
-                             f"min {lo}, max {hi} (for logits use binary_cross_entropy_with_logits)")
-        interior = bool(lo > 0 and hi < 1 and math.log(float(lo)) > -99.0)
     weight = _as_weight(weight, input)
     if weight is None and reduction in ("sum", "mean"):
-        return _BCEProb(reduction, interior)(input, target)
-    loss = _BCEProb("none", interior)(input, target)
+        return _BCEProb(reduction)(input, target)
+    loss = _BCEProb("none")(input, target)
     if weight is not None:
         loss = loss * weight
     return _reduce(loss, reduction, "binary_cross_entropy")

@@ -3,11 +3,13 @@ likelihood; 7.5.1 label smoothing). ``cross_entropy`` is computed from logits th
 log(softmax); its common case (N, C) logits with (N,) class indices runs the fused ``_CrossEntropyIdx``."""
 from __future__ import annotations
 
+import functools
 import math
 
 import numpy as np
 
 from ....autograd.function import Function
+from ....autograd.grad_mode import _ModeState, note_check
 from ....autograd.tensor import Tensor, _wrap, array_of
 from ....backend import namespace_of, to_device_of
 from ....backend.lowp import AUTOCAST
@@ -125,6 +127,15 @@ class _CrossEntropyIdx(Function):
         return (p - q) * s
 
 
+def _check_classes(t, ignore_index, c):
+    """Refuse a class index outside [0, c) other than ``ignore_index`` (one min and one max on the host)."""
+    lo, hi = _min_max(t) if t.size else (0, 0)
+    if lo < 0 or hi >= c:
+        bad = (t != ignore_index) & ((t < 0) | (t >= c))
+        if bad.any():
+            raise ValueError(f"cross_entropy: target contains class {int(t[bad][0])} outside [0, {c})")
+
+
 @tensor_args("input")
 def cross_entropy(input: Tensor, target, weight: Tensor | None = None, ignore_index: int = -100,
                   reduction: str = "mean", label_smoothing: float = 0.0, label_smoothing_form: str = "torch") -> Tensor:
@@ -185,15 +196,10 @@ def cross_entropy(input: Tensor, target, weight: Tensor | None = None, ignore_in
                 f"{tuple(input.shape)} (expected {expected})"
             )
         tflat = tarr.reshape(-1).astype(np.intp, copy=False)
-        ignore = None  # the ignore_index when it occurs in the target (fast path: it does not)
-        lo, hi = _min_max(tflat) if tflat.size else (0, 0)
-        if lo < 0 or hi >= c:
-            bad = (tflat != ignore_index) & ((tflat < 0) | (tflat >= c))
-            if bad.any():
-                raise ValueError(f"cross_entropy: target contains class {int(tflat[bad][0])} outside [0, {c})")
-            ignore = ignore_index
-        elif 0 <= ignore_index < c:
-            ignore = ignore_index
+        _check_classes(tflat, ignore_index, c)
+        if _ModeState.tracing_any:  # autograd.capture: a replay checks its targets again
+            note_check(tflat, functools.partial(_check_classes, ignore_index=ignore_index, c=c))
+        ignore = ignore_index  # the op ignores the rows equal to it, when there are any (decided at every call)
         tflat = to_device_of(tflat, input)
         weight = _as_weight(weight, input)
         z = input if input.ndim == 2 else _move_class_last(input)

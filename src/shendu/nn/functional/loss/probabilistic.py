@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import math
 
+from ....autograd.grad_mode import _ModeState, note_check
 from ....autograd.tensor import Tensor, _wrap
 from ....backend import namespace_of
 from ....ops import clamp, exp, log, log_softmax, where
@@ -47,14 +48,20 @@ def gaussian_nll_loss(input: Tensor, target, var: Tensor, full: bool = False, ep
             raise ValueError(
                 f"gaussian_nll_loss: var of shape {tuple(var.shape)} does not match input {tuple(input.shape)}"
             )
-    if (var._data < 0).any():
-        raise ValueError("gaussian_nll_loss: var has negative entries")
+    _check_var(var._data)
+    if _ModeState.tracing_any:
+        note_check(var._data, _check_var)
     v = clamp(var, min=eps)
     d = input - target
     loss = (log(v) + d * d / v) * 0.5
     if full:
         loss = loss + 0.5 * math.log(2 * math.pi)
     return _reduce(loss, reduction, "gaussian_nll_loss")
+
+
+def _check_var(var):
+    if (var < 0).any():
+        raise ValueError("gaussian_nll_loss: var has negative entries")
 
 
 @tensor_args("input", "log_precision")
