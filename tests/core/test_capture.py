@@ -157,6 +157,13 @@ def test_what_a_replay_would_skip_is_refused_while_tracing(name):
         cap(_t(3, 3, grad=True))
 
 
+def test_a_random_draw_outside_ops_is_refused_on_every_device(device):
+    """The check compares the generators around each op: a device generator too (CuPy's counts its draws)."""
+    cap = capture(lambda x: x * sd.randn(3, 3, dtype=sd.float64, device=device))
+    with pytest.raises(CaptureError, match="random draw"):
+        cap(_t(3, 3, device=device))
+
+
 def test_a_python_number_that_changes_between_the_traced_calls_is_refused():
     scale = [1.0]
 

@@ -12,7 +12,7 @@ would freeze, is refused.
 """
 from __future__ import annotations
 
-from ..backend.random import get_rng_state
+from ..backend.random import rng_marks
 from .tensor import Tensor
 
 #: Attributes ``Function.__call__`` and the engine set on a node; not part of an op's settings.
@@ -46,7 +46,7 @@ class Trace:
         self.ext_meta = []  # (shape, dtype, requires_grad) of each external when the call read it
         self.made_ids = set()
         self.modules = {}  # id(module) -> (module, its buffers' (array id, version) when first entered)
-        self.rng = get_rng_state()  # the generators' state after the last op: a draw inside an op is replayed
+        self.rng = rng_marks()  # the generators' state after the last op: a draw inside an op is replayed
         for i, a in enumerate(args):
             if isinstance(a, Tensor):
                 self._name(a, ("in", i))
@@ -74,14 +74,14 @@ class Trace:
         return k
 
     def before_op(self):
-        if get_rng_state() != self.rng:
+        if rng_marks() != self.rng:
             self._random_draw()
 
     def _random_draw(self):
         self.refuse("a random draw outside the ops (sd.randn, alpha_dropout, a mask drawn by hand...)")
 
     def op(self, fn, inputs, settings, out):
-        self.rng = get_rng_state()
+        self.rng = rng_marks()
         ins = tuple([self.key_of(x) for x in inputs])
         binds = []
         for name, v in settings.items():  # an array setting that is a slot's array (or a reshape of it) is re-read

@@ -15,10 +15,12 @@ class CupyGenerator:
     def __init__(self, cupy, seed, index):
         self._cp = cupy
         self._index = index
+        self.draws = 0  # how many draws so far (CuPy's state cannot be read: autograd.capture counts draws)
         with cupy.cuda.Device(index):
             self._rs = cupy.random.RandomState(seed)
 
     def _draw(self, fn, *args, **kw):
+        self.draws += 1
         with self._cp.cuda.Device(self._index):
             return fn(*args, **kw)
 

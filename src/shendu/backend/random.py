@@ -70,6 +70,16 @@ def get_rng_state() -> dict:
     return out
 
 
+def rng_marks() -> tuple:
+    """Something that changes whenever any generator draws (``autograd.capture`` compares it around each op): the
+    CPU generator's state and each device generator's state, or its draw count where the state cannot be read."""
+    marks = [_GEN.bit_generator.state]
+    for g in _DEVICE_GENS.values():
+        draws = getattr(g, "draws", None)
+        marks.append(draws if draws is not None else g.get_state() if hasattr(g, "get_state") else None)
+    return tuple(marks)
+
+
 def set_rng_state(state: dict) -> None:
     """Restore generator states saved by ``get_rng_state`` (devices not in ``state`` are left as they are)."""
     for name, st in state.items():
