@@ -48,8 +48,9 @@ class capture:
     #: Signatures kept per captured function; beyond it every plan is dropped (and traced again when called).
     MAX_PLANS = 64
 
-    def __init__(self, fn):
+    def __init__(self, fn, _lenient=False):
         self.fn = fn
+        self._lenient = _lenient  # sd.compile: a refused call runs to its end eagerly, then CaptureError (.result)
         self._plans = {}  # signature -> (first Trace, its output keys) after one call, then a _Plan
         self._lock = threading.Lock()
         for attr in ("__module__", "__name__", "__qualname__", "__doc__"):  # not update_wrapper: fn's __dict__
@@ -77,20 +78,25 @@ class capture:
     def _trace(self, key, first, args):
         if _Mode.tracer is not None:
             raise CaptureError("capture: a captured function called while another call is being traced")
-        trace = Trace(args)
+        trace = Trace(args, self._lenient)
         set_tracer(trace)
         try:
             result = self.fn(*args)
         finally:
             set_tracer(None)
-        outs = trace.finish(result)
+        try:
+            if trace.refused:
+                raise CaptureError(trace.refused)
+            outs = trace.finish(result)
+            plan = None if first is None or params_changed(first[0], trace) else \
+                _Plan(self.fn, first, (trace, outs), args, result)
+        except CaptureError as e:
+            e.result = result  # the call itself ran to its end (eagerly): sd.compile returns it
+            raise
         with self._lock:
             if len(self._plans) >= self.MAX_PLANS:
                 self._plans.clear()
-            if first is None or params_changed(first[0], trace):
-                self._plans[key] = (trace, outs)
-            else:
-                self._plans[key] = _Plan(self.fn, first, (trace, outs), args, result)
+            self._plans[key] = (trace, outs) if plan is None else plan
         return result
 
     def reset(self):

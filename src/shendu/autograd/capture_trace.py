@@ -13,6 +13,7 @@ would freeze, is refused.
 from __future__ import annotations
 
 from ..backend.random import rng_marks
+from .grad_mode import set_tracer
 from .tensor import Tensor
 
 #: Attributes ``Function.__call__`` and the engine set on a node; not part of an op's settings.
@@ -35,8 +36,10 @@ class Trace:
     is ``("in", i)`` (argument i), ``("v", n)`` (the n-th value an op or a ``detach`` produced) or ``("ext", m)``
     (the m-th external tensor, in ``externals``)."""
 
-    def __init__(self, args):
+    def __init__(self, args, lenient=False):
         self.args = args
+        self.lenient = lenient  # on a refusal: stop recording and let the call go on eagerly (sd.compile)
+        self.refused = None  # the first refusal's message, in lenient mode
         self.slot = {}  # id(tensor) -> key
         self.by_array = {}  # id(array) -> key of a tensor holding it (op settings bound to a slot's array)
         self.keep = []  # every tensor and array seen: their ids stay unique while the trace lives
@@ -135,10 +138,13 @@ class Trace:
             self.modules[id(m)] = (m, _buffer_state(m))
 
     def refuse(self, what):
-        raise CaptureError(
-            f"capture: {what} inside the captured function; a replay runs only the recorded ops and would skip "
-            "it. Move it out of the function (or call the function uncaptured)."
-        )
+        msg = (f"capture: {what} inside the captured function; a replay runs only the recorded ops and would skip "
+               "it. Move it out of the function (or call the function uncaptured).")
+        if not self.lenient:
+            raise CaptureError(msg)
+        if self.refused is None:
+            self.refused = msg
+            set_tracer(None)  # the rest of the call runs eagerly, unrecorded
 
     # --- the end of the call ----------------------------------------------------------------------------------
     def finish(self, result):
