@@ -91,3 +91,32 @@ def test_safe_globals_is_a_harmless_context_manager(tmp_path):
     with sd.serialization.safe_globals([dict]):
         out = sd.load(path)
     assert out["w"].tolist() == [1.0, 1.0]
+
+
+def test_torch_compile_runs_a_program_under_the_alias():
+    """``model = torch.compile(model)`` (PyTorch 2 tutorials): sd.compile, replayed after two calls, learning as the
+    same program without it."""
+    runs = []
+    for use_compile in (False, True):
+        with torchcompat.torch_alias():
+            import torch
+            import torch.nn.functional as F
+
+            torch.manual_seed(0)
+            model = torch.nn.Sequential(torch.nn.Linear(4, 8), torch.nn.ReLU(), torch.nn.Linear(8, 2))
+            if use_compile:
+                model = torch.compile(model)
+            opt = torch.optim.SGD(model.parameters(), lr=0.5)
+            x, y = torch.randn(16, 4), torch.randint(0, 2, (16,))
+            losses = []
+            for _ in range(20):
+                opt.zero_grad()
+                loss = F.cross_entropy(model(x), y)
+                loss.backward()
+                opt.step()
+                losses.append(loss.item())
+        runs.append(losses)
+    assert type(model).__name__ == "OptimizedModule"
+    assert type(model(x).grad_fn).__name__ == "_Replayed"
+    assert runs[1] == pytest.approx(runs[0], rel=1e-6)
+    assert runs[1][-1] < runs[1][0]
