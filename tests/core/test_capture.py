@@ -97,6 +97,30 @@ class _LM(nn.Module):
         return self.out(h).reshape(-1, 20)
 
 
+def test_comparisons_argmax_and_sign_are_computed_again_in_a_replay():
+    """Results without a gradient (masks, indices) are recorded as steps of the program, not frozen."""
+    w = _t(5, grad=True)
+
+    def fn(x):
+        y = sd.where(x > 0, x * w, x * 0.5).sum() + sd.where(sd.isfinite(x) & (x < 1), x, 0.0).sum()
+        return y + x.argmax().double() + sd.sign(x).sum() + (x * w).max(0).values * (x == x.max()).double().sum()
+
+    cap = capture(fn)
+    rng = np.random.default_rng(4)
+    for call in range(5):
+        x = sd.tensor(rng.standard_normal(5))
+        w.grad = None
+        y = cap(x)
+        y.backward()
+        got = (y.item(), w.grad.numpy().copy())
+        w.grad = None
+        ref = fn(x)
+        ref.backward()
+        assert isinstance(y.grad_fn, _Replayed) == (call >= 2)
+        assert got[0] == pytest.approx(ref.item(), rel=1e-12)
+        np.testing.assert_allclose(got[1], w.grad.numpy(), rtol=1e-12)
+
+
 def test_embedding_lstm_cross_entropy_replay_matches_eager():
     """Index arrays (the embedding's tokens, cross_entropy's targets) are re-read at every replay."""
     sd.manual_seed(0)

@@ -12,7 +12,9 @@ would freeze, is refused.
 """
 from __future__ import annotations
 
+from ..backend import namespace_of
 from ..backend.random import rng_marks
+from .function import Function
 from .grad_mode import set_tracer
 from .tensor import Tensor
 
@@ -99,6 +101,13 @@ class Trace:
         outs = tuple([self._new_value(y) for y in (out if multi else (out,))])
         self.steps.append(("op", fn, settings, ins, outs, multi, tuple(binds)))
 
+    def pure(self, name, inputs, out, kw):
+        """``out`` = ``xp.<name>(*inputs, **kw)``, computed outside any op (no gradient): recorded as a ``_Pure``
+        op, so a replay computes it again."""
+        op = _Pure()
+        op.name, op.kw, op.xp = name, kw, namespace_of(out._data)
+        self.op(op, inputs, {"name": name, "kw": kw}, out)
+
     def slot_of_array(self, a):
         """(key, shape) of the slot whose array ``a`` is (shape None) or a reshape of, else (None, None)."""
         k = self.by_array.get(id(a))
@@ -184,6 +193,16 @@ def _same_elements(v, s) -> bool:
 def _address(a):
     ai = getattr(a, "__array_interface__", None)
     return ai["data"][0] if ai is not None else a.data.ptr  # NumPy; CuPy
+
+
+class _Pure(Function):
+    """A function of its inputs' arrays without a gradient (a comparison, argmax), as a node of a recorded
+    program: ``xp.<name>(*arrays, **kw)``."""
+
+    name, kw = None, None
+
+    def forward(self, *arrays):
+        return getattr(self.xp, self.name)(*arrays, **self.kw)
 
 
 def module_state(m):

@@ -108,6 +108,14 @@ def note_alias(src, out) -> None:
         tracer.alias(src, out)
 
 
+def note_pure(name, inputs, out, **kw) -> None:
+    """Tell the calling thread's capture tracer (if any) that ``out`` is ``xp.<name>(*inputs' arrays, **kw)``
+    computed without an op (a comparison, argmax: no gradient); a replay computes it again."""
+    tracer = _Mode.tracer
+    if tracer is not None:
+        tracer.pure(name, inputs, out, kw)
+
+
 def note_check(arr, check) -> None:
     """Tell the calling thread's capture tracer (if any) that library code checked ``arr`` on the host with
     ``check(arr)`` (which raises on bad values: an index out of range): a replay runs the check again."""

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from ...autograd.grad_mode import _ModeState, refuse_while_tracing
+from ...autograd.grad_mode import _ModeState, note_pure, refuse_while_tracing
 from ...backend import namespace_of
 from .._arr import const as _const
 from ._operands import _arrays, _pair
@@ -16,7 +16,10 @@ def _cmp(ufunc):
     def op(a, b):
         a, b = _pair(a, b)
         xp, (x, y) = _arrays(name, a._data, b._data)
-        return _const((ufunc if xp is np else getattr(xp, name))(x, y))
+        out = _const((ufunc if xp is np else getattr(xp, name))(x, y))
+        if _ModeState.tracing_any:  # autograd.capture: a replay compares again
+            note_pure(name, (a, b), out)
+        return out
 
     op.__name__ = name
     op.__doc__ = f"Elementwise {name} (boolean result, no gradient)."
@@ -34,24 +37,32 @@ logical_or = _cmp(np.logical_or)
 logical_xor = _cmp(np.logical_xor)
 
 
+def _unary(name, x):
+    """``xp.<name>(x)`` as a constant (boolean result, no gradient); recomputed by a captured replay."""
+    out = _const(getattr(namespace_of(x._data), name)(x._data))
+    if _ModeState.tracing_any:
+        note_pure(name, (x,), out)
+    return out
+
+
 def logical_not(x):
     """Elementwise not (boolean result, no gradient)."""
-    return _const(namespace_of(x._data).logical_not(x._data))
+    return _unary("logical_not", x)
 
 
 def isnan(x):
     """True where x is NaN."""
-    return _const(namespace_of(x._data).isnan(x._data))
+    return _unary("isnan", x)
 
 
 def isinf(x):
     """True where x is +-inf."""
-    return _const(namespace_of(x._data).isinf(x._data))
+    return _unary("isinf", x)
 
 
 def isfinite(x):
     """True where x is neither NaN nor +-inf."""
-    return _const(namespace_of(x._data).isfinite(x._data))
+    return _unary("isfinite", x)
 
 
 def allclose(a, b, rtol=1e-5, atol=1e-8):

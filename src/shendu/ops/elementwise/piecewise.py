@@ -6,6 +6,7 @@ from __future__ import annotations
 import numpy as np
 
 from ...autograd.function import Function
+from ...autograd.grad_mode import _ModeState, note_pure
 from ...autograd.tensor import Tensor, _wrap, as_tensor
 from ...backend import device_of, is_host, namespace_of, to_device
 from .._arr import const as _const
@@ -32,7 +33,10 @@ def abs(x):  # noqa: A001 - PyTorch name
 
 def sign(x):
     """sign(x) in {-1, 0, 1}; not differentiable (returns a constant)."""
-    return _const(namespace_of(x._data).sign(x._data))
+    out = _const(namespace_of(x._data).sign(x._data))
+    if _ModeState.tracing_any:  # autograd.capture: a replay computes it again
+        note_pure("sign", (x,), out)
+    return out
 
 
 class Clamp(Function):

@@ -8,6 +8,7 @@ from collections import namedtuple
 import numpy as np
 
 from ...autograd.function import Function
+from ...autograd.grad_mode import _ModeState, note_pure
 from ...autograd.tensor import Tensor
 from ...backend import namespace_of
 from .._arr import const as _const
@@ -66,14 +67,12 @@ def _max_dim(x, dim, keepdim, is_min):
     d = norm_dim(dim, x.ndim, "min" if is_min else "max")
     if x.ndim == 0:  # a 0-d tensor: its value, index 0 (as PyTorch)
         return MaxResult(x, _const(namespace_of(x._data).zeros((), dtype=np.int64)))
-    xp = namespace_of(x._data)
-    idx = (xp.argmin if is_min else xp.argmax)(x._data, axis=d)
-    idx_k = xp.expand_dims(idx, d)
-    vals = Gather(d, idx_k)(x)  # argmax indices are in range: no check (no device sync)
+    idx_k = _arg_extreme("argmin" if is_min else "argmax", x, d, True)  # (a step of a captured program too)
+    vals = Gather(d, idx_k._data)(x)  # argmax indices are in range: no check (no device sync)
     if not keepdim:
-        vals = reshape(vals, idx.shape)
-        return MaxResult(vals, _const(idx))
-    return MaxResult(vals, _const(idx_k))
+        shape = x.shape[:d] + x.shape[d + 1:]
+        return MaxResult(reshape(vals, shape), reshape(idx_k, shape))
+    return MaxResult(vals, idx_k)
 
 
 def max(x, dim=None, keepdim=False, *, axis=None, keepdims=None):  # noqa: A001
@@ -102,8 +101,13 @@ def _arg_extreme(name, x, dim, keepdim):
     find = getattr(xp, name)
     if dim is None or x.ndim == 0:
         norm_dim(0 if dim is None else dim, x.ndim, name)
-        return _const(xp.asarray(find(x._data)))
-    return _const(find(x._data, axis=norm_dim(dim, x.ndim, name), keepdims=keepdim))
+        out, kw = _const(xp.asarray(find(x._data))), {}
+    else:
+        kw = {"axis": norm_dim(dim, x.ndim, name), "keepdims": keepdim}
+        out = _const(find(x._data, **kw))
+    if _ModeState.tracing_any:  # autograd.capture: a replay finds it again
+        note_pure(name, (x,), out, **kw)
+    return out
 
 
 def argmax(x, dim=None, keepdim=False, *, axis=None, keepdims=None):
