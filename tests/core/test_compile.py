@@ -74,6 +74,27 @@ def test_a_call_refused_midway_goes_on_eagerly_with_the_same_random_draws():
         np.testing.assert_array_equal(a, b)
 
 
+def test_a_refusal_found_at_the_end_of_a_call_keeps_it_eager():
+    """A random draw after the last op is found by the end-of-call check: the signature stays eager (no plan)."""
+    def fn(x):
+        y = x * 2.0
+        sd.randn(2)
+        return y
+
+    x = _data(0)[0]
+    sd.manual_seed(1)
+    for _ in range(3):
+        fn(x)
+    after_eager = sd.randn(1).item()
+    sd.manual_seed(1)
+    compiled = sd.compile(fn)
+    with pytest.warns(RuntimeWarning, match="random draw"):
+        outs = [compiled(x) for _ in range(3)]
+    assert sd.randn(1).item() == after_eager  # three draws, as eagerly: never replayed without its draw
+    assert all(o.grad_fn is None for o in outs)
+    np.testing.assert_array_equal(outs[-1].numpy(), x.numpy() * 2.0)
+
+
 def test_fullgraph_raises_and_the_decorator_forms():
     @sd.compile(fullgraph=True)
     def bad(x):

@@ -83,9 +83,9 @@ class capture:
         finally:
             set_tracer(None)
         try:
-            if trace.refused:
+            outs = trace.finish(result) if not trace.refused else None
+            if trace.refused:  # lenient (sd.compile): a refusal during the call or in finish's checks
                 raise CaptureError(trace.refused)
-            outs = trace.finish(result)
             plan = None if first is None or params_changed(first[0], trace) else \
                 _Plan(self.fn, first, (trace, outs), args, result)
         except CaptureError as e:

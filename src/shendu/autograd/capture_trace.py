@@ -104,6 +104,7 @@ class Trace:
     def pure(self, name, inputs, out, kw):
         """``out`` = ``xp.<name>(*inputs, **kw)``, computed outside any op (no gradient): recorded as a ``_Pure``
         op, so a replay computes it again."""
+        self.before_op()
         op = _Pure()
         op.name, op.kw, op.xp = name, kw, namespace_of(out._data)
         self.op(op, inputs, {"name": name, "kw": kw}, out)
