@@ -214,6 +214,22 @@ class _BatchNormTrain(_Normalize):
         return gx, (ggamma if need[1] else None), (gbeta if len(inputs) > 2 and need[2] else None)
 
 
+class _EvalAffine(Function):
+    """Batch norm's evaluation map from the running statistics: scale = 1/sqrt(var + eps), shift = -mean * scale,
+    both shaped ``pshape`` in the input's dtype (textbook 8.7.1: at test time the statistics are constants)."""
+
+    def __init__(self, dtype, eps, pshape):
+        self.dtype, self.eps, self.pshape = dtype, eps, pshape
+
+    def forward(self, mean, var):
+        dt = self.dtype
+        inv = 1.0 / self.xp.sqrt(var.astype(dt) + dt.type(self.eps))
+        return inv.reshape(self.pshape), (-mean.astype(dt) * inv).reshape(self.pshape)
+
+    def backward(self, gscale, gshift):  # running statistics are buffers: no gradient
+        return None, None
+
+
 def _sum_to_param(g, pshape, shape):
     from ...ops.shape import sum_to as _sum_to_t
 
@@ -276,14 +292,8 @@ def batch_norm(input: Tensor, running_mean: Tensor | None, running_var: Tensor |
             running_mean._version += 1
             running_var._version += 1
         return y
-    # evaluation: an affine map with the running statistics (computed by ops: a captured call reads them afresh)
-    dt = input._data.dtype
-    rm, rv = running_mean, running_var
-    if rm._data.dtype != dt or rv._data.dtype != dt:
-        rm, rv = rm.type(dt), rv.type(dt)
-    inv = rsqrt(rv + eps)
-    scale = inv.reshape(pshape)
-    shift = (-rm * inv).reshape(pshape)
+    # evaluation: an affine map with the running statistics (made by an op: a captured call reads them afresh)
+    scale, shift = _EvalAffine(input._data.dtype, eps, pshape)(running_mean, running_var)
     if params:
         w = weight.reshape(pshape)
         return input * (scale * w) + (shift * w + bias.reshape(pshape))
