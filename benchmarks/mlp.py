@@ -12,6 +12,7 @@ SGD-momentum/Adam written here (printed in the header).
     python benchmarks/mlp.py --gemm     # F.linear's small-batch GEMM route against plain x @ W.T (A/B, no torch)
     python benchmarks/mlp.py --adam-ab  # mlp_mnist's Adam update: axpys and block size on and off (A/B, no torch)
     python benchmarks/mlp.py --captured # also the training rows with forward+loss under sd.autograd.capture
+    python benchmarks/mlp.py --gemm-bias  # F.linear with the bias folded into the GEMM, on and off (A/B, no torch)
 
 2026-11-30, 1 thread, three runs at load 1.5-1.9 after Adam's axpys in blocks of 512K, the ReLU's 16K zero row and
 linear's small-batch route: mlp_small 0.45x, mlp_mnist 0.898-0.907x (0.91-0.95x before), mlp_mnist_infer
@@ -259,6 +260,42 @@ def gemm_ab(repeat):
     return rows
 
 
+def gemm_bias_ab(repeat):
+    """F.linear forward (no grad) with the bias folded into the GEMM (ops._hostblas.gemm_bias) on and off,
+    alternating in one process; thread CPU time (run with 1 BLAS thread)."""
+    import importlib
+    import time
+
+    lin = importlib.import_module("shendu.nn.functional.linear")
+    fused = lin.gemm_bias
+    rows = []
+    rng = np.random.default_rng(0)
+    for n, i, o in [(1024, 784, 512), (1024, 512, 256), (1024, 256, 10), (128, 784, 512), (128, 512, 256),
+                    (700, 650, 2600), (640, 256, 10000), (32, 64, 64), (32, 64, 10), (128, 256, 10), (64, 128, 128),
+                    (256, 64, 64)]:
+        x = sd.tensor(rng.standard_normal((n, i)).astype(np.float32))
+        w = sd.tensor(rng.standard_normal((o, i)).astype(np.float32))
+        b = sd.tensor(rng.standard_normal(o).astype(np.float32))
+        number = max(1, min(20000, int(2e9 / (n * i * o))))
+        times = {}
+        for _ in range(repeat):
+            for route, fn in (("x @ W.T; += b", lambda *a: None), ("gemm_bias", fused)):
+                lin.gemm_bias = fn
+                try:
+                    with sd.no_grad():
+                        F.linear(x, w, b)
+                        t0 = time.thread_time()
+                        for _ in range(number):
+                            F.linear(x, w, b)
+                        times.setdefault(route, []).append((time.thread_time() - t0) / number)
+                finally:
+                    lin.gemm_bias = fused
+        tp, tf = (float(np.median(v)) for v in times.values())
+        rows.append([f"{n}x{i}->{o}", fmt_time(tp), fmt_time(tf), f"{tf / tp:.3f}x"])
+    print(table(rows, ["rows x in -> out", "x @ W.T; += b", "gemm_bias", "ratio"]))
+    return rows
+
+
 def adam_ab(repeat):
     """mlp_mnist's shendu training step with Adam's update variants alternating in one process (optim.adam
     BLOCK_SCALE, SciPy's axpy on/off); median thread CPU seconds of the update (``opt.step``) and of the step."""
@@ -307,6 +344,8 @@ def main(argv=None):
     ap.add_argument("--profile", default=None, help="cProfile this workload's shendu step and print the top entries")
     ap.add_argument("--gemm", action="store_true", help="A/B of F.linear's small-batch GEMM route, then exit")
     ap.add_argument("--adam-ab", action="store_true", help="A/B of Adam's update variants on mlp_mnist, then exit")
+    ap.add_argument("--gemm-bias", action="store_true",
+                    help="A/B of F.linear with the bias folded into the GEMM (SciPy's BLAS), then exit")
     ap.add_argument("--captured", action="store_true",
                     help="also time the training workloads with forward+loss under sd.autograd.capture")
     args = ap.parse_args(argv)
@@ -314,6 +353,8 @@ def main(argv=None):
         return gemm_ab(args.repeat)
     if args.adam_ab:
         return adam_ab(args.repeat)
+    if args.gemm_bias:
+        return gemm_bias_ab(args.repeat)
     torch = try_torch()
     threads = blas_threads()
     if torch is not None:

@@ -226,3 +226,29 @@ def test_linear_small_batch_route_gradcheck_and_torch(monkeypatch):
     ts = [sd.tensor(a, requires_grad=True) for a in (x, w, b)]
     assert gradcheck(F.linear, ts)
     assert calls or type(ts[0]._data) is not np.ndarray  # ran on the host (a device keeps the plain GEMM)
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_gemm_bias_route_matches_matmul_plus_bias_and_is_taken(dtype, monkeypatch):
+    """y = x W^T + b with the bias folded into one BLAS GEMM (ops._hostblas.gemm_bias) equals x @ W.T + b; F.linear
+    takes it for host float arrays with a bias (2-D and N-d inputs) and falls back where it does not apply."""
+    pytest.importorskip("scipy")
+    from shendu.ops import _hostblas
+
+    lin = importlib.import_module("shendu.nn.functional.linear")
+    rng = np.random.default_rng(0)
+    x = rng.standard_normal((300, 40)).astype(dtype)  # 300 x 40 -> 30: above GEMM_BIAS_MIN_MACS
+    w = rng.standard_normal((30, 40)).astype(dtype)
+    b = rng.standard_normal(30).astype(dtype)
+    tol = 1e-5 if dtype == np.float32 else 1e-12
+    np.testing.assert_allclose(_hostblas.gemm_bias(x, w, b), x @ w.T + b, rtol=tol, atol=tol)
+    assert _hostblas.gemm_bias(x[:, ::2].copy(order="F"), w[:, ::2], b) is None  # not C-contiguous: NumPy's path
+    assert _hostblas.gemm_bias(x, w, b.astype(np.float16)) is None
+    assert _hostblas.gemm_bias(x[:8], w, b) is None  # too small: SciPy's call costs more than it saves
+    taken = []
+    monkeypatch.setattr(lin, "gemm_bias", lambda *a: taken.append(_hostblas.gemm_bias(*a) is not None) or
+                        _hostblas.gemm_bias(*a))
+    x3 = sd.tensor(rng.standard_normal((10, 30, 40)).astype(dtype))
+    y = F.linear(x3, sd.tensor(w), sd.tensor(b))
+    np.testing.assert_allclose(y.numpy(), x3.numpy() @ w.T + b, rtol=tol, atol=tol)
+    assert taken == [sd.get_default_device().type == "cpu"]  # host arrays: folded; device arrays: NumPy's path

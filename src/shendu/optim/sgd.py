@@ -15,13 +15,9 @@ from __future__ import annotations
 
 import numpy as np
 
+from ..ops._hostblas import blas as _blas  # BLAS level 1 (SciPy, optional): p += a g in one pass over memory
 from ._blocked import blocks
 from .optimizer import Optimizer, _scratch
-
-try:  # BLAS level 1 (SciPy, an optional dependency): p += a g in one pass over memory
-    from scipy.linalg import blas as _blas
-except ImportError:  # pragma: no cover - then the blocked NumPy update
-    _blas = None
 
 __all__ = ["SGD"]
 

@@ -11,6 +11,7 @@ from ...backend.lowp import AUTOCAST
 from ...ops import einsum, matmul, reshape
 from ...ops import sum as _sum
 from ...ops._autocast import to_lowp
+from ...ops._hostblas import gemm_bias
 from ...ops.linalg import _mm
 from ._checks import check_tensor
 
@@ -50,6 +51,8 @@ class LinearFn(Function):
         elif (x.ndim == 2 and x.shape[0] <= SMALL_BATCH_ROWS and x.shape[1] >= SMALL_BATCH_MIN_IN
               and w.shape[0] >= SMALL_BATCH_MIN_OUT and type(x) is np.ndarray):
             return _small_batch_affine(x, w, b, lead)
+        elif b is not None and (y := gemm_bias(x, w, b)) is not None:  # the bias added by the GEMM itself
+            return y if lead is None else y.reshape(lead + (y.shape[-1],))
         else:
             y = x @ w.T
         if lead is not None:
