@@ -294,6 +294,28 @@ def test_no_grad_calls_and_outputs_that_do_not_require_grad():
     np.testing.assert_allclose(y2.numpy(), np.maximum(x.numpy() @ w.numpy(), 0), rtol=1e-12)
 
 
+def test_the_first_traced_call_keeps_no_activations_alive():
+    """Between the first and the second call, the recording keeps shapes, not arrays (no doubled peak memory)."""
+    import gc
+    import weakref
+
+    w = _t(50, 50, grad=True)
+    seen = []
+
+    def fn(x):
+        h = (x @ w).tanh()
+        seen.append(weakref.ref(h._data))
+        return h.sum()
+
+    cap = capture(fn)
+    cap(_t(8, 50)).backward()
+    gc.collect()
+    assert seen[0]() is None
+    for _ in range(2):
+        cap(_t(8, 50)).backward()
+    assert isinstance(cap(_t(8, 50)).grad_fn, _Replayed)
+
+
 def test_threads_replay_their_own_programs():
     """Four threads interleave forward and backward of one captured function; each gets the eager gradients."""
     import threading

@@ -91,6 +91,8 @@ class capture:
         except CaptureError as e:
             e.result = result  # the call itself ran to its end (eagerly): sd.compile returns it
             raise
+        if plan is None:
+            trace.slim()
         with self._lock:
             if len(self._plans) >= self.MAX_PLANS:
                 self._plans.clear()

@@ -156,6 +156,14 @@ class Trace:
             self.refused = msg
             set_tracer(None)  # the rest of the call runs eagerly, unrecorded
 
+    def slim(self):
+        """Keep what the comparison with the next call reads (``match``: kinds, op types and settings, keys, the
+        values' shapes and dtypes, the external tensors), and drop the call's arrays: a first trace waits for the
+        second call, and must not hold a whole set of activations meanwhile."""
+        self.values = [(v._data.shape, v._data.dtype) for v in self.values]
+        self.steps = [(s[0], type(s[1])) + s[2:] if s[0] == "op" else s for s in self.steps]
+        self.keep, self.slot, self.by_array, self.args = [], {}, {}, None
+
     # --- the end of the call ----------------------------------------------------------------------------------
     def finish(self, result):
         """Checks at the end of the call: no random draw outside the ops, no module buffer changed, outputs made by
@@ -229,8 +237,9 @@ def params_changed(t1: Trace, t2: Trace) -> bool:
 
 
 def match(t1: Trace, t2: Trace, outs1, outs2) -> list:
-    """Refuse unless the two calls ran the same program; returns, per external of ``t2``, "param" (the same
-    tensor in both calls: read afresh at every replay) or "const" (a factory-made constant both calls agree on)."""
+    """Refuse unless the two calls ran the same program (``t1`` slimmed); returns, per external of ``t2``, "param"
+    (the same tensor in both calls: read afresh at every replay) or "const" (a factory-made constant both calls
+    agree on)."""
     if len(t1.steps) != len(t2.steps) or outs1 != outs2:
         raise CaptureError(f"capture: the two traced calls ran different programs ({len(t1.steps)} and "
                            f"{len(t2.steps)} ops): the function's control flow depends on its data")
@@ -239,11 +248,11 @@ def match(t1: Trace, t2: Trace, outs1, outs2) -> list:
             raise CaptureError(f"capture: step {i} differs between the two traced calls")
         if s1[0] == "op":
             _match_op(i, s1, s2)
-    for v1, v2 in zip(t1.values, t2.values):
-        d1, d2 = v1._data, v2._data
-        if d1.shape != d2.shape or d1.dtype != d2.dtype:
+    for (shape, dtype), v2 in zip(t1.values, t2.values):
+        d2 = v2._data
+        if shape != d2.shape or dtype != d2.dtype:
             raise CaptureError(f"capture: a value's shape/dtype differs between the traced calls "
-                               f"({d1.shape} {d1.dtype} vs {d2.shape} {d2.dtype})")
+                               f"({shape} {dtype} vs {d2.shape} {d2.dtype})")
     return [_match_external(t1, t2, m) for m in range(len(t2.externals))]
 
 
@@ -251,7 +260,7 @@ def _match_op(i, s1, s2):
     _, f1, set1, ins1, outs1, multi1, binds1 = s1
     _, f2, set2, ins2, outs2, multi2, binds2 = s2
     name = type(f2).__name__
-    if type(f1) is not type(f2) or ins1 != ins2 or len(outs1) != len(outs2) or binds1 != binds2:
+    if f1 is not type(f2) or ins1 != ins2 or len(outs1) != len(outs2) or binds1 != binds2:
         raise CaptureError(f"capture: op {i} ({name}) differs between the two traced calls (other op, inputs or "
                            "settings): the function's control flow depends on its data")
     bound = {(b[0], b[1]) for b in binds2}
