@@ -142,6 +142,28 @@ def test_embedding_lstm_cross_entropy_replay_matches_eager():
     assert isinstance(loss.grad_fn, _Replayed)
 
 
+def test_nll_loss_with_ignored_rows_replays_on_each_calls_targets():
+    """log_softmax + nll_loss (PyTorch's MNIST example): which rows count and their classes come from each call."""
+    w = _t(6, 4, grad=True)
+    fn = lambda x, y: F.nll_loss(F.log_softmax(x @ w, 1), y, ignore_index=2)  # noqa: E731
+    cap = capture(fn)
+    rng = np.random.default_rng(3)
+    for call in range(5):
+        x, y = sd.tensor(rng.standard_normal((7, 6))), sd.tensor(rng.integers(0, 4, 7))
+        w.grad = None
+        loss = cap(x, y)
+        loss.backward()
+        got = (loss.item(), w.grad.numpy().copy())
+        w.grad = None
+        ref = fn(x, y)
+        ref.backward()
+        assert isinstance(loss.grad_fn, _Replayed) == (call >= 2)
+        assert got[0] == pytest.approx(ref.item(), rel=1e-12)
+        np.testing.assert_allclose(got[1], w.grad.numpy(), rtol=1e-12)
+    with pytest.raises(ValueError, match="outside"):
+        cap(sd.tensor(rng.standard_normal((7, 6))), sd.tensor(np.array([0, 1, 5, 3, 0, 1, 0])))
+
+
 def test_batch_norm_eval_reads_running_statistics_at_every_replay():
     sd.manual_seed(0)
     model = nn.Sequential(nn.Linear(4, 5), nn.BatchNorm1d(5)).double()

@@ -11,9 +11,9 @@ import numpy as np
 from ....autograd.function import Function
 from ....autograd.grad_mode import _ModeState, note_check
 from ....autograd.tensor import Tensor, _wrap, array_of
-from ....backend import namespace_of, to_device_of
+from ....backend import device_of, namespace_of, to_device_of
 from ....backend.lowp import AUTOCAST
-from ....ops import gather, log_softmax, softmax
+from ....ops import gather, log_softmax, softmax, where
 from ....ops import sum as _sum
 from ....ops._autocast import to_fp32
 from .._checks import tensor_args
@@ -246,6 +246,11 @@ def _weighted_ce_idx(z, t, weight, ignore_index, reduction, eps):
     return _reduce(nll, reduction, "cross_entropy")
 
 
+def _check_nll_classes(ts, c):
+    if ((ts < 0) | (ts >= c)).any():
+        raise ValueError(f"nll_loss: target contains a class outside [0, {c})")
+
+
 @tensor_args("input")
 def nll_loss(input: Tensor, target, weight: Tensor | None = None, ignore_index: int = -100,
              reduction: str = "mean") -> Tensor:
@@ -260,17 +265,23 @@ def nll_loss(input: Tensor, target, weight: Tensor | None = None, ignore_index: 
         )
     c = input.shape[1]
     z = input if input.ndim == 2 else _move_class_last(input)
-    t = tarr.reshape(-1).astype(np.intp, copy=False)
+    # the target's rows, which of them count, and their classes (0 where ignored), by ops on the target tensor:
+    # a captured call (autograd.capture) computes them again from its own target
+    t = (target if isinstance(target, Tensor) else _wrap(tarr)).reshape((-1,))
+    if t.dtype != np.intp:
+        t = t.type(np.intp)
     valid = t != ignore_index
-    ts = namespace_of(t).where(valid, t, 0)
-    if ((ts < 0) | (ts >= c)).any():  # checked where the target is (on the host: no device sync)
-        raise ValueError(f"nll_loss: target contains a class outside [0, {c})")
-    valid, ts = to_device_of(valid, input), to_device_of(ts, input)
-    w = _wrap(valid.astype(z._data.dtype))
+    ts = where(valid, t, 0)
+    _check_nll_classes(ts._data, c)  # checked where the target is (on the host: no device sync)
+    if _ModeState.tracing_any:
+        note_check(ts._data, functools.partial(_check_nll_classes, c=c))
+    if device_of(ts._data) != device_of(z._data):
+        valid, ts = valid.to(z.device), ts.to(z.device)
+    w = valid.type(z._data.dtype)
     weight = _as_weight(weight, input)
     if weight is not None:
-        w = weight[_wrap(ts)] * w
-    nll = -gather(z, 1, _wrap(ts[:, None])).reshape((-1,)) * w
+        w = weight[ts] * w
+    nll = -gather(z, 1, ts.unsqueeze(1)).reshape((-1,)) * w
     if reduction == "mean":
         return nll.sum() / w.sum()
     out = _reduce(nll, reduction, "nll_loss")
