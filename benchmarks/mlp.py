@@ -224,11 +224,31 @@ GEMM_SHAPES = [(32, 784, 512), (32, 650, 2600), (20, 650, 2600), (32, 256, 1024)
                (64, 128, 384), (64, 128, 512), (64, 400, 120), (64, 64, 64), (64, 256, 10), (128, 784, 512)]
 
 
+def _linear_ab(x, w, b, repeat, number, use, variants, default):
+    """Median thread CPU seconds of F.linear(x, w, b) (no grad) under each of two ``variants``, alternating
+    ``repeat`` times in one process; ``use(v)`` switches to variant v, ``use(default)`` restores."""
+    import time
+
+    times = [[], []]
+    for _ in range(repeat):
+        for k, v in enumerate(variants):
+            use(v)
+            try:
+                with sd.no_grad():
+                    F.linear(x, w, b)
+                    t0 = time.thread_time()
+                    for _ in range(number):
+                        F.linear(x, w, b)
+                    times[k].append((time.thread_time() - t0) / number)
+            finally:
+                use(default)
+    return tuple(float(np.median(t)) for t in times)
+
+
 def gemm_ab(repeat):
     """F.linear forward (no grad) with nn.functional.linear's small-batch route on and off, alternating in one
     process; thread CPU time (run with 1 BLAS thread)."""
     import importlib
-    import time
 
     lin = importlib.import_module("shendu.nn.functional.linear")
 
@@ -239,21 +259,8 @@ def gemm_ab(repeat):
         x = sd.tensor(rng.standard_normal((n, i)).astype(np.float32))
         w = sd.tensor(rng.standard_normal((o, i)).astype(np.float32))
         b = sd.tensor(rng.standard_normal(o).astype(np.float32))
-        number = max(1, int(3e7 / (n * i * o)))
-        times = {}
-        for _ in range(repeat):
-            for route, rows_max in (("plain", 0), ("route", default)):
-                lin.SMALL_BATCH_ROWS = rows_max
-                try:
-                    with sd.no_grad():
-                        F.linear(x, w, b)
-                        t0 = time.thread_time()
-                        for _ in range(number):
-                            F.linear(x, w, b)
-                        times.setdefault(route, []).append((time.thread_time() - t0) / number)
-                finally:
-                    lin.SMALL_BATCH_ROWS = default
-        tp, tr = (float(np.median(times[k])) for k in ("plain", "route"))
+        tp, tr = _linear_ab(x, w, b, repeat, max(1, int(3e7 / (n * i * o))),
+                            lambda rows_max: setattr(lin, "SMALL_BATCH_ROWS", rows_max), (0, default), default)
         taken = n <= default and i >= lin.SMALL_BATCH_MIN_IN and o >= lin.SMALL_BATCH_MIN_OUT
         rows.append([f"{n}x{i}->{o}", fmt_time(tp), fmt_time(tr), f"{tr / tp:.2f}x", "yes" if taken else "no"])
     print(table(rows, ["rows x in -> out", "x @ W.T", "(W x^T)^T", "ratio", "taken"]))
@@ -264,7 +271,6 @@ def gemm_bias_ab(repeat):
     """F.linear forward (no grad) with the bias folded into the GEMM (ops._hostblas.gemm_bias) on and off,
     alternating in one process; thread CPU time (run with 1 BLAS thread)."""
     import importlib
-    import time
 
     lin = importlib.import_module("shendu.nn.functional.linear")
     fused = lin.gemm_bias
@@ -276,21 +282,8 @@ def gemm_bias_ab(repeat):
         x = sd.tensor(rng.standard_normal((n, i)).astype(np.float32))
         w = sd.tensor(rng.standard_normal((o, i)).astype(np.float32))
         b = sd.tensor(rng.standard_normal(o).astype(np.float32))
-        number = max(1, min(20000, int(2e9 / (n * i * o))))
-        times = {}
-        for _ in range(repeat):
-            for route, fn in (("x @ W.T; += b", lambda *a: None), ("gemm_bias", fused)):
-                lin.gemm_bias = fn
-                try:
-                    with sd.no_grad():
-                        F.linear(x, w, b)
-                        t0 = time.thread_time()
-                        for _ in range(number):
-                            F.linear(x, w, b)
-                        times.setdefault(route, []).append((time.thread_time() - t0) / number)
-                finally:
-                    lin.gemm_bias = fused
-        tp, tf = (float(np.median(v)) for v in times.values())
+        tp, tf = _linear_ab(x, w, b, repeat, max(1, min(20000, int(2e9 / (n * i * o)))),
+                            lambda fn: setattr(lin, "gemm_bias", fn), (lambda *a: None, fused), fused)
         rows.append([f"{n}x{i}->{o}", fmt_time(tp), fmt_time(tf), f"{tf / tp:.3f}x"])
     print(table(rows, ["rows x in -> out", "x @ W.T; += b", "gemm_bias", "ratio"]))
     return rows

@@ -31,6 +31,13 @@ _SEQ = itertools.count()
 _ndarray = np.ndarray
 
 
+def _as_tensors(inputs):
+    """The inputs of an op call with numbers and arrays as constant tensors."""
+    from .tensor import as_tensor
+
+    return tuple(x if isinstance(x, Tensor) else as_tensor(x) for x in inputs)
+
+
 def _moved(x, arr):
     """Input ``x`` (a 0-d host tensor) as moved to the device: in the graph when it needs a gradient."""
     if x._requires_grad:
@@ -107,9 +114,7 @@ class Function:
             else:
                 host = False
         except AttributeError:  # not all Tensors: numbers and arrays become constant tensors
-            from .tensor import as_tensor
-
-            inputs = tuple(x if isinstance(x, Tensor) else as_tensor(x) for x in inputs)
+            inputs = _as_tensors(inputs)
             host = False
         if not host:
             return self._call_general(inputs)
@@ -142,9 +147,7 @@ class Function:
         """``__call__`` while anomaly mode or a capture trace is on: the general path, and this call recorded by
         the calling thread's capture tracer (which also sees the op's settings as they were before forward)."""
         if not all([isinstance(x, Tensor) for x in inputs]):
-            from .tensor import as_tensor
-
-            inputs = tuple(x if isinstance(x, Tensor) else as_tensor(x) for x in inputs)
+            inputs = _as_tensors(inputs)
         tracer = _Mode.tracer
         if tracer is None:
             return self._call_general(inputs)

@@ -124,6 +124,14 @@ def note_check(arr, check) -> None:
         tracer.check(arr, check)
 
 
+def check_values(arr, check, **settings) -> None:
+    """Run library code's host check ``check(arr, **settings)`` (it raises on bad values: an index out of range)
+    and, while the calling thread traces a call for ``autograd.capture``, register it so a replay runs it again."""
+    check(arr, **settings)
+    if _ModeState.tracing_any:
+        note_check(arr, functools.partial(check, **settings) if settings else check)
+
+
 def refuse_while_tracing(what: str) -> None:
     """Raise if the calling thread is tracing a call for ``autograd.capture``: ``what`` (a host read, an in-place
     update, an optimizer step...) happens outside the recorded ops, so a replay would silently skip it."""

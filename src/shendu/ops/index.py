@@ -6,12 +6,10 @@ Index arrays follow the data: host index arrays and lists (and, as in PyTorch, C
 ``x[key]``) are moved to the device of the indexed tensor explicitly."""
 from __future__ import annotations
 
-import functools
-
 import numpy as np
 
 from ..autograd.function import Function
-from ..autograd.grad_mode import _ModeState, note_check
+from ..autograd.grad_mode import check_values
 from ..autograd.tensor import Tensor, _index_to, as_tensor
 from ..backend import device_of, is_host, namespace_of, to_device
 from ._arr import add_rows_at, const, norm_dim
@@ -160,9 +158,7 @@ def _index_array(name, x, index, d):
     if idx.dtype.kind not in "iu":
         raise TypeError(f"{name}: index must be an integer tensor, got dtype {idx.dtype}")
     n = x.shape[d] if x.ndim else 1
-    _check_range(idx, name, d, n)
-    if _ModeState.tracing_any:  # autograd.capture: a replay checks its indices again
-        note_check(idx, functools.partial(_check_range, name=name, d=d, n=n))
+    check_values(idx, _check_range, name=name, d=d, n=n)  # (a captured replay checks its indices again)
     if type(idx) is np.ndarray and type(d_arr) is np.ndarray:
         return idx
     dev, idev = device_of(d_arr), device_of(idx)

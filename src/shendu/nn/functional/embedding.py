@@ -1,12 +1,10 @@
 """Embedding lookup (textbook 12.4 word embeddings): row i of the table is the vector of token i."""
 from __future__ import annotations
 
-import functools
-
 import numpy as np
 
 from ...autograd.function import Function
-from ...autograd.grad_mode import _ModeState, note_check
+from ...autograd.grad_mode import check_values
 from ...autograd.tensor import Tensor
 from ...backend import is_host, namespace_of, to_device_of, to_host
 from ...ops import zeros
@@ -70,9 +68,7 @@ def embedding(input, weight: Tensor, padding_idx: int | None = None) -> Tensor:
     if idx.dtype.kind not in "iu":
         raise TypeError(f"embedding: indices must be integers, got dtype {idx.dtype}")
     n = weight.shape[0]
-    _check_rows(idx, n)
-    if _ModeState.tracing_any:  # autograd.capture: a replay checks its indices again
-        note_check(idx, functools.partial(_check_rows, n=n))
+    check_values(idx, _check_rows, n=n)  # (a captured replay checks its indices again)
     if padding_idx is not None and padding_idx < 0:
         padding_idx += n
     return _Embedding(to_device_of(idx, weight), padding_idx)(weight)  # indices go to the table's device

@@ -38,7 +38,7 @@ logical_xor = _cmp(np.logical_xor)
 
 
 def _unary(name, x):
-    """``xp.<name>(x)`` as a constant (boolean result, no gradient); recomputed by a captured replay."""
+    """``xp.<name>(x)`` as a constant (no gradient: a boolean test, ``sign``); recomputed by a captured replay."""
     out = _const(getattr(namespace_of(x._data), name)(x._data))
     if _ModeState.tracing_any:
         note_pure(name, (x,), out)

@@ -6,13 +6,13 @@ from __future__ import annotations
 import numpy as np
 
 from ...autograd.function import Function
-from ...autograd.grad_mode import _ModeState, note_pure
 from ...autograd.tensor import Tensor, _wrap, as_tensor
 from ...backend import device_of, is_host, namespace_of, to_device
 from .._arr import const as _const
 from .._arr import sum_to as _st
 from ..shape import sum_to
 from ._operands import _pair
+from .compare import _unary
 
 
 class Abs(Function):
@@ -33,10 +33,7 @@ def abs(x):  # noqa: A001 - PyTorch name
 
 def sign(x):
     """sign(x) in {-1, 0, 1}; not differentiable (returns a constant)."""
-    out = _const(namespace_of(x._data).sign(x._data))
-    if _ModeState.tracing_any:  # autograd.capture: a replay computes it again
-        note_pure("sign", (x,), out)
-    return out
+    return _unary("sign", x)
 
 
 class Clamp(Function):

@@ -3,13 +3,12 @@ likelihood; 7.5.1 label smoothing). ``cross_entropy`` is computed from logits th
 log(softmax); its common case (N, C) logits with (N,) class indices runs the fused ``_CrossEntropyIdx``."""
 from __future__ import annotations
 
-import functools
 import math
 
 import numpy as np
 
 from ....autograd.function import Function
-from ....autograd.grad_mode import _ModeState, note_check
+from ....autograd.grad_mode import check_values
 from ....autograd.tensor import Tensor, _wrap, array_of
 from ....backend import device_of, namespace_of, to_device_of
 from ....backend.lowp import AUTOCAST
@@ -196,9 +195,7 @@ def cross_entropy(input: Tensor, target, weight: Tensor | None = None, ignore_in
                 f"{tuple(input.shape)} (expected {expected})"
             )
         tflat = tarr.reshape(-1).astype(np.intp, copy=False)
-        _check_classes(tflat, ignore_index, c)
-        if _ModeState.tracing_any:  # autograd.capture: a replay checks its targets again
-            note_check(tflat, functools.partial(_check_classes, ignore_index=ignore_index, c=c))
+        check_values(tflat, _check_classes, ignore_index=ignore_index, c=c)  # (again in a captured replay)
         ignore = ignore_index  # the op ignores the rows equal to it, when there are any (decided at every call)
         tflat = to_device_of(tflat, input)
         weight = _as_weight(weight, input)
@@ -272,9 +269,7 @@ def nll_loss(input: Tensor, target, weight: Tensor | None = None, ignore_index: 
         t = t.type(np.intp)
     valid = t != ignore_index
     ts = where(valid, t, 0)
-    _check_nll_classes(ts._data, c)  # checked where the target is (on the host: no device sync)
-    if _ModeState.tracing_any:
-        note_check(ts._data, functools.partial(_check_nll_classes, c=c))
+    check_values(ts._data, _check_nll_classes, c=c)  # where the target is (a host target: no device sync)
     if device_of(ts._data) != device_of(z._data):
         valid, ts = valid.to(z.device), ts.to(z.device)
     w = valid.type(z._data.dtype)

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import math
 
-from ....autograd.grad_mode import _ModeState, note_check
+from ....autograd.grad_mode import check_values
 from ....autograd.tensor import Tensor, _wrap
 from ....backend import namespace_of
 from ....ops import clamp, exp, log, log_softmax, where
@@ -48,9 +48,7 @@ def gaussian_nll_loss(input: Tensor, target, var: Tensor, full: bool = False, ep
             raise ValueError(
                 f"gaussian_nll_loss: var of shape {tuple(var.shape)} does not match input {tuple(input.shape)}"
             )
-    _check_var(var._data)
-    if _ModeState.tracing_any:
-        note_check(var._data, _check_var)
+    check_values(var._data, _check_var)
     v = clamp(var, min=eps)
     d = input - target
     loss = (log(v) + d * d / v) * 0.5
